@@ -1,0 +1,5 @@
+import sys
+
+from mas_screen.cli import main
+
+sys.exit(main())

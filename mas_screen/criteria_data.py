@@ -1,0 +1,474 @@
+"""Load and validate `criteria/*.yaml` and `references/*.yaml` into typed specs, once.
+
+A malformed file fails loudly at import with `CriteriaDataError` naming the file and the field, so
+a typo in a threshold can never reach a patient silently.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ROOT = Path(__file__).resolve().parent.parent
+CRITERIA_DIR = ROOT / "criteria"
+REFERENCES_DIR = ROOT / "references"
+
+INSTRUMENT_IDS = (
+    "mas2016",
+    "ms_score",
+    "mh_score",
+    "hscore",
+    "hlh2004",
+    "ferritin_esr",
+    "parodi2009",
+    "ohi",
+)
+
+Comparator = Literal[">", ">=", "<", "<="]
+Confirmation = Literal["CONFIRMED-2", "CONFIRMED-1", "UNCONFIRMED", "DECISION", "ADAPTATION"]
+Number = int | float
+
+
+class CriteriaDataError(RuntimeError):
+    """A criteria or reference file is missing or malformed."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------------------- analytes
+
+
+class PlausibleRange(_Strict):
+    min: Number
+    max: Number
+
+
+class UnitSpec(_Strict):
+    unit: str
+    ucum: str
+    factor: Number | str = 1
+    offset: Number = 0
+    aliases: list[str] = Field(default_factory=list)
+
+    @field_validator("factor")
+    @classmethod
+    def _factor_parses(cls, v: Number | str) -> Number | str:
+        parse_factor(v)
+        return v
+
+    @property
+    def factor_decimal(self) -> Decimal:
+        return parse_factor(self.factor)
+
+
+class RefusedUnit(_Strict):
+    unit: str
+    aliases: list[str]
+    reason: str
+
+
+class AnalyteSpec(_Strict):
+    label: str
+    default_unit: str
+    loinc: list[str]
+    plausible: PlausibleRange
+    units: list[UnitSpec]
+    refused_units: list[RefusedUnit] = Field(default_factory=list)
+    negative_is_plausibility: bool = False
+
+    @model_validator(mode="after")
+    def _default_unit_listed(self) -> AnalyteSpec:
+        if self.default_unit not in {u.unit for u in self.units}:
+            raise ValueError(f"default_unit {self.default_unit!r} is not among units")
+        return self
+
+    def unit(self, name: str) -> UnitSpec:
+        for u in self.units:
+            if u.unit == name:
+                return u
+        raise KeyError(name)
+
+
+class ContextNumberSpec(_Strict):
+    label: str
+    unit: str
+    plausible: PlausibleRange
+
+
+class FeverConvention(_Strict):
+    threshold: Number
+    unit: str
+    source: str
+    confirmation: Confirmation
+
+
+class AnalytesFile(_Strict):
+    fever_convention: FeverConvention
+    analytes: dict[str, AnalyteSpec]
+    context_numbers: dict[str, ContextNumberSpec]
+
+
+def parse_factor(value: Number | str) -> Decimal:
+    """A conversion factor as an exact Decimal; "a/b" strings are divided at high precision."""
+    if isinstance(value, str):
+        if "/" in value:
+            num, den = value.split("/", 1)
+            return Decimal(num.strip()) / Decimal(den.strip())
+        return Decimal(value.strip())
+    if isinstance(value, Fraction):  # pragma: no cover - YAML gives no Fractions
+        return Decimal(value.numerator) / Decimal(value.denominator)
+    return Decimal(repr(value))
+
+
+# ------------------------------------------------------------------------------------ instruments
+
+
+class Band(_Strict):
+    points: Number
+    gt: Number | None = None
+    ge: Number | None = None
+    lt: Number | None = None
+    le: Number | None = None
+
+    @property
+    def conditions(self) -> list[tuple[str, int | float]]:
+        pairs = ((">", self.gt), (">=", self.ge), ("<", self.lt), ("<=", self.le))
+        return [(c, t) for c, t in pairs if t is not None]
+
+
+class InfantRule(_Strict):
+    """HLH-2004: a different haemoglobin threshold below a given age."""
+
+    age_below_days: Number
+    threshold: Number
+    days_per_year: Number
+    source: str
+    confirmation: Confirmation
+
+
+ItemKind = Literal[
+    "threshold",  # analyte <comparator> threshold (unit)
+    "flag",  # a yes/no context field
+    "any_flag",  # met if any of `fields` is true (HLH-2004 haemophagocytosis)
+    "fever",  # `febrile` answer, else temperature <comparator> threshold
+    "bands",  # points by value band (HScore)
+    "organomegaly",  # HScore: none / one of hepatomegaly, splenomegaly / both
+    "organ_size",  # Parodi: organ enlarged >= n cm below the costal margin
+    "lineages",  # count of cytopenic lineages (sub-items), with `required` or `points_by_count`
+    "any_of",  # met if any sub-item is met (HLH-2004 triglycerides and/or fibrinogen)
+    "linear",  # MS score: coefficient x value (or x 1/0 for a flag)
+    "ratio",  # ferritin:ESR
+    "age_at_onset",  # MH score: age at onset, falling back to current age when it decides
+]
+
+Role = Literal["entry", "mandatory", "companion", "clinical", "laboratory", "supportive", "criterion", "component"]
+
+
+class ItemSpec(_Strict):
+    id: str
+    label: str
+    kind: ItemKind
+    role: Role = "criterion"
+    analyte: str | None = None
+    field: str | None = None
+    fields: list[str] | None = None
+    size_field: str | None = None
+    fallback_field: str | None = None
+    comparator: Comparator | None = None
+    threshold: Number | None = None
+    unit: str | None = None
+    points: Number | None = None
+    points_by_count: dict[int, Number] | None = None
+    organ_points: dict[Literal["none", "one", "both"], Number] | None = None
+    coefficient: Number | None = None
+    bands: list[Band] | None = None
+    items: list[ItemSpec] | None = None
+    required: int | None = None
+    numerator: str | None = None
+    numerator_unit: str | None = None
+    denominator: str | None = None
+    denominator_unit: str | None = None
+    infant_rule: InfantRule | None = None
+    source: str
+    confirmation: Confirmation
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> ItemSpec:
+        need: dict[str, tuple[str, ...]] = {
+            "threshold": ("analyte", "comparator", "threshold", "unit"),
+            "flag": ("field",),
+            "any_flag": ("fields",),
+            "fever": ("comparator", "threshold", "unit"),
+            "bands": ("analyte", "unit", "bands"),
+            "organomegaly": ("organ_points",),
+            "organ_size": ("field", "size_field", "comparator", "threshold", "unit"),
+            "lineages": ("items",),
+            "any_of": ("items",),
+            "linear": ("coefficient",),
+            "ratio": ("numerator", "numerator_unit", "denominator", "denominator_unit"),
+            "age_at_onset": ("field", "fallback_field", "comparator", "threshold", "unit"),
+        }[self.kind]
+        absent = [name for name in need if getattr(self, name) is None]
+        if absent:
+            raise ValueError(f"item {self.id!r} of kind {self.kind!r} needs {', '.join(absent)}")
+        if self.kind == "linear" and (self.analyte is None) == (self.field is None):
+            raise ValueError(f"linear item {self.id!r} needs exactly one of analyte, field")
+        if self.kind == "linear" and self.analyte is not None and self.unit is None:
+            raise ValueError(f"linear item {self.id!r} needs a unit")
+        if self.kind == "lineages" and (self.required is None) == (self.points_by_count is None):
+            raise ValueError(f"lineages item {self.id!r} needs exactly one of required, points_by_count")
+        return self
+
+    def sub_items(self) -> list[ItemSpec]:
+        return list(self.items or [])
+
+
+class Cutoff(_Strict):
+    comparator: Comparator
+    value: Number
+    source: str
+    confirmation: Confirmation
+    label: str | None = None
+    applies_to_diseases: list[str] | None = None
+    note: str | None = None
+
+
+class ProbabilityEdge(_Strict):
+    low_percent: Number
+    high_percent: Number
+    label: str
+
+
+class ProbabilityTable(_Strict):
+    """HScore: the published score → probability table and the contract's edge labels."""
+
+    points: list[tuple[int, Number]]
+    at_or_below: int
+    at_or_below_edge: ProbabilityEdge
+    below_first_point: ProbabilityEdge
+    above_last_point: ProbabilityEdge
+    at_or_above: int
+    at_or_above_edge: ProbabilityEdge
+    source: str
+    confirmation: Confirmation
+
+
+class Caveat(_Strict):
+    id: str
+    text: str
+    references: list[str]
+    when: Literal[
+        "always",
+        "outside_population",
+        "biologic_il1",
+        "biologic_il6",
+        "biologic_il1_or_il6",
+        "not_febrile",
+        "at_cutoff",
+        "molecular_unknown",
+        "aosd",
+        "fasting_unknown",
+    ] = "always"
+
+
+class Population(_Strict):
+    description: str
+    diseases: list[str] | None = None
+    age_min_years: Number | None = None
+    age_max_years: Number | None = None  # exclusive
+    requires_field: str | None = None
+    source: str
+
+
+class Verdicts(_Strict):
+    met: str
+    not_met: str
+    indeterminate: str
+
+
+class InstrumentSpec(_Strict):
+    id: str
+    name: str
+    short_name: str
+    version: str
+    purpose: str
+    references: list[str]
+    population: Population
+    verdicts: Verdicts
+    items: list[ItemSpec]
+    rule: dict[str, Number | str | bool]
+    cutoff: Cutoff | None = None
+    additional_cutoffs: list[Cutoff] = Field(default_factory=list)
+    score_round_places: int | None = None
+    probability: ProbabilityTable | None = None
+    performance: str | None = None
+    caveats: list[Caveat] = Field(default_factory=list)
+
+    def item(self, item_id: str) -> ItemSpec:
+        for it in self.items:
+            if it.id == item_id:
+                return it
+        raise KeyError(item_id)
+
+
+# ------------------------------------------------------------------------------------- references
+
+
+class Reference(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    authors: str
+    title: str
+    journal: str | None = None
+    publisher: str | None = None
+    year: int
+    volume: str | int | None = None
+    issue: str | int | None = None
+    pages: str | int | None = None
+    doi: str | None = None
+    url: str | None = None
+    confirmation: Confirmation
+    note: str | None = None
+
+
+class EducationPoint(_Strict):
+    text: str
+    citation: str
+
+
+class EducationLink(_Strict):
+    label: str
+    url: str
+    citation: str
+
+
+class EducationTopic(_Strict):
+    id: str
+    title: str
+    applies_to: list[str]
+    points: list[EducationPoint]
+    links: list[EducationLink] = Field(default_factory=list)
+
+
+class EducationFile(_Strict):
+    topics: list[EducationTopic]
+
+
+# ---------------------------------------------------------------------------------------- loading
+
+
+def _read_yaml(path: Path) -> object:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError as exc:
+        raise CriteriaDataError(f"{path.name}: file not found at {path}") from exc
+    except yaml.YAMLError as exc:
+        raise CriteriaDataError(f"{path.name}: not valid YAML: {exc}") from exc
+
+
+def _validate(model: type[BaseModel], path: Path, data: object):
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise CriteriaDataError(
+            f"{path.name}: field {where}: {first['msg']} ({exc.error_count()} problem(s) in all)"
+        ) from exc
+
+
+class CriteriaData(BaseModel):
+    """Everything the rules read, validated and cross-checked."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    analytes: AnalytesFile
+    instruments: dict[str, InstrumentSpec]
+    references: dict[str, Reference]
+    education: EducationFile
+
+
+def load_criteria(criteria_dir: Path = CRITERIA_DIR, references_dir: Path = REFERENCES_DIR) -> CriteriaData:
+    """Read and cross-check every data file; raises CriteriaDataError naming file and field."""
+    analytes_path = criteria_dir / "analytes.yaml"
+    analytes = _validate(AnalytesFile, analytes_path, _read_yaml(analytes_path))
+    refs_path = references_dir / "references.yaml"
+    raw_refs = _read_yaml(refs_path)
+    if not isinstance(raw_refs, dict):
+        raise CriteriaDataError(f"{refs_path.name}: expected a mapping of citation keys")
+    references = {key: _validate(Reference, refs_path, value) for key, value in raw_refs.items()}
+    edu_path = references_dir / "education.yaml"
+    education = _validate(EducationFile, edu_path, _read_yaml(edu_path))
+
+    instruments: dict[str, InstrumentSpec] = {}
+    for iid in INSTRUMENT_IDS:
+        path = criteria_dir / f"{iid}.yaml"
+        spec = _validate(InstrumentSpec, path, _read_yaml(path))
+        if spec.id != iid:
+            raise CriteriaDataError(f"{path.name}: field id: {spec.id!r} does not match the file name")
+        _cross_check(spec, path, analytes, references)
+        instruments[iid] = spec
+
+    for topic in education.topics:
+        for cited in [p.citation for p in topic.points] + [link.citation for link in topic.links]:
+            if cited not in references:
+                raise CriteriaDataError(f"{edu_path.name}: topic {topic.id}: unknown citation key {cited!r}")
+    return CriteriaData(analytes=analytes, instruments=instruments, references=references, education=education)
+
+
+def _cross_check(spec: InstrumentSpec, path: Path, analytes: AnalytesFile, references: dict[str, Reference]) -> None:
+    def fail(where: str, msg: str) -> None:
+        raise CriteriaDataError(f"{path.name}: field {where}: {msg}")
+
+    def check_ref(where: str, key: str) -> None:
+        if key not in references:
+            fail(where, f"unknown citation key {key!r}")
+
+    for i, key in enumerate(spec.references):
+        check_ref(f"references.{i}", key)
+    check_ref("population.source", spec.population.source)
+    for i, cav in enumerate(spec.caveats):
+        for key in cav.references:
+            check_ref(f"caveats.{i}.references", key)
+    for name, cut in [("cutoff", spec.cutoff)] + [
+        (f"additional_cutoffs.{i}", c) for i, c in enumerate(spec.additional_cutoffs)
+    ]:
+        if cut is not None:
+            check_ref(f"{name}.source", cut.source)
+    if spec.probability is not None:
+        check_ref("probability.source", spec.probability.source)
+
+    def walk(items: list[ItemSpec], prefix: str) -> None:
+        for i, item in enumerate(items):
+            where = f"{prefix}.{i}({item.id})"
+            check_ref(f"{where}.source", item.source)
+            for analyte, unit in [
+                (item.analyte, item.unit),
+                (item.numerator, item.numerator_unit),
+                (item.denominator, item.denominator_unit),
+            ]:
+                if analyte is None:
+                    continue
+                if analyte not in analytes.analytes:
+                    fail(f"{where}.analyte", f"unknown analyte {analyte!r}")
+                if unit not in {u.unit for u in analytes.analytes[analyte].units}:
+                    fail(f"{where}.unit", f"unit {unit!r} is not an accepted unit of {analyte}")
+            if item.infant_rule is not None:
+                check_ref(f"{where}.infant_rule.source", item.infant_rule.source)
+            walk(item.sub_items(), f"{where}.items")
+
+    walk(spec.items, "items")
+
+
+@cache
+def criteria() -> CriteriaData:
+    """The project's criteria, loaded once per process."""
+    return load_criteria()

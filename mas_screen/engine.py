@@ -1,0 +1,255 @@
+"""assess(): every instrument on one panel, plus the summary a clinician reads first.
+
+The summary follows contract.md: `mas_signal` from the MAS/HLH instruments (ferritin:ESR supports
+but never decides), `phlh_signal` from the MH score, and `next_tests`: only the inputs whose value
+could still change an undecided status, found by trying each one at the ends of its plausible
+range (every item is monotone in each of its inputs, so the ends are enough).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from mas_screen.criteria_data import criteria
+from mas_screen.facts import Facts, febrile_with_low_temperature, normalise
+from mas_screen.models import (
+    NUMERIC_CONTEXT_FIELDS,
+    Assessment,
+    CriterionResult,
+    InputWarning,
+    PatientInput,
+    ReferenceOut,
+    Summary,
+)
+from mas_screen.references import full_citation, link, short_citation
+from mas_screen.rules import INSTRUMENTS
+from mas_screen.rules.base import build_result, evaluate_items
+from mas_screen.rules.items import Outcome, evaluate_item, item_keys
+from mas_screen.units import format_number
+
+MAS_INSTRUMENTS = ("mas2016", "ms_score", "hscore", "hlh2004", "parodi2009", "ohi")
+POPULATION_INSTRUMENTS = {
+    "sjia": ("mas2016", "ms_score"),
+    "suspected_sjia": ("mas2016", "ms_score"),
+    "aosd": ("mas2016", "ms_score"),
+    "sle": ("parodi2009",),
+    "other": ("hscore", "hlh2004"),
+    "unknown": ("hscore", "hlh2004"),
+}
+SLOW_TESTS = ("hlh_molecular_diagnosis",)
+SCREENING_CAVEAT = (
+    "Screening aid, not a diagnosis: published criteria support, and never replace, clinical judgement. "
+    "MAS can evolve over hours; repeat the screen as results change."
+)
+
+
+def assess(patient: PatientInput) -> Assessment:
+    facts, warnings = normalise(patient)
+    results: dict[str, CriterionResult] = {}
+    outcomes: dict[str, dict[str, Outcome]] = {}
+    for iid, instrument in INSTRUMENTS.items():
+        spec = instrument.spec
+        items = evaluate_items(spec, facts)
+        outcomes[iid] = items
+        results[iid] = build_result(spec, facts, items, instrument.combine(spec, items, facts))
+    summary, summary_refs = summarise(results, outcomes, facts)
+    keys: dict[str, None] = {}
+    for r in results.values():
+        for k in r.references:
+            keys.setdefault(k)
+    for k in summary_refs:
+        keys.setdefault(k)
+    references = {
+        k: ReferenceOut(citation=full_citation(k), doi=criteria().references[k].doi, url=link(k)) for k in keys
+    }
+    return Assessment.model_construct(
+        schema_version="1",
+        criteria=results,
+        summary=summary,
+        input_warnings=warnings,
+        references=references,
+    )
+
+
+# -------------------------------------------------------------------------------------- next tests
+
+
+def _candidates(key: str) -> tuple:
+    analytes = criteria().analytes
+    if key in analytes.analytes:
+        p = analytes.analytes[key].plausible
+        return (float(p.min), float(p.max))
+    if key in NUMERIC_CONTEXT_FIELDS:
+        p = analytes.context_numbers[key].plausible
+        return (float(p.min), float(p.max))
+    return (True, False)
+
+
+def decisive_keys(iid: str, result: CriterionResult, outcomes: dict[str, Outcome], facts: Facts) -> list[str]:
+    """Missing inputs of an indeterminate instrument that alone could decide it."""
+    instrument = INSTRUMENTS[iid]
+    spec = instrument.spec
+    found: list[str] = []
+    for key in result.missing:
+        if key in SLOW_TESTS:
+            continue
+        affected = [item for item in spec.items if key in item_keys(item)]
+        for candidate in _candidates(key):
+            trial = facts.replaced(key, candidate)
+            changed = dict(outcomes)
+            for item in affected:
+                changed[item.id] = evaluate_item(item, trial)
+            if instrument.combine(spec, changed, trial).status != "indeterminate":
+                found.append(key)
+                break
+    if not found:  # only jointly decisive: every missing input is needed
+        found = [k for k in result.missing if k not in SLOW_TESTS]
+    return found
+
+
+# ----------------------------------------------------------------------------------------- summary
+
+
+def _score_text(r: CriterionResult) -> str:
+    if r.score is not None:
+        return format_number(Decimal(repr(r.score)))
+    if r.score_range is not None:
+        return f"{format_number(r.score_range[0])}–{format_number(r.score_range[1])}"
+    return "not computable yet"
+
+
+def _evidence(r: CriterionResult, facts: Facts) -> tuple[str | None, str | None]:
+    """(supporting, against) sentence for one instrument, or None."""
+    status = r.status
+    if status == "indeterminate":
+        return None, None
+    iid = r.id
+    if iid == "mas2016":
+        if status == "met":
+            return f"2016 MAS classification criteria met (ferritin plus {r.count_met} of 4 companion criteria)", None
+        return None, f"2016 MAS classification criteria not met ({r.count_met} of 4 companion criteria met)"
+    if iid == "ms_score":
+        text = (
+            f"MS score {_score_text(r)} ({r.cutoff_label})"
+            if r.score is not None
+            else f"MS score {r.cutoff_label} whatever the missing values"
+        )
+        if status == "met":
+            return f"{text}: favours MAS over active sJIA", None
+        text = (
+            f"MS score {_score_text(r)} (< {format_number(r.cutoff)})"
+            if r.score is not None
+            else f"MS score < {format_number(r.cutoff)} whatever the missing values"
+        )
+        return None, f"{text}: favours active sJIA without MAS"
+    if iid == "ferritin_esr":
+        if status == "met":
+            return f"Ferritin:ESR ratio {_score_text(r)} (≥ 21.5): favours MAS over an sJIA flare", None
+        return None, f"Ferritin:ESR ratio {_score_text(r)} (< 21.5): favours an sJIA flare over MAS"
+    if iid == "hscore":
+        prob = f"; probability {r.probability.label}" if r.probability else ""
+        if status == "met":
+            return (
+                f"HScore {_score_text(r)} ({r.cutoff_label}{prob}): suggestive of reactive haemophagocytic syndrome",
+                None,
+            )
+        return None, f"HScore {_score_text(r)} (< {format_number(r.cutoff)}{prob})"
+    if iid == "hlh2004":
+        if status == "met":
+            return f"HLH-2004 criteria fulfilled ({r.count_met} of 8 criteria met)", None
+        return None, f"HLH-2004 criteria not fulfilled ({r.count_met} of 8 met, {r.count_assessable} assessable)"
+    if iid == "parodi2009":
+        if status == "met":
+            return "Preliminary jSLE-MAS guidelines (Parodi 2009) met", None
+        return None, "Preliminary jSLE-MAS guidelines (Parodi 2009) not met"
+    if iid == "ohi":
+        if status == "met":
+            return "OHI index positive (sCD25 > 3900 U/mL and ferritin > 1000 ng/mL)", None
+        return None, "OHI index negative"
+    return None, None
+
+
+def summarise(
+    results: dict[str, CriterionResult], outcomes: dict[str, dict[str, Outcome]], facts: Facts
+) -> tuple[Summary, list[str]]:
+    disease = facts.disease
+    own = POPULATION_INSTRUMENTS.get(disease, POPULATION_INSTRUMENTS["unknown"])
+    met = [iid for iid in MAS_INSTRUMENTS if results[iid].status == "met"]
+    if met:
+        mas_signal = "suggestive"
+    elif all(results[iid].status == "not_met" for iid in own):
+        mas_signal = "not_suggestive"
+    else:
+        mas_signal = "insufficient_data"
+    mh = results["mh_score"].status
+    phlh_signal = {"met": "favours_phlh", "not_met": "favours_mas"}.get(mh, "insufficient_data")
+
+    supporting: list[str] = []
+    against: list[str] = []
+    order = list(own) + [i for i in results if i not in own]
+    for iid in order:
+        if iid == "mh_score":
+            continue
+        sup, ag = _evidence(results[iid], facts)
+        # Instruments outside the population only count against MAS for their own population.
+        if sup:
+            supporting.append(sup)
+        if ag and (iid in own or iid == "ferritin_esr"):
+            against.append(ag)
+
+    next_tests: dict[str, None] = {}
+    for iid in order:
+        r = results[iid]
+        if r.status == "indeterminate":
+            for key in decisive_keys(iid, r, outcomes[iid], facts):
+                next_tests.setdefault(key)
+    if phlh_signal == "favours_phlh" and facts.flags.get("hlh_molecular_diagnosis") is None:
+        next_tests.setdefault("hlh_molecular_diagnosis")
+
+    caveats = [SCREENING_CAVEAT]
+    refs: list[str] = []
+    if facts.biologic in ("il1", "il6"):
+        caveats.append(
+            "On IL-1/IL-6 blockade, fever, ferritin and CRP can be blunted while MAS evolves; a 'not met' result is weak "
+            f"evidence against MAS ({short_citation('schulert2018')}; {short_citation('shimizu2020')})."
+        )
+        refs += ["schulert2018", "shimizu2020"]
+    if febrile_with_low_temperature(facts):
+        caveats.append(
+            "'Febrile' is answered yes while the highest temperature entered is below 38.0 °C: fever items use the "
+            "'febrile' answer and temperature-banded items use the temperature. A quotidian fever may skip a day, or be "
+            "suppressed by antipyretics, glucocorticoids or IL-6 blockade."
+        )
+    if results["hlh2004"].status == "met" and disease in ("sjia", "suspected_sjia", "aosd"):
+        caveats.append(
+            "In systemic JIA and Still's disease HLH-2004 tends to be met late; the 2016 criteria and MS score were "
+            f"built for this population ({short_citation('ravelli2016')})."
+        )
+        refs.append("ravelli2016")
+
+    names = {iid: results[iid].short_name for iid in results}
+    if mas_signal == "suggestive":
+        headline = "Features suggestive of MAS: " + ", ".join(names[i] for i in met) + " met"
+    elif mas_signal == "not_suggestive":
+        headline = "Features not suggestive of MAS on " + " and ".join(names[i] for i in own) + " (screening result)"
+    else:
+        wanted = ", ".join(list(next_tests)[:5])
+        headline = "Insufficient data to screen for MAS" + (f": enter {wanted}" if wanted else "")
+    summary = Summary.model_construct(
+        mas_signal=mas_signal,
+        phlh_signal=phlh_signal,
+        headline=headline,
+        supporting=supporting,
+        against=against,
+        next_tests=list(next_tests),
+        caveats=caveats,
+    )
+    return summary, refs
+
+
+def assess_json(data: dict) -> dict:
+    """Convenience for tools: input JSON → Assessment JSON."""
+    return assess(PatientInput.model_validate(data)).model_dump(mode="json")
+
+
+__all__ = ["InputWarning", "assess", "assess_json"]

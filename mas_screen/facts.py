@@ -1,0 +1,286 @@
+"""What the rules may know about a patient: validated values as intervals, plus input warnings.
+
+`normalise()` turns a PatientInput into `Facts`. A value that was not entered, or was left out as a
+bad value, is absent from Facts; asked for its interval, Facts answers with the plausible range,
+so a rule is decided only when no plausible value could change it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from mas_screen.criteria_data import UnitSpec, criteria
+from mas_screen.intervals import Interval
+from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, InputWarning, PatientInput
+from mas_screen.units import (
+    NotANumber,
+    ParsedNumber,
+    as_float,
+    check_value,
+    convert,
+    format_number,
+    format_typed,
+    from_canonical,
+    parse_number,
+    pretty_unit,
+    unit_index,
+    unit_key,
+)
+
+
+@dataclass(slots=True)
+class LabFact:
+    """One accepted lab value: exact, or censored (a bound), in the unit it was typed in."""
+
+    analyte: str
+    parsed: ParsedNumber
+    unit: UnitSpec
+    echo: dict[str, Any]  # {"value": as typed, "unit": as typed or the default unit}
+    _cache: dict[str, Interval] = field(default_factory=dict)
+
+    @property
+    def exact(self) -> bool:
+        return self.parsed.op is None
+
+    def value_in(self, unit: UnitSpec) -> Decimal:
+        return convert(self.parsed.value, self.unit, unit)
+
+    def interval(self, unit: UnitSpec) -> Interval:
+        cached = self._cache.get(unit.unit)
+        if cached is not None:
+            return cached
+        value = as_float(self.value_in(unit))
+        op = self.parsed.op
+        if op is None:
+            iv = Interval.point(value)
+        else:
+            lo, hi = plausible_interval(self.analyte, unit.unit).lo, plausible_interval(self.analyte, unit.unit).hi
+            iv = {
+                ">": Interval(value, max(hi, value), lo_open=True),
+                ">=": Interval(value, max(hi, value)),
+                "<": Interval(min(lo, value), value, hi_open=True),
+                "<=": Interval(min(lo, value), value),
+            }[op]
+        self._cache[unit.unit] = iv
+        return iv
+
+    def display(self, unit: UnitSpec) -> str:
+        shown = format_number(_trim(self.value_in(unit)))
+        prefix = {None: "", ">": "> ", ">=": "≥ ", "<": "< ", "<=": "≤ "}[self.parsed.op]
+        return f"{prefix}{shown} {pretty_unit(unit.unit)}"
+
+
+def _trim(value: Decimal) -> Decimal:
+    """Display precision after a conversion: 3 decimals, or 3 significant digits below 1."""
+    if value == 0 or abs(value) >= 1:
+        return round(value, 3)
+    return round(value, 2 - value.adjusted())
+
+
+@cache
+def unit_spec(analyte: str, unit: str) -> UnitSpec:
+    return criteria().analytes.analytes[analyte].unit(unit)
+
+
+@cache
+def plausible_interval(analyte: str, unit: str) -> Interval:
+    spec = criteria().analytes.analytes[analyte]
+    target = spec.unit(unit)
+    lo = as_float(from_canonical(Decimal(repr(spec.plausible.min)), target))
+    hi = as_float(from_canonical(Decimal(repr(spec.plausible.max)), target))
+    return Interval(lo, hi)
+
+
+@cache
+def context_plausible(name: str) -> Interval:
+    p = criteria().analytes.context_numbers[name].plausible
+    return Interval(float(p.min), float(p.max))
+
+
+@dataclass(slots=True)
+class Facts:
+    labs: dict[str, LabFact]
+    flags: dict[str, bool | None]
+    numbers: dict[str, float]  # accepted numeric context fields (ages, organ sizes)
+    disease: str = "unknown"
+    biologic: str = "unknown"
+
+    def lab_interval(self, analyte: str, unit: str) -> Interval:
+        fact = self.labs.get(analyte)
+        if fact is None:
+            return plausible_interval(analyte, unit)
+        return fact.interval(unit_spec(analyte, unit))
+
+    def number_interval(self, name: str) -> Interval:
+        value = self.numbers.get(name)
+        return context_plausible(name) if value is None else Interval.point(value)
+
+    def temperature_interval(self, unit: str) -> tuple[Interval, tuple[str, ...]]:
+        """Temperature for banded items: entered value, else what `febrile` implies (contract "Fever").
+
+        Returns the interval and the sources it rests on (for the `missing` list).
+        """
+        if "temperature" in self.labs:
+            return self.lab_interval("temperature", unit), ("temperature",)
+        febrile = self.flags.get("febrile")
+        full = plausible_interval("temperature", unit)
+        if febrile is None:
+            return full, ("temperature", "febrile")
+        conv = criteria().analytes.fever_convention
+        cut = as_float(
+            convert(Decimal(repr(conv.threshold)), unit_spec("temperature", conv.unit), unit_spec("temperature", unit))
+        )
+        if febrile:
+            return Interval(cut, full.hi), ("temperature",)
+        return Interval(full.lo, cut, hi_open=True), ("febrile",)
+
+    def replaced(self, key: str, value: Any) -> Facts:
+        """A copy with one input set to a candidate value (a bool, or a float in the default unit)."""
+        labs, flags, numbers = self.labs, self.flags, self.numbers
+        if key in criteria().analytes.analytes:
+            spec = criteria().analytes.analytes[key]
+            labs = dict(labs)
+            labs[key] = LabFact(key, ParsedNumber(Decimal(repr(value))), spec.unit(spec.default_unit), {})
+        elif key in NUMERIC_CONTEXT_FIELDS:
+            numbers = dict(numbers)
+            numbers[key] = value
+        else:
+            flags = dict(flags)
+            flags[key] = value
+        return Facts(labs, flags, numbers, self.disease, self.biologic)
+
+
+# ------------------------------------------------------------------------------------- normalise
+
+
+def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
+    """Validate every value; bad ones become warnings and are left out, as if not entered."""
+    warnings: list[InputWarning] = []
+    labs: dict[str, LabFact] = {}
+    analytes = criteria().analytes.analytes
+    for key, measurement in patient.labs.items():
+        raw, typed_unit = measurement.value, measurement.unit
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue
+        spec = analytes[key]
+        unit_text = typed_unit if typed_unit not in (None, "") else spec.default_unit
+        echo = {"value": raw, "unit": unit_text}
+        shown = format_typed(raw, unit_text)
+        index = unit_index(key)
+        ukey = unit_key(unit_text)
+        unit = index.accepted.get(ukey)
+        if unit is None:
+            refused = index.refused.get(ukey)
+            if refused is not None:
+                warnings.append(InputWarning(field=key, code="not_convertible", message=refused.reason, input=shown))
+            else:
+                accepted = ", ".join(u.unit for u in spec.units)
+                warnings.append(
+                    InputWarning(
+                        field=key,
+                        code="unknown_unit",
+                        message=f"{spec.label}: unit {unit_text!r} is not recognised; use {accepted}.",
+                        input=shown,
+                    )
+                )
+            continue
+        try:
+            parsed = parse_number(raw)
+        except NotANumber as exc:
+            warnings.append(
+                InputWarning(field=key, code="not_a_number", message=f"{spec.label}: {shown!r} is {exc}.", input=shown)
+            )
+            continue
+        problem = check_value(key, parsed.value, unit)
+        if problem is not None:
+            warnings.append(InputWarning(field=key, code=problem.code, message=problem.message, input=shown))
+            continue
+        labs[key] = LabFact(key, parsed, unit, echo)
+
+    ctx = patient.context
+    numbers: dict[str, float] = {}
+    for name in NUMERIC_CONTEXT_FIELDS:
+        raw = getattr(ctx, name)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue
+        spec_n = criteria().analytes.context_numbers[name]
+        shown = format_typed(raw, None)
+        try:
+            parsed = parse_number(raw)
+            if parsed.op is not None:
+                raise NotANumber("a bound, not a number (enter the value)")
+        except NotANumber as exc:
+            warnings.append(
+                InputWarning(
+                    field=name, code="not_a_number", message=f"{spec_n.label}: {shown!r} is {exc}.", input=shown
+                )
+            )
+            continue
+        value = float(parsed.value)
+        if value < 0:
+            warnings.append(
+                InputWarning(field=name, code="negative", message=f"{spec_n.label} cannot be negative.", input=shown)
+            )
+            continue
+        plaus = spec_n.plausible
+        if not plaus.min <= value <= plaus.max:
+            warnings.append(
+                InputWarning(
+                    field=name,
+                    code="implausible",
+                    message=f"{spec_n.label} {shown} {spec_n.unit} is outside {plaus.min}–{plaus.max} {spec_n.unit}; left out.",
+                    input=shown,
+                )
+            )
+            continue
+        numbers[name] = value
+
+    flags = {name: getattr(ctx, name) for name in BOOLEAN_FIELDS}
+    facts = Facts(labs, flags, numbers, ctx.disease, ctx.biologic)
+    warnings.extend(_conflicts(facts))
+    return facts, warnings
+
+
+def _conflicts(facts: Facts) -> list[InputWarning]:
+    out: list[InputWarning] = []
+    conv = criteria().analytes.fever_convention
+    temp = facts.labs.get("temperature")
+    if facts.flags.get("febrile") is False and temp is not None:
+        iv = temp.interval(unit_spec("temperature", conv.unit))
+        if iv.lo >= conv.threshold:
+            out.append(
+                InputWarning(
+                    field="febrile",
+                    code="conflict",
+                    message=(
+                        f"'Not febrile' conflicts with a highest temperature of {temp.display(temp.unit)} "
+                        f"(≥ {conv.threshold} °C). Both are kept: 'febrile' decides fever items, the temperature "
+                        "decides temperature bands. Please check."
+                    ),
+                    input="false",
+                )
+            )
+    onset, age = facts.numbers.get("age_at_onset_years"), facts.numbers.get("age_years")
+    if onset is not None and age is not None and onset > age:
+        out.append(
+            InputWarning(
+                field="age_at_onset_years",
+                code="conflict",
+                message=f"Age at onset ({format_number(onset)} y) is later than the current age ({format_number(age)} y). Both kept; please check.",
+                input=format_number(onset),
+            )
+        )
+    return out
+
+
+def febrile_with_low_temperature(facts: Facts) -> bool:
+    """`febrile: true` with a highest temperature below 38.0 °C: not a conflict, but worth a caveat."""
+    conv = criteria().analytes.fever_convention
+    temp = facts.labs.get("temperature")
+    if facts.flags.get("febrile") is not True or temp is None:
+        return False
+    iv = temp.interval(unit_spec("temperature", conv.unit))
+    return iv.hi < conv.threshold or (iv.hi == conv.threshold and iv.hi_open)

@@ -1,0 +1,199 @@
+"""Typed input and output models of the public contract (shared/contract.md, schema_version "1").
+
+Input models accept what a clinician or an outside tool sends and never judge lab values: a bad
+value is kept as typed and turned into an `input_warnings` entry by `units.normalise`, not a
+ValidationError. Only an unreadable shape (unknown analyte key, unknown context field, wrong type
+of a yes/no answer) raises, because then nothing sensible can be computed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from mas_screen.criteria_data import criteria
+
+SCHEMA_VERSION = "1"
+
+Disease = Literal["sjia", "suspected_sjia", "aosd", "sle", "other", "unknown"]
+Biologic = Literal["none", "il1", "il6", "other", "unknown"]
+Status = Literal["met", "not_met", "indeterminate"]
+ItemResultValue = Literal["met", "not_met", "missing"]
+PopulationFit = Literal["validated", "outside", "unknown"]
+WarningCode = Literal[
+    "not_a_number", "negative", "implausible", "unit_suspect", "unknown_unit", "not_convertible", "conflict"
+]
+
+# A raw number as typed: number, numeric or censored string (">40000"), or anything else that
+# normalise() will flag as not_a_number.
+RawValue = Any
+
+
+class Measurement(BaseModel):
+    """A lab value with its unit, as typed."""
+
+    model_config = ConfigDict(extra="forbid")
+    value: RawValue = None
+    unit: str | None = None
+
+
+class ClinicalContext(BaseModel):
+    """Clinical context; every field optional and `None` means not known (never 'no')."""
+
+    model_config = ConfigDict(extra="forbid")
+    age_years: RawValue = None
+    age_at_onset_years: RawValue = None
+    underlying_disease: Disease | None = None
+    febrile: bool | None = None
+    hepatomegaly: bool | None = None
+    hepatomegaly_cm: RawValue = None
+    splenomegaly: bool | None = None
+    splenomegaly_cm: RawValue = None
+    cns_involvement: bool | None = None
+    hemorrhagic_manifestations: bool | None = None
+    active_arthritis: bool | None = None
+    hemophagocytosis_marrow: bool | None = None
+    hemophagocytosis_other_site: bool | None = None
+    known_immunosuppression: bool | None = None
+    nk_activity_low: bool | None = None
+    hlh_molecular_diagnosis: bool | None = None
+    hematologic_malignancy: bool | None = None
+    biologic_therapy: Biologic | None = None
+
+    @property
+    def disease(self) -> Disease:
+        return self.underlying_disease or "unknown"
+
+    @property
+    def biologic(self) -> Biologic:
+        return self.biologic_therapy or "unknown"
+
+
+BOOLEAN_FIELDS = (
+    "febrile",
+    "hepatomegaly",
+    "splenomegaly",
+    "cns_involvement",
+    "hemorrhagic_manifestations",
+    "active_arthritis",
+    "hemophagocytosis_marrow",
+    "hemophagocytosis_other_site",
+    "known_immunosuppression",
+    "nk_activity_low",
+    "hlh_molecular_diagnosis",
+    "hematologic_malignancy",
+)
+NUMERIC_CONTEXT_FIELDS = ("age_years", "age_at_onset_years", "hepatomegaly_cm", "splenomegaly_cm")
+
+
+class PatientInput(BaseModel):
+    """One patient at one point in time."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = None
+    context: ClinicalContext = Field(default_factory=ClinicalContext)
+    labs: dict[str, Measurement] = Field(default_factory=dict)
+
+    @field_validator("labs", mode="before")
+    @classmethod
+    def _labs_known_and_wrapped(cls, value: Any) -> Any:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ValueError("labs must be an object mapping lab keys to values")
+        known = criteria().analytes.analytes
+        unknown = [k for k in value if k not in known]
+        if unknown:
+            raise ValueError(f"unknown analyte key(s): {', '.join(map(str, unknown))}; known: {', '.join(known)}")
+        return {k: v if isinstance(v, dict | Measurement) else {"value": v} for k, v in value.items()}
+
+
+# ------------------------------------------------------------------------------------------ output
+
+
+class InputWarning(BaseModel):
+    field: str
+    code: WarningCode
+    message: str
+    input: str
+
+
+class Probability(BaseModel):
+    low_percent: int | float
+    high_percent: int | float
+    label: str
+
+
+class ItemResult(BaseModel):
+    id: str
+    label: str
+    input: dict[str, Any] | None = None
+    value: float | None = None
+    unit: str | None = None
+    threshold: str | None = None
+    result: ItemResultValue
+    points: int | float | None = None
+    display: str | None = None
+    role: str | None = None
+    counted: bool = True
+    components: list[ItemResult] | None = None
+    source: str | None = None
+    confirmation: str | None = None
+    note: str | None = None
+
+
+class AdditionalCutoff(BaseModel):
+    label: str
+    comparator: str
+    cutoff: int | float
+    status: Status
+    reference: str
+    note: str | None = None
+
+
+class CriterionResult(BaseModel):
+    id: str
+    name: str
+    short_name: str
+    version: str
+    status: Status
+    verdict: str
+    score: int | float | None = None
+    score_range: list[int | float] | None = None
+    cutoff: int | float | None = None
+    cutoff_label: str | None = None
+    count_met: int | None = None
+    count_assessable: int | None = None
+    probability: Probability | None = None
+    items: list[ItemResult]
+    missing: list[str]
+    population: PopulationFit
+    population_description: str
+    caveats: list[str]
+    references: list[str]
+    additional_cutoffs: list[AdditionalCutoff] = Field(default_factory=list)
+
+
+class Summary(BaseModel):
+    mas_signal: Literal["suggestive", "not_suggestive", "insufficient_data"]
+    phlh_signal: Literal["favours_phlh", "favours_mas", "insufficient_data"]
+    headline: str
+    supporting: list[str]
+    against: list[str]
+    next_tests: list[str]
+    caveats: list[str] = Field(default_factory=list)
+
+
+class ReferenceOut(BaseModel):
+    citation: str
+    doi: str | None = None
+    url: str | None = None
+
+
+class Assessment(BaseModel):
+    schema_version: str = SCHEMA_VERSION
+    criteria: dict[str, CriterionResult]
+    summary: Summary
+    input_warnings: list[InputWarning]
+    references: dict[str, ReferenceOut]

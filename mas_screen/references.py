@@ -1,0 +1,46 @@
+"""Citation lookup and formatting from references/references.yaml."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from mas_screen.criteria_data import Reference, criteria
+
+
+def reference(key: str) -> Reference:
+    return criteria().references[key]
+
+
+@cache
+def short_citation(key: str) -> str:
+    """'Ravelli 2016' — first author's surname and year, for inline caveats."""
+    ref = reference(key)
+    surname = ref.authors.split(",")[0].split()[0] if ref.authors else key
+    return f"{surname} {ref.year}"
+
+
+@cache
+def full_citation(key: str) -> str:
+    """Vancouver-style citation: authors. Title. Journal Year;Vol(Issue):Pages. doi:…"""
+    ref = reference(key)
+    parts = [ref.authors.rstrip("."), ref.title.rstrip(".")]
+    source = ref.journal or ref.publisher
+    where = f"{source} {ref.year}" if source else f"{ref.year}"
+    if ref.volume:
+        where += f";{ref.volume}"
+        if ref.issue:
+            where += f"({ref.issue})"
+        if ref.pages:
+            where += f":{ref.pages}"
+    parts.append(where)
+    text = ". ".join(parts) + "."
+    if ref.doi:
+        text += f" doi:{ref.doi}"
+    return text
+
+
+def link(key: str) -> str | None:
+    ref = reference(key)
+    if ref.url:
+        return ref.url
+    return f"https://doi.org/{ref.doi}" if ref.doi else None

@@ -1,0 +1,81 @@
+"""A short, readable terminal report of an Assessment (`assess --format text`)."""
+
+from __future__ import annotations
+
+import textwrap
+
+from mas_screen.models import Assessment, CriterionResult
+from mas_screen.units import format_number
+
+STATUS_WORD = {"met": "MET", "not_met": "not met", "indeterminate": "indeterminate"}
+RESULT_MARK = {"met": "✓", "not_met": "✗", "missing": "?"}
+PHLH_WORD = {
+    "favours_phlh": "MH score favours primary HLH over MAS",
+    "favours_mas": "MH score favours MAS over primary HLH",
+    "insufficient_data": "MH score: insufficient data (MAS vs primary HLH)",
+}
+
+
+def _wrap(text: str, indent: str = "  ") -> str:
+    return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent + "  ")
+
+
+def _score(r: CriterionResult) -> str:
+    if r.score is not None:
+        text = f"score {format_number(r.score)}"
+    elif r.score_range is not None:
+        text = f"score range {format_number(r.score_range[0])}–{format_number(r.score_range[1])}"
+    elif r.count_met is not None:
+        text = f"{r.count_met} met of {r.count_assessable} assessable"
+    else:
+        return ""
+    if r.cutoff_label:
+        text += f" (cut-off {r.cutoff_label})"
+    if r.probability is not None:
+        text += f", probability {r.probability.label}"
+    return text
+
+
+def render_text(a: Assessment) -> str:
+    s = a.summary
+    lines = ["MAS Screen — screening aid, not a diagnosis", "", s.headline, PHLH_WORD[s.phlh_signal], ""]
+    if s.supporting:
+        lines.append("Supporting MAS:")
+        lines += [_wrap(f"+ {t}") for t in s.supporting]
+    if s.against:
+        lines.append("Against MAS:")
+        lines += [_wrap(f"- {t}") for t in s.against]
+    if s.next_tests:
+        lines.append("Would decide an open result: " + ", ".join(s.next_tests))
+    if a.input_warnings:
+        lines += ["", "Input warnings (values left out):"]
+        lines += [_wrap(f"! {w.field} [{w.code}] {w.message}") for w in a.input_warnings]
+    lines.append("")
+    for r in a.criteria.values():
+        head = f"{r.short_name}: {STATUS_WORD[r.status]}"
+        extra = _score(r)
+        lines.append(head + (f" — {extra}" if extra else ""))
+        lines.append(_wrap(r.verdict))
+        for item in r.items:
+            shown = item.display or "not entered"
+            pts = f" [{format_number(item.points)} pts]" if item.points not in (None, 0) else ""
+            lines.append(f"    {RESULT_MARK[item.result]} {item.label}: {shown} ({item.threshold}){pts}")
+        for extra_cut in r.additional_cutoffs:
+            lines.append(
+                f"    {extra_cut.label}: {extra_cut.comparator} {extra_cut.cutoff} → {STATUS_WORD[extra_cut.status]}"
+            )
+        if r.missing:
+            lines.append(_wrap("missing: " + ", ".join(r.missing), "    "))
+        if r.population != "validated":
+            lines.append(f"    population: {r.population}")
+        lines.append("")
+    lines.append("Caveats:")
+    caveats = list(s.caveats) + [c for r in a.criteria.values() for c in r.caveats]
+    seen: set[str] = set()
+    for c in caveats:
+        if c not in seen:
+            seen.add(c)
+            lines.append(_wrap(f"• {c}"))
+    lines += ["", "References:"]
+    lines += [_wrap(f"[{k}] {ref.citation}") for k, ref in a.references.items()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,18 @@
+"""Ferritin:ESR ratio (Eloseily 2019): ratio rounded to 2 dp for display, compared at full precision."""
+
+from __future__ import annotations
+
+from mas_screen.criteria_data import InstrumentSpec
+from mas_screen.facts import Facts
+from mas_screen.intervals import round_half_up
+from mas_screen.rules.base import STATUS, Combined, Instrument
+from mas_screen.rules.items import Outcome
+
+
+def combine(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> Combined:
+    (ratio,) = outcomes.values()
+    score = round_half_up(ratio.exact, spec.score_round_places) if ratio.exact is not None else None
+    return Combined(STATUS[ratio.result], score=score, at_cutoff=ratio.at_cutoff)
+
+
+INSTRUMENT = Instrument("ferritin_esr", combine)

@@ -1,0 +1,194 @@
+"""Parsing, unit conversion and plausibility of typed values, driven by criteria/analytes.yaml.
+
+Values are converted in decimal arithmetic straight from what was typed to the unit an item was
+published in, so 3.6 g/L is exactly 360 mg/dL and a value never drifts across a threshold by
+binary rounding. Thresholds are never converted.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
+
+from mas_screen.criteria_data import AnalyteSpec, RefusedUnit, UnitSpec, criteria
+
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_CENSORED = re.compile(r"^(>=|<=|≥|≤|>|<)\s*(.+)$")
+_CENSOR_OPS = {"≥": ">=", "≤": "<="}
+
+
+def unit_key(text: str) -> str:
+    """Canonical spelling for alias matching: lower case, no spaces, µ/μ → u, 10*9 / x10^9 → 10^9."""
+    s = text.strip().translate(_SUPERSCRIPTS).lower()
+    s = s.replace("µ", "u").replace("μ", "u").replace(" ", "")
+    s = re.sub(r"^(x|×)", "", s)
+    s = re.sub(r"^10\*(\d)", r"10^\1", s)
+    s = re.sub(r"^10(\d)/", r"10^\1/", s)  # "109/L" from a lost superscript
+    return s
+
+
+@dataclass(frozen=True, slots=True)
+class UnitIndex:
+    accepted: dict[str, UnitSpec]
+    refused: dict[str, RefusedUnit]
+
+
+@cache
+def unit_index(analyte: str) -> UnitIndex:
+    spec = criteria().analytes.analytes[analyte]
+    accepted: dict[str, UnitSpec] = {}
+    for u in spec.units:
+        for alias in [u.unit, u.ucum, *u.aliases]:
+            accepted[unit_key(alias)] = u
+    refused = {unit_key(a): r for r in spec.refused_units for a in [r.unit, *r.aliases]}
+    for key in accepted:
+        refused.pop(key, None)
+    return UnitIndex(accepted, refused)
+
+
+def to_canonical(value: Decimal, unit: UnitSpec) -> Decimal:
+    return (value + Decimal(repr(unit.offset))) * unit.factor_decimal
+
+
+def from_canonical(value: Decimal, unit: UnitSpec) -> Decimal:
+    return value / unit.factor_decimal - Decimal(repr(unit.offset))
+
+
+def convert(value: Decimal, source: UnitSpec, target: UnitSpec) -> Decimal:
+    """Exact where the factors allow; identity when the units agree."""
+    if source.unit == target.unit:
+        return value
+    return from_canonical(to_canonical(value, source), target)
+
+
+def as_float(value: Decimal) -> float:
+    """Decimal → float, trimming division noise beyond 15 significant digits."""
+    return float(round(value, 15 - value.adjusted() - 1)) if value else 0.0
+
+
+# ------------------------------------------------------------------------------------- parsing
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedNumber:
+    """A number as typed: exact (`op` None) or censored (`op` one of > >= < <=)."""
+
+    value: Decimal
+    op: str | None = None
+
+
+class NotANumber(ValueError):
+    pass
+
+
+def parse_number(raw: object) -> ParsedNumber:
+    """Numbers, numeric strings, thousands separators and censored strings (">40000", "< 50")."""
+    if isinstance(raw, bool) or raw is None:
+        raise NotANumber("not a number")
+    if isinstance(raw, int | float):
+        if isinstance(raw, float) and not math.isfinite(raw):
+            raise NotANumber("not a finite number")
+        return ParsedNumber(Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw))
+    if not isinstance(raw, str):
+        raise NotANumber("not a number")
+    text = raw.strip()
+    op = None
+    match = _CENSORED.match(text)
+    if match:
+        op = _CENSOR_OPS.get(match.group(1), match.group(1))
+        text = match.group(2).strip()
+    text = text.replace(" ", "").replace("\u202f", "").replace("\u00a0", "")
+    if _THOUSANDS.match(text):
+        text = text.replace(",", "")
+    if not _NUMBER.match(text):
+        if re.match(r"^[+-]?\d+,\d+$", text):
+            raise NotANumber("not a number (use a decimal point, not a comma)")
+        raise NotANumber("not a number")
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid decimals
+        raise NotANumber("not a number") from exc
+    if not value.is_finite():
+        raise NotANumber("not a finite number")
+    return ParsedNumber(value, op)
+
+
+def format_number(value: Decimal | float) -> str:
+    """Plain text without exponent or trailing zeros: 2500, 1.76, 0.0001."""
+    d = value if isinstance(value, Decimal) else Decimal(repr(value))
+    if d == d.to_integral_value():
+        return f"{int(d)}"
+    return format(d.normalize(), "f")
+
+
+_PRETTY_UNITS = {"degC": "°C", "degF": "°F", "10^9/L": "×10⁹/L", "10^3/µL": "×10³/µL"}
+
+
+def pretty_unit(unit: str | None) -> str:
+    """A unit as a clinician reads it: degC → °C, 10^9/L → ×10⁹/L."""
+    return _PRETTY_UNITS.get(unit, unit) if unit else ""
+
+
+def format_threshold(value: float | int) -> str:
+    """A published number as written in its YAML (38.0 stays 38.0, 684 stays 684)."""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def format_typed(raw: object, unit: str | None) -> str:
+    """What the user typed, for messages: '3.2 mg/dL', '>40000 ng/mL', 'elevated'."""
+    text = (
+        raw
+        if isinstance(raw, str)
+        else format_number(raw)
+        if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw)
+        else str(raw)
+    )
+    return f"{text} {unit}".strip() if unit else str(text)
+
+
+# --------------------------------------------------------------------------------- plausibility
+
+
+def plausible_canonical(spec: AnalyteSpec) -> tuple[Decimal, Decimal]:
+    return Decimal(repr(spec.plausible.min)), Decimal(repr(spec.plausible.max))
+
+
+def is_plausible(value: Decimal, unit: UnitSpec, spec: AnalyteSpec) -> bool:
+    lo, hi = plausible_canonical(spec)
+    canonical = to_canonical(value, unit)
+    return lo <= canonical <= hi
+
+
+@dataclass(frozen=True, slots=True)
+class ValueProblem:
+    code: str
+    message: str
+
+
+def check_value(analyte: str, value: Decimal, unit: UnitSpec) -> ValueProblem | None:
+    """Negative, implausible or unit_suspect, or None when the value is plausible in its unit."""
+    spec = criteria().analytes.analytes[analyte]
+    if is_plausible(value, unit, spec):
+        return None
+    shown = f"{format_number(value)} {unit.unit}"
+    if value < 0 and not spec.negative_is_plausibility:
+        return ValueProblem("negative", f"{spec.label} cannot be negative ({shown}).")
+    lo, hi = spec.plausible.min, spec.plausible.max
+    range_text = f"{format_number(Decimal(repr(lo)))}–{format_number(Decimal(repr(hi)))} {spec.default_unit}"
+    fits = [u for u in spec.units if u.unit != unit.unit and is_plausible(value, u, spec)]
+    if fits:
+        alternatives = " or ".join(f"{format_number(value)} {u.unit}" for u in fits)
+        return ValueProblem(
+            "unit_suspect",
+            f"{spec.label} {shown} is outside the plausible range ({range_text}); did you mean {alternatives}? "
+            "Left out until the unit is confirmed.",
+        )
+    return ValueProblem(
+        "implausible",
+        f"{spec.label} {shown} is outside what a living patient can have ({range_text}); left out.",
+    )
