@@ -1,0 +1,33 @@
+"""Shared helpers: build a patient from plain dicts and assess it to contract JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mas_screen import PatientInput, assess
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(labs: dict | None = None, **context) -> dict:
+    """Assess a patient given as labs plus context keyword arguments; returns the contract JSON."""
+    data = {"context": context, "labs": labs or {}}
+    return assess(PatientInput.model_validate(data)).model_dump(mode="json")
+
+
+def crit(result: dict, iid: str) -> dict:
+    return result["criteria"][iid]
+
+
+def item(result: dict, iid: str, item_id: str) -> dict:
+    for it in result["criteria"][iid]["items"]:
+        if it["id"] == item_id:
+            return it
+    raise KeyError(item_id)
+
+
+@pytest.fixture
+def assess_json():
+    return run
