@@ -116,6 +116,7 @@ class AnalytesFile(_Strict):
     context_numbers: dict[str, ContextNumberSpec]
 
 
+@cache
 def parse_factor(value: Number | str) -> Decimal:
     """A conversion factor as an exact Decimal; "a/b" strings are divided at high precision."""
     if isinstance(value, str):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from mas_screen.criteria_data import criteria
+from mas_screen.criteria_data import ItemSpec, criteria
 from mas_screen.facts import Facts, febrile_with_low_temperature, normalise
 from mas_screen.models import (
     NUMERIC_CONTEXT_FIELDS,
@@ -20,11 +20,12 @@ from mas_screen.models import (
     PatientInput,
     ReferenceOut,
     Summary,
+    build,
 )
 from mas_screen.references import full_citation, link, short_citation
 from mas_screen.rules import INSTRUMENTS
 from mas_screen.rules.base import build_result, evaluate_items
-from mas_screen.rules.items import Outcome, evaluate_item, item_keys
+from mas_screen.rules.items import Outcome, evaluate_item, extreme_outcomes, item_keys
 from mas_screen.units import format_number
 
 MAS_INSTRUMENTS = ("mas2016", "ms_score", "hscore", "hlh2004", "parodi2009", "ohi")
@@ -62,7 +63,8 @@ def assess(patient: PatientInput) -> Assessment:
     references = {
         k: ReferenceOut(citation=full_citation(k), doi=criteria().references[k].doi, url=link(k)) for k in keys
     }
-    return Assessment.model_construct(
+    return build(
+        Assessment,
         schema_version="1",
         criteria=results,
         summary=summary,
@@ -85,23 +87,58 @@ def _candidates(key: str) -> tuple:
     return (True, False)
 
 
+_AFFECTED: dict[tuple[str, str], tuple[ItemSpec, ...]] = {}
+
+
+def _affected(iid: str, key: str) -> tuple[ItemSpec, ...]:
+    """Items of an instrument that read `key` (cached)."""
+    found = _AFFECTED.get((iid, key))
+    if found is None:
+        found = _AFFECTED[(iid, key)] = tuple(i for i in INSTRUMENTS[iid].spec.items if key in item_keys(i))
+    return found
+
+
 def decisive_keys(iid: str, result: CriterionResult, outcomes: dict[str, Outcome], facts: Facts) -> list[str]:
-    """Missing inputs of an indeterminate instrument that alone could decide it."""
+    """Missing inputs of an indeterminate instrument that alone could decide it.
+
+    Every item is monotone in each input, so trying each input at the two ends of its plausible
+    range finds every decisive input. For an item that reads only that input the ends are its
+    least and greatest outcome; for additive scores only the score's bounds need recomputing.
+    """
     instrument = INSTRUMENTS[iid]
     spec = instrument.spec
+    combine, bounds_status = instrument.combine, instrument.bounds_status
+    if bounds_status is not None:
+        total_lo = sum(o.lo for o in outcomes.values())
+        total_hi = sum(o.hi for o in outcomes.values())
     found: list[str] = []
     for key in result.missing:
         if key in SLOW_TESTS:
             continue
-        affected = [item for item in spec.items if key in item_keys(item)]
-        for candidate in _candidates(key):
-            trial = facts.replaced(key, candidate)
-            changed = dict(outcomes)
-            for item in affected:
-                changed[item.id] = evaluate_item(item, trial)
-            if instrument.combine(spec, changed, trial).status != "indeterminate":
-                found.append(key)
-                break
+        affected = _affected(iid, key)
+        extremes = extreme_outcomes(affected[0], outcomes[affected[0].id], key) if len(affected) == 1 else None
+        if extremes is not None and bounds_status is not None:
+            now = outcomes[affected[0].id]
+            decided = any(
+                bounds_status(spec, total_lo - now.lo + end.lo, total_hi - now.hi + end.hi) != "indeterminate"
+                for end in extremes
+            )
+        elif extremes is not None:
+            decided = any(
+                combine(spec, {**outcomes, affected[0].id: end}, facts).status != "indeterminate" for end in extremes
+            )
+        else:
+            decided = False
+            for candidate in _candidates(key):
+                trial = facts.replaced(key, candidate)
+                changed = dict(outcomes)
+                for item in affected:
+                    changed[item.id] = evaluate_item(item, trial)
+                if combine(spec, changed, trial).status != "indeterminate":
+                    decided = True
+                    break
+        if decided:
+            found.append(key)
     if not found:  # only jointly decisive: every missing input is needed
         found = [k for k in result.missing if k not in SLOW_TESTS]
     return found
@@ -235,7 +272,8 @@ def summarise(
     else:
         wanted = ", ".join(list(next_tests)[:5])
         headline = "Insufficient data to screen for MAS" + (f": enter {wanted}" if wanted else "")
-    summary = Summary.model_construct(
+    summary = build(
+        Summary,
         mas_signal=mas_signal,
         phlh_signal=phlh_signal,
         headline=headline,

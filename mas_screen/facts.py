@@ -40,6 +40,7 @@ class LabFact:
     unit: UnitSpec
     echo: dict[str, Any]  # {"value": as typed, "unit": as typed or the default unit}
     _cache: dict[str, Interval] = field(default_factory=dict)
+    _shown: dict[str, str] = field(default_factory=dict)
 
     @property
     def exact(self) -> bool:
@@ -68,9 +69,12 @@ class LabFact:
         return iv
 
     def display(self, unit: UnitSpec) -> str:
-        shown = format_number(_trim(self.value_in(unit)))
-        prefix = {None: "", ">": "> ", ">=": "≥ ", "<": "< ", "<=": "≤ "}[self.parsed.op]
-        return f"{prefix}{shown} {pretty_unit(unit.unit)}"
+        text = self._shown.get(unit.unit)
+        if text is None:
+            shown = format_number(_trim(self.value_in(unit)))
+            prefix = {None: "", ">": "> ", ">=": "≥ ", "<": "< ", "<=": "≤ "}[self.parsed.op]
+            text = self._shown[unit.unit] = f"{prefix}{shown} {pretty_unit(unit.unit)}"
+        return text
 
 
 def _trim(value: Decimal) -> Decimal:
@@ -98,6 +102,14 @@ def plausible_interval(analyte: str, unit: str) -> Interval:
 def context_plausible(name: str) -> Interval:
     p = criteria().analytes.context_numbers[name].plausible
     return Interval(float(p.min), float(p.max))
+
+
+@cache
+def fever_cut(unit: str) -> float:
+    """The project's fever convention (38.0 °C) in a temperature unit."""
+    conv = criteria().analytes.fever_convention
+    source, target = unit_spec("temperature", conv.unit), unit_spec("temperature", unit)
+    return as_float(convert(Decimal(repr(conv.threshold)), source, target))
 
 
 @dataclass(slots=True)
@@ -129,10 +141,7 @@ class Facts:
         full = plausible_interval("temperature", unit)
         if febrile is None:
             return full, ("temperature", "febrile")
-        conv = criteria().analytes.fever_convention
-        cut = as_float(
-            convert(Decimal(repr(conv.threshold)), unit_spec("temperature", conv.unit), unit_spec("temperature", unit))
-        )
+        cut = fever_cut(unit)
         if febrile:
             return Interval(cut, full.hi), ("temperature",)
         return Interval(full.lo, cut, hi_open=True), ("febrile",)

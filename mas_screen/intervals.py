@@ -9,7 +9,6 @@ values and its "decided unless the missing inputs could change it" rule.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -89,18 +88,17 @@ def compare_decimal(value: Decimal, comparator: str, threshold: Decimal) -> bool
 
 def band_possible(iv: Interval, conditions: list[tuple[str, float]]) -> bool:
     """Whether some value in the interval satisfies all (comparator, threshold) conditions."""
-    current: Interval | None = iv
+    lo, lo_open, hi, hi_open = iv.lo, iv.lo_open, iv.hi, iv.hi_open
     for comparator, threshold in conditions:
-        if current is None:
-            return False
-        bound = {
-            ">": Interval(threshold, math.inf, lo_open=True),
-            ">=": Interval(threshold, math.inf),
-            "<": Interval(-math.inf, threshold, hi_open=True),
-            "<=": Interval(-math.inf, threshold),
-        }[comparator]
-        current = current.intersect(bound)
-    return current is not None
+        if comparator in (">", ">="):
+            strict = comparator == ">"
+            if threshold > lo or (threshold == lo and strict and not lo_open):
+                lo, lo_open = threshold, strict
+        else:
+            strict = comparator == "<"
+            if threshold < hi or (threshold == hi and strict and not hi_open):
+                hi, hi_open = threshold, strict
+    return lo < hi or (lo == hi and not (lo_open or hi_open))
 
 
 def round_half_up(value: float | Decimal, places: int) -> float:

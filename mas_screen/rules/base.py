@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from mas_screen.criteria_data import InstrumentSpec, ItemSpec, criteria
 from mas_screen.facts import Facts, unit_spec
 from mas_screen.intervals import MET, MISSING, NOT_MET, Interval, compare, round_half_up
-from mas_screen.models import AdditionalCutoff, CriterionResult, ItemResult, Probability
+from mas_screen.models import AdditionalCutoff, CriterionResult, ItemResult, Probability, build
 from mas_screen.references import short_citation
 from mas_screen.rules.items import Outcome, evaluate_item, threshold_text
 from mas_screen.units import format_number, format_threshold, pretty_unit
@@ -32,6 +32,7 @@ class Combined:
     probability: Probability | None = None
     additional: list[AdditionalCutoff] = field(default_factory=list)
     at_cutoff: bool = False
+    extra_missing: tuple[str, ...] = ()  # inputs outside the items (HLH-2004 molecular diagnosis)
 
 
 Combine = Callable[[InstrumentSpec, dict[str, Outcome], Facts], Combined]
@@ -39,6 +40,17 @@ Combine = Callable[[InstrumentSpec, dict[str, Outcome], Facts], Combined]
 
 def evaluate_items(spec: InstrumentSpec, facts: Facts) -> dict[str, Outcome]:
     return {item.id: evaluate_item(item, facts) for item in spec.items}
+
+
+_ROLES: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
+def by_role(spec: InstrumentSpec, role: str) -> tuple[str, ...]:
+    """Ids of the instrument's items with a given role, in order (cached)."""
+    found = _ROLES.get((spec.id, role))
+    if found is None:
+        found = _ROLES[(spec.id, role)] = tuple(i.id for i in spec.items if i.role == role)
+    return found
 
 
 def count_rule(outcomes: list[Outcome]) -> tuple[int, int]:
@@ -52,12 +64,17 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
+def points_status(spec: InstrumentSpec, lo: float, hi: float) -> str:
+    """Status of a point score known to lie in [lo, hi]."""
+    cut = spec.cutoff
+    return STATUS[compare(Interval(lo, hi), cut.comparator, cut.value)]
+
+
 def point_score(spec: InstrumentSpec, outcomes: dict[str, Outcome]) -> Combined:
     """Sum of points with a range while items are undecided; status from the cut-off (HScore, MH)."""
     lo = sum(o.lo for o in outcomes.values())
     hi = sum(o.hi for o in outcomes.values())
-    cut = spec.cutoff
-    status = STATUS[compare(Interval(lo, hi), cut.comparator, cut.value)]
+    status = points_status(spec, lo, hi)
     if lo == hi:
         return Combined(status, score=_number(lo))
     return Combined(status, score_range=[_number(lo), _number(hi)])
@@ -94,6 +111,19 @@ def population_fit(spec: InstrumentSpec, facts: Facts) -> str:
     return "validated"
 
 
+_CAVEATS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
+
+
+def _formatted_caveats(spec: InstrumentSpec) -> list[tuple[str, str, tuple[str, ...]]]:
+    found = _CAVEATS.get(spec.id)
+    if found is None:
+        found = _CAVEATS[spec.id] = [
+            (cav.when, f"{cav.text} ({'; '.join(short_citation(k) for k in cav.references)})", tuple(cav.references))
+            for cav in spec.caveats
+        ]
+    return found
+
+
 def caveats_for(spec: InstrumentSpec, facts: Facts, population: str, combined: Combined) -> tuple[list[str], list[str]]:
     """Caveat texts that apply, and the citation keys they add."""
     applies = {
@@ -109,101 +139,109 @@ def caveats_for(spec: InstrumentSpec, facts: Facts, population: str, combined: C
     }
     texts: list[str] = []
     refs: list[str] = []
-    for cav in spec.caveats:
-        if applies.get(cav.when, False):
-            texts.append(f"{cav.text} ({'; '.join(short_citation(k) for k in cav.references)})")
-            refs.extend(k for k in cav.references if k not in refs)
+    for when, text, keys in _formatted_caveats(spec):
+        if applies.get(when, False):
+            texts.append(text)
+            refs.extend(k for k in keys if k not in refs)
     return texts, refs
 
 
 # ------------------------------------------------------------------------------------ item cards
 
 
-def _echo_value(value: bool | None) -> dict | None:
-    return None if value is None else {"value": value}
+_STATIC: dict[int, dict] = {}
+_SCORED_KINDS = ("bands", "organomegaly")
+
+
+def _static(item: ItemSpec) -> dict:
+    """The fields of an item card that depend on the spec only, computed once."""
+    found = _STATIC.get(id(item))
+    if found is None:
+        found = _STATIC[id(item)] = {
+            "id": item.id,
+            "label": item.label,
+            "input": None,
+            "value": None,
+            "unit": item.unit
+            if item.kind in ("threshold", "bands", "organ_size", "age_at_onset") or item.analyte
+            else None,
+            "threshold": threshold_text(item),
+            "result": None,
+            "points": None,
+            "display": None,
+            "role": item.role,
+            "counted": item.role != "supportive",
+            "components": None,
+            "source": item.source,
+            "confirmation": item.confirmation,
+            "note": item.note,
+        }
+    return found
+
+
+def _yes_no(facts: Facts, names, strip: str = "") -> str | None:
+    shown = [
+        f"{n.replace(strip, '').replace('_', ' ')}: {'yes' if facts.flags[n] else 'no'}"
+        for n in names
+        if facts.flags.get(n) is not None
+    ]
+    return "; ".join(shown) or None
 
 
 def describe_item(item: ItemSpec, outcome: Outcome, facts: Facts) -> ItemResult:
-    value = unit = display = None
-    echo = None
-    points: int | float | None = None
-    if item.kind in ("threshold", "bands", "linear") and item.analyte is not None:
-        unit = item.unit
+    card = dict(_static(item))
+    card["result"] = outcome.result
+    kind = item.kind
+    if item.analyte is not None:  # threshold, bands, linear on a lab
         fact = facts.labs.get(item.analyte)
         if fact is not None:
             target = unit_spec(item.analyte, item.unit)
-            echo = fact.echo
-            display = fact.display(target)
+            card["input"] = fact.echo
+            card["display"] = fact.display(target)
             if fact.exact:
-                value = float(fact.value_in(target))
+                card["value"] = fact.interval(target).lo
         elif item.analyte == "temperature" and facts.flags.get("febrile") is not None:
-            display = "febrile (no temperature entered)" if facts.flags["febrile"] else "not febrile"
-    elif item.kind in ("flag", "linear"):
+            card["display"] = "febrile (no temperature entered)" if facts.flags["febrile"] else "not febrile"
+    elif kind in ("flag", "linear"):
         flag = facts.flags.get(item.field)
-        echo = _echo_value(flag)
-        display = None if flag is None else "present" if flag else "absent"
-    elif item.kind == "fever":
+        if flag is not None:
+            card["input"], card["display"] = {"value": flag}, "present" if flag else "absent"
+    elif kind == "fever":
         febrile = facts.flags.get("febrile")
         temp = facts.labs.get("temperature")
         if febrile is not None:
-            echo, display = {"value": febrile}, "febrile" if febrile else "not febrile"
+            card["input"], card["display"] = {"value": febrile}, "febrile" if febrile else "not febrile"
         elif temp is not None:
             target = unit_spec("temperature", item.unit)
-            echo, display, unit = temp.echo, temp.display(target), item.unit
-            value = float(temp.value_in(target)) if temp.exact else None
-    elif item.kind in ("organ_size", "age_at_onset"):
+            card["input"], card["display"], card["unit"] = temp.echo, temp.display(target), item.unit
+            card["value"] = temp.interval(target).lo if temp.exact else None
+    elif kind in ("organ_size", "age_at_onset"):
         size = facts.numbers.get(item.size_field or item.field)
-        unit = item.unit
         if size is not None:
-            value, display = size, f"{format_number(size)} {pretty_unit(item.unit)}"
-        elif item.kind == "organ_size" and facts.flags.get(item.field) is not None:
-            display = "present, size not given" if facts.flags[item.field] else "absent"
-        elif item.kind == "age_at_onset" and "age_years" in facts.numbers:
-            display = f"current age {format_number(facts.numbers['age_years'])} years"
-    elif item.kind == "ratio" and outcome.exact is not None:
-        value = round_half_up(outcome.exact, 2)
-        display = format_number(value)
-    elif item.kind == "organomegaly":
-        shown = [
-            f"{n}: {'yes' if facts.flags[n] else 'no'}"
-            for n in ("hepatomegaly", "splenomegaly")
-            if facts.flags.get(n) is not None
-        ]
-        display = "; ".join(shown) or None
-    elif item.kind == "any_flag":
-        shown = [
-            f"{f.replace('hemophagocytosis_', '').replace('_', ' ')}: {'yes' if facts.flags[f] else 'no'}"
-            for f in item.fields
-            if facts.flags.get(f) is not None
-        ]
-        display = "; ".join(shown) or None
-
-    if item.kind == "linear":
+            card["value"], card["display"] = size, f"{format_number(size)} {pretty_unit(item.unit)}"
+        elif kind == "organ_size" and facts.flags.get(item.field) is not None:
+            card["display"] = "present, size not given" if facts.flags[item.field] else "absent"
+        elif kind == "age_at_onset" and "age_years" in facts.numbers:
+            card["display"] = f"current age {format_number(facts.numbers['age_years'])} years"
+    elif kind == "ratio":
         if outcome.exact is not None:
-            points = round_half_up(outcome.exact, 4)
-    elif item.points is not None or item.kind in ("bands", "organomegaly") or item.points_by_count:
-        points = _number(outcome.lo) if outcome.lo == outcome.hi else None
+            card["value"] = round_half_up(outcome.exact, 2)
+            card["display"] = format_number(card["value"])
+    elif kind == "organomegaly":
+        card["display"] = _yes_no(facts, ("hepatomegaly", "splenomegaly"))
+    elif kind == "any_flag":
+        card["display"] = _yes_no(facts, item.fields, "hemophagocytosis_")
 
-    components = None
+    if kind == "linear":
+        if outcome.exact is not None:
+            card["points"] = round_half_up(outcome.exact, 4)
+    elif (item.points is not None or kind in _SCORED_KINDS or item.points_by_count) and outcome.lo == outcome.hi:
+        card["points"] = _number(outcome.lo)
     if outcome.components is not None:
-        components = [describe_item(sub, o, facts) for sub, o in zip(item.items, outcome.components, strict=True)]
-    return ItemResult.model_construct(
-        id=item.id,
-        label=item.label,
-        input=echo,
-        value=value,
-        unit=unit,
-        threshold=threshold_text(item),
-        result=outcome.result,
-        points=points,
-        display=display,
-        role=item.role,
-        counted=item.role != "supportive",
-        components=components,
-        source=item.source,
-        confirmation=item.confirmation,
-        note=item.note,
-    )
+        card["components"] = [
+            describe_item(sub, o, facts) for sub, o in zip(item.items, outcome.components, strict=True)
+        ]
+    return build(ItemResult, card)
 
 
 def missing_keys(outcomes: dict[str, Outcome]) -> list[str]:
@@ -234,7 +272,8 @@ def build_result(
         spec.verdicts,
         "met" if combined.status == "met" else "not_met" if combined.status == "not_met" else "indeterminate",
     )
-    return CriterionResult.model_construct(
+    return build(
+        CriterionResult,
         id=spec.id,
         name=spec.name,
         short_name=spec.short_name,
@@ -249,7 +288,7 @@ def build_result(
         count_assessable=combined.count_assessable,
         probability=combined.probability,
         items=[describe_item(item, outcomes[item.id], facts) for item in spec.items],
-        missing=missing_keys(outcomes),
+        missing=missing_keys(outcomes) + list(combined.extra_missing),
         population=population,
         population_description=spec.population.description,
         caveats=caveats,
@@ -264,6 +303,9 @@ class Instrument:
 
     id: str
     combine: Combine
+    # For additive scores: the status from the score's bounds alone (lets the engine test a
+    # missing input in O(1) instead of re-combining every item).
+    bounds_status: Callable[[InstrumentSpec, float, float], str] | None = None
 
     @property
     def spec(self) -> InstrumentSpec:

@@ -18,9 +18,12 @@ def combine(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) ->
     parts = list(outcomes.values())
     met, assessable = count_rule(parts)
     result = at_least([o.result for o in parts], int(spec.rule["criteria_required"]))
-    if facts.flags.get(str(spec.rule["molecular_field"])) is True:
+    field = str(spec.rule["molecular_field"])
+    molecular = facts.flags.get(field)
+    if molecular is True:
         result = MET
-    return Combined(STATUS[result], count_met=met, count_assessable=assessable)
+    extra = (field,) if molecular is None else ()
+    return Combined(STATUS[result], count_met=met, count_assessable=assessable, extra_missing=extra)
 
 
 INSTRUMENT = Instrument("hlh2004", combine)

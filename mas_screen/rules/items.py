@@ -149,7 +149,16 @@ def _organ_size(item: ItemSpec, facts: Facts) -> Outcome:
 
 
 def _lineages(item: ItemSpec, facts: Facts) -> Outcome:
-    parts = [evaluate_item(sub, facts) for sub in item.items]
+    return _aggregate(item, [evaluate_item(sub, facts) for sub in item.items])
+
+
+def _aggregate(item: ItemSpec, parts: list[Outcome]) -> Outcome:
+    """A composite item (lineages, any_of) from its sub-items' outcomes."""
+    if item.kind == "any_of":
+        out = _decided(or3([p.result for p in parts]), item.points)
+        out.missing = tuple(k for p in parts for k in p.missing)
+        out.components = parts
+        return out
     results = [p.result for p in parts]
     missing = tuple(k for p in parts for k in p.missing)
     if item.required is not None:
@@ -164,11 +173,7 @@ def _lineages(item: ItemSpec, facts: Facts) -> Outcome:
 
 
 def _any_of(item: ItemSpec, facts: Facts) -> Outcome:
-    parts = [evaluate_item(sub, facts) for sub in item.items]
-    out = _decided(or3([p.result for p in parts]), item.points)
-    out.missing = tuple(k for p in parts for k in p.missing)
-    out.components = parts
-    return out
+    return _aggregate(item, [evaluate_item(sub, facts) for sub in item.items])
 
 
 def _linear(item: ItemSpec, facts: Facts) -> Outcome:
@@ -279,11 +284,51 @@ def _collect_keys(item: ItemSpec) -> frozenset[str]:
     return frozenset(keys)
 
 
+def ends(outcome: Outcome) -> tuple[Outcome, Outcome]:
+    """The item decided at its least and at its greatest outcome."""
+    return (
+        Outcome(MET if outcome.lo > 0 else NOT_MET, outcome.lo, outcome.lo),
+        Outcome(MET if outcome.hi > 0 else NOT_MET, outcome.hi, outcome.hi),
+    )
+
+
+def extreme_outcomes(item: ItemSpec, outcome: Outcome, key: str) -> tuple[Outcome, ...] | None:
+    """The outcomes `item` takes when `key` is entered at either end of its range, if knowable
+    without re-evaluation (the item, or its one sub-item that reads `key`, reads nothing else).
+
+    Items are monotone in each input, so their least and greatest outcomes are reached at the
+    ends. Returns None when the item must be re-evaluated with candidate values instead.
+    """
+    if item.kind == "ratio":
+        return None
+    if item_keys(item) == {key}:
+        return ends(outcome)
+    if item.kind in ("lineages", "any_of") and outcome.components is not None:
+        holders = [i for i, sub in enumerate(item.items) if key in item_keys(sub)]
+        if len(holders) == 1 and item_keys(item.items[holders[0]]) == {key}:
+            i = holders[0]
+            return tuple(
+                _aggregate(item, [*outcome.components[:i], end, *outcome.components[i + 1 :]])
+                for end in ends(outcome.components[i])
+            )
+    return None
+
+
 # ------------------------------------------------------------------------------------- display
 
 
+_TEXT: dict[int, str | None] = {}
+
+
 def threshold_text(item: ItemSpec) -> str | None:
-    """The item's rule as shown to a clinician: '> 684 ng/mL', '38.4–39.4 °C: 33', '≥ 2 of 3'."""
+    """The item's rule as shown to a clinician: '> 684 ng/mL', '≥ 38.4 and ≤ 39.4: 33', '≥ 2 of 3'."""
+    key = id(item)
+    if key not in _TEXT:
+        _TEXT[key] = _threshold_text(item)
+    return _TEXT[key]
+
+
+def _threshold_text(item: ItemSpec) -> str | None:
     sym = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
     unit = pretty_unit(item.unit)
     if item.kind in ("threshold", "fever", "organ_size", "age_at_onset", "ratio"):

@@ -22,7 +22,13 @@ def _status(lo: float, hi: float, exact: Decimal | None, comparator: str, cutoff
     if exact is not None:
         rounded = Decimal(repr(round_half_up(exact, places)))
         return "met" if compare_decimal(rounded, comparator, Decimal(repr(cutoff))) else "not_met"
-    return STATUS[compare(Interval(round_half_up(lo, places), round_half_up(hi, places)), comparator, cutoff)]
+    # Bounds of a score with missing inputs: round only a bound that lies near the cut-off.
+    near = 10.0**-places
+    if abs(lo - cutoff) < near:
+        lo = round_half_up(lo, places)
+    if abs(hi - cutoff) < near:
+        hi = round_half_up(hi, places)
+    return STATUS[compare(Interval(lo, hi), comparator, cutoff)]
 
 
 def combine(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> Combined:
@@ -51,4 +57,8 @@ def combine(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) ->
     return Combined(status, score=score, additional=additional)
 
 
-INSTRUMENT = Instrument("ms_score", combine)
+def bounds_status(spec: InstrumentSpec, lo: float, hi: float) -> str:
+    return _status(lo, hi, None, spec.cutoff.comparator, spec.cutoff.value, spec.score_round_places)
+
+
+INSTRUMENT = Instrument("ms_score", combine, bounds_status=bounds_status)

@@ -9,13 +9,13 @@ from __future__ import annotations
 from mas_screen.criteria_data import InstrumentSpec
 from mas_screen.facts import Facts
 from mas_screen.intervals import and3, at_least
-from mas_screen.rules.base import STATUS, Combined, Instrument, count_rule
+from mas_screen.rules.base import STATUS, Combined, Instrument, by_role, count_rule
 from mas_screen.rules.items import Outcome
 
 
 def combine(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> Combined:
-    clinical = [outcomes[i.id] for i in spec.items if i.role == "clinical"]
-    laboratory = [outcomes[i.id] for i in spec.items if i.role == "laboratory"]
+    clinical = [outcomes[i] for i in by_role(spec, "clinical")]
+    laboratory = [outcomes[i] for i in by_role(spec, "laboratory")]
     result = and3(
         [
             at_least([o.result for o in clinical], int(spec.rule["clinical_required"])),
