@@ -6,14 +6,23 @@ a typo in a threshold can never reach a patient silently.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CRITERIA_DIR = ROOT / "criteria"
@@ -32,7 +41,8 @@ INSTRUMENT_IDS = (
 
 Comparator = Literal[">", ">=", "<", "<="]
 Confirmation = Literal["CONFIRMED-2", "CONFIRMED-1", "UNCONFIRMED", "DECISION", "ADAPTATION"]
-Number = int | float
+# Strict: a threshold typed as "684" or `yes` must fail to load, never become 684 or 1.
+Number = StrictInt | StrictFloat
 
 
 class CriteriaDataError(RuntimeError):
@@ -114,16 +124,30 @@ class AnalytesFile(_Strict):
     fever_convention: FeverConvention
     analytes: dict[str, AnalyteSpec]
     context_numbers: dict[str, ContextNumberSpec]
+    unit_systems: dict[Literal["us", "si"], dict[str, str]]
+
+    @model_validator(mode="after")
+    def _unit_systems_valid(self) -> AnalytesFile:
+        for system, choice in self.unit_systems.items():
+            for key, unit in choice.items():
+                if key not in self.analytes:
+                    raise ValueError(f"unit_systems.{system}: unknown analyte {key!r}")
+                if unit not in {u.unit for u in self.analytes[key].units}:
+                    raise ValueError(f"unit_systems.{system}.{key}: {unit!r} is not an accepted unit")
+        return self
 
 
 @cache
 def parse_factor(value: Number | str) -> Decimal:
     """A conversion factor as an exact Decimal; "a/b" strings are divided at high precision."""
     if isinstance(value, str):
-        if "/" in value:
-            num, den = value.split("/", 1)
-            return Decimal(num.strip()) / Decimal(den.strip())
-        return Decimal(value.strip())
+        try:
+            if "/" in value:
+                num, den = value.split("/", 1)
+                return Decimal(num.strip()) / Decimal(den.strip())
+            return Decimal(value.strip())
+        except (InvalidOperation, ZeroDivisionError) as exc:
+            raise ValueError(f"factor {value!r} is not a number or a ratio a/b") from exc
     if isinstance(value, Fraction):  # pragma: no cover - YAML gives no Fractions
         return Decimal(value.numerator) / Decimal(value.denominator)
     return Decimal(repr(value))
@@ -376,12 +400,12 @@ def _read_yaml(path: Path) -> object:
         raise CriteriaDataError(f"{path.name}: not valid YAML: {exc}") from exc
 
 
-def _validate(model: type[BaseModel], path: Path, data: object):
+def _validate(model: type[BaseModel], path: Path, data: object, prefix: str = ""):
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        where = ".".join(str(p) for p in ([prefix] if prefix else []) + list(first["loc"])) or "(top level)"
         raise CriteriaDataError(
             f"{path.name}: field {where}: {first['msg']} ({exc.error_count()} problem(s) in all)"
         ) from exc
@@ -405,7 +429,7 @@ def load_criteria(criteria_dir: Path = CRITERIA_DIR, references_dir: Path = REFE
     raw_refs = _read_yaml(refs_path)
     if not isinstance(raw_refs, dict):
         raise CriteriaDataError(f"{refs_path.name}: expected a mapping of citation keys")
-    references = {key: _validate(Reference, refs_path, value) for key, value in raw_refs.items()}
+    references = {key: _validate(Reference, refs_path, value, prefix=str(key)) for key, value in raw_refs.items()}
     edu_path = references_dir / "education.yaml"
     education = _validate(EducationFile, edu_path, _read_yaml(edu_path))
 
