@@ -1,7 +1,25 @@
-"""MAS Screen Streamlit entry point: page config and navigation only."""
+"""MAS Screen: Streamlit entry point (page config and navigation only)."""
+
+from pathlib import Path
 
 import streamlit as st
 
-st.set_page_config(page_title="MAS Screen", page_icon="🩺", layout="wide")
-st.title("MAS Screen")
-st.info("The bedside page is being built; the screening core is available from the command line: `python -m mas_screen assess FILE`.")
+from mas_screen.criteria_data import CriteriaDataError, criteria
+
+PAGES = Path(__file__).resolve().parent / "mas_screen" / "ui" / "pages"
+
+st.set_page_config(page_title="MAS Screen", page_icon="🩺", layout="wide", initial_sidebar_state="expanded")
+
+try:
+    criteria()  # load and validate every criteria file once, before any page runs
+except CriteriaDataError as exc:
+    st.error(f"MAS Screen cannot start: its criteria data is broken ({exc}). No results can be shown.")
+    st.stop()
+
+page = st.navigation(
+    [
+        st.Page(PAGES / "assess.py", title="Assess", icon="🩺", default=True, url_path="assess"),
+        st.Page(PAGES / "about.py", title="About", icon="ℹ️", url_path="about"),
+    ]
+)
+page.run()

@@ -86,6 +86,50 @@ BOOLEAN_FIELDS = (
 )
 NUMERIC_CONTEXT_FIELDS = ("age_years", "age_at_onset_years", "hepatomegaly_cm", "splenomegaly_cm")
 
+CONTEXT_LABELS = {
+    "age_years": "Age (years)",
+    "age_at_onset_years": "Age at onset of this illness (years)",
+    "underlying_disease": "Underlying disease",
+    "febrile": "Febrile in this illness",
+    "hepatomegaly": "Hepatomegaly",
+    "hepatomegaly_cm": "Liver edge below costal margin (cm)",
+    "splenomegaly": "Splenomegaly",
+    "splenomegaly_cm": "Spleen edge below costal margin (cm)",
+    "cns_involvement": "CNS involvement / dysfunction",
+    "hemorrhagic_manifestations": "Haemorrhagic manifestations",
+    "active_arthritis": "Active arthritis",
+    "hemophagocytosis_marrow": "Haemophagocytosis on bone-marrow aspirate",
+    "hemophagocytosis_other_site": "Haemophagocytosis in spleen, lymph node or liver",
+    "known_immunosuppression": "Known immunosuppression (HIV or long-term immunosuppressive therapy)",
+    "nk_activity_low": "Low or absent NK-cell activity",
+    "hlh_molecular_diagnosis": "Molecular diagnosis consistent with HLH",
+    "hematologic_malignancy": "Haematological malignancy",
+    "biologic_therapy": "Biologic therapy",
+}
+DISEASE_LABELS = {
+    "sjia": "Systemic JIA",
+    "suspected_sjia": "Suspected systemic JIA",
+    "aosd": "Adult-onset Still's disease",
+    "sle": "Systemic lupus erythematosus",
+    "other": "Other",
+    "unknown": "Unknown",
+}
+BIOLOGIC_LABELS = {
+    "none": "None",
+    "il1": "IL-1 blockade (anakinra, canakinumab)",
+    "il6": "IL-6 blockade (tocilizumab)",
+    "other": "Other biologic",
+    "unknown": "Unknown",
+}
+
+
+def field_label(key: str) -> str:
+    """Human label for any input key (lab or context field)."""
+    if key in CONTEXT_LABELS:
+        return CONTEXT_LABELS[key]
+    analytes = criteria().analytes.analytes
+    return analytes[key].label if key in analytes else key
+
 
 class PatientInput(BaseModel):
     """One patient at one point in time."""
@@ -142,6 +186,9 @@ class Probability(BaseModel):
 
 
 class ItemResult(BaseModel):
+    """One item of a criterion card. Frozen: identical cards are shared between assessments."""
+
+    model_config = ConfigDict(frozen=True)
     id: str
     label: str
     input: dict[str, Any] | None = None

@@ -22,6 +22,7 @@ _CENSORED = re.compile(r"^(>=|<=|≥|≤|>|<)\s*(.+)$")
 _CENSOR_OPS = {"≥": ">=", "≤": "<="}
 
 
+@cache
 def unit_key(text: str) -> str:
     """Canonical spelling for alias matching: lower case, no spaces, µ/μ → u, 10*9 / x10^9 → 10^9."""
     s = text.strip().translate(_SUPERSCRIPTS).lower()
@@ -158,10 +159,16 @@ def plausible_canonical(spec: AnalyteSpec) -> tuple[Decimal, Decimal]:
     return Decimal(repr(spec.plausible.min)), Decimal(repr(spec.plausible.max))
 
 
+_BOUNDS: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+
+
 def is_plausible(value: Decimal, unit: UnitSpec, spec: AnalyteSpec) -> bool:
-    lo, hi = plausible_canonical(spec)
-    canonical = to_canonical(value, unit)
-    return lo <= canonical <= hi
+    """Within the plausible range, compared in the value's own unit (bounds converted once)."""
+    bounds = _BOUNDS.get((spec.label, unit.unit))
+    if bounds is None:
+        lo, hi = plausible_canonical(spec)
+        bounds = _BOUNDS[(spec.label, unit.unit)] = (from_canonical(lo, unit), from_canonical(hi, unit))
+    return bounds[0] <= value <= bounds[1]
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from mas_screen.facts import Facts, unit_spec
 from mas_screen.intervals import MET, MISSING, NOT_MET, Interval, compare, round_half_up
 from mas_screen.models import AdditionalCutoff, CriterionResult, ItemResult, Probability, build
 from mas_screen.references import short_citation
-from mas_screen.rules.items import Outcome, evaluate_item, threshold_text
+from mas_screen.rules.items import Outcome, evaluate_item, item_keys, threshold_text
 from mas_screen.units import format_number, format_threshold, pretty_unit
 
 STATUS = {MET: "met", NOT_MET: "not_met", MISSING: "indeterminate"}
@@ -188,7 +188,22 @@ def _yes_no(facts: Facts, names, strip: str = "") -> str | None:
     return "; ".join(shown) or None
 
 
+_BLANK: dict[tuple, ItemResult] = {}
+
+
 def describe_item(item: ItemSpec, outcome: Outcome, facts: Facts) -> ItemResult:
+    if outcome.components is None and not any(
+        k in facts.labs or facts.flags.get(k) is not None or k in facts.numbers for k in item_keys(item)
+    ):
+        key = (id(item), outcome.result, outcome.lo, outcome.hi)
+        blank = _BLANK.get(key)
+        if blank is None:
+            blank = _BLANK[key] = _describe(item, outcome, facts)
+        return blank
+    return _describe(item, outcome, facts)
+
+
+def _describe(item: ItemSpec, outcome: Outcome, facts: Facts) -> ItemResult:
     card = dict(_static(item))
     card["result"] = outcome.result
     kind = item.kind

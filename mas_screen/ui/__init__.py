@@ -1,0 +1,1 @@
+"""The Streamlit faces of MAS Screen: the only package that imports streamlit."""

@@ -1,0 +1,213 @@
+"""Bedside assessment: enter a panel, see every published criterion at once, export a cited summary.
+
+A thin face over `mas_screen.assess`: the form is on the left (on top on a phone), results update
+live beside it. Nothing is stored outside this browser session.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from datetime import datetime
+
+import streamlit as st
+from pydantic import ValidationError
+
+from mas_screen import assess
+from mas_screen.models import BIOLOGIC_LABELS, DISEASE_LABELS, Assessment, PatientInput
+from mas_screen.ui import cards
+from mas_screen.ui.state import (
+    LAB_ORDER,
+    clear_form,
+    ctx_key,
+    current_patient,
+    examples,
+    init_state,
+    load_example,
+    on_unit_system_change,
+)
+from mas_screen.ui.widgets import lab_row, number_field, show_warnings, tri_state
+
+PANEL_INSTRUMENTS = {
+    "sjia": ("mas2016", "ms_score", "ferritin_esr"),
+    "suspected_sjia": ("mas2016", "ms_score", "ferritin_esr"),
+    "aosd": ("mas2016", "ms_score", "ferritin_esr"),
+    "sle": ("parodi2009",),
+    "other": ("hscore", "hlh2004"),
+    "unknown": ("hscore", "hlh2004"),
+}
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        st.radio(
+            "Default units",
+            ["us", "si"],
+            key="unit_system",
+            format_func=lambda s: {"us": "US (mg/dL, °F)", "si": "SI (g/L, mmol/L, °C)"}[s],
+            horizontal=True,
+            on_change=on_unit_system_change,
+            help="Sets the unit of empty fields. A value you typed keeps the unit you chose.",
+        )
+        ids = [ex["id"] for ex in examples()]
+        titles = {ex["id"]: ex["title"] for ex in examples()}
+        st.selectbox("Example patient", ids, key="example_choice", format_func=titles.get)
+        st.button(
+            "Load example",
+            key="load_example",
+            on_click=lambda: load_example(st.session_state["example_choice"]),
+            help="Replaces the form with a worked example from the criteria specification.",
+        )
+        st.button("Clear form", key="clear_form", on_click=clear_form)
+        st.caption(
+            "Private: entries stay in this browser session only; nothing is stored on the server, "
+            "logged or sent anywhere."
+        )
+
+
+def form(warnings: dict) -> None:
+    st.markdown("#### Patient")
+    c1, c2 = st.columns(2)
+    with c1:
+        number_field("age_years", warnings)
+    with c2:
+        number_field("age_at_onset_years", warnings)
+    c1, c2 = st.columns(2)
+    with c1:
+        st.selectbox(
+            "Underlying disease", list(DISEASE_LABELS), key=ctx_key("underlying_disease"), format_func=DISEASE_LABELS.get
+        )
+    with c2:
+        st.selectbox(
+            "Biologic therapy", list(BIOLOGIC_LABELS), key=ctx_key("biologic_therapy"), format_func=BIOLOGIC_LABELS.get
+        )
+    tri_state("febrile", warnings, help="Your judgement of the fever pattern in this illness, not one reading.")
+
+    st.markdown("#### Laboratory results")
+    st.caption("Blank = not done (never read as normal). Type '>40000' for a result beyond the assay range.")
+    for group, analytes in LAB_ORDER:
+        st.markdown(f"**{group}**")
+        for analyte in analytes:
+            lab_row(analyte, warnings)
+
+    st.markdown("#### Clinical findings")
+    for field in ("hepatomegaly", "splenomegaly"):
+        c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+        with c1:
+            tri_state(field, warnings)
+        with c2:
+            number_field(f"{field}_cm", warnings, placeholder="cm, if measured")
+    for field in ("cns_involvement", "hemorrhagic_manifestations", "active_arthritis", "known_immunosuppression"):
+        tri_state(field, warnings)
+
+    st.markdown("#### Specialist results")
+    for field in (
+        "hemophagocytosis_marrow",
+        "hemophagocytosis_other_site",
+        "nk_activity_low",
+        "hlh_molecular_diagnosis",
+        "hematologic_malignancy",
+    ):
+        tri_state(field, warnings)
+    show_warnings("underlying_disease", warnings)
+
+
+def _pdf(patient: PatientInput, assessment: Assessment) -> bytes:
+    from mas_screen.figures import lab_threshold_figure
+    from mas_screen.report import figure_png, pdf_summary
+
+    png = figure_png(lab_threshold_figure(patient, assessment))
+    return pdf_summary(patient, assessment, figure_png=png, generated_at=datetime.now())
+
+
+def _json(patient: PatientInput, assessment: Assessment) -> bytes:
+    from mas_screen.report import assessment_json
+
+    return assessment_json(assessment, patient)
+
+
+def results(patient: PatientInput, assessment: Assessment) -> None:
+    from mas_screen.figures import lab_threshold_figure
+
+    cards.headline(assessment)
+    if assessment.input_warnings:
+        st.warning(
+            f"{len(assessment.input_warnings)} value(s) flagged and left out — see the messages beside the fields.",
+            icon="⚠️",
+        )
+    cards.status_grid(assessment)
+    cards.comparison_panels(assessment)
+    cards.next_tests(assessment)
+
+    st.markdown("#### Labs against the thresholds")
+    fig = lab_threshold_figure(patient, assessment)
+    st.plotly_chart(fig, key="lab_threshold_chart", config={"displaylogo": False, "modeBarButtonsToRemove": ["toImage"]})
+
+    st.markdown("#### Instruments")
+    own = PANEL_INSTRUMENTS.get(patient.context.disease, ())
+    for iid, result in assessment.criteria.items():
+        cards.criterion_card(result, assessment, expanded=iid in own or result.status == "met")
+    cards.caveats_and_sources(assessment)
+
+    st.markdown("#### Export")
+    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    c1, c2 = st.columns(2)
+    with c1:
+        st.download_button(
+            "Download PDF summary",
+            data=functools.partial(_pdf, patient, assessment),
+            file_name=f"mas-screen-{stamp}.pdf",
+            mime="application/pdf",
+            key="download_pdf",
+            on_click="ignore",
+            icon="📄",
+        )
+    with c2:
+        st.download_button(
+            "Download JSON (contract v1)",
+            data=functools.partial(_json, patient, assessment),
+            file_name=f"mas-screen-{stamp}.json",
+            mime="application/json",
+            key="download_json",
+            on_click="ignore",
+            icon="🧾",
+        )
+    st.caption("Files are generated in memory when you click; nothing is written on the server.")
+
+
+def render() -> None:
+    init_state()
+    sidebar()
+    st.markdown("## MAS Screen — bedside assessment")
+    st.caption(
+        "Published criteria for macrophage activation syndrome applied to one panel. "
+        "A screening aid, not a diagnosis."
+    )
+    patient: PatientInput | None = None
+    assessment: Assessment | None = None
+    try:
+        patient = current_patient()
+        assessment = assess(patient)
+    except ValidationError:
+        st.error("Some entries could not be read; please check the form. Nothing you typed was lost.")
+    except Exception:  # noqa: BLE001 - never show a traceback at the bedside
+        st.error(
+            "The screening engine could not compute results for these entries. Your entries are kept; "
+            "please check them or report the problem (no patient data was logged)."
+        )
+    # Kept in this session's memory only: lets other pages (and tests) reuse the current result.
+    st.session_state["current_assessment"] = assessment
+    st.session_state["current_patient"] = patient
+    warnings: dict = defaultdict(list)
+    if assessment is not None:
+        for w in assessment.input_warnings:
+            warnings[w.field].append(w)
+    left, right = st.columns([5, 7], gap="large")
+    with left:
+        form(warnings)
+    with right:
+        if assessment is not None and patient is not None:
+            results(patient, assessment)
+
+
+render()

@@ -1,0 +1,155 @@
+"""Session state ↔ PatientInput for the bedside form.
+
+All state lives in this browser session's `st.session_state`; nothing is written to disk. What the
+user typed is kept verbatim (as text), and handed to the core as typed, so a bad value is flagged
+by the core beside its field and never lost.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import streamlit as st
+import yaml
+
+from mas_screen.criteria_data import criteria
+from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, PatientInput
+from mas_screen.units import unit_index
+from mas_screen.units import unit_key as units_key
+
+LAB_ORDER = (
+    # As on a lab report: blood count, chemistry, coagulation, inflammation, special, vitals.
+    ("Blood count", ("hemoglobin", "wbc", "neutrophils", "platelets")),
+    ("Chemistry", ("ferritin", "ast", "alt", "ldh", "triglycerides")),
+    ("Coagulation", ("fibrinogen", "d_dimer")),
+    ("Inflammation", ("esr", "crp")),
+    ("Specialist", ("scd25",)),
+    ("Vital signs", ("temperature",)),
+)
+TRI_STATE = ("Unknown", "Yes", "No")
+TRI_VALUE = {"Unknown": None, "Yes": True, "No": False}
+TRI_LABEL = {None: "Unknown", True: "Yes", False: "No"}
+
+
+def lab_key(analyte: str) -> str:
+    return f"lab::{analyte}"
+
+
+def unit_key(analyte: str) -> str:
+    return f"unit::{analyte}"
+
+
+def ctx_key(field: str) -> str:
+    return f"ctx::{field}"
+
+
+def default_unit(analyte: str, system: str) -> str:
+    return criteria().analytes.unit_systems[system].get(analyte, criteria().analytes.analytes[analyte].default_unit)
+
+
+def init_state() -> None:
+    """Defaults for a fresh session: every value blank ('not done'), every answer 'Unknown'."""
+    state = st.session_state
+    state.setdefault("unit_system", "us")
+    for analyte in criteria().analytes.analytes:
+        state.setdefault(lab_key(analyte), "")
+        state.setdefault(unit_key(analyte), default_unit(analyte, state["unit_system"]))
+    for field in NUMERIC_CONTEXT_FIELDS:
+        state.setdefault(ctx_key(field), "")
+    for field in BOOLEAN_FIELDS:
+        state.setdefault(ctx_key(field), "Unknown")
+    state.setdefault(ctx_key("underlying_disease"), "unknown")
+    state.setdefault(ctx_key("biologic_therapy"), "unknown")
+
+
+def on_unit_system_change() -> None:
+    """Switching US/SI changes the unit of empty fields only: a typed value keeps its unit."""
+    state = st.session_state
+    for analyte in criteria().analytes.analytes:
+        if not str(state.get(lab_key(analyte), "")).strip():
+            state[unit_key(analyte)] = default_unit(analyte, state["unit_system"])
+
+
+def patient_data() -> dict:
+    """The form as contract input JSON (blank fields omitted: not known / not done)."""
+    state = st.session_state
+    context: dict = {}
+    for field in NUMERIC_CONTEXT_FIELDS:
+        text = str(state.get(ctx_key(field), "")).strip()
+        if text:
+            context[field] = text
+    for field in BOOLEAN_FIELDS:
+        value = TRI_VALUE.get(state.get(ctx_key(field), "Unknown"))
+        if value is not None:
+            context[field] = value
+    for field in ("underlying_disease", "biologic_therapy"):
+        value = state.get(ctx_key(field), "unknown")
+        if value and value != "unknown":
+            context[field] = value
+    labs = {}
+    for analyte in criteria().analytes.analytes:
+        text = str(state.get(lab_key(analyte), "")).strip()
+        if text:
+            labs[analyte] = {"value": text, "unit": state.get(unit_key(analyte))}
+    return {"context": context, "labs": labs}
+
+
+def current_patient() -> PatientInput:
+    return PatientInput.model_validate(patient_data())
+
+
+@cache
+def examples() -> list[dict]:
+    path = Path(__file__).with_name("examples.yaml")
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)["examples"]
+
+
+def clear_form() -> None:
+    state = st.session_state
+    for analyte in criteria().analytes.analytes:
+        state[lab_key(analyte)] = ""
+        state[unit_key(analyte)] = default_unit(analyte, state["unit_system"])
+    for field in NUMERIC_CONTEXT_FIELDS:
+        state[ctx_key(field)] = ""
+    for field in BOOLEAN_FIELDS:
+        state[ctx_key(field)] = "Unknown"
+    state[ctx_key("underlying_disease")] = "unknown"
+    state[ctx_key("biologic_therapy")] = "unknown"
+
+
+def load_data(data: dict, system: str | None = None) -> None:
+    """Fill the form from contract input JSON (an example, or a panel carried from elsewhere)."""
+    state = st.session_state
+    if system:
+        state["unit_system"] = system
+    clear_form()
+    context = data.get("context", {}) or {}
+    for field, value in context.items():
+        if field in BOOLEAN_FIELDS:
+            state[ctx_key(field)] = TRI_LABEL[value]
+        elif field in NUMERIC_CONTEXT_FIELDS:
+            state[ctx_key(field)] = "" if value is None else str(value)
+        elif field in ("underlying_disease", "biologic_therapy"):
+            state[ctx_key(field)] = value or "unknown"
+    for analyte, lab in (data.get("labs") or {}).items():
+        if isinstance(lab, dict):
+            text = "" if lab.get("value") is None else str(lab["value"])
+            if lab.get("unit"):
+                spec = unit_index(analyte).accepted.get(units_key(lab["unit"]))
+                if spec is not None:
+                    state[unit_key(analyte)] = spec.unit
+                else:  # keep what came in, visibly: the core flags it beside the field
+                    text = f"{text} {lab['unit']}"
+            state[lab_key(analyte)] = text
+        else:
+            state[lab_key(analyte)] = str(lab)
+            state[unit_key(analyte)] = criteria().analytes.analytes[analyte].default_unit
+
+
+def load_example(example_id: str) -> None:
+    for ex in examples():
+        if ex["id"] == example_id:
+            load_data({"context": ex["context"], "labs": ex["labs"]}, ex.get("units"))
+            return

@@ -1,0 +1,130 @@
+"""AppTest: the bedside page's logic — entry → results, units, bad input, unknown vs no, examples."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture
+def at() -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.run()
+    assert not app.exception
+    return app
+
+
+def assessment(at: AppTest):
+    return at.session_state["current_assessment"]
+
+
+def enter(at: AppTest, labs: dict[str, str | tuple[str, str]], **answers: str) -> AppTest:
+    for key, value in labs.items():
+        if isinstance(value, tuple):
+            value, unit = value
+            at.selectbox(key=f"unit::{key}").set_value(unit)
+        at.text_input(key=f"lab::{key}").set_value(value)
+    for field, answer in answers.items():
+        widget = at.radio(key=f"ctx::{field}") if answer in ("Yes", "No", "Unknown") else at.selectbox(key=f"ctx::{field}")
+        widget.set_value(answer)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def markdown_text(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_fresh_page_is_blank_and_insufficient(at):
+    assert all(w.value == "" for w in at.text_input if w.key.startswith("lab::"))
+    assert all(w.value == "Unknown" for w in at.radio if w.key.startswith("ctx::"))
+    a = assessment(at)
+    assert a.summary.mas_signal == "insufficient_data"
+    assert "Insufficient data" in at.warning[0].value
+    assert "not a diagnosis" in " ".join(c.value for c in at.caption).lower()
+
+
+def test_full_panel_gives_suggestive_headline_and_cards(at):
+    enter(
+        at,
+        {"ferritin": "2500", "platelets": "150", "ast": "60", "triglycerides": "140", "fibrinogen": "300"},
+        febrile="Yes",
+        underlying_disease="sjia",
+    )
+    a = assessment(at)
+    assert a.criteria["mas2016"].status == "met"
+    assert "Features suggestive of MAS" in at.error[0].value
+    text = markdown_text(at)
+    assert "2016 MAS criteria" in text and "MAS vs primary HLH" in text
+    assert len([e for e in at.expander if e.label != "All references"]) == 8
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+
+
+def test_unit_selector_converts_the_value_not_the_threshold(at):
+    enter(at, {"ferritin": "2500", "platelets": "150", "fibrinogen": ("3.6", "g/L")}, febrile="Yes")
+    item = next(i for i in assessment(at).criteria["mas2016"].items if i.id == "fibrinogen")
+    assert item.result == "met" and item.value == 360.0  # 3.6 g/L = 360 mg/dL, <= 360 meets
+    assert assessment(at).criteria["mas2016"].status == "met"
+
+
+def test_bad_value_is_flagged_beside_field_and_kept(at):
+    enter(at, {"fibrinogen": ("3.2", "mg/dL"), "ferritin": "elevated"})
+    assert at.text_input(key="lab::fibrinogen").value == "3.2"
+    assert at.text_input(key="lab::ferritin").value == "elevated"
+    codes = {w.field: w.code for w in assessment(at).input_warnings}
+    assert codes == {"fibrinogen": "unit_suspect", "ferritin": "not_a_number"}
+    text = markdown_text(at)
+    assert "Check the unit" in text and "Not a number" in text
+    assert "fibrinogen" in assessment(at).criteria["mas2016"].missing
+
+
+def test_unknown_is_not_no(at):
+    enter(at, {"ferritin": "2500", "platelets": "150", "ast": "60"})
+    assert assessment(at).criteria["mas2016"].status == "indeterminate"  # fever unknown
+    enter(at, {}, febrile="No")
+    assert assessment(at).criteria["mas2016"].status == "not_met"
+    enter(at, {}, febrile="Yes")
+    assert assessment(at).criteria["mas2016"].status == "met"
+
+
+def test_load_example_fills_the_form(at):
+    at.selectbox(key="example_choice").set_value("ex6_hscore_adult")
+    at.button(key="load_example").click().run()
+    assert not at.exception
+    assert at.text_input(key="lab::ferritin").value == "8000"
+    assert at.selectbox(key="unit::ferritin").value == "µg/L"
+    assert at.radio(key="ctx::hepatomegaly").value == "Yes"
+    a = assessment(at)
+    assert a.criteria["hscore"].score == 266
+    assert a.criteria["hscore"].probability.label == ">99%"
+
+
+def test_unit_system_switch_changes_empty_fields_only(at):
+    enter(at, {"fibrinogen": ("300", "mg/dL")})
+    at.radio(key="unit_system").set_value("si").run()
+    assert at.selectbox(key="unit::fibrinogen").value == "mg/dL"  # typed value keeps its unit
+    assert at.selectbox(key="unit::triglycerides").value == "mmol/L"  # empty field follows SI
+    assert at.selectbox(key="unit::temperature").value == "degC"
+
+
+def test_clear_form(at):
+    enter(at, {"ferritin": "900"}, febrile="Yes")
+    at.button(key="clear_form").click().run()
+    assert at.text_input(key="lab::ferritin").value == ""
+    assert at.radio(key="ctx::febrile").value == "Unknown"
+
+
+def test_about_page_lists_every_instrument():
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.run()
+    app.switch_page(str(ROOT / "mas_screen" / "ui" / "pages" / "about.py")).run()
+    assert not app.exception
+    titles = [e.label for e in app.expander]
+    assert len(titles) == 8
+    assert any("Privacy" in m.value for m in app.markdown)
