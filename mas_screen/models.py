@@ -224,6 +224,9 @@ class CriterionResult(BaseModel):
     verdict: str
     score: int | float | None = None
     score_range: list[int | float] | None = None
+    # Extension (MS score only): [lowest, highest] the continuous score can take given the missing
+    # or censored inputs (plausible ranges), rounded to 2 dp; null when the score is exact.
+    score_bounds: list[float] | None = None
     cutoff: int | float | None = None
     cutoff_label: str | None = None
     count_met: int | None = None

@@ -27,6 +27,7 @@ class Combined:
     status: str  # met / not_met / indeterminate
     score: int | float | None = None
     score_range: list[int | float] | None = None
+    score_bounds: list[float] | None = None
     count_met: int | None = None
     count_assessable: int | None = None
     probability: Probability | None = None
@@ -297,6 +298,7 @@ def build_result(
         verdict=verdict,
         score=combined.score,
         score_range=combined.score_range,
+        score_bounds=combined.score_bounds,
         cutoff=spec.cutoff.value if spec.cutoff else None,
         cutoff_label=cutoff_label(spec),
         count_met=combined.count_met,

@@ -53,8 +53,9 @@ def combine(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) ->
         for extra in spec.additional_cutoffs
         if extra.applies_to_diseases is None or facts.disease in extra.applies_to_diseases
     ]
-    score = round_half_up(exact, places) if exact is not None else None
-    return Combined(status, score=score, additional=additional)
+    if exact is not None:
+        return Combined(status, score=round_half_up(exact, places), additional=additional)
+    return Combined(status, score_bounds=[round_half_up(lo, 2), round_half_up(hi, 2)], additional=additional)
 
 
 def bounds_status(spec: InstrumentSpec, lo: float, hi: float) -> str:

@@ -13,7 +13,7 @@ import streamlit as st
 from mas_screen.criteria_data import criteria
 from mas_screen.models import Assessment, CriterionResult, ItemResult, field_label
 from mas_screen.references import full_citation, link, short_citation
-from mas_screen.units import format_number
+from mas_screen.units import format_number, pretty_unit
 
 STATUS_BADGE = {
     "met": ":red-background[**● met**]",
@@ -39,6 +39,9 @@ def score_text(r: CriterionResult) -> str:
         text = f"score **{_num(r.score)}**"
     elif r.score_range is not None:
         text = f"score range **{_num(r.score_range[0])}–{_num(r.score_range[1])}**"
+    elif r.score_bounds is not None and r.status != "indeterminate":
+        lo, hi = r.score_bounds
+        text = f"score **{'≥ ' + _num(lo) if r.status == 'met' else '≤ ' + _num(hi)}** whatever the missing values"
     elif r.count_met is not None:
         text = f"**{r.count_met}** met of {r.count_assessable} assessable"
     else:
@@ -68,12 +71,13 @@ def headline(a: Assessment) -> None:
 
 
 def status_grid(a: Assessment) -> None:
-    rows = ["| Instrument | Status | Result | Population |", "|---|---|---|---|"]
+    rows = ["| Instrument | Status | Result |", "|---|---|---|"]
     for r in a.criteria.values():
-        rows.append(
-            f"| {r.short_name} | {STATUS_BADGE[r.status]} | {score_text(r) or '—'} | {r.population} |"
-        )
+        mark = " †" if r.population == "outside" else ""
+        rows.append(f"| {r.short_name}{mark} | {STATUS_BADGE[r.status]} | {score_text(r) or '—'} |")
     st.markdown("\n".join(rows))
+    if any(r.population == "outside" for r in a.criteria.values()):
+        st.caption("† Patient outside the population the instrument was derived in: indicative only.")
 
 
 def _panel_line(r: CriterionResult) -> str:
@@ -89,7 +93,9 @@ def comparison_panels(a: Assessment) -> None:
         extra = a.criteria["ms_score"].additional_cutoffs
         for cut in extra:
             st.markdown(f"↳ MS score {cut.label} cut-off {cut.comparator} {cut.cutoff}: {STATUS_BADGE[cut.status]}")
-        st.caption("The 2016 criteria and MS score were derived in systemic JIA; ferritin:ESR supports but never decides.")
+        st.caption(
+            "The 2016 criteria and MS score were derived in systemic JIA; ferritin:ESR supports but never decides."
+        )
     with right, st.container(border=True):
         st.markdown("#### MAS vs primary HLH")
         for iid in PHLH_IDS:
@@ -97,16 +103,20 @@ def comparison_panels(a: Assessment) -> None:
         st.caption("Genetic testing remains the reference standard for primary HLH.")
 
 
-def next_tests(a: Assessment) -> None:
+def next_tests(a: Assessment, shown: int = 6) -> None:
+    """Inputs that would decide an open result, most relevant first (the population's own instruments)."""
     tests = a.summary.next_tests
     if not tests:
         return
-    st.markdown("**Would decide an open result:** " + " · ".join(f"`{field_label(k)}`" for k in tests))
+    st.markdown("**Would decide an open result:** " + " · ".join(field_label(k) for k in tests[:shown]))
+    if len(tests) > shown:
+        with st.expander(f"{len(tests) - shown} more that would decide other instruments"):
+            st.markdown(" · ".join(field_label(k) for k in tests[shown:]))
 
 
 def _item_row(item: ItemResult, indent: str = "") -> list[str]:
     entered = item.display or ":gray[not entered]"
-    value = "" if item.value is None else f"{_num(item.value)} {item.unit or ''}".strip()
+    value = "" if item.value is None else f"{_num(item.value)} {pretty_unit(item.unit)}".strip()
     points = "" if item.points is None else _num(item.points)
     counted = "" if item.counted else " (supportive, not counted)"
     label = f"{indent}{item.label}{counted}"

@@ -36,9 +36,7 @@ def render() -> None:
             st.markdown("**Limitations and caveats.**\n" + "\n".join(f"- {c.text}" for c in spec.caveats))
             unconfirmed = [i.label for i in spec.items if i.confirmation == "UNCONFIRMED"]
             if unconfirmed:
-                st.markdown(
-                    ":orange[**Not confirmed against the primary paper:**] " + ", ".join(unconfirmed)
-                )
+                st.markdown(":orange[**Not confirmed against the primary paper:**] " + ", ".join(unconfirmed))
             for key in spec.references:
                 url = link(key)
                 st.markdown(f"- {full_citation(key)}" + (f" [link]({url})" if url else ""))

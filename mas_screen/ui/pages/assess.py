@@ -75,7 +75,10 @@ def form(warnings: dict) -> None:
     c1, c2 = st.columns(2)
     with c1:
         st.selectbox(
-            "Underlying disease", list(DISEASE_LABELS), key=ctx_key("underlying_disease"), format_func=DISEASE_LABELS.get
+            "Underlying disease",
+            list(DISEASE_LABELS),
+            key=ctx_key("underlying_disease"),
+            format_func=DISEASE_LABELS.get,
         )
     with c2:
         st.selectbox(
@@ -141,7 +144,9 @@ def results(patient: PatientInput, assessment: Assessment) -> None:
 
     st.markdown("#### Labs against the thresholds")
     fig = lab_threshold_figure(patient, assessment)
-    st.plotly_chart(fig, key="lab_threshold_chart", config={"displaylogo": False, "modeBarButtonsToRemove": ["toImage"]})
+    st.plotly_chart(
+        fig, key="lab_threshold_chart", config={"displaylogo": False, "modeBarButtonsToRemove": ["toImage"]}
+    )
 
     st.markdown("#### Instruments")
     own = PANEL_INSTRUMENTS.get(patient.context.disease, ())
@@ -180,8 +185,7 @@ def render() -> None:
     sidebar()
     st.markdown("## MAS Screen — bedside assessment")
     st.caption(
-        "Published criteria for macrophage activation syndrome applied to one panel. "
-        "A screening aid, not a diagnosis."
+        "Published criteria for macrophage activation syndrome applied to one panel. A screening aid, not a diagnosis."
     )
     patient: PatientInput | None = None
     assessment: Assessment | None = None

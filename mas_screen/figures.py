@@ -1,0 +1,1000 @@
+"""Plotly figures of a screen: each entered lab against every published threshold, and score gauges.
+
+Pure functions (no Streamlit, no I/O) so the UI, the PDF report and tests draw the same picture.
+Thresholds are converted to the unit the clinician typed for display only; whether a threshold is
+met is decided exactly as the rules decide it (the value converted to the published unit, compared
+with the published number, censored values as intervals), so the picture cannot disagree with the
+result cards.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+
+import plotly.graph_objects as go
+
+from mas_screen.criteria_data import INSTRUMENT_IDS, InstrumentSpec, ItemSpec, UnitSpec, criteria
+from mas_screen.facts import Facts, LabFact, normalise, unit_spec
+from mas_screen.intervals import MET, MISSING, NOT_MET, compare
+from mas_screen.models import Assessment, CriterionResult, PatientInput
+from mas_screen.units import convert, format_threshold, pretty_unit
+
+# Okabe–Ito: distinguishable with the common colour-vision deficiencies; dash style repeats the
+# met / not met distinction so it survives greyscale printing.
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+}
+GREY = "#8C8C8C"
+STYLE = {  # threshold result → (colour, dash, legend text)
+    MET: (OKABE_ITO["vermillion"], "solid", "Criterion met"),
+    NOT_MET: (OKABE_ITO["blue"], "dash", "Criterion not met"),
+    MISSING: (GREY, "dot", "Cannot tell (value is a bound)"),
+}
+FONT_FAMILY = "DejaVu Sans, Verdana, Arial, sans-serif"  # DejaVu is what kaleido's Chromium has here
+BASE_FONT = 16
+LABEL_FONT = 15
+TICK_FONT = 14
+EMPTY_MESSAGE = "Enter labs to see them against the criteria"
+
+# Short instrument tags for line labels ("2016 > 684"); the full name is in the hover text.
+TAGS = {
+    "mas2016": "2016",
+    "ms_score": "MS",
+    "mh_score": "MH",
+    "hscore": "HScore",
+    "hlh2004": "HLH-2004",
+    "ferritin_esr": "Ferritin:ESR",
+    "parodi2009": "Parodi",
+    "ohi": "OHI",
+}
+# Row labels short enough for the left margin (analytes.yaml labels are written for forms).
+ROW_LABELS = {
+    "platelets": "Platelets",
+    "wbc": "White cells",
+    "neutrophils": "Neutrophils",
+    "scd25": "sCD25 (sIL-2R)",
+    "temperature": "Temperature",
+}
+ROW_ORDER = (
+    "ferritin",
+    "platelets",
+    "hemoglobin",
+    "wbc",
+    "neutrophils",
+    "ast",
+    "ldh",
+    "triglycerides",
+    "fibrinogen",
+    "esr",
+    "scd25",
+    "temperature",
+)
+# Labs whose values span decades in MAS (ferritin 500 → 100 000): log axis when the span warrants.
+LOG_ANALYTES = frozenset({"ferritin", "scd25", "ldh", "ast", "alt"})
+LOG_SPAN = 10.0  # max/min ratio from which a log axis reads better than a linear one
+SYMBOLS = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
+
+# Pixel geometry (the label layout is computed in pixels so labels never overlap at this width).
+WIDTH = 1000  # labels are laid out for this width: show the figure at it or wider (not squeezed)
+MARGIN = {"l": 175, "r": 36, "t": 64, "b": 64}
+LEVEL_PX = 23  # one row of threshold labels
+VALUE_PX = 32  # the value marker's lane
+GAP_PX = 34  # between rows: room for the tick labels of the row above
+CHAR_PX = 0.6 * LABEL_FONT  # conservative average glyph width of DejaVu Sans
+
+
+# ------------------------------------------------------------------------------- threshold rules
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One published threshold on one lab, as written in criteria/*.yaml."""
+
+    instrument: str
+    analyte: str
+    comparator: str
+    threshold: float
+    unit: str
+    points: float | None
+    description: str  # for the hover text
+    infant: bool = False  # HLH-2004 haemoglobin threshold below four weeks of age
+
+
+def _walk(items: list[ItemSpec], parent: ItemSpec | None = None) -> Iterator[tuple[ItemSpec, ItemSpec | None]]:
+    for item in items:
+        yield item, parent
+        yield from _walk(item.sub_items(), item)
+
+
+def _rules_of(spec: InstrumentSpec) -> Iterator[Rule]:
+    """Every lab threshold of an instrument; MS score coefficients and ratios are not thresholds."""
+    for item, parent in _walk(spec.items):
+        where = f"{spec.short_name} — " + (f"{parent.label}: " if parent is not None else "") + item.label
+        if item.kind in ("threshold", "fever"):
+            analyte = item.analyte or "temperature"
+            note = " (used when 'febrile' is not answered)" if item.kind == "fever" else ""
+            text = f"{where} {SYMBOLS[item.comparator]} {format_threshold(item.threshold)} {pretty_unit(item.unit)}"
+            yield Rule(spec.id, analyte, item.comparator, item.threshold, item.unit, item.points, text + note)
+            if item.infant_rule is not None:
+                rule = item.infant_rule
+                days = format_threshold(rule.age_below_days)
+                yield Rule(
+                    spec.id,
+                    analyte,
+                    item.comparator,
+                    rule.threshold,
+                    item.unit,
+                    item.points,
+                    f"{where} {SYMBOLS[item.comparator]} {format_threshold(rule.threshold)} "
+                    f"{pretty_unit(item.unit)} (age < {days} days)",
+                    infant=True,
+                )
+        elif item.kind == "bands":
+            # One line per band edge, labelled with the side that scores more points.
+            edges: dict[float, tuple[str, float]] = {}
+            for band in item.bands or []:
+                for comparator, threshold in band.conditions:
+                    best = edges.get(threshold)
+                    if best is None or band.points > best[1]:
+                        edges[threshold] = (comparator, band.points)
+            for threshold, (comparator, points) in sorted(edges.items()):
+                text = (
+                    f"{where} {SYMBOLS[comparator]} {format_threshold(threshold)} {pretty_unit(item.unit)}: "
+                    f"{_num(points)} points"
+                )
+                yield Rule(spec.id, item.analyte, comparator, threshold, item.unit, points, text)
+
+
+@cache
+def rules_by_analyte() -> dict[str, tuple[Rule, ...]]:
+    """Thresholds per lab over every instrument, in instrument order (computed once)."""
+    found: dict[str, list[Rule]] = {}
+    for iid in INSTRUMENT_IDS:
+        for rule in _rules_of(criteria().instruments[iid]):
+            found.setdefault(rule.analyte, []).append(rule)
+    return {k: tuple(v) for k, v in found.items()}
+
+
+@cache
+def used_analytes() -> tuple[str, ...]:
+    """Labs read by at least one instrument (thresholds, bands, coefficients or the ratio), row order."""
+    used: set[str] = set()
+    for spec in criteria().instruments.values():
+        for item, _parent in _walk(spec.items):
+            used.update(k for k in (item.analyte, item.numerator, item.denominator) if k)
+            if item.kind == "fever":
+                used.add("temperature")
+    ordered = [a for a in ROW_ORDER if a in used]
+    return tuple(ordered + sorted(used - set(ordered)))
+
+
+# ----------------------------------------------------------------------------------- formatting
+
+
+def _num(value: float | Decimal) -> str:
+    return format_threshold(int(value)) if float(value).is_integer() else format_threshold(float(value))
+
+
+def group_digits(text: str) -> str:
+    """'40000' → '40 000' (narrow no-break space) from five integer digits, as SI style prints it."""
+    sign = "−" if text.startswith("-") else ""
+    body = text.lstrip("-")
+    whole, dot, frac = body.partition(".")
+    if len(whole) >= 5 and whole.isdigit():
+        whole = f"{int(whole):,}".replace(",", "\u202f")
+    return f"{sign}{whole}{dot}{frac}"
+
+
+def display_number(value: Decimal) -> str:
+    """A converted threshold or value for a label: whole numbers as is, else 3 significant digits
+    (at least one decimal from 100 up, so 38.4 °C → 101.1 °F, not 101)."""
+    if value == value.to_integral_value():
+        return group_digits(str(int(value)))
+    if abs(value) >= 100:
+        text = f"{round(value, 1):f}"
+    else:
+        digits = max(0, 2 - value.adjusted())
+        text = f"{round(value, digits):f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return group_digits(text)
+
+
+def _typed_number(fact: LabFact, unit: UnitSpec) -> str:
+    """The value as a clinician typed it (or converted, under a unit-system switch)."""
+    value = fact.parsed.value if unit.unit == fact.unit.unit else fact.value_in(unit)
+    text = display_number(value) if unit.unit != fact.unit.unit else group_digits(f"{value.normalize():f}")
+    prefix = {None: "", ">": "> ", ">=": "≥ ", "<": "< ", "<=": "≤ "}[fact.parsed.op]
+    return prefix + text
+
+
+# --------------------------------------------------------------------------------------- marks
+
+
+@dataclass(slots=True)
+class Mark:
+    """A threshold as drawn on one row: its display position, label and whether the value meets it."""
+
+    x: float  # in the display unit
+    label: str
+    hover: str
+    result: str  # MET / NOT_MET / MISSING
+    instrument: str
+    draw_line: bool = True
+
+
+def _is_infant(facts: Facts, rule_days: float = 28.0) -> bool | None:
+    age = facts.numbers.get("age_years")
+    if age is None:
+        return None
+    return age * 365.25 < rule_days
+
+
+def _marks_for(analyte: str, fact: LabFact, shown: UnitSpec, facts: Facts, assessment: Assessment) -> list[Mark]:
+    marks: list[Mark] = []
+    infant = _is_infant(facts)
+    for rule in rules_by_analyte().get(analyte, ()):
+        # The infant threshold replaces the usual one only for a known infant.
+        if rule.infant != bool(infant):
+            continue
+        published = unit_spec(analyte, rule.unit)
+        x = convert(Decimal(repr(rule.threshold)), published, shown)
+        number = format_threshold(rule.threshold) if published.unit == shown.unit else display_number(x)
+        label = f"{TAGS.get(rule.instrument, rule.instrument)} {SYMBOLS[rule.comparator]} {number}"
+        if rule.points is not None:
+            label += f" ({_num(rule.points)} pts)"
+        if rule.infant:
+            label += " (< 28 d)"
+        hover = rule.description
+        if published.unit != shown.unit:
+            hover += f"<br>= {number} {pretty_unit(shown.unit)} in the unit entered (display only)"
+        result = compare(fact.interval(published), rule.comparator, rule.threshold)
+        marks.append(Mark(float(x), label, hover, result, rule.instrument))
+    if analyte == "esr":
+        marks.extend(_ratio_marks(facts, shown, assessment))
+    return marks
+
+
+def _ratio_marks(facts: Facts, shown: UnitSpec, assessment: Assessment) -> list[Mark]:
+    """Ferritin:ESR has no fixed ESR threshold; with an exact ferritin it has one for this patient."""
+    spec = criteria().instruments["ferritin_esr"]
+    item = spec.items[0]
+    result = assessment.criteria.get("ferritin_esr")
+    status = {"met": MET, "not_met": NOT_MET}.get(result.status if result else "", MISSING)
+    sym, cut = SYMBOLS[item.comparator], format_threshold(item.threshold)
+    ferritin = facts.labs.get(item.numerator)
+    if ferritin is None or not ferritin.exact:
+        if ferritin is None:
+            text = f"Ferritin:ESR {sym} {cut}: needs ferritin"
+        elif status == MISSING:
+            text = f"Ferritin:ESR {sym} {cut}: open (ferritin reported as a bound)"
+        else:
+            text = f"Ferritin:ESR {sym} {cut}: {'met' if status == MET else 'not met'} whatever the exact ferritin"
+        hover = f"{spec.short_name} {sym} {cut} ({spec.name})"
+        return [Mark(math.nan, text, hover, status, spec.id, draw_line=False)]
+    num = ferritin.value_in(unit_spec(item.numerator, item.numerator_unit))
+    esr_cut = num / Decimal(repr(item.threshold))  # ratio ≥ cut ⇔ ESR ≤ ferritin / cut
+    x = convert(esr_cut, unit_spec(item.denominator, item.denominator_unit), shown)
+    label = f"Ferritin:ESR {sym} {cut} if ESR ≤ {display_number(x)}"
+    hover = (
+        f"{spec.name} {sym} {cut}<br>with ferritin {ferritin.display(ferritin.unit)} the ratio is "
+        f"{sym} {cut} when ESR ≤ {display_number(x)} {pretty_unit(shown.unit)}"
+    )
+    return [Mark(float(x), label, hover, status, spec.id)]
+
+
+def _merge(marks: list[Mark]) -> list[Mark]:
+    """Thresholds at the same place with the same result share one line and one label."""
+    merged: dict[tuple[float, str], Mark] = {}
+    out: list[Mark] = []
+    for m in marks:
+        if not m.draw_line:
+            out.append(m)
+            continue
+        key = (round(m.x, 9), m.result)
+        if key in merged:
+            first = merged[key]
+            first.label += f" · {m.label}"
+            first.hover += f"<br>{m.hover}"
+        else:
+            merged[key] = Mark(m.x, m.label, m.hover, m.result, m.instrument)
+            out.append(merged[key])
+    return out
+
+
+# ---------------------------------------------------------------------------------------- axes
+
+
+@dataclass(slots=True)
+class Axis:
+    lo: float  # in axis units (log10 for a log axis)
+    hi: float
+    log: bool
+
+    def pos(self, x: float) -> float:
+        """Data value → axis coordinate (annotations on a log axis take log10)."""
+        return math.log10(x) if self.log else x
+
+    def px(self, x: float, width: float) -> float:
+        return (self.pos(x) - self.lo) / (self.hi - self.lo) * width
+
+
+def _axis(analyte: str, points: list[float], censored: str | None) -> Axis:
+    positive = [p for p in points if p > 0]
+    log = (
+        analyte in LOG_ANALYTES
+        and len(positive) == len(points)
+        and max(points) / min(points) >= LOG_SPAN
+        and len(points) > 1
+    )
+    values = [math.log10(p) for p in points] if log else list(points)
+    lo, hi = min(values), max(values)
+    span = hi - lo
+    if span == 0 and not log and lo > 0:
+        lo, hi = 0.0, hi * 1.5  # a lone positive value (ESR without thresholds): axis from 0
+        span = hi
+    elif span == 0:
+        span = max(abs(hi) * 0.2, 1.0)
+    pad = 0.1 * span
+    lo, hi = lo - pad, hi + pad
+    if censored in (">", ">="):
+        hi += 0.18 * span
+    elif censored in ("<", "<="):
+        lo -= 0.18 * span
+    if not log and min(points) >= 0:
+        lo = max(lo, 0.0)  # counts and concentrations: no negative axis
+    return Axis(lo, hi, log)
+
+
+def _nice_step(span: float, target: int = 6) -> float:
+    raw = span / target
+    power = 10 ** math.floor(math.log10(raw))
+    for mult in (1, 2, 2.5, 5, 10):
+        if raw <= mult * power:
+            return mult * power
+    return 10 * power  # pragma: no cover
+
+
+def _ticks(axis: Axis) -> tuple[list[float], list[str]]:
+    """Readable ticks with our own number format (no '20k', no exponent)."""
+    if axis.log:
+        values: list[float] = []
+        for steps in ((1, 2, 5), (1, 3), (1,)):
+            values = [
+                m * 10.0**k
+                for k in range(math.floor(axis.lo) - 1, math.ceil(axis.hi) + 1)
+                for m in steps
+                if axis.lo <= math.log10(m * 10.0**k) <= axis.hi
+            ]
+            if len(values) <= 8:
+                break
+        return values, [display_number(Decimal(repr(v)).normalize()) for v in values]
+    step = _nice_step(axis.hi - axis.lo)
+    start = math.ceil(axis.lo / step) * step
+    values = []
+    v = start
+    while v <= axis.hi + 1e-9 * step:
+        values.append(round(v, 10))
+        v += step
+    return values, [display_number(Decimal(repr(v)).normalize()) for v in values]
+
+
+# -------------------------------------------------------------------------------------- layout
+
+
+def _place(marks: list[Mark], axis: Axis, plot_px: float) -> list[tuple[Mark, int, str]]:
+    """Label layout: each threshold line rises to its label ("flag"), and no label may cover a line
+    that rises past it, so a solid line never looks broken (dashed means "not met").
+
+    Labels are placed right to left: a label starting at its line and running right must sit
+    above every line it covers. Near the right edge a label ends at its line instead and then
+    reserves levels below itself for the lines it covers. Returns (mark, level from 1, xanchor).
+    """
+    lined = sorted((m for m in marks if m.draw_line), key=lambda m: m.x, reverse=True)
+    xs = [axis.px(m.x, plot_px) for m in lined]
+    levels = [0] * len(lined)
+    spans = [(0.0, 0.0)] * len(lined)
+    anchors = ["left"] * len(lined)
+    ceilings: list[int | None] = [None] * len(lined)  # must stay below a right-anchored label above
+
+    def free(level: int, i: int, start: float, end: float) -> bool:
+        return not any(levels[j] == level and start < spans[j][1] + 6 and spans[j][0] < end + 6 for j in range(i))
+
+    for i, m in enumerate(lined):
+        width = len(m.label) * CHAR_PX + 8
+        x = xs[i]
+        if x + width <= plot_px + 8:
+            start, end = x, x + width
+            below: list[int] = []
+        else:
+            anchors[i] = "right"
+            start, end = x - width, x
+            below = [j for j in range(i + 1, len(lined)) if xs[j] >= start - 4]
+        floor = 1 + max((levels[j] for j in range(i) if start - 4 <= xs[j] <= end + 4), default=0)
+        floor = max(floor, 1 + len(below))
+        ceiling = ceilings[i]
+        level = floor
+        while not free(level, i, start, end) or (ceiling is not None and level >= ceiling):
+            if ceiling is not None and level >= ceiling:
+                ceiling, level = None, floor  # cannot honour it: accept one covered line
+                continue
+            level += 1
+        levels[i], spans[i] = level, (start, end)
+        for j in below:
+            ceilings[j] = level if ceilings[j] is None else min(ceilings[j], level)
+    placed = [(m, levels[i], anchors[i]) for i, m in enumerate(lined)]
+    top = max(levels, default=0)
+    for m in marks:  # a note without a line (Ferritin:ESR without an exact ferritin) goes on top
+        if not m.draw_line:
+            top += 1
+            placed.append((m, top, "left"))
+    return placed
+
+
+def _value_label_right(text: str, x: float, lines: list[float], plot_px: float) -> bool:
+    """Put the value's text on the side of its marker that crosses fewer threshold lines."""
+    width = len(text) * 0.62 * (BASE_FONT + 1) + 16
+    costs = []
+    for right in (True, False):
+        start, end = (x + 6, x + width) if right else (x - width, x - 6)
+        outside = end > plot_px + 10 or start < -10
+        costs.append((outside, sum(1 for lx in lines if start <= lx <= end), not right))
+    return min(costs) == costs[0]
+
+
+def _empty_figure(message: str, height: int = 220, width: int = WIDTH) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        width=width,
+        font={"family": FONT_FAMILY, "size": BASE_FONT, "color": "#222"},
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        margin={"l": 20, "r": 20, "t": 20, "b": 20},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        annotations=[
+            {
+                "text": message,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "showarrow": False,
+                "font": {"size": 20, "color": "#555"},
+            }
+        ],
+    )
+    return fig
+
+
+def _display_unit(analyte: str, fact: LabFact, unit_system: str | None) -> UnitSpec:
+    if unit_system is None:
+        return fact.unit
+    systems = criteria().analytes.unit_systems
+    if unit_system not in systems:
+        raise ValueError(f"unit_system must be one of {', '.join(systems)} or None, not {unit_system!r}")
+    chosen = systems[unit_system].get(analyte)  # type: ignore[index]
+    return unit_spec(analyte, chosen) if chosen else fact.unit
+
+
+def lab_threshold_figure(
+    patient: PatientInput, assessment: Assessment, *, unit_system: str | None = None, width: int = WIDTH
+) -> go.Figure:
+    """Each entered lab (one row) against every instrument threshold that reads it.
+
+    Rows show the value in the unit typed (or the `unit_system` "us"/"si" unit), thresholds
+    converted to it for display; a solid vermillion line is a criterion the value meets, a dashed
+    blue one a criterion it does not meet. Values left out as invalid are not drawn (they are in
+    the input warnings), and are listed under the figure. Labels are laid out in pixels for
+    `width`; displayed narrower (a stretched chart in a narrow column) they may overlap.
+    """
+    facts, _warnings = normalise(patient)
+    analytes = criteria().analytes.analytes
+    rows = [a for a in used_analytes() if a in facts.labs]
+    if not rows:
+        return _empty_figure(EMPTY_MESSAGE, width=width)
+
+    plot_px = width - MARGIN["l"] - MARGIN["r"]
+    traces: list[go.Scatter] = []
+    annotations: list[dict] = []
+    shapes: list[dict] = []
+    layout: dict = {}
+    heights: list[int] = []
+    row_specs = []
+    seen_results: set[str] = set()
+    any_censored = False
+
+    for analyte in rows:
+        fact = facts.labs[analyte]
+        shown = _display_unit(analyte, fact, unit_system)
+        value = float(fact.value_in(shown))
+        marks = _merge(_marks_for(analyte, fact, shown, facts, assessment))
+        positions = [value] + [m.x for m in marks if m.draw_line]
+        axis = _axis(analyte, positions, fact.parsed.op)
+        placed = _place(marks, axis, plot_px)
+        levels = max([lvl for _m, lvl, _a in placed], default=0)
+        heights.append(VALUE_PX + max(levels, 1) * LEVEL_PX)
+        row_specs.append((analyte, fact, shown, value, axis, placed, max(levels, 1)))
+
+    total_rows_px = sum(heights) + GAP_PX * (len(rows) - 1)
+    height = MARGIN["t"] + MARGIN["b"] + total_rows_px
+    top = total_rows_px
+    for index, (analyte, fact, shown, value, axis, placed, levels) in enumerate(row_specs, start=1):
+        suffix = "" if index == 1 else str(index)
+        xref, yref = f"x{suffix}", f"y{suffix}"
+        row_px = heights[index - 1]
+        bottom = top - row_px
+        # y units: value lane at 0, label levels at 1..levels.
+        y_lo, y_hi = -0.75, levels + 0.55
+        tickvals, ticktext = _ticks(axis)
+        layout[f"xaxis{suffix}"] = {
+            "domain": [0, 1],
+            "anchor": yref,
+            "type": "log" if axis.log else "linear",
+            "range": [axis.lo, axis.hi],
+            "tickvals": tickvals,
+            "ticktext": ticktext,
+            "tickfont": {"size": TICK_FONT, "color": "#444"},
+            "showline": True,
+            "linecolor": "#777",
+            "ticks": "outside",
+            "ticklen": 4,
+            "tickcolor": "#777",
+            "showgrid": True,
+            "gridcolor": "#EBEBEB",
+            "zeroline": False,
+            "fixedrange": True,
+        }
+        layout[f"yaxis{suffix}"] = {
+            "domain": [bottom / total_rows_px, top / total_rows_px],
+            "anchor": xref,
+            "range": [y_lo, y_hi],
+            "visible": False,
+            "fixedrange": True,
+        }
+        label = ROW_LABELS.get(analyte, analytes[analyte].label)
+        annotations.append(
+            {
+                "text": f"<b>{label}</b><br><span style='font-size:{TICK_FONT}px;color:#555'>"
+                f"{pretty_unit(shown.unit)}</span>",
+                "xref": "paper",
+                "yref": f"{yref} domain",
+                "x": 0,
+                "y": 0.5,
+                "xanchor": "right",
+                "xshift": -14,
+                "align": "right",
+                "showarrow": False,
+                "font": {"size": BASE_FONT + 1, "color": "#111"},
+            }
+        )
+        # Threshold lines, each reaching up to its own label.
+        for mark, level, anchor in placed:
+            colour, dash, _legend = STYLE[mark.result]
+            seen_results.add(mark.result)
+            if mark.draw_line:
+                traces.append(
+                    go.Scatter(
+                        x=[mark.x, mark.x],
+                        y=[y_lo, level - 0.32],
+                        mode="lines",
+                        line={"color": colour, "dash": dash, "width": 2.5 if mark.result == MET else 2},
+                        xaxis=xref,
+                        yaxis=yref,
+                        name=mark.label,
+                        showlegend=False,
+                        hovertemplate=f"{mark.hover}<extra></extra>",
+                        meta={"analyte": analyte, "instrument": mark.instrument, "result": mark.result},
+                    )
+                )
+            annotations.append(
+                {
+                    "text": mark.label,
+                    "xref": xref if mark.draw_line else "paper",
+                    "yref": yref,
+                    "x": axis.pos(mark.x) if mark.draw_line else 0,
+                    "y": level,
+                    "xanchor": anchor,
+                    "xshift": (3 if anchor == "left" else -3) if mark.draw_line else 0,
+                    "showarrow": False,
+                    "font": {"size": LABEL_FONT, "color": colour},
+                    "bgcolor": "rgba(255,255,255,0.85)",
+                    "hovertext": mark.hover,
+                }
+            )
+        # The patient's value: a large marker; a bound points the censored way over a shaded run.
+        op = fact.parsed.op
+        typed = _typed_number(fact, shown)
+        if op is not None:
+            any_censored = True
+            edge = 10**axis.hi if (axis.log and op in (">", ">=")) else axis.hi
+            if op in ("<", "<="):
+                edge = 10**axis.lo if axis.log else axis.lo
+            traces.append(
+                go.Scatter(
+                    x=[value, edge, edge, value],
+                    y=[-0.3, -0.3, 0.3, 0.3],
+                    fill="toself",
+                    fillcolor="rgba(0,0,0,0.10)",
+                    line={"width": 0},
+                    mode="lines",
+                    xaxis=xref,
+                    yaxis=yref,
+                    hoverinfo="skip",
+                    showlegend=False,
+                )
+            )
+        symbol = {None: "circle", ">": "triangle-right", ">=": "triangle-right", "<": "triangle-left"}.get(
+            op, "triangle-left"
+        )
+        traces.append(
+            go.Scatter(
+                x=[value],
+                y=[0],
+                mode="markers",
+                marker={"size": 17 if op is None else 20, "color": OKABE_ITO["black"], "symbol": symbol},
+                xaxis=xref,
+                yaxis=yref,
+                name=f"{label}: {typed} {pretty_unit(shown.unit)}",
+                showlegend=False,
+                hovertemplate=f"{analytes[analyte].label}: {typed} {pretty_unit(shown.unit)}<extra></extra>",
+                meta={"analyte": analyte, "value": value, "censored": op, "text": typed},
+            )
+        )
+        right = _value_label_right(
+            typed, axis.px(value, plot_px), [axis.px(m.x, plot_px) for m, _l, _a in placed if m.draw_line], plot_px
+        )
+        annotations.append(
+            {
+                "text": f"<b>{typed}</b>",
+                "xref": xref,
+                "yref": yref,
+                "x": axis.pos(value),
+                "y": 0,
+                "xanchor": "left" if right else "right",
+                "xshift": 15 if right else -15,
+                "showarrow": False,
+                "font": {"size": BASE_FONT + 1, "color": "#000"},
+            }
+        )
+        top = bottom - GAP_PX
+
+    # Legend: one entry per style actually used, plus the value markers.
+    legend = [
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="markers",
+            marker={"size": 14, "color": "#000", "symbol": "circle"},
+            name="Patient's value",
+        )
+    ]
+    if any_censored:
+        legend.append(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                marker={"size": 15, "color": "#000", "symbol": "triangle-right"},
+                name="Value is a bound (> or <)",
+            )
+        )
+    for result in (MET, NOT_MET, MISSING):
+        if result in seen_results:
+            colour, dash, text = STYLE[result]
+            legend.append(
+                go.Scatter(
+                    x=[None], y=[None], mode="lines", line={"color": colour, "dash": dash, "width": 3}, name=text
+                )
+            )
+
+    notes = ["Lines: published thresholds, shown in the unit entered. MS score (coefficients) not drawn."]
+    left_out = [analytes[k].label for k in patient.labs if k in used_analytes() and k not in facts.labs]
+    left_out = [name for name in dict.fromkeys(left_out)]
+    if left_out:
+        notes.append("Not drawn (see input warnings): " + ", ".join(left_out) + ".")
+    unused = [analytes[k].label for k in facts.labs if k not in used_analytes()]
+    if unused:
+        notes.append("Used by none of these criteria: " + ", ".join(unused) + ".")
+    annotations.append(
+        {
+            "text": "<br>".join(notes),
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0,
+            "y": 0,
+            "xanchor": "left",
+            "yanchor": "top",
+            "yshift": -30,
+            "align": "left",
+            "showarrow": False,
+            "font": {"size": TICK_FONT - 1, "color": "#555"},
+        }
+    )
+    margin = dict(MARGIN)
+    margin["b"] += 18 * (len(notes) - 1)
+    fig = go.Figure(data=[*traces, *legend])
+    fig.update_layout(
+        template="plotly_white",
+        width=width,
+        height=height + 18 * (len(notes) - 1),
+        margin=margin,
+        font={"family": FONT_FAMILY, "size": BASE_FONT, "color": "#222"},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        showlegend=True,
+        legend={
+            "orientation": "h",
+            "x": 0,
+            "xanchor": "left",
+            "y": 1,
+            "yanchor": "bottom",
+            "yref": "paper",
+            "font": {"size": BASE_FONT - 1},
+            "itemwidth": 40,
+        },
+        hovermode="closest",
+        annotations=annotations,
+        shapes=shapes,
+        **layout,
+    )
+    return fig
+
+
+# -------------------------------------------------------------------------------------- gauges
+
+
+def max_points(spec: InstrumentSpec) -> float:
+    """Highest possible score of a point score (HScore 337, MH score 123), from the criteria data."""
+    total = 0.0
+    for item in spec.items:
+        candidates = [item.points or 0]
+        candidates += [b.points for b in item.bands or []]
+        candidates += list((item.organ_points or {}).values())
+        candidates += list((item.points_by_count or {}).values())
+        total += max(candidates)
+    return total
+
+
+def _status_colour(status: str) -> str:
+    return {"met": OKABE_ITO["vermillion"], "not_met": OKABE_ITO["blue"]}.get(status, GREY)
+
+
+def _minus(text: str) -> str:
+    return text.replace("-", "−")
+
+
+def score_gauge_figure(assessment: Assessment) -> go.Figure:
+    """HScore and MH score as bars on their full scale, MS score as a marker; cut-offs labelled.
+
+    A score still open (items missing) is drawn as its known minimum plus a hatched range up to
+    the maximum, so the reader sees whether the missing items could cross the cut-off.
+    """
+    fig = go.Figure()
+    rows = [r for r in (assessment.criteria.get(k) for k in ("hscore", "mh_score", "ms_score")) if r]
+    n = len(rows)
+    bar_px, gap_px = 64, 92  # under each bar: its ticks, its status line, the next cut-off label
+    total_px = n * bar_px + (n - 1) * gap_px
+    annotations: list[dict] = []
+    shapes: list[dict] = []
+    layout: dict = {}
+    for index, result in enumerate(rows, start=1):
+        suffix = "" if index == 1 else str(index)
+        xref, yref = f"x{suffix}", f"y{suffix}"
+        top_px = total_px - (index - 1) * (bar_px + gap_px)
+        spec = criteria().instruments[result.id]
+        colour = _status_colour(result.status)
+        if result.id == "ms_score":
+            lo, hi = _ms_range(result)
+            _ms_row(fig, result, xref, yref, colour, annotations)
+        else:
+            lo, hi = 0.0, max_points(spec)
+            _points_row(fig, result, xref, yref, colour, annotations, hi)
+        layout[f"xaxis{suffix}"] = {
+            "domain": [0, 1],
+            "anchor": yref,
+            "range": [lo, hi],
+            "showgrid": True,
+            "gridcolor": "#EBEBEB",
+            "zeroline": result.id == "ms_score",
+            "zerolinecolor": "#BBB",
+            "tickfont": {"size": TICK_FONT},
+            "fixedrange": True,
+        }
+        layout[f"yaxis{suffix}"] = {
+            "domain": [max(0.0, (top_px - bar_px) / total_px), min(1.0, top_px / total_px)],
+            "anchor": xref,
+            "range": [-0.6, 0.9],
+            "visible": False,
+            "fixedrange": True,
+        }
+        if result.cutoff is not None:
+            shapes.append(
+                {
+                    "type": "line",
+                    "xref": xref,
+                    "yref": yref,
+                    "x0": result.cutoff,
+                    "x1": result.cutoff,
+                    "y0": -0.5,
+                    "y1": 0.5,
+                    "line": {"color": "#000", "width": 2.5, "dash": "solid"},
+                }
+            )
+            annotations.append(
+                {
+                    "text": f"cut-off {_minus(result.cutoff_label or format_threshold(result.cutoff))}",
+                    "xref": xref,
+                    "yref": yref,
+                    "x": result.cutoff,
+                    "y": 0.55,
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "font": {"size": LABEL_FONT, "color": "#000"},
+                }
+            )
+        annotations.append(
+            {
+                "text": f"<b>{result.short_name}</b>",
+                "xref": "paper",
+                "yref": f"{yref} domain",
+                "x": 0,
+                "y": 0.35,
+                "xanchor": "right",
+                "xshift": -14,
+                "showarrow": False,
+                "font": {"size": BASE_FONT + 1},
+            }
+        )
+    fig.update_layout(
+        template="plotly_white",
+        width=WIDTH,
+        height=total_px + 36 + 62,
+        margin={"l": 150, "r": 40, "t": 36, "b": 62},
+        font={"family": FONT_FAMILY, "size": BASE_FONT, "color": "#222"},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        showlegend=False,
+        bargap=0.0,
+        annotations=annotations,
+        shapes=shapes,
+        **layout,
+    )
+    return fig
+
+
+def _score_words(result: CriterionResult) -> str:
+    if result.score is not None:
+        side = {"met": "at or above the cut-off", "not_met": "below the cut-off"}.get(result.status, "open")
+        text = f"Score {_minus(_num(result.score))}: {side}"
+    elif result.score_range is not None:
+        lo, hi = result.score_range
+        side = {
+            "met": "at or above the cut-off whatever they are",
+            "not_met": "below the cut-off whatever they are",
+        }.get(result.status, "the missing items decide")
+        text = f"Score {_num(lo)}–{_num(hi)} (items missing): {side}"
+    else:
+        text = "Score not computable yet"
+    if result.probability is not None:
+        text += f"; probability {result.probability.label}"
+    return text
+
+
+def _points_row(fig, result: CriterionResult, xref, yref, colour, annotations, top_score) -> None:
+    lo, hi = (result.score, result.score) if result.score is not None else (result.score_range or [0, top_score])
+    fig.add_trace(
+        go.Bar(
+            x=[top_score],
+            y=[0],
+            orientation="h",
+            width=0.7,
+            marker={"color": "#F2F2F2", "line": {"width": 0}},
+            xaxis=xref,
+            yaxis=yref,
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Bar(
+            x=[lo],
+            y=[0],
+            orientation="h",
+            width=0.7,
+            marker={"color": colour},
+            xaxis=xref,
+            yaxis=yref,
+            name=result.short_name,
+            hovertemplate=f"{result.short_name}: {_score_words(result)}<extra></extra>",
+        )
+    )
+    if hi > lo:
+        fig.add_trace(
+            go.Bar(
+                x=[hi - lo],
+                y=[0],
+                base=[lo],
+                orientation="h",
+                width=0.7,
+                marker={
+                    "color": "white",
+                    "line": {"color": colour, "width": 2},
+                    "pattern": {"shape": "/", "fgcolor": colour},
+                },
+                xaxis=xref,
+                yaxis=yref,
+                name="range",
+                hovertemplate=f"{result.short_name}: {_score_words(result)}<extra></extra>",
+            )
+        )
+    fig.update_layout(barmode="overlay")
+    annotations.append(
+        {
+            "text": _score_words(result),
+            "xref": "paper",
+            "yref": f"{yref} domain",
+            "x": 0,
+            "y": 0,
+            "yanchor": "top",
+            "xanchor": "left",
+            "yshift": -30,
+            "showarrow": False,
+            "font": {"size": LABEL_FONT, "color": "#222"},
+        }
+    )
+
+
+def _ms_range(result: CriterionResult) -> tuple[float, float]:
+    points = [-6.0, 6.0, *([result.score] if result.score is not None else [])]
+    return min(points) - 1, max(points) + 1
+
+
+def _ms_row(fig, result: CriterionResult, xref, yref, colour, annotations) -> None:
+    if result.score is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[result.score],
+                y=[0],
+                mode="markers",
+                marker={"size": 22, "symbol": "diamond", "color": colour, "line": {"color": "#000", "width": 1.5}},
+                xaxis=xref,
+                yaxis=yref,
+                hovertemplate=f"MS score {_minus(_num(result.score))}<extra></extra>",
+            )
+        )
+        text = _score_words(result)
+    else:
+        words = {"met": "at or above", "not_met": "below"}.get(result.status)
+        cut = _minus(format_threshold(result.cutoff)) if result.cutoff is not None else ""
+        text = (
+            f"Score not computable (inputs missing or a bound): {words} {cut} whatever their values"
+            if words
+            else "Score not computable yet: inputs missing"
+        )
+    annotations.append(
+        {
+            "text": text,
+            "xref": "paper",
+            "yref": f"{yref} domain",
+            "x": 0,
+            "y": 0,
+            "yanchor": "top",
+            "xanchor": "left",
+            "yshift": -30,
+            "showarrow": False,
+            "font": {"size": LABEL_FONT, "color": "#222"},
+        }
+    )

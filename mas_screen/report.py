@@ -1,0 +1,699 @@
+"""Exports of a screen: JSON, a static PNG of a plotly figure, and a printable PDF summary.
+
+Everything is returned as bytes and nothing is written to disk by this module (privacy: the
+caller streams the bytes to the user). The PDF uses the bundled DejaVu fonts because the PDF core
+fonts are Latin-1 only and cannot print µ, ≥, ≤ or ×10⁹.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import io
+import json
+import logging
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF, FontFace, XPos, YPos
+from fpdf.enums import MethodReturnValue
+
+from mas_screen import __version__
+from mas_screen.criteria_data import criteria
+from mas_screen.engine import SCREENING_CAVEAT
+from mas_screen.models import (
+    BIOLOGIC_LABELS,
+    CONTEXT_LABELS,
+    DISEASE_LABELS,
+    NUMERIC_CONTEXT_FIELDS,
+    Assessment,
+    CriterionResult,
+    PatientInput,
+    field_label,
+)
+from mas_screen.units import format_number, pretty_unit, unit_index, unit_key
+
+log = logging.getLogger(__name__)
+
+# ------------------------------------------------------------------------------------------ JSON
+
+
+def assessment_json(assessment: Assessment, patient: PatientInput | None = None) -> bytes:
+    """The contract JSON of an assessment (plus the input under "input"), UTF-8 and indented."""
+    data: dict[str, Any] = assessment.model_dump(mode="json")
+    if patient is not None:
+        data["input"] = patient.model_dump(mode="json")
+    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+# ------------------------------------------------------------------------------------------- PNG
+
+# One kaleido browser per process: starting Chromium costs ~1.5 s, a render on a warm server
+# ~0.1 s. MathJax off: kaleido would fetch it from a CDN, which stalls on a closed network.
+START_TIMEOUT_S = 30.0  # browser start plus first image
+RENDER_TIMEOUT_S = 20.0  # one image on a running server (kaleido's own limit is set below it)
+KALEIDO_RENDER_TIMEOUT_S = 15.0
+
+_png_lock = threading.Lock()
+_png_state: dict[str, bool] = {"started": False, "failed": False, "atexit": False}
+
+
+def _server_thread() -> threading.Thread | None:
+    """kaleido's server thread (private attribute; None if kaleido changes its internals)."""
+    import kaleido
+
+    server = getattr(kaleido, "_global_server", None)
+    return getattr(server, "_thread", None) if server is not None else None
+
+
+def stop_png_server() -> None:
+    """Stop the kaleido browser (registered atexit) and allow a fresh start on the next call."""
+    with _png_lock:
+        _stop_locked()
+        _png_state["failed"] = False
+
+
+def _stop_locked() -> None:
+    if not _png_state["started"]:
+        return
+    _png_state["started"] = False
+    thread = _server_thread()
+    if thread is not None and thread.is_alive() and _png_state["failed"]:
+        # A hung browser: stopping would join its thread forever, so leave the daemon thread
+        # behind and mark kaleido's server closed so its own atexit hook does not wait on it.
+        import kaleido
+
+        server = getattr(kaleido, "_global_server", None)
+        if server is not None:
+            server._initialized = False
+        return
+    try:
+        import kaleido
+
+        kaleido.stop_sync_server(silence_warnings=True)
+    except Exception:  # pragma: no cover - best effort at shutdown
+        log.debug("kaleido server did not stop cleanly", exc_info=True)
+
+
+def _ensure_server() -> None:
+    import kaleido
+
+    if _png_state["started"]:
+        return
+    kaleido.start_sync_server(mathjax=False, silence_warnings=True, timeout=KALEIDO_RENDER_TIMEOUT_S)
+    _png_state["started"] = True
+    if not _png_state["atexit"]:
+        atexit.register(stop_png_server)
+        _png_state["atexit"] = True
+
+
+def _render_with_watchdog(fig_dict: dict, opts: dict, deadline_s: float) -> bytes | None:
+    """Render in a helper thread so that a dead or hung browser costs a timeout, never a hang.
+
+    kaleido's sync server blocks forever when its browser failed to start (the request waits on
+    a queue nobody serves), so the caller waits on the helper with a deadline and watches the
+    server thread.
+    """
+    import kaleido
+
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["png"] = kaleido.calc_fig_sync(fig_dict, opts=opts)
+        except BaseException as exc:  # reported to the caller below
+            box["error"] = exc
+
+    helper = threading.Thread(target=work, name="mas-screen-png", daemon=True)
+    helper.start()
+    end = time.monotonic() + deadline_s
+    while helper.is_alive():
+        helper.join(0.05)
+        server = _server_thread()
+        if helper.is_alive() and server is not None and not server.is_alive():
+            log.warning("static image export unavailable: the kaleido browser did not start")
+            _png_state["failed"] = True
+            _png_state["started"] = False
+            with contextlib.suppress(Exception):  # the server thread is dead: closing cannot block
+                kaleido.stop_sync_server(silence_warnings=True)
+            return None
+        if time.monotonic() > end:
+            log.warning("static image export timed out after %.0f s", deadline_s)
+            _png_state["failed"] = True
+            _stop_locked()
+            return None
+    if "error" in box:
+        log.warning("static image export failed: %s", type(box["error"]).__name__)
+        return None
+    png = box.get("png")
+    return png if isinstance(png, bytes | bytearray) else None
+
+
+def figure_png(fig: Any, *, scale: float = 2) -> bytes | None:
+    """PNG bytes of a plotly figure, or None when Chromium/kaleido is unavailable or too slow.
+
+    Never raises: the PDF is still useful without its figure. After a failed start the process
+    does not retry (a missing browser should cost one timeout, not one per click); call
+    `stop_png_server()` to allow a retry.
+    """
+    with _png_lock:
+        if _png_state["failed"]:
+            return None
+        try:
+            fresh = not _png_state["started"]
+            _ensure_server()
+            fig_dict = fig.to_dict() if hasattr(fig, "to_dict") else dict(fig)
+            layout = fig_dict.get("layout", {})
+            opts = {
+                "format": "png",
+                "width": layout.get("width") or 1000,
+                "height": layout.get("height") or 600,
+                "scale": scale,
+            }
+            png = _render_with_watchdog(fig_dict, opts, START_TIMEOUT_S if fresh else RENDER_TIMEOUT_S)
+            return bytes(png) if png is not None else None
+        except Exception as exc:
+            log.warning("static image export unavailable: %s", type(exc).__name__)
+            _png_state["failed"] = True
+            return None
+
+
+# ------------------------------------------------------------------------------------------- PDF
+
+FONT_DIR = Path(__file__).resolve().parent / "assets" / "fonts"
+FONT = "DejaVu"
+TITLE = "MAS Screen — screening summary"
+
+INK = (17, 17, 17)
+MUTED = (85, 85, 85)
+RULE = (170, 170, 170)
+# Okabe–Ito vermillion / blue, as tints for table cells (the status is also spelled out).
+STATUS_FILL = {"met": (251, 224, 208), "not_met": (214, 232, 245), "indeterminate": (238, 238, 238)}
+STATUS_WORD = {"met": "MET", "not_met": "not met", "indeterminate": "open"}
+MAS_SIGNAL_WORDS = {
+    "suggestive": "features suggestive of MAS",
+    "not_suggestive": "features not suggestive of MAS on the instruments for this population",
+    "insufficient_data": "insufficient data to screen for MAS",
+}
+PHLH_SIGNAL_WORDS = {
+    "favours_phlh": "the MH score favours primary HLH over MAS",
+    "favours_mas": "the MH score favours MAS over primary HLH",
+    "insufficient_data": "insufficient data for the MH score",
+}
+POPULATION_WORDS = {
+    "validated": "",
+    "outside": "Patient outside the derivation population",
+    "unknown": "Fit to the derivation population unknown",
+}
+
+# Short labels for the printed tables (the forms' labels are written to be unambiguous on screen).
+SHORT_LABELS = {
+    "age_years": "Age",
+    "age_at_onset_years": "Age at onset",
+    "underlying_disease": "Underlying disease",
+    "febrile": "Febrile",
+    "hepatomegaly": "Hepatomegaly",
+    "hepatomegaly_cm": "Liver edge below costal margin",
+    "splenomegaly": "Splenomegaly",
+    "splenomegaly_cm": "Spleen edge below costal margin",
+    "cns_involvement": "CNS involvement",
+    "hemorrhagic_manifestations": "Haemorrhagic manifestations",
+    "active_arthritis": "Active arthritis",
+    "hemophagocytosis_marrow": "Haemophagocytosis (marrow)",
+    "hemophagocytosis_other_site": "Haemophagocytosis (other site)",
+    "known_immunosuppression": "Known immunosuppression",
+    "nk_activity_low": "Low NK-cell activity",
+    "hlh_molecular_diagnosis": "HLH molecular diagnosis",
+    "hematologic_malignancy": "Haematological malignancy",
+    "biologic_therapy": "Biologic therapy",
+    "platelets": "Platelets",
+    "wbc": "White cells",
+    "neutrophils": "Neutrophils",
+    "scd25": "sCD25 (sIL-2R)",
+    "temperature": "Max temperature",
+}
+
+# Point sizes: readable when printed; caveats and references smaller but still ≥ 6.5 pt.
+BODY_PT, SMALL_PT = 9.0, 8.0
+NOTES_PT = (7.6, 7.0, 6.5)  # caveats and references: the largest that fits the page
+PT_MM = 25.4 / 72
+NOTES_GUTTER = 5.0
+NOTES_LINE = 1.12  # line height as a multiple of the font size
+NOTES_PARA_GAP = 0.5
+A4_MARGIN_MM = 13.0
+BULLET_INDENT = 4.0
+HEADING_H = 9.7  # _heading(): space, title line, rule
+MIN_FIGURE_W_MM = 110.0  # narrower, a 1000-px figure's labels print below ~4.5 pt
+
+
+class _SummaryPDF(FPDF):
+    def footer(self) -> None:
+        self.set_y(-10)
+        self.set_font(FONT, "", 7)
+        self.set_text_color(*MUTED)
+        self.cell(
+            0,
+            4,
+            f"MAS Screen {__version__} · screening aid, not a diagnosis · page {self.page_no()}/{{nb}}",
+            align="C",
+        )
+
+
+def _new_pdf(compress: bool, generated_at: datetime) -> _SummaryPDF:
+    pdf = _SummaryPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_compression(compress)
+    pdf.add_font(FONT, "", str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_font(FONT, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    pdf.add_font(FONT, "I", str(FONT_DIR / "DejaVuSans-Oblique.ttf"))
+    pdf.set_margins(A4_MARGIN_MM, 12, A4_MARGIN_MM)
+    pdf.set_auto_page_break(True, margin=14)
+    pdf.set_title(TITLE)
+    pdf.set_subject("Screening summary for macrophage activation syndrome (not a diagnosis)")
+    pdf.set_creator(f"MAS Screen {__version__}")
+    pdf.set_creation_date(generated_at)
+    pdf.set_text_color(*INK)
+    return pdf
+
+
+def _heading(pdf: FPDF, text: str, *, space: float = 3.0) -> None:
+    pdf.ln(space)
+    pdf.set_font(FONT, "B", 10.5)
+    pdf.set_text_color(*INK)
+    pdf.cell(0, 5.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    y = pdf.get_y()
+    pdf.set_draw_color(*RULE)
+    pdf.set_line_width(0.2)
+    pdf.line(pdf.l_margin, y, pdf.w - pdf.r_margin, y)
+    pdf.ln(1.2)
+
+
+def _para(pdf: FPDF, text: str, *, size: float = BODY_PT, style: str = "", colour=INK, h: float | None = None) -> None:
+    pdf.set_font(FONT, style, size)
+    pdf.set_text_color(*colour)
+    pdf.multi_cell(0, h or size * 0.48, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _bullets(pdf: FPDF, items: list[str], *, size: float = BODY_PT, bullet: str = "•", colour=INK) -> None:
+    pdf.set_font(FONT, "", size)
+    pdf.set_text_color(*colour)
+    for text in items:
+        pdf.set_x(pdf.l_margin)
+        pdf.cell(BULLET_INDENT, size * 0.48, bullet)
+        pdf.multi_cell(0, size * 0.48, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _when(generated_at: datetime) -> str:
+    zone = generated_at.strftime(" %Z") if generated_at.tzinfo is not None else ""
+    return generated_at.strftime("%d %b %Y, %H:%M") + zone
+
+
+# ---------------------------------------------------------------------------------- text pieces
+
+
+def _minus(text: str) -> str:
+    """Print typography: a true minus (−2.1), and ≥ ≤ for the ASCII >= <= some texts carry."""
+    text = text.replace(">=", "≥").replace("<=", "≤").replace(" -", " −").replace("(-", "(−")
+    return "−" + text[1:] if text.startswith("-") else text
+
+
+def result_text(r: CriterionResult) -> str:
+    """Score / range / count of one instrument, as a short phrase."""
+    if r.score is not None:
+        text = ("ratio " if r.id == "ferritin_esr" else "score ") + format_number(r.score)
+    elif r.score_range is not None:
+        text = f"score {format_number(r.score_range[0])}–{format_number(r.score_range[1])} (range: items missing)"
+    elif r.count_met is not None:
+        text = f"{r.count_met} met of {r.count_assessable} assessable"
+    elif r.cutoff is not None:  # a score or ratio not computable (inputs missing or a bound)
+        text = {
+            "met": f"{_cut(r)} whatever the missing or bounded values",
+            "not_met": f"below {format_number(r.cutoff)} whatever the missing or bounded values",
+        }.get(r.status, "not computable yet")
+    else:
+        counted = [i for i in r.items if i.counted]
+        met = sum(1 for i in counted if i.result == "met")
+        text = f"{met} of {len(counted)} items met"
+    if r.probability is not None:
+        text += f"; probability {r.probability.label}"
+    for extra in r.additional_cutoffs:
+        text += f"; {extra.label}: {STATUS_WORD[extra.status]}"
+    return _minus(text)
+
+
+def _cut(r: CriterionResult) -> str:
+    return r.cutoff_label or format_number(r.cutoff or 0)
+
+
+def rule_text(r: CriterionResult) -> str:
+    """The decision rule in a few words: the cut-off, or the count the instrument requires."""
+    if r.cutoff_label:
+        return _minus(r.cutoff_label)
+    spec = criteria().instruments[r.id]
+    rule = spec.rule
+    sym = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
+    if "companions_required" in rule:
+        mandatory = [i for i in spec.items if i.role == "mandatory"]
+        companions = [i for i in spec.items if i.role == "companion"]
+        parts = ["fever"] if any(i.role == "entry" for i in spec.items) else []
+        parts += [
+            f"{i.analyte} {sym[i.comparator or '>']} {format_number(i.threshold or 0)}" for i in mandatory if i.analyte
+        ]
+        parts.append(f"≥ {rule['companions_required']} of {len(companions)} others")
+        return " + ".join(parts)
+    if "criteria_required" in rule:
+        counted = [i for i in spec.items if i.role != "supportive"]
+        text = f"≥ {rule['criteria_required']} of {len(counted)}"
+        return text + (" (or molecular diagnosis)" if "molecular_field" in rule else "")
+    if "clinical_required" in rule:
+        return f"≥ {rule['clinical_required']} clinical + ≥ {rule.get('laboratory_required', 0)} laboratory"
+    return "all items met"
+
+
+def short_label(key: str) -> str:
+    """A lab or context field's name for the printed tables."""
+    return SHORT_LABELS.get(key) or field_label(key).removesuffix(" (years)").removesuffix(" (cm)")
+
+
+def _context_rows(patient: PatientInput) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    ctx = patient.context
+    for name in CONTEXT_LABELS:
+        value = getattr(ctx, name, None)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if name == "underlying_disease":
+            shown = DISEASE_LABELS.get(value, str(value))
+        elif name == "biologic_therapy":
+            shown = BIOLOGIC_LABELS.get(value, str(value))
+        elif isinstance(value, bool):
+            shown = "yes" if value else "no"
+        elif name in NUMERIC_CONTEXT_FIELDS:
+            unit = "years" if "age" in name else "cm"
+            shown = f"{value if isinstance(value, str) else format_number(value)} {unit}"
+        else:
+            shown = str(value)
+        rows.append((short_label(name), shown))
+    return rows
+
+
+def _typed_unit(analyte: str, unit: str | None) -> str:
+    """The unit as typed, in its standard spelling when recognised (10*9/L → ×10⁹/L)."""
+    spec = criteria().analytes.analytes[analyte]
+    if unit in (None, ""):
+        return f"{pretty_unit(spec.default_unit)} (default)"
+    known = unit_index(analyte).accepted.get(unit_key(unit))
+    return pretty_unit(known.unit) if known is not None else unit
+
+
+def _lab_rows(patient: PatientInput, warned: set[str]) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    analytes = criteria().analytes.analytes
+    for key, m in patient.labs.items():
+        raw = m.value
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue
+        value = raw if isinstance(raw, str) else format_number(raw) if isinstance(raw, int | float) else str(raw)
+        if isinstance(raw, bool):
+            value = str(raw)
+        text = f"{value} {_typed_unit(key, m.unit)}"
+        if key in warned:
+            text += "  ⚠ left out"
+        rows.append((SHORT_LABELS.get(key, analytes[key].label), text))
+    return rows
+
+
+def _caveats(a: Assessment) -> list[str]:
+    """Summary caveats and each instrument's, deduplicated (the screening line is boxed above)."""
+    seen = {SCREENING_CAVEAT}
+    out: list[str] = []
+    for text in a.summary.caveats:
+        if text not in seen:
+            seen.add(text)
+            out.append(text)
+    for r in a.criteria.values():
+        for text in r.caveats:
+            if text not in seen:
+                seen.add(text)
+                out.append(f"{r.short_name}: {text}")
+    return out
+
+
+# -------------------------------------------------------------------------------------- sections
+
+
+def _header(pdf: FPDF, patient: PatientInput, generated_at: datetime) -> None:
+    pdf.set_font(FONT, "B", 15)
+    pdf.set_text_color(*INK)
+    pdf.cell(0, 8, TITLE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT, "", SMALL_PT)
+    pdf.set_text_color(*MUTED)
+    meta = f"Generated {_when(generated_at)}"
+    if patient.id:
+        meta += f" · record {patient.id}"
+    meta += f" · MAS Screen {__version__}, criteria as published (see references)"
+    pdf.cell(0, 4.5, meta, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+    pdf.set_draw_color(*INK)
+    pdf.set_line_width(0.4)
+    pdf.set_fill_color(255, 244, 214)
+    pdf.set_font(FONT, "", BODY_PT)
+    pdf.set_text_color(*INK)
+    lead, _, rest = SCREENING_CAVEAT.partition(":")
+    pdf.multi_cell(
+        0,
+        4.4,
+        f"**{lead}:**{rest}",
+        border=1,
+        fill=True,
+        markdown=True,
+        align="L",
+        padding=(1.8, 2.5),
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    pdf.set_fill_color(255, 255, 255)  # tables below fill only where they say so
+
+
+def _summary(pdf: FPDF, a: Assessment) -> None:
+    s = a.summary
+    pdf.ln(3)
+    _para(pdf, s.headline, size=12.5, style="B", h=6)
+    pdf.ln(0.8)
+    pdf.set_font(FONT, "", BODY_PT)
+    pdf.multi_cell(
+        0,
+        4.6,
+        f"**MAS signal:** {MAS_SIGNAL_WORDS[s.mas_signal]}.  **MAS vs primary HLH:** {PHLH_SIGNAL_WORDS[s.phlh_signal]}.",
+        markdown=True,
+        align="L",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    for title, items in (("Supporting MAS", s.supporting), ("Against MAS", s.against)):
+        pdf.ln(1.2)
+        _para(pdf, title, size=BODY_PT, style="B", h=4.6)
+        _bullets(pdf, [_minus(t) for t in items] or ["none"], bullet="+" if title.startswith("Supp") else "−")
+    if s.next_tests:
+        pdf.ln(1.2)
+        pdf.set_font(FONT, "", BODY_PT)
+        pdf.multi_cell(
+            0,
+            4.6,
+            "**Would decide an open result:** " + "; ".join(short_label(k) for k in s.next_tests) + ".",
+            markdown=True,
+            align="L",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+
+
+def _instruments(pdf: FPDF, a: Assessment) -> None:
+    _heading(pdf, "Instruments")
+    pdf.set_font(FONT, "", SMALL_PT)
+    pdf.set_text_color(*INK)
+    pdf.set_draw_color(*RULE)
+    pdf.set_line_width(0.15)
+    head = FontFace(emphasis="B", fill_color=(230, 230, 230), size_pt=SMALL_PT)
+    note = FontFace(emphasis="I", color=MUTED, size_pt=SMALL_PT - 0.6)
+    with pdf.table(
+        col_widths=(36, 18, 82, 48),
+        text_align=("LEFT", "CENTER", "LEFT", "LEFT"),
+        headings_style=head,
+        line_height=3.9,
+        padding=(0.9, 1.4),
+        borders_layout="HORIZONTAL_LINES",
+        width=pdf.epw,
+    ) as table:
+        table.row(["Instrument", "Status", "Result", "Rule / cut-off"])
+        for r in a.criteria.values():
+            row = table.row()
+            name = r.short_name if r.version in r.short_name else f"{r.short_name} ({r.version})"
+            row.cell(name, style=FontFace(emphasis="B"))
+            row.cell(
+                STATUS_WORD[r.status],
+                style=FontFace(emphasis="B" if r.status == "met" else "", fill_color=STATUS_FILL[r.status]),
+            )
+            row.cell(result_text(r))
+            row.cell(rule_text(r))
+            notes = []
+            if r.missing:
+                notes.append("Missing: " + "; ".join(short_label(k) for k in r.missing))
+            if POPULATION_WORDS[r.population]:
+                notes.append(POPULATION_WORDS[r.population])
+            if notes:
+                table.row().cell(" · ".join(notes), colspan=4, style=note)
+
+
+def _inputs(pdf: FPDF, patient: PatientInput, a: Assessment) -> None:
+    """Context in one column pair, labs in two (read down, then across): a full panel in 8 rows."""
+    _heading(pdf, "Inputs as entered")
+    warned = {w.field for w in a.input_warnings}
+    context = _context_rows(patient) or [("none entered", "")]
+    labs = _lab_rows(patient, warned) or [("none entered", "")]
+    half = (len(labs) + 1) // 2
+    lab_cols = (labs[:half], labs[half:])
+    pdf.set_font(FONT, "", SMALL_PT)
+    pdf.set_text_color(*INK)
+    pdf.set_draw_color(*RULE)
+    pdf.set_line_width(0.15)
+    head = FontFace(emphasis="B", fill_color=(230, 230, 230), size_pt=SMALL_PT)
+    with pdf.table(
+        col_widths=(36, 27, 27, 33, 27, 34),
+        text_align="LEFT",
+        headings_style=head,
+        line_height=3.7,
+        padding=(0.6, 1.2),
+        borders_layout="HORIZONTAL_LINES",
+        width=pdf.epw,
+    ) as table:
+        heading = table.row()
+        heading.cell("Clinical context", colspan=2)
+        heading.cell("Laboratory values (value and unit as typed)", colspan=4)
+        for i in range(max(len(context), half)):
+            row = table.row()
+            cells = [context[i] if i < len(context) else ("", "")]
+            cells += [col[i] if i < len(col) else ("", "") for col in lab_cols]
+            for label, value in cells:
+                row.cell(label, style=FontFace(color=MUTED))
+                row.cell(value)
+    if a.input_warnings:
+        pdf.ln(1.5)
+        _para(pdf, "Input warnings (these values were left out of every instrument)", size=SMALL_PT, style="B", h=4)
+        _bullets(pdf, [f"{field_label(w.field)}: {w.message}" for w in a.input_warnings], size=SMALL_PT, bullet="⚠")
+
+
+def _opaque(png: bytes) -> Any:
+    """The PNG flattened on white: kaleido writes RGBA, and an alpha mask only bloats the PDF."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as img:
+        img.load()
+        if img.mode in ("RGBA", "LA", "P"):
+            rgba = img.convert("RGBA")
+            flat = Image.new("RGB", rgba.size, "white")
+            flat.paste(rgba, mask=rgba.getchannel("A"))
+            return flat
+        return img.convert("RGB")
+
+
+def _notes_height(pdf: FPDF, caveats: list[str], references: list[str], size: float) -> float:
+    """Height of the two-column caveats and references block (dry run), to size the figure."""
+    pdf.set_font(FONT, "", size)
+    w = (pdf.epw - NOTES_GUTTER) / 2 - BULLET_INDENT
+    line = size * PT_MM * NOTES_LINE
+    total = sum(
+        pdf.multi_cell(w, line, text, align="L", dry_run=True, output=MethodReturnValue.HEIGHT) + NOTES_PARA_GAP
+        for text in caveats + references
+    )
+    return HEADING_H + total / 2 + 5 * line  # two sub-headings, column-balance slack
+
+
+def _notes(pdf: FPDF, caveats: list[str], references: list[str]) -> None:
+    """Caveats and references in small print, two balanced columns (they are long: ~25 caveats).
+
+    The largest of NOTES_PT that fits the room left on the page; the smallest when none does.
+    """
+    room = pdf.h - pdf.b_margin - pdf.get_y()
+    if room < HEADING_H + 20:  # a heading and a few lines at the foot of a page: start afresh
+        pdf.add_page()
+        room = pdf.h - pdf.b_margin - pdf.get_y()
+    size = next((pt for pt in NOTES_PT if _notes_height(pdf, caveats, references, pt) <= room), NOTES_PT[-1])
+    _heading(pdf, "Caveats and references")
+    pdf.set_text_color(*INK)
+    with pdf.text_columns(ncols=2, gutter=NOTES_GUTTER, balance=True, text_align="LEFT") as cols:
+        for title, items, bullet in (("Caveats", caveats, "•"), ("References", references, "–")):
+            pdf.set_font(FONT, "B", size + 0.4)
+            with cols.paragraph(line_height=NOTES_LINE, top_margin=0 if title == "Caveats" else 1.5) as para:
+                para.write(title)
+            pdf.set_font(FONT, "", size)
+            for text in items:
+                with cols.paragraph(
+                    line_height=NOTES_LINE,
+                    indent=BULLET_INDENT,
+                    bullet_string=bullet,
+                    bottom_margin=NOTES_PARA_GAP,
+                ) as para:
+                    para.write(text)
+
+
+def _figure(pdf: FPDF, png: bytes, after_h: float) -> None:
+    """The figure at the full text width when the page allows, else as large as keeps the PDF at
+    two pages (room left on this page, or the next page shared with what follows); below a
+    legible width it gets a page of its own even if that makes a third page."""
+    image = _opaque(png)
+    px_w, px_h = image.size
+    ratio = px_h / px_w
+    natural = pdf.epw * ratio
+    page_h = pdf.h - pdf.t_margin - pdf.b_margin - HEADING_H
+    room_here = pdf.h - pdf.b_margin - pdf.get_y() - HEADING_H
+    if natural + after_h <= room_here:
+        where, h = "here", natural
+    elif pdf.page_no() >= 2:
+        where, h = "here", min(natural, room_here - after_h)
+    else:
+        where, h = "next", min(natural, page_h - after_h)
+    if h / ratio < MIN_FIGURE_W_MM:  # cannot share a page legibly: give it one
+        h = min(natural, page_h)
+        where = "here" if room_here >= h else "next"
+    if where == "next":
+        pdf.add_page()
+    _heading(pdf, "Labs against the published thresholds", space=2.0)
+    w = h / ratio
+    x = pdf.l_margin + (pdf.epw - w) / 2
+    pdf.image(image, x=x, y=pdf.get_y(), w=w, h=h, alt_text="Each lab against the published thresholds")
+    pdf.set_y(pdf.get_y() + h + 1)
+
+
+def _references(a: Assessment) -> list[str]:
+    return [ref.citation + ("" if ref.doi or not ref.url else f" {ref.url}") for ref in a.references.values()]
+
+
+def pdf_summary(
+    patient: PatientInput,
+    assessment: Assessment,
+    *,
+    figure_png: bytes | None = None,
+    generated_at: datetime | None = None,
+    compress: bool = True,
+) -> bytes:
+    """A one- or two-page A4 summary of a screen, as PDF bytes.
+
+    `compress=False` leaves the content streams readable (tests check the text). Nothing is
+    written to disk.
+    """
+    generated_at = generated_at or datetime.now().astimezone()
+    pdf = _new_pdf(compress, generated_at)
+    pdf.add_page()
+    _header(pdf, patient, generated_at)
+    _summary(pdf, assessment)
+    _instruments(pdf, assessment)
+    _inputs(pdf, patient, assessment)
+    caveats = [_minus(c) for c in _caveats(assessment)]
+    references = _references(assessment)
+    if figure_png:
+        _figure(pdf, figure_png, _notes_height(pdf, caveats, references, NOTES_PT[-1]))
+    _notes(pdf, caveats, references)
+    return bytes(pdf.output())
