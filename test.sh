@@ -7,4 +7,4 @@ cd "$(dirname "$0")"
 ./scripts/install-chromium.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest -n 2 "$@"

@@ -1,6 +1,6 @@
 """Median microseconds per assess() over a realistic mix of synthetic patients (printed, not asserted).
 
-    .venv/bin/python benchmarks/bench_assess.py [N]
+.venv/bin/python benchmarks/bench_assess.py [N]
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synthetic import patients  # noqa: E402
+from synthetic import patients
 
-from mas_screen import PatientInput, assess  # noqa: E402
+from mas_screen import PatientInput, assess
 
 
 def main(n: int = 10_000) -> None:

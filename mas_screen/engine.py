@@ -180,9 +180,10 @@ def _evidence(r: CriterionResult, facts: Facts) -> tuple[str | None, str | None]
         )
         return None, f"{text}: favours active sJIA without MAS"
     if iid == "ferritin_esr":
+        ratio = f"Ferritin:ESR ratio {_score_text(r)}" if r.score is not None else "Ferritin:ESR ratio (from a bound)"
         if status == "met":
-            return f"Ferritin:ESR ratio {_score_text(r)} (≥ 21.5): favours MAS over an sJIA flare", None
-        return None, f"Ferritin:ESR ratio {_score_text(r)} (< 21.5): favours an sJIA flare over MAS"
+            return f"{ratio} ≥ 21.5: favours MAS over an sJIA flare", None
+        return None, f"{ratio} < 21.5: favours an sJIA flare over MAS"
     if iid == "hscore":
         prob = f"; probability {r.probability.label}" if r.probability else ""
         if status == "met":
@@ -266,6 +267,9 @@ def summarise(
 
     names = {iid: results[iid].short_name for iid in results}
     if mas_signal == "suggestive":
+        # The population's own instruments first, then by population fit.
+        fit = {"validated": 0, "unknown": 1, "outside": 2}
+        met.sort(key=lambda i: (i not in own, fit[results[i].population]))
         headline = "Features suggestive of MAS: " + ", ".join(names[i] for i in met) + " met"
     elif mas_signal == "not_suggestive":
         headline = "Features not suggestive of MAS on " + " and ".join(names[i] for i in own) + " (screening result)"

@@ -58,30 +58,37 @@ class LabFact:
         if op is None:
             iv = Interval.point(value)
         else:
-            lo, hi = plausible_interval(self.analyte, unit.unit).lo, plausible_interval(self.analyte, unit.unit).hi
+            # normalise() accepts a bound only when some plausible value satisfies it.
+            plausible = plausible_interval(self.analyte, unit.unit)
+            lo, hi = plausible.lo, plausible.hi
             iv = {
-                ">": Interval(value, max(hi, value), lo_open=True),
-                ">=": Interval(value, max(hi, value)),
-                "<": Interval(min(lo, value), value, hi_open=True),
-                "<=": Interval(min(lo, value), value),
+                ">": Interval(value, hi, lo_open=True),
+                ">=": Interval(value, hi),
+                "<": Interval(lo, value, hi_open=True),
+                "<=": Interval(lo, value),
             }[op]
         self._cache[unit.unit] = iv
         return iv
 
-    def display(self, unit: UnitSpec) -> str:
-        text = self._shown.get(unit.unit)
+    def display(self, unit: UnitSpec | None = None) -> str:
+        """As typed (no unit given), or in `unit` to 4 significant digits (display only)."""
+        key = "" if unit is None else unit.unit
+        text = self._shown.get(key)
         if text is None:
-            shown = format_number(_trim(self.value_in(unit)))
+            value = self.parsed.value if unit is None else _trim(self.value_in(unit))
+            unit = unit or self.unit
+            shown = format_number(value)
             prefix = {None: "", ">": "> ", ">=": "≥ ", "<": "< ", "<=": "≤ "}[self.parsed.op]
-            text = self._shown[unit.unit] = f"{prefix}{shown} {pretty_unit(unit.unit)}"
+            text = self._shown[key] = f"{prefix}{shown} {pretty_unit(unit.unit)}"
         return text
 
 
 def _trim(value: Decimal) -> Decimal:
-    """Display precision after a conversion: 3 decimals, or 3 significant digits below 1."""
-    if value == 0 or abs(value) >= 1:
-        return round(value, 3)
-    return round(value, 2 - value.adjusted())
+    """Display precision after a conversion: 4 significant digits (274.6 mg/dL, 2.992 mmol/L),
+    never fewer than the integer part. Comparisons always use the full value."""
+    if value == 0:
+        return value
+    return round(value, max(0, 3 - value.adjusted()))
 
 
 @cache
@@ -203,7 +210,7 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
                 InputWarning(field=key, code="not_a_number", message=f"{spec.label}: {shown!r} is {exc}.", input=shown)
             )
             continue
-        problem = check_value(key, parsed.value, unit)
+        problem = check_value(key, parsed.value, unit, parsed.op)
         if problem is not None:
             warnings.append(InputWarning(field=key, code=problem.code, message=problem.message, input=shown))
             continue
@@ -265,7 +272,7 @@ def _conflicts(facts: Facts) -> list[InputWarning]:
                     field="febrile",
                     code="conflict",
                     message=(
-                        f"'Not febrile' conflicts with a highest temperature of {temp.display(temp.unit)} "
+                        f"'Not febrile' conflicts with a highest temperature of {temp.display()} "
                         f"(≥ {conv.threshold} °C). Both are kept: 'febrile' decides fever items, the temperature "
                         "decides temperature bands. Please check."
                     ),

@@ -10,7 +10,7 @@ result cards.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -18,7 +18,7 @@ from functools import cache
 import plotly.graph_objects as go
 
 from mas_screen.criteria_data import INSTRUMENT_IDS, InstrumentSpec, ItemSpec, UnitSpec, criteria
-from mas_screen.facts import Facts, LabFact, normalise, unit_spec
+from mas_screen.facts import Facts, LabFact, normalise, plausible_interval, unit_spec
 from mas_screen.intervals import MET, MISSING, NOT_MET, compare
 from mas_screen.models import Assessment, CriterionResult, PatientInput
 from mas_screen.units import convert, format_threshold, pretty_unit
@@ -46,6 +46,7 @@ BASE_FONT = 16
 LABEL_FONT = 15
 TICK_FONT = 14
 EMPTY_MESSAGE = "Enter labs to see them against the criteria"
+HALO = ", ".join(f"{dx}px {dy}px 1px white" for dx in (-2, 0, 2) for dy in (-2, 0, 2) if dx or dy)
 
 # Short instrument tags for line labels ("2016 > 684"); the full name is in the hover text.
 TAGS = {
@@ -108,7 +109,20 @@ class Rule:
     unit: str
     points: float | None
     description: str  # for the hover text
-    infant: bool = False  # HLH-2004 haemoglobin threshold below four weeks of age
+    fever_item: bool = False  # decided by the 'febrile' answer when there is one
+    # HLH-2004 haemoglobin: a different threshold below an age in days (criteria infant_rule).
+    infant: bool = False  # this is the infant threshold
+    replaced_in_infants: bool = False  # this is the usual threshold of an item with an infant rule
+    infant_days: float | None = None
+    days_per_year: float | None = None
+
+    def applies(self, facts: Facts) -> bool:
+        """The infant threshold replaces the usual one only for a patient of known infant age."""
+        if self.infant_days is None or self.days_per_year is None:
+            return True
+        age = facts.numbers.get("age_years")
+        is_infant = age is not None and age * self.days_per_year < self.infant_days
+        return is_infant if self.infant else not is_infant
 
 
 def _walk(items: list[ItemSpec], parent: ItemSpec | None = None) -> Iterator[tuple[ItemSpec, ItemSpec | None]]:
@@ -125,7 +139,19 @@ def _rules_of(spec: InstrumentSpec) -> Iterator[Rule]:
             analyte = item.analyte or "temperature"
             note = " (used when 'febrile' is not answered)" if item.kind == "fever" else ""
             text = f"{where} {SYMBOLS[item.comparator]} {format_threshold(item.threshold)} {pretty_unit(item.unit)}"
-            yield Rule(spec.id, analyte, item.comparator, item.threshold, item.unit, item.points, text + note)
+            yield Rule(
+                spec.id,
+                analyte,
+                item.comparator,
+                item.threshold,
+                item.unit,
+                item.points,
+                text + note,
+                fever_item=item.kind == "fever",
+                replaced_in_infants=item.infant_rule is not None,
+                infant_days=item.infant_rule.age_below_days if item.infant_rule else None,
+                days_per_year=item.infant_rule.days_per_year if item.infant_rule else None,
+            )
             if item.infant_rule is not None:
                 rule = item.infant_rule
                 days = format_threshold(rule.age_below_days)
@@ -139,6 +165,8 @@ def _rules_of(spec: InstrumentSpec) -> Iterator[Rule]:
                     f"{where} {SYMBOLS[item.comparator]} {format_threshold(rule.threshold)} "
                     f"{pretty_unit(item.unit)} (age < {days} days)",
                     infant=True,
+                    infant_days=rule.age_below_days,
+                    days_per_year=rule.days_per_year,
                 )
         elif item.kind == "bands":
             # One line per band edge, labelled with the side that scores more points.
@@ -234,19 +262,13 @@ class Mark:
     draw_line: bool = True
 
 
-def _is_infant(facts: Facts, rule_days: float = 28.0) -> bool | None:
-    age = facts.numbers.get("age_years")
-    if age is None:
-        return None
-    return age * 365.25 < rule_days
-
-
 def _marks_for(analyte: str, fact: LabFact, shown: UnitSpec, facts: Facts, assessment: Assessment) -> list[Mark]:
     marks: list[Mark] = []
-    infant = _is_infant(facts)
     for rule in rules_by_analyte().get(analyte, ()):
-        # The infant threshold replaces the usual one only for a known infant.
-        if rule.infant != bool(infant):
+        if not rule.applies(facts):
+            continue
+        # A fever item reads the temperature only when 'febrile' is not answered (rules.items).
+        if rule.fever_item and facts.flags.get("febrile") is not None:
             continue
         published = unit_spec(analyte, rule.unit)
         x = convert(Decimal(repr(rule.threshold)), published, shown)
@@ -255,7 +277,7 @@ def _marks_for(analyte: str, fact: LabFact, shown: UnitSpec, facts: Facts, asses
         if rule.points is not None:
             label += f" ({_num(rule.points)} pts)"
         if rule.infant:
-            label += " (< 28 d)"
+            label += f" (< {format_threshold(rule.infant_days or 0)} d)"
         hover = rule.description
         if published.unit != shown.unit:
             hover += f"<br>= {number} {pretty_unit(shown.unit)} in the unit entered (display only)"
@@ -286,6 +308,10 @@ def _ratio_marks(facts: Facts, shown: UnitSpec, assessment: Assessment) -> list[
     num = ferritin.value_in(unit_spec(item.numerator, item.numerator_unit))
     esr_cut = num / Decimal(repr(item.threshold))  # ratio ≥ cut ⇔ ESR ≤ ferritin / cut
     x = convert(esr_cut, unit_spec(item.denominator, item.denominator_unit), shown)
+    ceiling = plausible_interval(item.denominator, shown.unit).hi
+    if float(x) > ceiling:  # a line far off the ESR scale would squash the row
+        text = f"Ferritin:ESR {sym} {cut} for any ESR up to {display_number(x)}"
+        return [Mark(math.nan, text, f"{spec.name} {sym} {cut}", status, spec.id, draw_line=False)]
     label = f"Ferritin:ESR {sym} {cut} if ESR ≤ {display_number(x)}"
     hover = (
         f"{spec.name} {sym} {cut}<br>with ferritin {ferritin.display(ferritin.unit)} the ratio is "
@@ -442,15 +468,16 @@ def _place(marks: list[Mark], axis: Axis, plot_px: float) -> list[tuple[Mark, in
     return placed
 
 
-def _value_label_right(text: str, x: float, lines: list[float], plot_px: float) -> bool:
-    """Put the value's text on the side of its marker that crosses fewer threshold lines."""
+def _value_label_side(text: str, x: float, lines: list[float], plot_px: float) -> tuple[bool, bool]:
+    """(right?, crosses a line?): the side of the marker whose text crosses fewer threshold lines."""
     width = len(text) * 0.62 * (BASE_FONT + 1) + 16
     costs = []
     for right in (True, False):
         start, end = (x + 6, x + width) if right else (x - width, x - 6)
         outside = end > plot_px + 10 or start < -10
         costs.append((outside, sum(1 for lx in lines if start <= lx <= end), not right))
-    return min(costs) == costs[0]
+    best = min(costs)
+    return best == costs[0], best[1] > 0
 
 
 def _empty_figure(message: str, height: int = 220, width: int = WIDTH) -> go.Figure:
@@ -486,12 +513,17 @@ def _display_unit(analyte: str, fact: LabFact, unit_system: str | None) -> UnitS
     systems = criteria().analytes.unit_systems
     if unit_system not in systems:
         raise ValueError(f"unit_system must be one of {', '.join(systems)} or None, not {unit_system!r}")
-    chosen = systems[unit_system].get(analyte)  # type: ignore[index]
+    chosen = systems[unit_system].get(analyte)  # type: ignore[index]  # checked just above
     return unit_spec(analyte, chosen) if chosen else fact.unit
 
 
 def lab_threshold_figure(
-    patient: PatientInput, assessment: Assessment, *, unit_system: str | None = None, width: int = WIDTH
+    patient: PatientInput,
+    assessment: Assessment,
+    *,
+    unit_system: str | None = None,
+    width: int = WIDTH,
+    only: Sequence[str] | None = None,
 ) -> go.Figure:
     """Each entered lab (one row) against every instrument threshold that reads it.
 
@@ -500,17 +532,17 @@ def lab_threshold_figure(
     blue one a criterion it does not meet. Values left out as invalid are not drawn (they are in
     the input warnings), and are listed under the figure. Labels are laid out in pixels for
     `width`; displayed narrower (a stretched chart in a narrow column) they may overlap.
+    `only` restricts the rows to some labs (the print layout splits the rows into two columns).
     """
     facts, _warnings = normalise(patient)
     analytes = criteria().analytes.analytes
-    rows = [a for a in used_analytes() if a in facts.labs]
+    rows = [a for a in used_analytes() if a in facts.labs and (only is None or a in only)]
     if not rows:
         return _empty_figure(EMPTY_MESSAGE, width=width)
 
     plot_px = width - MARGIN["l"] - MARGIN["r"]
     traces: list[go.Scatter] = []
     annotations: list[dict] = []
-    shapes: list[dict] = []
     layout: dict = {}
     heights: list[int] = []
     row_specs = []
@@ -654,7 +686,7 @@ def lab_threshold_figure(
                 meta={"analyte": analyte, "value": value, "censored": op, "text": typed},
             )
         )
-        right = _value_label_right(
+        right, crosses = _value_label_side(
             typed, axis.px(value, plot_px), [axis.px(m.x, plot_px) for m, _l, _a in placed if m.draw_line], plot_px
         )
         annotations.append(
@@ -667,7 +699,9 @@ def lab_threshold_figure(
                 "xanchor": "left" if right else "right",
                 "xshift": 15 if right else -15,
                 "showarrow": False,
-                "font": {"size": BASE_FONT + 1, "color": "#000"},
+                # A line through the number could be misread ("1|4"): a white halo keeps the digits
+                # clear while the line stays visible around them.
+                "font": {"size": BASE_FONT + 1, "color": "#000", "shadow": HALO if crosses else "none"},
             }
         )
         top = bottom - GAP_PX
@@ -706,6 +740,8 @@ def lab_threshold_figure(
     left_out = [name for name in dict.fromkeys(left_out)]
     if left_out:
         notes.append("Not drawn (see input warnings): " + ", ".join(left_out) + ".")
+    if "temperature" in facts.labs and facts.flags.get("febrile") is not None:
+        notes.append("Fever items of the 2016 and HLH-2004 criteria use the 'febrile' answer, so are not drawn.")
     unused = [analytes[k].label for k in facts.labs if k not in used_analytes()]
     if unused:
         notes.append("Used by none of these criteria: " + ", ".join(unused) + ".")
@@ -748,7 +784,6 @@ def lab_threshold_figure(
         },
         hovermode="closest",
         annotations=annotations,
-        shapes=shapes,
         **layout,
     )
     return fig

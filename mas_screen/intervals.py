@@ -10,7 +10,7 @@ values and its "decided unless the missing inputs could change it" rule.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 MET, NOT_MET, MISSING = "met", "not_met", "missing"
 
@@ -104,8 +104,11 @@ def band_possible(iv: Interval, conditions: list[tuple[str, float]]) -> bool:
 def round_half_up(value: float | Decimal, places: int) -> float:
     """Half away from zero at `places` decimals (the contract's rounding), never binary round()."""
     d = value if isinstance(value, Decimal) else Decimal(repr(value))
-    quantum = Decimal(1).scaleb(-places)
-    return float(d.quantize(quantum, rounding=ROUND_HALF_UP))
+    if not d.is_finite():
+        return float(d)
+    with localcontext() as ctx:  # enough digits for any magnitude (e.g. a ratio over a tiny ESR)
+        ctx.prec = max(28, d.adjusted() + places + 3)
+        return float(d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
 def and3(results: list[str]) -> str:

@@ -197,7 +197,8 @@ class ItemResult(BaseModel):
     threshold: str | None = None
     result: ItemResultValue
     points: int | float | None = None
-    display: str | None = None
+    display: str | None = None  # what was entered, as typed (value and unit), or the answer given
+    value_text: str | None = None  # the value in the published unit as text (censored bounds too)
     role: str | None = None
     counted: bool = True
     components: list[ItemResult] | None = None

@@ -39,6 +39,19 @@ def full_citation(key: str) -> str:
     return text
 
 
+@cache
+def compact_citation(key: str) -> str:
+    """First author et al., journal, year;volume(issue):pages, DOI — for print where space is short."""
+    ref = reference(key)
+    if not ref.journal:
+        return full_citation(key)
+    first = ref.authors.split(",")[0].strip().rstrip(".")
+    authors = first + (" et al." if "," in ref.authors or "et al" in ref.authors else "")
+    full = full_citation(key)
+    tail = full.split(". ")[-1] if ref.doi is None else full[full.rfind(". ", 0, full.find(" doi:")) + 2 :]
+    return f"{authors} {tail}"
+
+
 def link(key: str) -> str | None:
     ref = reference(key)
     if ref.url:

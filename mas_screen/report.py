@@ -12,6 +12,7 @@ import contextlib
 import io
 import json
 import logging
+import math
 import threading
 import time
 from datetime import datetime
@@ -19,11 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF, FontFace, XPos, YPos
-from fpdf.enums import MethodReturnValue
 
 from mas_screen import __version__
 from mas_screen.criteria_data import criteria
-from mas_screen.engine import SCREENING_CAVEAT
+from mas_screen.engine import POPULATION_INSTRUMENTS, SCREENING_CAVEAT
 from mas_screen.models import (
     BIOLOGIC_LABELS,
     CONTEXT_LABELS,
@@ -34,6 +34,7 @@ from mas_screen.models import (
     PatientInput,
     field_label,
 )
+from mas_screen.references import compact_citation
 from mas_screen.units import format_number, pretty_unit, unit_index, unit_key
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,9 @@ def assessment_json(assessment: Assessment, patient: PatientInput | None = None)
 
 # ------------------------------------------------------------------------------------------- PNG
 
-# One kaleido browser per process: starting Chromium costs ~1.5 s, a render on a warm server
-# ~0.1 s. MathJax off: kaleido would fetch it from a CDN, which stalls on a closed network.
+# One kaleido browser per process: starting Chromium costs ~1.5–2.5 s, a render on a warm server
+# ~0.2–0.5 s (the full-panel figure). MathJax off: kaleido would fetch it from a CDN, which stalls
+# on a closed network.
 START_TIMEOUT_S = 30.0  # browser start plus first image
 RENDER_TIMEOUT_S = 20.0  # one image on a running server (kaleido's own limit is set below it)
 KALEIDO_RENDER_TIMEOUT_S = 15.0
@@ -101,8 +103,9 @@ def _stop_locked() -> None:
 def _ensure_server() -> None:
     import kaleido
 
-    if _png_state["started"]:
-        return
+    server = getattr(kaleido, "_global_server", None)
+    if _png_state["started"] and (server is None or server.is_running()):
+        return  # (someone else may have stopped kaleido's server: then start it again)
     kaleido.start_sync_server(mathjax=False, silence_warnings=True, timeout=KALEIDO_RENDER_TIMEOUT_S)
     _png_state["started"] = True
     if not _png_state["atexit"]:
@@ -181,6 +184,41 @@ def figure_png(fig: Any, *, scale: float = 2) -> bytes | None:
             return None
 
 
+PRINT_SINGLE_COLUMN_ROWS = 5  # up to this many lab rows print in one column; more print in two
+PRINT_COLUMN_WIDTH_PX = 820
+
+
+def print_figure_png(patient: PatientInput, assessment: Assessment) -> bytes | None:
+    """The lab figure laid out for an A4 page: long panels print as two columns of rows side by
+    side, so a 12-lab panel fits the two-page summary with labels still ~5 pt (one tall column
+    would need a page of its own)."""
+    from PIL import Image
+
+    from mas_screen.facts import normalise
+    from mas_screen.figures import lab_threshold_figure, used_analytes
+
+    facts, _ = normalise(patient)
+    rows = [a for a in used_analytes() if a in facts.labs]
+    if len(rows) <= PRINT_SINGLE_COLUMN_ROWS:
+        return figure_png(lab_threshold_figure(patient, assessment))
+    half = (len(rows) + 1) // 2
+    parts = []
+    for chunk in (rows[:half], rows[half:]):
+        png = figure_png(lab_threshold_figure(patient, assessment, width=PRINT_COLUMN_WIDTH_PX, only=chunk))
+        if png is None:
+            return None
+        parts.append(Image.open(io.BytesIO(png)).convert("RGB"))
+    gap = 24
+    sheet = Image.new("RGB", (sum(p.width for p in parts) + gap, max(p.height for p in parts)), "white")
+    x = 0
+    for part in parts:
+        sheet.paste(part, (x, 0))
+        x += part.width + gap
+    out = io.BytesIO()
+    sheet.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
 # ------------------------------------------------------------------------------------------- PDF
 
 FONT_DIR = Path(__file__).resolve().parent / "assets" / "fonts"
@@ -243,6 +281,7 @@ PT_MM = 25.4 / 72
 NOTES_GUTTER = 5.0
 NOTES_LINE = 1.12  # line height as a multiple of the font size
 NOTES_PARA_GAP = 0.5
+WRAP_SLACK = 1.12  # words wrap early: a line holds ~90% of its width on average
 A4_MARGIN_MM = 13.0
 BULLET_INDENT = 4.0
 HEADING_H = 9.7  # _heading(): space, title line, rule
@@ -263,11 +302,13 @@ class _SummaryPDF(FPDF):
 
 
 def _new_pdf(compress: bool, generated_at: datetime) -> _SummaryPDF:
+    # Fonts are parsed per document (~70 ms): a deep copy of a parsed template breaks fontTools'
+    # subsetting at output, and fpdf2 has no supported way to share a parsed font.
     pdf = _SummaryPDF(orientation="P", unit="mm", format="A4")
-    pdf.set_compression(compress)
     pdf.add_font(FONT, "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font(FONT, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     pdf.add_font(FONT, "I", str(FONT_DIR / "DejaVuSans-Oblique.ttf"))
+    pdf.set_compression(compress)
     pdf.set_margins(A4_MARGIN_MM, 12, A4_MARGIN_MM)
     pdf.set_auto_page_break(True, margin=14)
     pdf.set_title(TITLE)
@@ -425,19 +466,39 @@ def _lab_rows(patient: PatientInput, warned: set[str]) -> list[tuple[str, str]]:
     return rows
 
 
-def _caveats(a: Assessment) -> list[str]:
-    """Summary caveats and each instrument's, deduplicated (the screening line is boxed above)."""
+def relevant_ids(a: Assessment, patient: PatientInput) -> list[str]:
+    """Instruments whose caveats the printed summary carries in full: those built for the
+    patient's population, and those met or validated for a patient inside their derivation
+    population. The rest are in the app and the JSON export; printing all ~30 caveats would push
+    the summary past two pages."""
+    own = POPULATION_INSTRUMENTS.get(patient.context.disease, POPULATION_INSTRUMENTS["unknown"])
+    return [iid for iid, r in a.criteria.items() if iid in own or r.population == "validated"]
+
+
+def _caveats(a: Assessment, patient: PatientInput) -> list[str]:
+    """Summary caveats and the relevant instruments', deduplicated (the screening line is boxed above)."""
     seen = {SCREENING_CAVEAT}
     out: list[str] = []
     for text in a.summary.caveats:
         if text not in seen:
             seen.add(text)
             out.append(text)
-    for r in a.criteria.values():
+    keep = relevant_ids(a, patient)
+    for iid in keep:
+        r = a.criteria[iid]
         for text in r.caveats:
             if text not in seen:
                 seen.add(text)
                 out.append(f"{r.short_name}: {text}")
+    for iid, r in a.criteria.items():
+        if iid not in keep and r.status == "met":
+            out.append(
+                f"{r.short_name}: met, but the patient is outside its derivation population "
+                f"({r.population_description.rstrip('.')}): indicative only."
+            )
+    others = [r.short_name for iid, r in a.criteria.items() if iid not in keep]
+    if others:
+        out.append(f"Full caveats of {', '.join(others)}: see the app or the JSON export.")
     return out
 
 
@@ -547,6 +608,17 @@ def _instruments(pdf: FPDF, a: Assessment) -> None:
                 table.row().cell(" · ".join(notes), colspan=4, style=note)
 
 
+def _warning_text(field: str, message: str) -> str:
+    """The warning with its field's name, unless the message already starts with it."""
+    data = criteria().analytes
+    names = [field_label(field)]
+    names += [data.analytes[field].label] if field in data.analytes else []
+    names += [data.context_numbers[field].label] if field in data.context_numbers else []
+    if any(message.startswith(name) for name in names):
+        return message
+    return f"{short_label(field)}: {message}"
+
+
 def _inputs(pdf: FPDF, patient: PatientInput, a: Assessment) -> None:
     """Context in one column pair, labs in two (read down, then across): a full panel in 8 rows."""
     _heading(pdf, "Inputs as entered")
@@ -582,7 +654,7 @@ def _inputs(pdf: FPDF, patient: PatientInput, a: Assessment) -> None:
     if a.input_warnings:
         pdf.ln(1.5)
         _para(pdf, "Input warnings (these values were left out of every instrument)", size=SMALL_PT, style="B", h=4)
-        _bullets(pdf, [f"{field_label(w.field)}: {w.message}" for w in a.input_warnings], size=SMALL_PT, bullet="⚠")
+        _bullets(pdf, [_warning_text(w.field, w.message) for w in a.input_warnings], size=SMALL_PT, bullet="⚠")
 
 
 def _opaque(png: bytes) -> Any:
@@ -600,27 +672,32 @@ def _opaque(png: bytes) -> Any:
 
 
 def _notes_height(pdf: FPDF, caveats: list[str], references: list[str], size: float) -> float:
-    """Height of the two-column caveats and references block (dry run), to size the figure."""
+    """Height of the two-column caveats and references block, estimated from string widths
+    (a dry-run line break costs as much as the rendering itself), erring on the tall side."""
     pdf.set_font(FONT, "", size)
-    w = (pdf.epw - NOTES_GUTTER) / 2 - BULLET_INDENT
+    width = (pdf.epw - NOTES_GUTTER) / 2 - BULLET_INDENT
     line = size * PT_MM * NOTES_LINE
-    total = sum(
-        pdf.multi_cell(w, line, text, align="L", dry_run=True, output=MethodReturnValue.HEIGHT) + NOTES_PARA_GAP
-        for text in caveats + references
-    )
+    lines = sum(math.ceil(pdf.get_string_width(text) * WRAP_SLACK / width) for text in caveats + references)
+    total = lines * line + len(caveats + references) * NOTES_PARA_GAP
     return HEADING_H + total / 2 + 5 * line  # two sub-headings, column-balance slack
 
 
 def _notes(pdf: FPDF, caveats: list[str], references: list[str]) -> None:
     """Caveats and references in small print, two balanced columns (they are long: ~25 caveats).
 
-    The largest of NOTES_PT that fits the room left on the page; the smallest when none does.
+    The largest of NOTES_PT that fits the room left on the page, else the largest that ends on
+    the next page (the notes flow over the break either way).
     """
     room = pdf.h - pdf.b_margin - pdf.get_y()
     if room < HEADING_H + 20:  # a heading and a few lines at the foot of a page: start afresh
         pdf.add_page()
         room = pdf.h - pdf.b_margin - pdf.get_y()
-    size = next((pt for pt in NOTES_PT if _notes_height(pdf, caveats, references, pt) <= room), NOTES_PT[-1])
+    heights = {pt: _notes_height(pdf, caveats, references, pt) for pt in NOTES_PT}
+    page = pdf.h - pdf.t_margin - pdf.b_margin
+    size = next(
+        (pt for pt in NOTES_PT if heights[pt] <= room),  # fits here
+        next((pt for pt in NOTES_PT if heights[pt] <= room + page), NOTES_PT[-1]),  # ends on the next page
+    )
     _heading(pdf, "Caveats and references")
     pdf.set_text_color(*INK)
     with pdf.text_columns(ncols=2, gutter=NOTES_GUTTER, balance=True, text_align="LEFT") as cols:
@@ -668,7 +745,10 @@ def _figure(pdf: FPDF, png: bytes, after_h: float) -> None:
 
 
 def _references(a: Assessment) -> list[str]:
-    return [ref.citation + ("" if ref.doi or not ref.url else f" {ref.url}") for ref in a.references.values()]
+    """Compact citations (first author, journal, volume, pages, DOI): full titles are in the app."""
+    return [
+        compact_citation(key) + ("" if ref.doi or not ref.url else f" {ref.url}") for key, ref in a.references.items()
+    ]
 
 
 def pdf_summary(
@@ -691,7 +771,7 @@ def pdf_summary(
     _summary(pdf, assessment)
     _instruments(pdf, assessment)
     _inputs(pdf, patient, assessment)
-    caveats = [_minus(c) for c in _caveats(assessment)]
+    caveats = [_minus(c) for c in _caveats(assessment, patient)]
     references = _references(assessment)
     if figure_png:
         _figure(pdf, figure_png, _notes_height(pdf, caveats, references, NOTES_PT[-1]))

@@ -141,15 +141,14 @@ def format_threshold(value: float | int) -> str:
 
 
 def format_typed(raw: object, unit: str | None) -> str:
-    """What the user typed, for messages: '3.2 mg/dL', '>40000 ng/mL', 'elevated'."""
-    text = (
-        raw
-        if isinstance(raw, str)
-        else format_number(raw)
-        if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw)
-        else str(raw)
-    )
-    return f"{text} {unit}".strip() if unit else str(text)
+    """What the user typed, for messages: '3.2 mg/dL', '>40000 ng/mL', 'elevated', 'true'."""
+    if isinstance(raw, bool):
+        text = "true" if raw else "false"
+    elif isinstance(raw, int | float) and math.isfinite(raw):
+        text = format_number(raw)
+    else:
+        text = str(raw)
+    return f"{text} {unit}".strip() if unit else text
 
 
 # --------------------------------------------------------------------------------- plausibility
@@ -162,13 +161,23 @@ def plausible_canonical(spec: AnalyteSpec) -> tuple[Decimal, Decimal]:
 _BOUNDS: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
 
 
-def is_plausible(value: Decimal, unit: UnitSpec, spec: AnalyteSpec) -> bool:
-    """Within the plausible range, compared in the value's own unit (bounds converted once)."""
+def plausible_in(unit: UnitSpec, spec: AnalyteSpec) -> tuple[Decimal, Decimal]:
+    """The plausible range expressed in `unit` (converted once)."""
     bounds = _BOUNDS.get((spec.label, unit.unit))
     if bounds is None:
         lo, hi = plausible_canonical(spec)
         bounds = _BOUNDS[(spec.label, unit.unit)] = (from_canonical(lo, unit), from_canonical(hi, unit))
-    return bounds[0] <= value <= bounds[1]
+    return bounds
+
+
+def is_plausible(value: Decimal, unit: UnitSpec, spec: AnalyteSpec, op: str | None = None) -> bool:
+    """Plausible in the value's own unit; a censored bound must admit some plausible value."""
+    lo, hi = plausible_in(unit, spec)
+    if op == ">":
+        return lo <= value < hi
+    if op == "<":
+        return lo < value <= hi
+    return lo <= value <= hi
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,19 +186,23 @@ class ValueProblem:
     message: str
 
 
-def check_value(analyte: str, value: Decimal, unit: UnitSpec) -> ValueProblem | None:
-    """Negative, implausible or unit_suspect, or None when the value is plausible in its unit."""
+def check_value(analyte: str, value: Decimal, unit: UnitSpec, op: str | None = None) -> ValueProblem | None:
+    """Negative, implausible or unit_suspect, or None when the value is plausible in its unit.
+
+    For a censored result (`op` set) the bound must leave some plausible value: "> 2000 mg/dL"
+    fibrinogen or "< 0" platelets describe no living patient.
+    """
     spec = criteria().analytes.analytes[analyte]
-    if is_plausible(value, unit, spec):
+    if is_plausible(value, unit, spec, op):
         return None
-    shown = f"{format_number(value)} {unit.unit}"
+    shown = f"{op or ''}{format_number(value)} {unit.unit}"
     if value < 0 and not spec.negative_is_plausibility:
         return ValueProblem("negative", f"{spec.label} cannot be negative ({shown}).")
     lo, hi = spec.plausible.min, spec.plausible.max
     range_text = f"{format_number(Decimal(repr(lo)))}–{format_number(Decimal(repr(hi)))} {spec.default_unit}"
-    fits = [u for u in spec.units if u.unit != unit.unit and is_plausible(value, u, spec)]
+    fits = [u for u in spec.units if u.unit != unit.unit and is_plausible(value, u, spec, op)]
     if fits:
-        alternatives = " or ".join(f"{format_number(value)} {u.unit}" for u in fits)
+        alternatives = " or ".join(f"{op or ''}{format_number(value)} {u.unit}" for u in fits)
         return ValueProblem(
             "unit_suspect",
             f"{spec.label} {shown} is outside the plausible range ({range_text}); did you mean {alternatives}? "

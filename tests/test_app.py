@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from conftest import ROOT
+from streamlit.testing.v1 import AppTest
 
 APP = str(ROOT / "app.py")
 
@@ -29,7 +28,9 @@ def enter(at: AppTest, labs: dict[str, str | tuple[str, str]], **answers: str) -
             at.selectbox(key=f"unit::{key}").set_value(unit)
         at.text_input(key=f"lab::{key}").set_value(value)
     for field, answer in answers.items():
-        widget = at.radio(key=f"ctx::{field}") if answer in ("Yes", "No", "Unknown") else at.selectbox(key=f"ctx::{field}")
+        widget = (
+            at.radio(key=f"ctx::{field}") if answer in ("Yes", "No", "Unknown") else at.selectbox(key=f"ctx::{field}")
+        )
         widget.set_value(answer)
     at.run()
     assert not at.exception

@@ -170,6 +170,7 @@ def _static(item: ItemSpec) -> dict:
             "result": None,
             "points": None,
             "display": None,
+            "value_text": None,
             "role": item.role,
             "counted": item.role != "supportive",
             "components": None,
@@ -187,6 +188,18 @@ def _yes_no(facts: Facts, names, strip: str = "") -> str | None:
         if facts.flags.get(n) is not None
     ]
     return "; ".join(shown) or None
+
+
+def _composite_display(kind: str, parts: list[ItemResult]) -> str | None:
+    """'2 of 3 low (1 not entered)' for cytopenias; the entered values for an either-or item."""
+    entered = [p for p in parts if p.result != "missing" or p.display]
+    if not entered:
+        return None
+    if kind == "lineages":
+        met = sum(1 for p in parts if p.result == "met")
+        open_ = sum(1 for p in parts if p.result == "missing")
+        return f"{met} of {len(parts)} low" + (f" ({open_} not entered)" if open_ else "")
+    return "; ".join(f"{p.label} {p.display}" for p in entered if p.display)
 
 
 _BLANK: dict[tuple, ItemResult] = {}
@@ -213,7 +226,8 @@ def _describe(item: ItemSpec, outcome: Outcome, facts: Facts) -> ItemResult:
         if fact is not None:
             target = unit_spec(item.analyte, item.unit)
             card["input"] = fact.echo
-            card["display"] = fact.display(target)
+            card["display"] = fact.display()
+            card["value_text"] = fact.display(target)
             if fact.exact:
                 card["value"] = fact.interval(target).lo
         elif item.analyte == "temperature" and facts.flags.get("febrile") is not None:
@@ -229,7 +243,8 @@ def _describe(item: ItemSpec, outcome: Outcome, facts: Facts) -> ItemResult:
             card["input"], card["display"] = {"value": febrile}, "febrile" if febrile else "not febrile"
         elif temp is not None:
             target = unit_spec("temperature", item.unit)
-            card["input"], card["display"], card["unit"] = temp.echo, temp.display(target), item.unit
+            card["input"], card["display"], card["unit"] = temp.echo, temp.display(), item.unit
+            card["value_text"] = temp.display(target)
             card["value"] = temp.interval(target).lo if temp.exact else None
     elif kind in ("organ_size", "age_at_onset"):
         size = facts.numbers.get(item.size_field or item.field)
@@ -254,9 +269,9 @@ def _describe(item: ItemSpec, outcome: Outcome, facts: Facts) -> ItemResult:
     elif (item.points is not None or kind in _SCORED_KINDS or item.points_by_count) and outcome.lo == outcome.hi:
         card["points"] = _number(outcome.lo)
     if outcome.components is not None:
-        card["components"] = [
-            describe_item(sub, o, facts) for sub, o in zip(item.items, outcome.components, strict=True)
-        ]
+        parts = [describe_item(sub, o, facts) for sub, o in zip(item.items, outcome.components, strict=True)]
+        card["components"] = parts
+        card["display"] = _composite_display(kind, parts)
     return build(ItemResult, card)
 
 

@@ -200,7 +200,7 @@ def _ratio(item: ItemSpec, facts: Facts) -> Outcome:
     num_fact, den_fact = facts.labs.get(item.numerator), facts.labs.get(item.denominator)
     if den.lo <= 0:  # the divisor may be 0: ratio not computable (contract: ESR 0)
         result = MISSING
-        missing = _lab_missing(facts, item.numerator, MET) + (
+        missing = _lab_missing(facts, item.numerator, MISSING) + (
             () if den_fact is not None and den_fact.exact else (item.denominator,)
         )
         return Outcome(result, 0.0, 1.0, missing)

@@ -116,7 +116,7 @@ def next_tests(a: Assessment, shown: int = 6) -> None:
 
 def _item_row(item: ItemResult, indent: str = "") -> list[str]:
     entered = item.display or ":gray[not entered]"
-    value = "" if item.value is None else f"{_num(item.value)} {pretty_unit(item.unit)}".strip()
+    value = item.value_text or ("" if item.value is None else f"{_num(item.value)} {pretty_unit(item.unit)}".strip())
     points = "" if item.points is None else _num(item.points)
     counted = "" if item.counted else " (supportive, not counted)"
     label = f"{indent}{item.label}{counted}"
@@ -151,7 +151,7 @@ def criterion_card(r: CriterionResult, a: Assessment, expanded: bool) -> None:
             st.markdown(f"Also: {cut.label} cut-off {cut.comparator} {cut.cutoff} → {STATUS_BADGE[cut.status]}")
         items_table(r)
         if r.missing:
-            st.markdown("**Not entered:** " + ", ".join(field_label(k) for k in r.missing))
+            st.markdown("**Not entered, or not decisive (a bound):** " + ", ".join(field_label(k) for k in r.missing))
         st.markdown(POPULATION_TEXT[r.population] + f" _Derivation: {r.population_description}_")
         if r.caveats:
             st.markdown("**Caveats**\n" + "\n".join(f"- {c}" for c in r.caveats))
@@ -174,5 +174,5 @@ def caveats_and_sources(a: Assessment) -> None:
     st.markdown("#### Caveats")
     st.markdown("\n".join(f"- {c}" for c in a.summary.caveats))
     with st.expander("All references", expanded=False):
-        for key, ref in a.references.items():
+        for ref in a.references.values():
             st.markdown(f"- {ref.citation}" + (f" [link]({ref.url})" if ref.url else ""))

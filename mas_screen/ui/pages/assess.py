@@ -28,6 +28,7 @@ from mas_screen.ui.state import (
 )
 from mas_screen.ui.widgets import lab_row, number_field, show_warnings, tri_state
 
+CHART_WIDTH_PX = 680
 PANEL_INSTRUMENTS = {
     "sjia": ("mas2016", "ms_score", "ferritin_esr"),
     "suspected_sjia": ("mas2016", "ms_score", "ferritin_esr"),
@@ -116,11 +117,10 @@ def form(warnings: dict) -> None:
 
 
 def _pdf(patient: PatientInput, assessment: Assessment) -> bytes:
-    from mas_screen.figures import lab_threshold_figure
-    from mas_screen.report import figure_png, pdf_summary
+    from mas_screen.report import pdf_summary, print_figure_png
 
-    png = figure_png(lab_threshold_figure(patient, assessment))
-    return pdf_summary(patient, assessment, figure_png=png, generated_at=datetime.now())
+    png = print_figure_png(patient, assessment)
+    return pdf_summary(patient, assessment, figure_png=png, generated_at=datetime.now().astimezone())
 
 
 def _json(patient: PatientInput, assessment: Assessment) -> bytes:
@@ -194,7 +194,7 @@ def render() -> None:
         assessment = assess(patient)
     except ValidationError:
         st.error("Some entries could not be read; please check the form. Nothing you typed was lost.")
-    except Exception:  # noqa: BLE001 - never show a traceback at the bedside
+    except Exception:
         st.error(
             "The screening engine could not compute results for these entries. Your entries are kept; "
             "please check them or report the problem (no patient data was logged)."

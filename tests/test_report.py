@@ -1,0 +1,382 @@
+"""JSON export, static PNG export and the PDF summary (mas_screen.report)."""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from mas_screen import Assessment, PatientInput, assess, report
+from mas_screen.figures import lab_threshold_figure
+from mas_screen.report import assessment_json, figure_png, pdf_summary, relevant_ids
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium").exists() or bool(os.environ.get("BROWSER_PATH"))
+WHEN = datetime(2025, 3, 14, 9, 26, tzinfo=UTC)
+
+FULL_PANEL = {
+    "id": "bed 7",
+    "context": {
+        "age_years": 7,
+        "underlying_disease": "sjia",
+        "febrile": True,
+        "hepatomegaly": True,
+        "splenomegaly": False,
+        "biologic_therapy": "none",
+    },
+    "labs": {
+        "ferritin": {"value": ">40000", "unit": "µg/L"},
+        "platelets": {"value": 110, "unit": "10*9/L"},
+        "wbc": {"value": 3.2, "unit": "10^9/L"},
+        "neutrophils": {"value": 1.2, "unit": "10^9/L"},
+        "hemoglobin": {"value": 92, "unit": "g/L"},
+        "ast": {"value": 160, "unit": "U/L"},
+        "alt": 90,
+        "ldh": {"value": 1400, "unit": "U/L"},
+        "triglycerides": {"value": 3.1, "unit": "mmol/L"},
+        "fibrinogen": {"value": 1.4, "unit": "g/L"},
+        "esr": {"value": 12, "unit": "mm/h"},
+        "crp": {"value": 45, "unit": "mg/L"},
+        "scd25": {"value": 5200, "unit": "U/mL"},
+        "temperature": {"value": 39.6, "unit": "degC"},
+    },
+}
+SMALL_PANEL = {
+    "context": {"febrile": True, "underlying_disease": "suspected_sjia"},
+    "labs": {"ferritin": 2500, "platelets": {"value": 150, "unit": "10^9/L"}, "ast": 80, "fibrinogen": 300},
+}
+
+
+def patient_and_assessment(data: dict) -> tuple[PatientInput, Assessment]:
+    patient = PatientInput.model_validate(data)
+    return patient, assess(patient)
+
+
+# ------------------------------------------------------------------------------- PDF inspection
+
+
+def _objects(pdf: bytes) -> dict[int, bytes]:
+    return {int(m.group(1)): m.group(2) for m in re.finditer(rb"(\d+) 0 obj\s*(.*?)\s*endobj", pdf, re.S)}
+
+
+def _stream(body: bytes) -> bytes:
+    m = re.search(rb"stream\r?\n(.*?)\r?\nendstream", body, re.S)
+    if m is None:
+        return b""
+    raw = m.group(1)
+    return zlib.decompress(raw) if b"/FlateDecode" in body else raw
+
+
+def _unescape(s: bytes) -> bytes:
+    out, i = bytearray(), 0
+    simple = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"(": b"(", b")": b")", b"\\": b"\\"}
+    while i < len(s):
+        c = s[i : i + 1]
+        if c == b"\\":
+            nxt = s[i + 1 : i + 2]
+            if nxt in simple:
+                out += simple[nxt]
+                i += 2
+                continue
+            octal = re.match(rb"[0-7]{1,3}", s[i + 1 : i + 4])
+            if octal:
+                out.append(int(octal.group(0), 8))
+                i += 1 + len(octal.group(0))
+                continue
+            i += 1
+            continue
+        out += c
+        i += 1
+    return bytes(out)
+
+
+def pdf_text(pdf: bytes) -> str:
+    """Text of an fpdf2 PDF with embedded TrueType fonts: glyph codes mapped back through each
+    font's ToUnicode CMap (a plain search for the text in the bytes cannot work)."""
+    objects = _objects(pdf)
+    cmaps: dict[bytes, dict[int, str]] = {}
+    for name, num in re.findall(rb"/(F\d+) (\d+) 0 R", pdf):
+        tounicode = re.search(rb"/ToUnicode (\d+) 0 R", objects[int(num)])
+        if tounicode:
+            cmap = _stream(objects[int(tounicode.group(1))])
+            cmaps[name] = {
+                int(a, 16): bytes.fromhex(b.decode()).decode("utf-16-be")
+                for a, b in re.findall(rb"<([0-9A-Fa-f]{4})> <([0-9A-Fa-f]+)>", cmap)
+            }
+    parts: list[str] = []
+    token = re.compile(rb"/(F\d+)\s+[\d.]+\s+Tf|\(((?:\\.|[^\\)])*)\)\s*Tj|(ET)", re.S)
+    for body in objects.values():
+        content = _stream(body)
+        if b" Tf" not in content:
+            continue
+        font: dict[int, str] = {}
+        for m in token.finditer(content):
+            if m.group(1):
+                font = cmaps.get(m.group(1), {})
+            elif m.group(3):
+                parts.append("\n")
+            else:
+                raw = _unescape(m.group(2))
+                parts.append(
+                    "".join(font.get(int.from_bytes(raw[i : i + 2], "big"), "?") for i in range(0, len(raw), 2))
+                )
+    return re.sub(r"[ \t]+", " ", "".join(parts))
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def page_count(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type /Page\b(?!s)", pdf))
+
+
+# -------------------------------------------------------------------------------------- JSON
+
+
+def test_json_round_trip_validates():
+    patient, a = patient_and_assessment(FULL_PANEL)
+    data = assessment_json(a)
+    assert isinstance(data, bytes)
+    again = Assessment.model_validate(json.loads(data.decode("utf-8")))
+    assert again.model_dump(mode="json") == a.model_dump(mode="json")
+    with_input = json.loads(assessment_json(a, patient))
+    assert with_input["input"] == patient.model_dump(mode="json")
+    assert Assessment.model_validate(with_input).summary.headline == a.summary.headline
+    assert "µg/L" in data.decode("utf-8") or "µ" in assessment_json(a, patient).decode("utf-8")  # not \\u00b5
+    assert data.startswith(b"{\n  ")  # indented
+
+
+# --------------------------------------------------------------------------------------- PDF
+
+
+@pytest.fixture(scope="module")
+def full_pdf() -> tuple[bytes, PatientInput, Assessment]:
+    patient, a = patient_and_assessment(FULL_PANEL)
+    return pdf_summary(patient, a, generated_at=WHEN, compress=False), patient, a
+
+
+def test_pdf_is_a_short_pdf(full_pdf):
+    pdf, _patient, _a = full_pdf
+    assert pdf.startswith(b"%PDF")
+    assert 1 <= page_count(pdf) <= 2
+    patient, a = patient_and_assessment({"labs": {"ferritin": 900}})
+    assert 1 <= page_count(pdf_summary(patient, a)) <= 2
+
+
+def test_pdf_says_what_a_clinician_needs(full_pdf):
+    pdf, _patient, a = full_pdf
+    text = flat(pdf_text(pdf))
+    assert "MAS Screen — screening summary" in text
+    assert "Screening aid, not a diagnosis" in text and "not a diagnosis" in text
+    assert flat(a.summary.headline) in text
+    assert "14 Mar 2025, 09:26 UTC" in text and "bed 7" in text
+    for r in a.criteria.values():
+        assert r.short_name in text
+    for line in a.summary.supporting:
+        assert flat(line.replace("-2.1", "−2.1")) in text
+    assert "Would decide an open result" in text
+
+
+def test_pdf_lists_every_input_as_typed_with_proper_symbols(full_pdf):
+    pdf, patient, _a = full_pdf
+    text = flat(pdf_text(pdf))
+    for key, m in patient.labs.items():
+        value = m.value if isinstance(m.value, str) else f"{m.value:g}"
+        assert value in text, key
+    assert ">40000 µg/L" in text
+    assert "110 ×10⁹/L" in text  # typed as 10*9/L, printed in its standard spelling
+    assert "90 U/L (default)" in text  # ALT typed without a unit
+    assert "Systemic JIA" in text and "7 years" in text
+    assert "≥" in text and "−2.1" in text
+
+
+def test_pdf_has_each_relevant_caveat_once_and_the_references(full_pdf):
+    """Full caveats of the instruments that fit the patient; one line for each instrument met outside
+    its population; a pointer to the app for the rest (all ~30 caveats would not fit two pages)."""
+    pdf, patient, a = full_pdf
+    text = flat(pdf_text(pdf))
+    keep = relevant_ids(a, patient)
+    caveats = {c for iid in keep for c in a.criteria[iid].caveats}
+    for caveat in caveats:
+        words = flat(caveat.replace(">=", "≥").replace("<=", "≤"))
+        assert words[:60] in text, caveat
+    for iid, r in a.criteria.items():
+        if iid not in keep and r.status == "met":
+            assert flat(f"{r.short_name}: met, but the patient is outside its derivation population") in text
+    others = [r.short_name for iid, r in a.criteria.items() if iid not in keep]
+    if others:
+        assert "Full caveats of" in text
+    assert text.count(flat(a.summary.caveats[0])[:50]) == 1  # the boxed screening line, once
+    for ref in a.references.values():
+        assert ref.doi is None or ref.doi in text.replace(" ", "")
+
+
+def test_pdf_shows_input_warnings():
+    data = {"labs": {"platelets": {"value": 110000, "unit": "10^9/L"}, "ferritin": "lots"}}
+    patient, a = patient_and_assessment(data)
+    text = flat(pdf_text(pdf_summary(patient, a, compress=False)))
+    assert "Input warnings" in text
+    assert "110000 ×10⁹/L ⚠ left out" in text and "lots ×" not in text
+    for w in a.input_warnings:
+        assert flat(w.message)[:40] in text
+
+
+def test_pdf_without_anything_entered():
+    patient, a = patient_and_assessment({})
+    pdf = pdf_summary(patient, a, compress=False)
+    assert page_count(pdf) <= 2
+    assert "none entered" in pdf_text(pdf)
+
+
+def test_pdf_is_compressed_by_default_and_deterministic():
+    patient, a = patient_and_assessment(SMALL_PANEL)
+    packed = pdf_summary(patient, a, generated_at=WHEN)
+    plain = pdf_summary(patient, a, generated_at=WHEN, compress=False)
+    assert len(packed) < len(plain)
+    assert flat(pdf_text(packed)) == flat(pdf_text(plain))
+
+
+def test_pdf_writes_nothing_to_disk(monkeypatch):
+    real_open = builtins.open
+
+    def guarded(file, mode="r", *args, **kwargs):
+        assert not any(c in mode for c in "wax+"), f"write to {file}"
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded)
+    patient, a = patient_and_assessment(FULL_PANEL)
+    fake_png = _tiny_png()
+    assert pdf_summary(patient, a, figure_png=fake_png).startswith(b"%PDF")
+    assessment_json(a, patient)
+
+
+def _tiny_png(width: int = 400, height: int = 300) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGBA", (width, height), (0, 114, 178, 255)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_pdf_fits_a_figure_to_the_page():
+    patient, a = patient_and_assessment(SMALL_PANEL)
+    wide = pdf_summary(patient, a, figure_png=_tiny_png(1000, 600), compress=False)
+    assert 1 <= page_count(wide) <= 2
+    assert b"/Subtype /Image" in wide
+    # a very tall figure is scaled to the page height, never cut
+    tall = pdf_summary(patient, a, figure_png=_tiny_png(1000, 4000), compress=False)
+    widths = [float(w) for w in re.findall(rb"q ([\d.]+) 0 0 ([\d.]+) [\d.]+ [\d.]+ cm /I", tall)[0]]
+    assert widths[1] <= 841.89 - 2 * 36
+
+
+# --------------------------------------------------------------------------------------- PNG
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="needs Chromium (apt package chromium) for kaleido")
+def test_figure_png_renders_and_reuses_one_server():
+    patient, a = patient_and_assessment(FULL_PANEL)
+    fig = lab_threshold_figure(patient, a)
+    first = figure_png(fig, scale=1)
+    assert first is not None and first.startswith(b"\x89PNG")
+    second = figure_png(fig, scale=1)
+    assert second is not None and second.startswith(b"\x89PNG")
+    assert report._png_state["started"]
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="needs Chromium for the end-to-end PDF")
+def test_full_panel_pdf_with_figure(tmp_path):
+    patient, a = patient_and_assessment(FULL_PANEL)
+    png = figure_png(lab_threshold_figure(patient, a))
+    assert png is not None
+    pdf = pdf_summary(patient, a, figure_png=png, generated_at=WHEN)
+    # The 12-row figure needs most of a page to stay legible: summary, figure, notes.
+    assert page_count(pdf) <= 3
+    small_patient, small = patient_and_assessment(SMALL_PANEL)
+    small_pdf = pdf_summary(small_patient, small, figure_png=figure_png(lab_threshold_figure(small_patient, small)))
+    assert page_count(small_pdf) <= 2
+    if shutil.which("pdftoppm"):  # visual check: the page renders (look at it when changing the layout)
+        (tmp_path / "summary.pdf").write_bytes(pdf)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "50", str(tmp_path / "summary.pdf"), str(tmp_path / "page")], check=True
+        )
+        pages = sorted(tmp_path.glob("page-*.png"))
+        assert len(pages) == page_count(pdf)
+        assert all(p.read_bytes().startswith(b"\x89PNG") for p in pages)
+
+
+def test_figure_png_returns_none_when_kaleido_cannot_start(monkeypatch):
+    import kaleido
+
+    report.stop_png_server()
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("Kaleido requires Google Chrome")
+
+    monkeypatch.setattr(kaleido, "start_sync_server", refuse)
+    patient, a = patient_and_assessment(SMALL_PANEL)
+    try:
+        assert figure_png(lab_threshold_figure(patient, a)) is None
+        assert figure_png(lab_threshold_figure(patient, a)) is None  # no retry storm
+    finally:
+        report.stop_png_server()  # clears the failure for later tests
+
+
+def test_figure_png_returns_none_when_the_browser_is_missing():
+    """The real failure: kaleido's server thread dies and its queue would block forever."""
+    code = (
+        "import time; from mas_screen.report import figure_png; import plotly.graph_objects as go;"
+        "t = time.monotonic(); png = figure_png(go.Figure()); print(png is None, round(time.monotonic() - t))"
+    )
+    env = {**os.environ, "BROWSER_PATH": "/nonexistent/chromium"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr
+    ok, seconds = done.stdout.split()
+    assert ok == "True" and int(seconds) < 30
+
+
+def test_figure_png_gives_up_on_a_hung_render(monkeypatch):
+    """A render that never returns costs one deadline, then the process stops trying."""
+    import threading
+    import time
+
+    import kaleido
+
+    report.stop_png_server()
+    release = threading.Event()
+    monkeypatch.setattr(kaleido, "start_sync_server", lambda *a, **k: None)
+    monkeypatch.setattr(kaleido, "calc_fig_sync", lambda *a, **k: release.wait(30))
+    monkeypatch.setattr(report, "START_TIMEOUT_S", 0.3)
+    patient, a = patient_and_assessment(SMALL_PANEL)
+    try:
+        t0 = time.monotonic()
+        assert figure_png(lab_threshold_figure(patient, a)) is None
+        assert time.monotonic() - t0 < 5
+        t0 = time.monotonic()
+        assert figure_png(lab_threshold_figure(patient, a)) is None
+        assert time.monotonic() - t0 < 0.2  # no second wait
+    finally:
+        release.set()
+        report.stop_png_server()
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="needs Chromium for kaleido")
+def test_figure_png_is_safe_from_several_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    patient, a = patient_and_assessment(SMALL_PANEL)
+    fig = lab_threshold_figure(patient, a)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        pngs = list(pool.map(lambda _: figure_png(fig, scale=1), range(3)))
+    assert all(p is not None and p.startswith(b"\x89PNG") for p in pngs)
