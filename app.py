@@ -8,7 +8,7 @@ from mas_screen.criteria_data import CriteriaDataError, criteria
 
 PAGES = Path(__file__).resolve().parent / "mas_screen" / "ui" / "pages"
 
-st.set_page_config(page_title="MAS Screen", page_icon="🩺", layout="wide", initial_sidebar_state="expanded")
+st.set_page_config(page_title="MAS Screen", page_icon="🩺", layout="wide", initial_sidebar_state="collapsed")
 
 try:
     criteria()  # load and validate every criteria file once, before any page runs
@@ -20,6 +20,7 @@ page = st.navigation(
     [
         st.Page(PAGES / "assess.py", title="Assess", icon="🩺", default=True, url_path="assess"),
         st.Page(PAGES / "about.py", title="About", icon="ℹ️", url_path="about"),
-    ]
+    ],
+    position="top",
 )
 page.run()

@@ -735,7 +735,7 @@ def lab_threshold_figure(
                 )
             )
 
-    notes = ["Lines: published thresholds, shown in the unit entered. MS score (coefficients) not drawn."]
+    notes = ["Lines: published thresholds, shown in the unit entered.", "MS score (coefficients) not drawn."]
     left_out = [analytes[k].label for k in patient.labs if k in used_analytes() and k not in facts.labs]
     left_out = [name for name in dict.fromkeys(left_out)]
     if left_out:

@@ -70,6 +70,16 @@ def headline(a: Assessment) -> None:
     st.caption("Screening aid, not a diagnosis. Results support, and never replace, clinical judgement.")
 
 
+STRIP_MARK = {"met": "●", "not_met": "○", "indeterminate": "◐"}
+
+
+def status_strip(a: Assessment) -> None:
+    """One line: the headline and every instrument's status (for narrow screens, kept in view)."""
+    colour = {"suggestive": "red", "not_suggestive": "green", "insufficient_data": "orange"}[a.summary.mas_signal]
+    marks = " · ".join(f"{r.short_name} {STRIP_MARK[r.status]}" for r in a.criteria.values())
+    st.markdown(f":{colour}[**{a.summary.headline}**]  \n:gray[{marks}  (● met ○ not met ◐ indeterminate)]")
+
+
 def status_grid(a: Assessment) -> None:
     rows = ["| Instrument | Status | Result |", "|---|---|---|"]
     for r in a.criteria.values():

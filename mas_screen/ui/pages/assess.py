@@ -39,8 +39,29 @@ PANEL_INSTRUMENTS = {
 }
 
 
-def sidebar() -> None:
-    with st.sidebar:
+# Below this width the form and the results stack (tablets, phones, a projector at low resolution):
+# two columns of ~350 px would cramp both. Scoped to this page's layout container only.
+STACK_CSS = """
+<style>
+.st-key-assess_strip { display: none; }
+@media (max-width: 1100px) {
+  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-assess_form) { flex-direction: column; }
+  [data-testid="stColumn"]:has(.st-key-assess_form), [data-testid="stColumn"]:has(.st-key-assess_results) {
+    width: 100% !important; flex: 1 1 auto !important;
+  }
+  .st-key-assess_strip {
+    display: flex; position: sticky; top: 0; z-index: 99; background: var(--background-color, #fff);
+    border-bottom: 1px solid rgba(49, 51, 63, 0.2); padding: 0.3rem 0;
+  }
+}
+</style>
+"""
+
+
+def toolbar() -> None:
+    """Units, examples and clearing: one row above the form, reachable by keyboard."""
+    c1, c2, c3, c4 = st.columns([3, 4, 1.3, 1.2], vertical_alignment="bottom")
+    with c1:
         st.radio(
             "Default units",
             ["us", "si"],
@@ -50,20 +71,19 @@ def sidebar() -> None:
             on_change=on_unit_system_change,
             help="Sets the unit of empty fields. A value you typed keeps the unit you chose.",
         )
-        ids = [ex["id"] for ex in examples()]
-        titles = {ex["id"]: ex["title"] for ex in examples()}
+    ids = [ex["id"] for ex in examples()]
+    titles = {ex["id"]: ex["title"] for ex in examples()}
+    with c2:
         st.selectbox("Example patient", ids, key="example_choice", format_func=titles.get)
+    with c3:
         st.button(
             "Load example",
             key="load_example",
             on_click=lambda: load_example(st.session_state["example_choice"]),
             help="Replaces the form with a worked example from the criteria specification.",
         )
+    with c4:
         st.button("Clear form", key="clear_form", on_click=clear_form)
-        st.caption(
-            "Private: entries stay in this browser session only; nothing is stored on the server, "
-            "logged or sent anywhere."
-        )
 
 
 def form(warnings: dict) -> None:
@@ -182,11 +202,13 @@ def results(patient: PatientInput, assessment: Assessment) -> None:
 
 def render() -> None:
     init_state()
-    sidebar()
+    st.markdown(STACK_CSS, unsafe_allow_html=True)
     st.markdown("## MAS Screen — bedside assessment")
     st.caption(
-        "Published criteria for macrophage activation syndrome applied to one panel. A screening aid, not a diagnosis."
+        "Published criteria for macrophage activation syndrome applied to one panel. A screening aid, not a "
+        "diagnosis. Private: entries stay in this browser session only; nothing is stored, logged or sent anywhere."
     )
+    toolbar()
     patient: PatientInput | None = None
     assessment: Assessment | None = None
     try:
@@ -206,12 +228,17 @@ def render() -> None:
     if assessment is not None:
         for w in assessment.input_warnings:
             warnings[w.field].append(w)
-    left, right = st.columns([5, 7], gap="large")
-    with left:
-        form(warnings)
-    with right:
-        if assessment is not None and patient is not None:
-            results(patient, assessment)
+    if assessment is not None:
+        # On narrow screens the results sit below the form: keep the headline in view while typing.
+        with st.container(key="assess_strip"):
+            cards.status_strip(assessment)
+    with st.container(key="assess_layout"):
+        left, right = st.columns([5, 7], gap="large")
+        with left, st.container(key="assess_form"):
+            form(warnings)
+        with right, st.container(key="assess_results"):
+            if assessment is not None and patient is not None:
+                results(patient, assessment)
 
 
 render()
