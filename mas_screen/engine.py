@@ -21,6 +21,7 @@ from mas_screen.models import (
     ReferenceOut,
     Summary,
     build,
+    field_label,
 )
 from mas_screen.references import full_citation, link, short_citation
 from mas_screen.rules import INSTRUMENTS
@@ -274,7 +275,7 @@ def summarise(
     elif mas_signal == "not_suggestive":
         headline = "Features not suggestive of MAS on " + " and ".join(names[i] for i in own) + " (screening result)"
     else:
-        wanted = ", ".join(list(next_tests)[:5])
+        wanted = ", ".join(field_label(k).split(" (")[0].lower() for k in list(next_tests)[:5])
         headline = "Insufficient data to screen for MAS" + (f": enter {wanted}" if wanted else "")
     summary = build(
         Summary,
