@@ -13,37 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from panels import FULL_PANEL
 
 from mas_screen import PatientInput, assess
 from mas_screen.figures import lab_threshold_figure, score_gauge_figure
 from mas_screen.report import assessment_json, figure_png, pdf_summary, stop_png_server
-
-FULL_PANEL = {
-    "context": {
-        "age_years": 7,
-        "underlying_disease": "sjia",
-        "febrile": True,
-        "hepatomegaly": True,
-        "splenomegaly": False,
-        "biologic_therapy": "none",
-    },
-    "labs": {
-        "ferritin": {"value": ">40000", "unit": "ng/mL"},
-        "platelets": {"value": 110, "unit": "10^9/L"},
-        "wbc": {"value": 3.2, "unit": "10^9/L"},
-        "neutrophils": {"value": 1.2, "unit": "10^9/L"},
-        "hemoglobin": {"value": 92, "unit": "g/L"},
-        "ast": {"value": 160, "unit": "U/L"},
-        "alt": 90,
-        "ldh": {"value": 1400, "unit": "U/L"},
-        "triglycerides": {"value": 3.1, "unit": "mmol/L"},
-        "fibrinogen": {"value": 1.4, "unit": "g/L"},
-        "esr": {"value": 12, "unit": "mm/h"},
-        "crp": {"value": 45, "unit": "mg/L"},
-        "scd25": {"value": 5200, "unit": "U/mL"},
-        "temperature": {"value": 39.6, "unit": "degC"},
-    },
-}
 
 
 def median_ms(func: Callable[[], object], repeats: int) -> float:

@@ -18,21 +18,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-
 from e2e.conftest import CHROME_ARGS, CHROMIUM, free_port, start_server, wait_healthy  # noqa: E402
 from e2e.helpers import wait_idle  # noqa: E402
+from panels import FULL_PANEL  # noqa: E402
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
 from mas_screen import PatientInput, assess  # noqa: E402
 from mas_screen.report import pdf_summary, print_figure_png  # noqa: E402
-
-FULL_PANEL = {
-    "context": {"age_years": 6, "underlying_disease": "sjia", "febrile": True, "active_arthritis": True},
-    "labs": {
-        "hemoglobin": 9.0, "wbc": 4.1, "neutrophils": 2.0, "platelets": 140, "ferritin": 12000, "ast": 150,
-        "ldh": 900, "triglycerides": {"value": 2.9, "unit": "mmol/L"}, "fibrinogen": {"value": 1.4, "unit": "g/L"},
-        "esr": 15, "scd25": 5000, "temperature": 39.6,
-    },
-}  # fmt: skip
 
 
 def ms(seconds: float) -> str:

@@ -8,36 +8,9 @@ import sys
 
 import pytest
 from conftest import ROOT
+from panels import CONTRACT_EXAMPLE
 
 CRITERION_IDS = {"mas2016", "ms_score", "mh_score", "hscore", "hlh2004", "ferritin_esr", "parodi2009", "ohi"}
-
-CONTRACT_EXAMPLE = {
-    "context": {
-        "age_years": 6.5,
-        "age_at_onset_years": 5.0,
-        "underlying_disease": "sjia",
-        "febrile": True,
-        "hepatomegaly": True,
-        "hepatomegaly_cm": 3,
-        "splenomegaly": False,
-        "splenomegaly_cm": None,
-        "cns_involvement": False,
-        "hemorrhagic_manifestations": False,
-        "active_arthritis": True,
-        "hemophagocytosis_marrow": None,
-        "hemophagocytosis_other_site": None,
-        "known_immunosuppression": False,
-        "nk_activity_low": None,
-        "hlh_molecular_diagnosis": None,
-        "biologic_therapy": "none",
-    },
-    "labs": {
-        "ferritin": {"value": 2500, "unit": "ng/mL"},
-        "platelets": 150,
-        "triglycerides": {"value": 1.9, "unit": "mmol/L"},
-        "temperature": {"value": 102.2, "unit": "degF"},
-    },
-}
 
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from conftest import crit, item, run
+from panels import CONTRACT_EXAMPLE
 
 from mas_screen import Assessment, PatientInput, assess
 
@@ -30,34 +31,6 @@ CRITERION_KEYS = {
 }
 ITEM_KEYS = {"id", "label", "input", "value", "unit", "threshold", "result", "points"}
 COUNT_INSTRUMENTS = ("mas2016", "hlh2004", "parodi2009")
-
-CONTRACT_EXAMPLE = {
-    "context": {
-        "age_years": 6.5,
-        "age_at_onset_years": 5.0,
-        "underlying_disease": "sjia",
-        "febrile": True,
-        "hepatomegaly": True,
-        "hepatomegaly_cm": 3,
-        "splenomegaly": False,
-        "splenomegaly_cm": None,
-        "cns_involvement": False,
-        "hemorrhagic_manifestations": False,
-        "active_arthritis": True,
-        "hemophagocytosis_marrow": None,
-        "hemophagocytosis_other_site": None,
-        "known_immunosuppression": False,
-        "nk_activity_low": None,
-        "hlh_molecular_diagnosis": None,
-        "biologic_therapy": "none",
-    },
-    "labs": {
-        "ferritin": {"value": 2500, "unit": "ng/mL"},
-        "platelets": 150,
-        "triglycerides": {"value": 1.9, "unit": "mmol/L"},
-        "temperature": {"value": 102.2, "unit": "degF"},
-    },
-}
 
 
 def assess_data(data: dict) -> dict:

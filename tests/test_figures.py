@@ -8,6 +8,7 @@ import math
 
 import plotly.graph_objects as go
 import pytest
+from panels import FULL_PANEL
 
 from mas_screen import PatientInput, assess
 from mas_screen.criteria_data import criteria
@@ -26,27 +27,6 @@ from mas_screen.figures import (
     used_analytes,
 )
 from mas_screen.intervals import MET, MISSING, NOT_MET
-
-FULL_PANEL = {
-    "id": "demo",
-    "context": {"age_years": 7, "underlying_disease": "sjia", "febrile": True, "hepatomegaly": True},
-    "labs": {
-        "ferritin": {"value": ">40000", "unit": "ng/mL"},
-        "platelets": {"value": 110, "unit": "10^9/L"},
-        "wbc": {"value": 3.2, "unit": "10^9/L"},
-        "neutrophils": {"value": 1.2, "unit": "10^9/L"},
-        "hemoglobin": {"value": 92, "unit": "g/L"},
-        "ast": {"value": 160, "unit": "U/L"},
-        "alt": 90,
-        "ldh": {"value": 1400, "unit": "U/L"},
-        "triglycerides": {"value": 3.1, "unit": "mmol/L"},
-        "fibrinogen": {"value": 1.4, "unit": "g/L"},
-        "esr": {"value": 12, "unit": "mm/h"},
-        "crp": {"value": 45, "unit": "mg/L"},
-        "scd25": {"value": 5200, "unit": "U/mL"},
-        "temperature": {"value": 39.6, "unit": "degC"},
-    },
-}
 
 
 def figure_for(data: dict, **kwargs) -> go.Figure:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from panels import FULL_PANEL as BASE_PANEL
 
 from mas_screen import Assessment, PatientInput, assess, report
 from mas_screen.figures import lab_threshold_figure
@@ -23,33 +24,18 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium").exists() or bool(os.environ.get("BROWSER_PATH"))
 WHEN = datetime(2025, 3, 14, 9, 26, tzinfo=UTC)
 
+# The full panel with two units in alias spellings (µg/L, UCUM 10*9/L): the PDF shows them as typed.
 FULL_PANEL = {
+    **BASE_PANEL,
     "id": "bed 7",
-    "context": {
-        "age_years": 7,
-        "underlying_disease": "sjia",
-        "febrile": True,
-        "hepatomegaly": True,
-        "splenomegaly": False,
-        "biologic_therapy": "none",
-    },
+    "context": {**BASE_PANEL["context"], "splenomegaly": False, "biologic_therapy": "none"},
     "labs": {
+        **BASE_PANEL["labs"],
         "ferritin": {"value": ">40000", "unit": "µg/L"},
         "platelets": {"value": 110, "unit": "10*9/L"},
-        "wbc": {"value": 3.2, "unit": "10^9/L"},
-        "neutrophils": {"value": 1.2, "unit": "10^9/L"},
-        "hemoglobin": {"value": 92, "unit": "g/L"},
-        "ast": {"value": 160, "unit": "U/L"},
-        "alt": 90,
-        "ldh": {"value": 1400, "unit": "U/L"},
-        "triglycerides": {"value": 3.1, "unit": "mmol/L"},
-        "fibrinogen": {"value": 1.4, "unit": "g/L"},
-        "esr": {"value": 12, "unit": "mm/h"},
-        "crp": {"value": 45, "unit": "mg/L"},
-        "scd25": {"value": 5200, "unit": "U/mL"},
-        "temperature": {"value": 39.6, "unit": "degC"},
     },
 }
+
 SMALL_PANEL = {
     "context": {"febrile": True, "underlying_disease": "suspected_sjia"},
     "labs": {"ferritin": 2500, "platelets": {"value": 150, "unit": "10^9/L"}, "ast": 80, "fibrinogen": 300},

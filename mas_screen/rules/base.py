@@ -33,7 +33,7 @@ class Combined:
     probability: Probability | None = None
     additional: list[AdditionalCutoff] = field(default_factory=list)
     at_cutoff: bool = False
-    extra_missing: tuple[str, ...] = ()  # inputs outside the items (HLH-2004 molecular diagnosis)
+    extra_missing: tuple[str, ...] = ()  # inputs outside the items (the HLH molecular diagnosis)
 
 
 Combine = Callable[[InstrumentSpec, dict[str, Outcome], Facts], Combined]

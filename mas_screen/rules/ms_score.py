@@ -23,7 +23,7 @@ def _status(lo: float, hi: float, exact: Decimal | None, comparator: str, cutoff
         rounded = Decimal(repr(round_half_up(exact, places)))
         return "met" if compare_decimal(rounded, comparator, Decimal(repr(cutoff))) else "not_met"
     # Bounds of a score with missing inputs: round only a bound that lies near the cut-off.
-    near = 10.0**-places
+    near = float(Decimal(1).scaleb(-places))
     if abs(lo - cutoff) < near:
         lo = round_half_up(lo, places)
     if abs(hi - cutoff) < near:
