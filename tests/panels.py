@@ -1,6 +1,13 @@
-"""Shared test patients: the contract's example input and a full 14-lab panel."""
+"""Shared test patients: the contract's example input, a full 14-lab panel, HScore patients by points."""
 
 from __future__ import annotations
+
+from conftest import run
+
+
+def q(value, unit) -> dict:
+    return {"value": value, "unit": unit}
+
 
 # contract.md "Input": the example exactly as published.
 CONTRACT_EXAMPLE = {
@@ -52,3 +59,40 @@ FULL_PANEL = {
         "temperature": {"value": 39.6, "unit": "degC"},
     },
 }
+
+
+# Inputs that give each HScore item a chosen number of points (hand-picked, not read from the YAML).
+HSCORE_INPUTS = {
+    "immuno": {0: {"known_immunosuppression": False}, 18: {"known_immunosuppression": True}},
+    "temp": {0: {"temperature": 37.0}, 33: {"temperature": 39.0}, 49: {"temperature": 40.0}},
+    "organ": {
+        0: {"hepatomegaly": False, "splenomegaly": False},
+        23: {"hepatomegaly": False, "splenomegaly": True},
+        38: {"hepatomegaly": True, "splenomegaly": True},
+    },
+    "cyto": {
+        0: {"hemoglobin": 12, "wbc": 8, "platelets": 250},
+        24: {"hemoglobin": 8, "wbc": 3, "platelets": 250},
+        34: {"hemoglobin": 8, "wbc": 3, "platelets": 50},
+    },
+    "ferritin": {0: {"ferritin": 500}, 35: {"ferritin": 3000}, 50: {"ferritin": 10000}},
+    "tg": {
+        0: {"triglycerides": q(1.0, "mmol/L")},
+        44: {"triglycerides": q(2.0, "mmol/L")},
+        64: {"triglycerides": q(5.0, "mmol/L")},
+    },
+    "fib": {0: {"fibrinogen": q(4.0, "g/L")}, 30: {"fibrinogen": q(2.0, "g/L")}},
+    "ast": {0: {"ast": 20}, 19: {"ast": 50}},
+    "marrow": {0: {"hemophagocytosis_marrow": False}, 35: {"hemophagocytosis_marrow": True}},
+}
+LAB_KEYS = {"temperature", "hemoglobin", "wbc", "platelets", "ferritin", "triglycerides", "fibrinogen", "ast"}
+
+
+def hscore_patient(**points) -> dict:
+    """A complete HScore patient; items not named score 0."""
+    labs: dict = {}
+    context: dict = {"age_years": 40}
+    for name, choices in HSCORE_INPUTS.items():
+        for key, value in choices[points.get(name, 0)].items():
+            (labs if key in LAB_KEYS else context)[key] = value
+    return run(labs, **context)

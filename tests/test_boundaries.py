@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import crit, item, run
+from panels import hscore_patient
 
 # Context that decides nothing by itself but keeps age-dependent rules out of the way.
 CHILD = {"age_years": 5}
@@ -510,43 +511,6 @@ def test_mh_score_cutoff(context, labs, score, status):
     c = crit(run(labs, **context), "mh_score")
     assert c["score"] == score
     assert c["status"] == status
-
-
-# Inputs that give each HScore item a chosen number of points (hand-picked, not read from the YAML).
-HSCORE_INPUTS = {
-    "immuno": {0: {"known_immunosuppression": False}, 18: {"known_immunosuppression": True}},
-    "temp": {0: {"temperature": 37.0}, 33: {"temperature": 39.0}, 49: {"temperature": 40.0}},
-    "organ": {
-        0: {"hepatomegaly": False, "splenomegaly": False},
-        23: {"hepatomegaly": False, "splenomegaly": True},
-        38: {"hepatomegaly": True, "splenomegaly": True},
-    },
-    "cyto": {
-        0: {"hemoglobin": 12, "wbc": 8, "platelets": 250},
-        24: {"hemoglobin": 8, "wbc": 3, "platelets": 250},
-        34: {"hemoglobin": 8, "wbc": 3, "platelets": 50},
-    },
-    "ferritin": {0: {"ferritin": 500}, 35: {"ferritin": 3000}, 50: {"ferritin": 10000}},
-    "tg": {
-        0: {"triglycerides": q(1.0, "mmol/L")},
-        44: {"triglycerides": q(2.0, "mmol/L")},
-        64: {"triglycerides": q(5.0, "mmol/L")},
-    },
-    "fib": {0: {"fibrinogen": q(4.0, "g/L")}, 30: {"fibrinogen": q(2.0, "g/L")}},
-    "ast": {0: {"ast": 20}, 19: {"ast": 50}},
-    "marrow": {0: {"hemophagocytosis_marrow": False}, 35: {"hemophagocytosis_marrow": True}},
-}
-LAB_KEYS = {"temperature", "hemoglobin", "wbc", "platelets", "ferritin", "triglycerides", "fibrinogen", "ast"}
-
-
-def hscore_patient(**points) -> dict:
-    """A complete HScore patient; items not named score 0."""
-    labs: dict = {}
-    context: dict = {"age_years": 40}
-    for name, choices in HSCORE_INPUTS.items():
-        for key, value in choices[points.get(name, 0)].items():
-            (labs if key in LAB_KEYS else context)[key] = value
-    return run(labs, **context)
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import crit, item, run
+from panels import hscore_patient
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -102,40 +103,9 @@ def test_example_8_totals_180_not_136():
 
 # --------------------------- calculators: "HScore 169 -> 82%/88%", ">=169 = >93%"; code: logistic formulae
 
-HSCORE_INPUTS = {
-    # points -> inputs giving exactly those points (hand-picked)
-    "immuno": {0: {"known_immunosuppression": False}, 18: {"known_immunosuppression": True}},
-    "temp": {0: {"temperature": 37.0}, 33: {"temperature": 39.0}, 49: {"temperature": 40.0}},
-    "organ": {
-        0: {"hepatomegaly": False, "splenomegaly": False},
-        23: {"hepatomegaly": False, "splenomegaly": True},
-        38: {"hepatomegaly": True, "splenomegaly": True},
-    },
-    "cyto": {
-        0: {"hemoglobin": 12, "wbc": 8, "platelets": 250},
-        24: {"hemoglobin": 8, "wbc": 3, "platelets": 250},
-        34: {"hemoglobin": 8, "wbc": 3, "platelets": 50},
-    },
-    "ferritin": {0: {"ferritin": 500}, 35: {"ferritin": 3000}, 50: {"ferritin": 10000}},
-    "tg": {
-        0: {"triglycerides": q(1.0, "mmol/L")},
-        44: {"triglycerides": q(2.0, "mmol/L")},
-        64: {"triglycerides": q(5.0, "mmol/L")},
-    },
-    "fib": {0: {"fibrinogen": q(4.0, "g/L")}, 30: {"fibrinogen": q(2.0, "g/L")}},
-    "ast": {0: {"ast": 20}, 19: {"ast": 50}},
-    "marrow": {0: {"hemophagocytosis_marrow": False}, 35: {"hemophagocytosis_marrow": True}},
-}
-LAB_KEYS = {"temperature", "hemoglobin", "wbc", "platelets", "ferritin", "triglycerides", "fibrinogen", "ast"}
-
 
 def hscore(**points) -> dict:
-    labs: dict = {}
-    context: dict = {"age_years": 40}
-    for name, choices in HSCORE_INPUTS.items():
-        for key, value in choices[points.get(name, 0)].items():
-            (labs if key in LAB_KEYS else context)[key] = value
-    return crit(run(labs, **context), "hscore")
+    return crit(hscore_patient(**points), "hscore")
 
 
 # (score, chosen points, low %, high %, label) from the published table:
