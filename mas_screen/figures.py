@@ -976,20 +976,23 @@ def _points_row(fig, result: CriterionResult, xref, yref, colour, annotations, t
             )
         )
     fig.update_layout(barmode="overlay")
-    annotations.append(
-        {
-            "text": _score_words(result),
-            "xref": "paper",
-            "yref": f"{yref} domain",
-            "x": 0,
-            "y": 0,
-            "yanchor": "top",
-            "xanchor": "left",
-            "yshift": -30,
-            "showarrow": False,
-            "font": {"size": LABEL_FONT, "color": "#222"},
-        }
-    )
+    annotations.append(_row_caption(_score_words(result), yref))
+
+
+def _row_caption(text: str, yref: str) -> dict:
+    """The words under a gauge row (score, cut-off, status)."""
+    return {
+        "text": text,
+        "xref": "paper",
+        "yref": f"{yref} domain",
+        "x": 0,
+        "y": 0,
+        "yanchor": "top",
+        "xanchor": "left",
+        "yshift": -30,
+        "showarrow": False,
+        "font": {"size": LABEL_FONT, "color": "#222"},
+    }
 
 
 def _ms_range(result: CriterionResult) -> tuple[float, float]:
@@ -1019,17 +1022,4 @@ def _ms_row(fig, result: CriterionResult, xref, yref, colour, annotations) -> No
             if words
             else "Score not computable yet: inputs missing"
         )
-    annotations.append(
-        {
-            "text": text,
-            "xref": "paper",
-            "yref": f"{yref} domain",
-            "x": 0,
-            "y": 0,
-            "yanchor": "top",
-            "xanchor": "left",
-            "yshift": -30,
-            "showarrow": False,
-            "font": {"size": LABEL_FONT, "color": "#222"},
-        }
-    )
+    annotations.append(_row_caption(text, yref))
