@@ -108,7 +108,7 @@ def decisive_keys(iid: str, result: CriterionResult, outcomes: dict[str, Outcome
     """
     instrument = INSTRUMENTS[iid]
     spec = instrument.spec
-    combine, bounds_status = instrument.combine, instrument.bounds_status
+    status_of, bounds_status = instrument.status_of, instrument.bounds_status
     if bounds_status is not None:
         total_lo = sum(o.lo for o in outcomes.values())
         total_hi = sum(o.hi for o in outcomes.values())
@@ -126,7 +126,7 @@ def decisive_keys(iid: str, result: CriterionResult, outcomes: dict[str, Outcome
             )
         elif extremes is not None:
             decided = any(
-                combine(spec, {**outcomes, affected[0].id: end}, facts).status != "indeterminate" for end in extremes
+                status_of(spec, {**outcomes, affected[0].id: end}, facts) != "indeterminate" for end in extremes
             )
         else:
             decided = False
@@ -135,7 +135,7 @@ def decisive_keys(iid: str, result: CriterionResult, outcomes: dict[str, Outcome
                 changed = dict(outcomes)
                 for item in affected:
                     changed[item.id] = evaluate_item(item, trial)
-                if combine(spec, changed, trial).status != "indeterminate":
+                if status_of(spec, changed, trial) != "indeterminate":
                     decided = True
                     break
         if decided:

@@ -338,6 +338,13 @@ class Instrument:
     # For additive scores: the status from the score's bounds alone (lets the engine test a
     # missing input in O(1) instead of re-combining every item).
     bounds_status: Callable[[InstrumentSpec, float, float], str] | None = None
+    # The status alone, without counts or scores (the engine asks it many times for next tests).
+    status: Callable[[InstrumentSpec, dict[str, Outcome], Facts], str] | None = None
+
+    def status_of(self, spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> str:
+        if self.status is not None:
+            return self.status(spec, outcomes, facts)
+        return self.combine(spec, outcomes, facts).status
 
     @property
     def spec(self) -> InstrumentSpec:

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 from mas_screen.criteria_data import InstrumentSpec
 from mas_screen.facts import Facts
-from mas_screen.intervals import MET, at_least
+from mas_screen.intervals import at_least
 from mas_screen.rules.base import STATUS, Combined, Instrument, count_rule
 from mas_screen.rules.items import Outcome
 
 
+def status(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> str:
+    if facts.flags.get(str(spec.rule["molecular_field"])) is True:
+        return "met"
+    return STATUS[at_least([o.result for o in outcomes.values()], int(spec.rule["criteria_required"]))]
+
+
 def combine(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> Combined:
-    parts = list(outcomes.values())
-    met, assessable = count_rule(parts)
-    result = at_least([o.result for o in parts], int(spec.rule["criteria_required"]))
+    met, assessable = count_rule(list(outcomes.values()))
     field = str(spec.rule["molecular_field"])
-    molecular = facts.flags.get(field)
-    if molecular is True:
-        result = MET
-    extra = (field,) if molecular is None else ()
-    return Combined(STATUS[result], count_met=met, count_assessable=assessable, extra_missing=extra)
+    extra = (field,) if facts.flags.get(field) is None else ()
+    return Combined(status(spec, outcomes, facts), count_met=met, count_assessable=assessable, extra_missing=extra)
 
 
-INSTRUMENT = Instrument("hlh2004", combine)
+INSTRUMENT = Instrument("hlh2004", combine, status=status)

@@ -13,17 +13,23 @@ from mas_screen.rules.base import STATUS, Combined, Instrument, by_role, count_r
 from mas_screen.rules.items import Outcome
 
 
+def status(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> str:
+    clinical = [outcomes[i].result for i in by_role(spec, "clinical")]
+    laboratory = [outcomes[i].result for i in by_role(spec, "laboratory")]
+    return STATUS[
+        and3(
+            [
+                at_least(clinical, int(spec.rule["clinical_required"])),
+                at_least(laboratory, int(spec.rule["laboratory_required"])),
+            ]
+        )
+    ]
+
+
 def combine(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> Combined:
-    clinical = [outcomes[i] for i in by_role(spec, "clinical")]
-    laboratory = [outcomes[i] for i in by_role(spec, "laboratory")]
-    result = and3(
-        [
-            at_least([o.result for o in clinical], int(spec.rule["clinical_required"])),
-            at_least([o.result for o in laboratory], int(spec.rule["laboratory_required"])),
-        ]
-    )
-    met, assessable = count_rule(clinical + laboratory)
-    return Combined(STATUS[result], count_met=met, count_assessable=assessable)
+    counted = [outcomes[i] for i in by_role(spec, "clinical") + by_role(spec, "laboratory")]
+    met, assessable = count_rule(counted)
+    return Combined(status(spec, outcomes, facts), count_met=met, count_assessable=assessable)
 
 
-INSTRUMENT = Instrument("parodi2009", combine)
+INSTRUMENT = Instrument("parodi2009", combine, status=status)
