@@ -240,7 +240,8 @@ def summarise(
     for iid in order:
         r = results[iid]
         if r.status == "indeterminate":
-            for key in decisive_keys(iid, r, outcomes[iid], facts):
+            r.next_tests = decisive_keys(iid, r, outcomes[iid], facts)
+            for key in r.next_tests:
                 next_tests.setdefault(key)
     if phlh_signal == "favours_phlh" and facts.flags.get("hlh_molecular_diagnosis") is None:
         next_tests.setdefault("hlh_molecular_diagnosis")

@@ -235,6 +235,8 @@ class CriterionResult(BaseModel):
     probability: Probability | None = None
     items: list[ItemResult]
     missing: list[str]
+    # Extension: the inputs that, entered alone, could decide this instrument (empty once decided).
+    next_tests: list[str] = Field(default_factory=list)
     population: PopulationFit
     population_description: str
     caveats: list[str]

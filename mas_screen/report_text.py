@@ -64,6 +64,8 @@ def render_text(a: Assessment) -> str:
             lines.append(
                 f"    {extra_cut.label}: {extra_cut.comparator} {extra_cut.cutoff} → {STATUS_WORD[extra_cut.status]}"
             )
+        if r.next_tests:
+            lines.append(_wrap("would decide it: " + ", ".join(r.next_tests), "    "))
         if r.missing:
             lines.append(_wrap("missing: " + ", ".join(r.missing), "    "))
         if r.population != "validated":

@@ -321,6 +321,7 @@ def build_result(
         probability=combined.probability,
         items=[describe_item(item, outcomes[item.id], facts) for item in spec.items],
         missing=missing_keys(outcomes) + list(combined.extra_missing),
+        next_tests=[],
         population=population,
         population_description=spec.population.description,
         caveats=caveats,

@@ -160,6 +160,8 @@ def criterion_card(r: CriterionResult, a: Assessment, expanded: bool) -> None:
         for cut in r.additional_cutoffs:
             st.markdown(f"Also: {cut.label} cut-off {cut.comparator} {cut.cutoff} → {STATUS_BADGE[cut.status]}")
         items_table(r)
+        if r.next_tests:
+            st.markdown("**Would decide it:** " + ", ".join(field_label(k) for k in r.next_tests))
         if r.missing:
             st.markdown("**Not entered, or not decisive (a bound):** " + ", ".join(field_label(k) for k in r.missing))
         st.markdown(POPULATION_TEXT[r.population] + f" _Derivation: {r.population_description}_")
