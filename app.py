@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from mas_screen.criteria_data import CriteriaDataError, criteria
+from mas_screen.ui.state import persist_widget_state
 
 PAGES = Path(__file__).resolve().parent / "mas_screen" / "ui" / "pages"
 
@@ -16,9 +17,12 @@ except CriteriaDataError as exc:
     st.error(f"MAS Screen cannot start: its criteria data is broken ({exc}). No results can be shown.")
     st.stop()
 
+persist_widget_state()  # form values survive moving between pages (this session only)
+
 page = st.navigation(
     [
         st.Page(PAGES / "assess.py", title="Assess", icon="🩺", default=True, url_path="assess"),
+        st.Page(PAGES / "trends.py", title="Trends", icon="📈", url_path="trends"),
         st.Page(PAGES / "about.py", title="About", icon="ℹ️", url_path="about"),
     ],
     position="top",

@@ -262,27 +262,40 @@ class Mark:
     draw_line: bool = True
 
 
+def threshold_mark(rule: Rule, shown: UnitSpec, result: str, *, unit_words: str = "in the unit entered") -> Mark:
+    """A rule drawn in the display unit `shown`: position, short label ("2016 > 684") and hover text.
+
+    The threshold is converted for display only; `result` says whether the value meets it."""
+    published = unit_spec(rule.analyte, rule.unit)
+    x = convert(Decimal(repr(rule.threshold)), published, shown)
+    number = format_threshold(rule.threshold) if published.unit == shown.unit else display_number(x)
+    label = f"{TAGS.get(rule.instrument, rule.instrument)} {SYMBOLS[rule.comparator]} {number}"
+    if rule.points is not None:
+        label += f" ({_num(rule.points)} pts)"
+    if rule.infant:
+        label += f" (< {format_threshold(rule.infant_days or 0)} d)"
+    hover = rule.description
+    if published.unit != shown.unit:
+        hover += f"<br>= {number} {pretty_unit(shown.unit)} {unit_words} (display only)"
+    return Mark(float(x), label, hover, result, rule.instrument)
+
+
+def drawn_rules(analyte: str, facts: Facts) -> list[Rule]:
+    """The thresholds drawn for a lab: infant thresholds only for an infant, and fever items only
+    when 'febrile' is not answered (they read the temperature only then, as the rules do)."""
+    return [
+        rule
+        for rule in rules_by_analyte().get(analyte, ())
+        if rule.applies(facts) and not (rule.fever_item and facts.flags.get("febrile") is not None)
+    ]
+
+
 def _marks_for(analyte: str, fact: LabFact, shown: UnitSpec, facts: Facts, assessment: Assessment) -> list[Mark]:
     marks: list[Mark] = []
-    for rule in rules_by_analyte().get(analyte, ()):
-        if not rule.applies(facts):
-            continue
-        # A fever item reads the temperature only when 'febrile' is not answered (rules.items).
-        if rule.fever_item and facts.flags.get("febrile") is not None:
-            continue
+    for rule in drawn_rules(analyte, facts):
         published = unit_spec(analyte, rule.unit)
-        x = convert(Decimal(repr(rule.threshold)), published, shown)
-        number = format_threshold(rule.threshold) if published.unit == shown.unit else display_number(x)
-        label = f"{TAGS.get(rule.instrument, rule.instrument)} {SYMBOLS[rule.comparator]} {number}"
-        if rule.points is not None:
-            label += f" ({_num(rule.points)} pts)"
-        if rule.infant:
-            label += f" (< {format_threshold(rule.infant_days or 0)} d)"
-        hover = rule.description
-        if published.unit != shown.unit:
-            hover += f"<br>= {number} {pretty_unit(shown.unit)} in the unit entered (display only)"
         result = compare(fact.interval(published), rule.comparator, rule.threshold)
-        marks.append(Mark(float(x), label, hover, result, rule.instrument))
+        marks.append(threshold_mark(rule, shown, result))
     if analyte == "esr":
         marks.extend(_ratio_marks(facts, shown, assessment))
     return marks
@@ -356,14 +369,22 @@ class Axis:
         return (self.pos(x) - self.lo) / (self.hi - self.lo) * width
 
 
-def _axis(analyte: str, points: list[float], censored: str | None) -> Axis:
-    positive = [p for p in points if p > 0]
-    log = (
+def wants_log(analyte: str, points: Sequence[float]) -> bool:
+    """A log axis for labs that span decades in MAS, when these points span ≥ LOG_SPAN-fold."""
+    return (
         analyte in LOG_ANALYTES
-        and len(positive) == len(points)
-        and max(points) / min(points) >= LOG_SPAN
         and len(points) > 1
+        and all(p > 0 for p in points)
+        and max(points) / min(points) >= LOG_SPAN
     )
+
+
+def _axis(analyte: str, points: list[float], censored: str | None, log: bool | None = None) -> Axis:
+    """The axis range for `points` (padded; room on the side a bound points to); log as
+    `wants_log` decides from the points themselves unless `log` says."""
+    if log is None:
+        log = wants_log(analyte, points)
+    log = log and all(p > 0 for p in points)
     values = [math.log10(p) for p in points] if log else list(points)
     lo, hi = min(values), max(values)
     span = hi - lo
@@ -392,8 +413,9 @@ def _nice_step(span: float, target: int = 6) -> float:
     return 10 * power  # pragma: no cover
 
 
-def _ticks(axis: Axis) -> tuple[list[float], list[str]]:
-    """Readable ticks with our own number format (no '20k', no exponent)."""
+def _ticks(axis: Axis, target: int = 6) -> tuple[list[float], list[str]]:
+    """Readable ticks with our own number format (no '20k', no exponent); about `target` of them
+    on a linear axis, at most `target` + 2 on a log axis."""
     if axis.log:
         values: list[float] = []
         for steps in ((1, 2, 5), (1, 3), (1,)):
@@ -403,10 +425,10 @@ def _ticks(axis: Axis) -> tuple[list[float], list[str]]:
                 for m in steps
                 if axis.lo <= math.log10(m * 10.0**k) <= axis.hi
             ]
-            if len(values) <= 8:
+            if len(values) <= target + 2:
                 break
         return values, [display_number(Decimal(repr(v)).normalize()) for v in values]
-    step = _nice_step(axis.hi - axis.lo)
+    step = _nice_step(axis.hi - axis.lo, target)
     start = math.ceil(axis.lo / step) * step
     values = []
     v = start

@@ -48,6 +48,23 @@ def default_unit(analyte: str, system: str) -> str:
     return criteria().analytes.unit_systems[system].get(analyte, criteria().analytes.analytes[analyte].default_unit)
 
 
+PERSISTENT_PREFIXES = ("lab::", "unit::", "ctx::", "trend_unit::", "trend_alert::")
+PERSISTENT_KEYS = ("unit_system", "trend_labs", "example_choice")
+
+
+def persist_widget_state() -> None:
+    """Keep form values when the user moves to another page.
+
+    Streamlit forgets a widget's value once a run does not draw that widget (e.g. on the Trends
+    page the bedside form is not drawn). Re-assigning each key at the top of every run turns it
+    into plain session state, which survives (Streamlit's documented multipage pattern).
+    """
+    state = st.session_state
+    for key in list(state.keys()):
+        if key in PERSISTENT_KEYS or key.startswith(PERSISTENT_PREFIXES):
+            state[key] = state[key]
+
+
 def init_state() -> None:
     """Defaults for a fresh session: every value blank ('not done'), every answer 'Unknown'."""
     state = st.session_state

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from mas_screen import assess
 from mas_screen.models import BIOLOGIC_LABELS, DISEASE_LABELS, Assessment, PatientInput
 from mas_screen.ui import cards
+from mas_screen.ui.series_state import add_bedside_panel, init_series_state
 from mas_screen.ui.state import (
     LAB_ORDER,
     clear_form,
@@ -198,10 +199,19 @@ def results(patient: PatientInput, assessment: Assessment) -> None:
             icon="🧾",
         )
     st.caption("Files are generated in memory when you click; nothing is written on the server.")
+    st.button(
+        "Add this panel to the series (Trends page)",
+        key="add_to_series",
+        on_click=add_bedside_panel,
+        help="Carries these values into the serial-labs table of this browser session, timed now.",
+    )
+    if st.session_state.pop("series_added_message", None):
+        st.success("Added to the series: open the Trends page to see the course.")
 
 
 def render() -> None:
     init_state()
+    init_series_state()
     st.markdown(STACK_CSS, unsafe_allow_html=True)
     st.markdown("## MAS Screen — bedside assessment")
     st.caption(
