@@ -148,7 +148,9 @@ def format_typed(raw: object, unit: str | None) -> str:
         text = format_number(raw)
     else:
         text = str(raw)
-    return f"{text} {unit}".strip() if unit else text
+    if unit and not text.rstrip().endswith(unit):
+        return f"{text} {unit}".strip()
+    return text
 
 
 # --------------------------------------------------------------------------------- plausibility
