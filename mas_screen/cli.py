@@ -1,5 +1,6 @@
-"""Command line: `python -m mas_screen assess FILE|-`, `python -m mas_screen criteria`,
-`python -m mas_screen trend FILE|-` (serial panels, JSON per contract "Series", or CSV).
+"""Command line: `python -m mas_screen assess FILE|-` (or `--fhir` for a FHIR Bundle),
+`python -m mas_screen criteria`, `python -m mas_screen trend FILE|-` (serial panels, JSON per
+contract "Series", or CSV), `python -m mas_screen batch IN -o OUT` (cohort screening, CSV/Parquet).
 
 Exit 0 when an assessment was produced (field warnings included); exit 2, with one line on
 stderr and nothing on stdout, when the input cannot be read at all (contract "Command line").
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from typing import TextIO
 
 from pydantic import ValidationError
@@ -61,8 +63,27 @@ def parse_patient(text: str) -> PatientInput:
         raise InputError(f"input has the wrong shape: {_validation_message(exc)}") from exc
 
 
+def parse_fhir(text: str) -> PatientInput:
+    """A FHIR Bundle → the patient to assess (the latest panel); problems go to stderr."""
+    from mas_screen.fhir import FhirError, bundle_to_inputs
+
+    try:
+        imported = bundle_to_inputs(text)
+    except FhirError as exc:
+        raise InputError(str(exc)) from exc
+    for problem in imported.problems:
+        sys.stderr.write(f"mas_screen: FHIR {problem.severity}: {problem.message}\n")
+    if imported.series is not None:
+        sys.stderr.write(
+            f"mas_screen: FHIR: observations on {len(imported.times)} dates; assessed the latest panel "
+            f"({imported.times[-1]}). The series is available from mas_screen.fhir.bundle_to_inputs().\n"
+        )
+    return imported.patient
+
+
 def cmd_assess(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
-    patient = parse_patient(_read(args.file, stdin))
+    text = _read(args.file, stdin)
+    patient = parse_fhir(text) if args.fhir else parse_patient(text)
     result: Assessment = assess(patient)
     if args.format == "text":
         stdout.write(render_text(result))
@@ -146,6 +167,107 @@ def cmd_trend(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     return EXIT_OK
 
 
+def _progress_bar(enabled: bool):
+    """A rich progress bar on stderr (None when disabled): update(done, total, rows)."""
+    if not enabled:
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    progress = Progress(
+        TextColumn("screening"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = progress.add_task("batch", total=None, rows=0)
+    progress.start()
+
+    def update(done: int, total: int, rows: int) -> None:
+        progress.update(task, completed=done, total=total, rows=rows)
+
+    update.stop = progress.stop  # type: ignore[attr-defined]
+    return update
+
+
+def render_batch_summary(summary: dict, out: str, seconds: float) -> str:
+    rows = summary["rows"]
+    rate = f", {rows / seconds:,.0f} rows/s" if seconds > 0 and rows else ""
+    lines = [f"MAS Screen batch: {rows:,} rows screened in {seconds:.1f} s{rate} → {out}"]
+    for key in ("mas_signal", "phlh_signal"):
+        parts = " · ".join(f"{name} {count:,}" for name, count in summary[key].items())
+        lines.append(f"{key}: {parts}")
+    lines.append(f"{'instrument':<14}{'met':>12}{'not_met':>12}{'indeterminate':>15}")
+    for iid, counts in summary["status"].items():
+        lines.append(f"{iid:<14}{counts['met']:>12,}{counts['not_met']:>12,}{counts['indeterminate']:>15,}")
+    warned = summary["rows_with_warnings"]
+    share = f" ({100 * warned / rows:.1f}%)" if rows else ""
+    lines.append(f"rows with warnings: {warned:,}{share}")
+    codes = summary.get("warnings") or {}
+    if codes:
+        top = sorted(codes.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
+        lines.append("most frequent: " + ", ".join(f"{code} {count:,}" for code, count in top))
+    if summary.get("ignored_columns"):
+        lines.append("columns passed through unread: " + ", ".join(summary["ignored_columns"]))
+    lines.append("Screening aid, not a diagnosis.")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+    from mas_screen.batch import BatchError, run_dask, run_file, tune_allocator
+
+    tune_allocator()
+    unknown = "ignore" if args.ignore_unknown else "error"
+    started = time.perf_counter()
+    try:
+        if args.engine == "dask":
+            summary = run_dask(
+                args.input,
+                args.output,
+                format_in=args.format_in,
+                format_out=args.format_out,
+                scheduler=args.scheduler,
+                blocksize=args.blocksize,
+                workers=args.workers,
+                unknown=unknown,
+            )
+        else:
+            show = args.progress if args.progress is not None else sys.stderr.isatty()
+            bar = _progress_bar(show)
+            try:
+                summary = run_file(
+                    args.input,
+                    args.output,
+                    format_in=args.format_in,
+                    format_out=args.format_out,
+                    chunk_rows=args.chunk_rows,
+                    unknown=unknown,
+                    progress=bar,
+                )
+            finally:
+                if bar is not None:
+                    bar.stop()
+    except BatchError as exc:
+        raise InputError(str(exc)) from exc
+    seconds = time.perf_counter() - started
+    if args.summary_json:
+        with open(args.summary_json, "w", encoding="utf-8") as fh:
+            json.dump({**summary, "seconds": round(seconds, 3)}, fh, indent=2)
+    stdout.write(render_batch_summary(summary, args.output, seconds))
+    return EXIT_OK
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number of rows")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m mas_screen",
@@ -155,6 +277,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_assess = sub.add_parser("assess", help="assess one patient (input JSON from FILE or stdin)")
     p_assess.add_argument("file", nargs="?", default="-", help="input JSON file, or - for stdin (default)")
     p_assess.add_argument("--format", choices=("json", "text"), default="json")
+    p_assess.add_argument(
+        "--fhir",
+        action="store_true",
+        help="FILE is a FHIR R4 Bundle of Observations (LOINC, UCUM) and an optional Patient (age)",
+    )
     p_assess.set_defaults(func=cmd_assess)
     p_criteria = sub.add_parser("criteria", help="list every instrument with its version and citation")
     p_criteria.add_argument("--format", choices=("json", "text"), default="json")
@@ -169,6 +296,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="input format (auto: CSV when FILE ends in .csv, else JSON)",
     )
     p_trend.set_defaults(func=cmd_trend)
+    p_batch = sub.add_parser(
+        "batch", help="cohort screening: a CSV or Parquet table (contract 'Batch' columns) → one result row per panel"
+    )
+    p_batch.add_argument("input", metavar="IN", help="input table (.csv or .parquet)")
+    p_batch.add_argument("-o", "--output", metavar="OUT", required=True, help="output table (.csv or .parquet)")
+    p_batch.add_argument("--format-in", choices=("auto", "csv", "parquet"), default="auto")
+    p_batch.add_argument("--format-out", choices=("auto", "csv", "parquet"), default="auto")
+    p_batch.add_argument(
+        "--chunk-rows",
+        type=_positive,
+        default=None,
+        help="stream the file in chunks of this many rows (memory bounded by the chunk; default: whole file "
+        "when under 256 MB, else chunks of 500,000 rows)",
+    )
+    p_batch.add_argument("--ignore-unknown", action="store_true", help="pass unknown columns through unread")
+    p_batch.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)"
+    )
+    p_batch.add_argument("--summary-json", metavar="FILE", help="also write the summary as JSON")
+    p_batch.add_argument("--engine", choices=("pandas", "dask"), default="pandas", help="dask: beyond one process")
+    p_batch.add_argument("--scheduler", metavar="ADDRESS", help="dask: a running scheduler (default: a local cluster)")
+    p_batch.add_argument("--workers", type=_positive, default=None, help="dask: local cluster workers (default: cores)")
+    p_batch.add_argument("--blocksize", default="64MB", help="dask: CSV partition size (default 64MB)")
+    p_batch.set_defaults(func=cmd_batch)
     return parser
 
 

@@ -1,0 +1,2082 @@
+"""Cohort screening: a table in the contract's "Batch" layout → every instrument per row, by columns.
+
+`screen_frame(df)` gives, for every row, exactly what `assess()` gives for that row (status, score,
+counts, `mas_signal`, `phlh_signal`, warning codes), computed with column operations (pyarrow
+string kernels, numpy arrays) over the same `criteria/*.yaml`, never one Python call per row.
+
+How it stays identical to the single-patient engine, which works in decimal arithmetic:
+
+- Cells stay strings, as typed. A cell that is a plain decimal number (optionally censored, `>40000`,
+  `<= 5`) with at most 15 significant digits is parsed by column operations: its float, its exact
+  decimal mantissa and exponent, its unit from the column. Values typed in the unit an item was
+  published in, or converted by an exact decimal factor (g/L → mg/dL × 100, /µL × 1/1000,
+  µkat/L × 60, mmol/L × 88.57), are computed as one correctly rounded division of exact integers:
+  bit for bit the float the single-patient engine compares.
+- Conversions without an exact decimal factor (mg/dL → mmol/L ÷ 88.57, degF, Hb mmol/L, fibrinogen
+  µmol/L) are computed in float64; a cell that lands within 1e-9 (relative) of a number it is
+  compared with (a threshold, a plausible bound) is *delicate*.
+- Everything else — words, units written in the cell, exponents, thousands separators, more than
+  15 significant digits — and every delicate cell is decided by the single-patient code itself
+  (`columns.convert_row` + `facts.normalise` on that one cell), once per distinct cell text. In real
+  exports these cells are few (the benchmark prints how many).
+- The MS score is summed exactly in scaled integers and rounded half-up at 4 dp; the ferritin:ESR
+  ratio is rounded half-up at 2 dp and compared at full precision; a row whose rounding or
+  comparison float64 cannot decide (a tie within 1e-9) is computed in decimal like the core.
+
+Beyond one machine the same function runs per partition under Dask (`run_dask`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal, localcontext
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mas_screen.columns import Column, ColumnError, ColumnMap, convert_row, parse_columns, unknown_columns_message
+from mas_screen.criteria_data import INSTRUMENT_IDS, InstrumentSpec, ItemSpec, criteria
+from mas_screen.engine import MAS_INSTRUMENTS, POPULATION_INSTRUMENTS
+from mas_screen.facts import context_plausible, fever_cut, normalise, plausible_interval, unit_spec
+from mas_screen.intervals import round_half_up
+from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, PatientInput
+from mas_screen.units import as_float, convert, plausible_in, unit_key
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+
+    class _Pandas:
+        """pandas, imported on first use: the file path (Arrow in, Arrow out) never needs it."""
+
+        def __getattr__(self, name: str):
+            import pandas
+
+            return getattr(pandas, name)
+
+    pd = _Pandas()
+
+NOT_MET, MISSING, MET = 0, 1, 2  # Kleene order: AND is the minimum, OR the maximum
+STATUS_NAMES = ("not_met", "indeterminate", "met")
+SIGNAL_NAMES = ("suggestive", "not_suggestive", "insufficient_data")
+PHLH_NAMES = ("favours_phlh", "favours_mas", "insufficient_data")
+OPS = (None, ">", ">=", "<", "<=")
+POINT_SCORES = ("hscore", "mh_score")
+RANGE_COLUMNS = ("hscore", "mh_score", "ms_score")  # <id>_score_min / <id>_score_max
+WARNING_SEPARATOR = "; "
+NEAR = 1e-9  # relative distance under which float64 does not decide; the decimal code does
+_MAX_DIGITS = 15
+
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+_PLAIN = f"^{_NUMBER}$"
+_FAST_LAB = f"^(?:[<>]=? ?)?{_NUMBER}$"
+
+
+class BatchError(ValueError):
+    """The table cannot be screened at all (no id column, unknown columns, …)."""
+
+
+# ------------------------------------------------------------------------------------ the plan
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """How a value typed in one unit becomes a value in an item's unit."""
+
+    kind: Literal["identity", "exact", "inexact"]
+    p: int = 1  # exact: value × p × 10^-k
+    k: int = 0
+    factor: float = 1.0  # inexact: (value + offset_in) × factor − offset_out
+    offset_in: float = 0.0
+    offset_out: float = 0.0
+
+
+def _digits(d: Decimal) -> int:
+    return len(d.normalize().as_tuple().digits)
+
+
+@cache
+def conversion(analyte: str, source: str, target: str) -> Conversion:
+    s, t = unit_spec(analyte, source), unit_spec(analyte, target)
+    fs, ft = s.factor_decimal, t.factor_decimal
+    if s.unit == t.unit or (fs == ft and s.offset == 0 and t.offset == 0):
+        return Conversion("identity")
+    if s.offset == 0 and t.offset == 0:
+        with localcontext() as ctx:
+            ctx.prec = 60
+            ratio = (fs / ft).normalize()
+            if ratio * ft == fs and _digits(ratio) <= 6:
+                _sign, digits, exponent = ratio.as_tuple()
+                p = int("".join(map(str, digits)))
+                if exponent >= 0:
+                    return Conversion("exact", p * 10**exponent, 0)
+                return Conversion("exact", p, -exponent)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        factor = float(fs / ft)
+    return Conversion("inexact", factor=factor, offset_in=float(s.offset), offset_out=float(t.offset))
+
+
+def _walk(items: Sequence[ItemSpec]):
+    for item in items:
+        yield item
+        yield from _walk(item.sub_items())
+
+
+@dataclass(slots=True)
+class AnalyteNeeds:
+    targets: set[str] = field(default_factory=set)  # units items read this analyte in
+    critical: dict[str, set[float]] = field(default_factory=dict)  # unit → numbers compared with
+    float_sensitive: set[str] = field(default_factory=set)  # units whose censored bounds enter sums
+
+
+@cache
+def analyte_needs() -> dict[str, AnalyteNeeds]:
+    """For each analyte: the units the items read it in and the numbers values are compared with."""
+    data = criteria()
+    needs = {key: AnalyteNeeds() for key in data.analytes.analytes}
+
+    def add(analyte: str, unit: str, *numbers: float) -> None:
+        n = needs[analyte]
+        n.targets.add(unit)
+        n.critical.setdefault(unit, set()).update(float(x) for x in numbers)
+
+    for spec in data.instruments.values():
+        for item in _walk(spec.items):
+            if item.kind == "threshold":
+                extra = [item.infant_rule.threshold] if item.infant_rule is not None else []
+                add(item.analyte, item.unit, item.threshold, *extra)
+            elif item.kind == "fever":
+                add("temperature", item.unit, item.threshold)
+            elif item.kind == "bands":
+                add(item.analyte, item.unit, *(t for band in item.bands for _, t in band.conditions))
+            elif item.kind == "linear" and item.analyte is not None:
+                add(item.analyte, item.unit)
+                needs[item.analyte].float_sensitive.add(item.unit)
+            elif item.kind == "ratio":
+                add(item.numerator, item.numerator_unit)
+                add(item.denominator, item.denominator_unit)
+                needs[item.numerator].float_sensitive.add(item.numerator_unit)
+                needs[item.denominator].float_sensitive.add(item.denominator_unit)
+    conv = data.analytes.fever_convention
+    add("temperature", conv.unit, conv.threshold)
+    return needs
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    value: float
+    exact: bool  # the decimal bound has at most 15 significant digits: float comparison is exact
+
+
+@cache
+def unit_bounds(analyte: str, unit: str) -> tuple[Bound, Bound]:
+    spec = criteria().analytes.analytes[analyte]
+    lo, hi = plausible_in(spec.unit(unit), spec)
+    return (
+        Bound(float(lo), lo == 0 or _digits(lo) <= _MAX_DIGITS),
+        Bound(float(hi), hi == 0 or _digits(hi) <= _MAX_DIGITS),
+    )
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """What the column layout means (built once per layout)."""
+
+    names: tuple[str, ...]
+    cmap: ColumnMap
+    labs: dict[str, tuple[Column, ...]]  # lab key → its columns, in column order
+    context: dict[str, tuple[Column, ...]]
+    lab_order: tuple[str, ...]  # order of labs in the input JSON (first column of each)
+    target_order: tuple[tuple[str, str], ...]  # ("lab"|"context", key) in convert_row's order
+    ignored: tuple[str, ...]  # unknown or unnamed columns passed through untouched
+
+    @property
+    def id_column(self) -> str | None:
+        return self.cmap.id.name if self.cmap.id is not None else None
+
+
+def plan_columns(names: Sequence[str], *, unknown: str = "error", require_id: bool = True) -> BatchPlan:
+    """Read the header; raise BatchError for a missing id column or (unless ignored) unknown columns."""
+    names = tuple(str(n) for n in names)
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise BatchError(f"duplicate column name(s): {', '.join(map(repr, dupes))}")
+    try:
+        cmap = parse_columns(names)
+    except ColumnError as exc:
+        raise BatchError(str(exc)) from exc
+    if require_id and cmap.id is None:
+        raise BatchError(
+            "the table has no 'id' column; every row needs an identifier (contract 'Batch': id, time, context, labs)"
+        )
+    outputs = set(output_columns())
+    clash = [u for u in cmap.unknown if u.name in outputs]
+    real_unknown = [u for u in cmap.unknown if u.name not in outputs and not u.name.startswith("Unnamed: ")]
+    if real_unknown and unknown == "error":
+        shown = ColumnMap(columns=[], unknown=real_unknown)
+        raise BatchError(unknown_columns_message(shown) + " (pass unknown='ignore' / --ignore-unknown to keep them)")
+    labs: dict[str, list[Column]] = {}
+    context: dict[str, list[Column]] = {}
+    order: list[tuple[str, str]] = []
+    for col in cmap.columns:
+        if col.kind == "lab":
+            if col.key not in labs:
+                order.append(("lab", col.key))
+            labs.setdefault(col.key, []).append(col)
+        elif col.kind == "context":
+            if col.key not in context:
+                order.append(("context", col.key))
+            context.setdefault(col.key, []).append(col)
+    ignored = tuple(u.name for u in cmap.unknown if u.name not in {c.name for c in clash}) + tuple(
+        names[i] for i in cmap.unnamed
+    )
+    return BatchPlan(
+        names=names,
+        cmap=cmap,
+        labs={k: tuple(v) for k, v in labs.items()},
+        context={k: tuple(v) for k, v in context.items()},
+        lab_order=tuple(k for kind, k in order if kind == "lab"),
+        target_order=tuple(order),
+        ignored=ignored,
+    )
+
+
+@cache
+def output_columns() -> tuple[str, ...]:
+    cols: list[str] = []
+    for iid in INSTRUMENT_IDS:
+        cols += [f"{iid}_status", f"{iid}_score", f"{iid}_count_met"]
+        if iid in RANGE_COLUMNS:
+            cols += [f"{iid}_score_min", f"{iid}_score_max"]
+    return (*cols, "mas_signal", "phlh_signal", "warnings")
+
+
+# ----------------------------------------------------------------------------------- cell text
+
+
+def cell_texts(series: pd.Series) -> pa.Array:
+    """A column's cells as text, the way `columns.convert_row` reads a cell: missing → ""."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype) and getattr(dtype, "storage", "") == "pyarrow":
+        return column_texts(series.array.__arrow_array__())
+    if isinstance(dtype, pd.StringDtype) or pd.api.types.is_object_dtype(dtype):
+        try:
+            arr = pa.array(series, type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arr = pa.array([_cell_text(v) for v in series.tolist()], type=pa.large_string())
+    elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+        values = series.astype("float64") if pd.api.types.is_float_dtype(dtype) else series
+        arr = pa.array(values, from_pandas=True)
+        uniq = pc.unique(arr)
+        if len(uniq) <= 4096 or pd.api.types.is_bool_dtype(dtype):
+            # exactly str(value), as the row reader does (1.0 → "1.0", True → "True")
+            texts = pa.array([_cell_text(v) for v in uniq.to_pylist()], type=pa.large_string())
+            arr = pc.take(texts, pc.index_in(arr, uniq))
+        else:  # many distinct numbers: the same decimal values, spelt by Arrow
+            arr = pc.cast(arr, pa.large_string())
+    else:
+        arr = pa.array([_cell_text(v) for v in series.tolist()], type=pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return pc.fill_null(arr, "")
+
+
+def column_texts(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """An Arrow column's cells as text: strings as they are (null → ""), other types as cell_texts."""
+    if pa.types.is_dictionary(column.type) and (
+        pa.types.is_string(column.type.value_type) or pa.types.is_large_string(column.type.value_type)
+    ):
+        column = column.cast(pa.large_string())
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        arr = column.cast(pa.large_string())
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+        return pc.fill_null(arr, "") if arr.null_count else arr
+    return cell_texts(column.to_pandas())
+
+
+def _cell_text(value: Any) -> str:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and value != value:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def _np(arr: pa.Array | pa.ChunkedArray, dtype=None) -> np.ndarray:
+    out = arr.to_numpy(zero_copy_only=False)
+    return out if dtype is None else out.astype(dtype, copy=False)
+
+
+# ---------------------------------------------------------------------------------- lab values
+
+
+class Codes:
+    """Warning and problem codes as small integers (0 = none)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = [""]
+
+    def __call__(self, name: str | None) -> int:
+        if not name:
+            return 0
+        try:
+            return self.names.index(name)
+        except ValueError:
+            self.names.append(name)
+            return len(self.names) - 1
+
+
+@dataclass(slots=True)
+class LabValues:
+    """One analyte over all rows: what the single-patient engine's LabFact holds, as columns."""
+
+    key: str
+    state: np.ndarray  # int8: 0 not entered, 1 in use, 2 left out (bad value)
+    warn: np.ndarray  # int16 warning code
+    problem: np.ndarray  # int16 row-problem code (two_units, two_values, cell_unit)
+    op: np.ndarray  # int8 index into OPS
+    unit: np.ndarray  # int8 index into the analyte's accepted units
+    x: np.ndarray  # float64 number as typed
+    mant: np.ndarray  # int64: typed value = mant × 10^-dec when rep
+    dec: np.ndarray  # int64
+    rep: np.ndarray  # bool
+    values: dict[str, np.ndarray] = field(default_factory=dict)  # item unit → float value
+    decimals: dict[int, tuple[Decimal, str]] = field(default_factory=dict)  # slow rows: exact value, unit
+    slow_cells: int = 0
+
+    @property
+    def exact(self) -> np.ndarray:
+        return (self.state == 1) & (self.op == 0)
+
+    def decimal(self, row: int) -> tuple[Decimal, str]:
+        """The exact typed value and its unit (for the few rows decided in decimal)."""
+        found = self.decimals.get(row)
+        if found is not None:
+            return found
+        if not self.rep[row]:  # pragma: no cover - every analyte read exactly keeps its mantissas
+            raise RuntimeError(f"{self.key}: no exact value kept for row {row}")
+        spec = criteria().analytes.analytes[self.key]
+        return Decimal(int(self.mant[row])).scaleb(-int(self.dec[row])), spec.units[int(self.unit[row])].unit
+
+
+@dataclass(slots=True)
+class _ColumnCells:
+    kind: np.ndarray  # int8: 0 empty, 1 fast, 2 decided by the single-patient code
+    texts: pa.Array
+    numbers: pa.Array  # the number's text (censoring sign removed)
+    op: np.ndarray
+    x: np.ndarray
+    warn: np.ndarray
+
+
+def _parse_fast(texts: pa.Array, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.Array]:
+    """kind (0 empty / 1 plain or censored number / 2 other), op, float, and the number's text."""
+    empty = _np(pc.equal(pc.binary_length(texts), 0), bool)
+    fast = _np(pc.match_substring_regex(texts, _FAST_LAB), bool)
+    op = np.zeros(n, np.int8)
+    numbers = texts
+    gt = _np(pc.starts_with(texts, ">"), bool) & fast
+    lt = _np(pc.starts_with(texts, "<"), bool) & fast
+    if gt.any() or lt.any():
+        idx = np.flatnonzero(gt | lt)
+        eq = _np(pc.match_substring_regex(pc.take(texts, pa.array(idx)), "^.="), bool)
+        op[idx] = np.where(gt[idx], np.where(eq, 2, 1), np.where(eq, 4, 3))
+        numbers = pc.utf8_ltrim(texts, characters="<>= ")
+    fast &= _np(pc.binary_length(numbers), np.int64) <= _MAX_DIGITS  # at most 15 significant digits
+    x = np.zeros(n)
+    if fast.any():
+        masked = pc.if_else(pa.array(fast), numbers, pa.scalar("0", numbers.type))
+        x = _np(pc.cast(masked, pa.float64()), np.float64)
+    kind = np.where(empty, 0, np.where(fast, 1, 2)).astype(np.int8)
+    return kind, op, x, numbers
+
+
+def _mantissa(numbers: pa.Array, x: np.ndarray, fast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The exact decimal of a plain number: mantissa and count of decimals (value = mant × 10^-dec)."""
+    length = _np(pc.binary_length(numbers), np.int64)
+    dot = _np(pc.find_substring(numbers, "."), np.int64)
+    dec = np.where(fast & (dot >= 0), length - dot - 1, 0)
+    mant = np.rint(np.abs(x) * np.power(10.0, dec)).astype(np.int64)
+    return np.where(x < 0, -mant, mant), dec
+
+
+def _near(x: np.ndarray, bound: float) -> np.ndarray:
+    return np.abs(x - bound) <= NEAR * abs(bound)
+
+
+def _plausible(x: np.ndarray, op: np.ndarray, analyte: str, unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """`units.is_plausible` by columns, and which cells float64 cannot decide."""
+    lo, hi = unit_bounds(analyte, unit)
+    above_lo = np.where(op == 3, x > lo.value, x >= lo.value)
+    below_hi = np.where(op == 1, x < hi.value, x <= hi.value)
+    delicate = np.zeros(len(x), bool)
+    for b in (lo, hi):
+        if not b.exact:
+            delicate |= _near(x, b.value)
+    return above_lo & below_hi, delicate
+
+
+def _column_cells(texts: pa.Array, col: Column, analyte: str, codes: Codes) -> _ColumnCells:
+    n = len(texts)
+    kind, op, x, numbers = _parse_fast(texts, n)
+    warn = np.zeros(n, np.int16)
+    spec = criteria().analytes.analytes[analyte]
+    index = unit_index_of(analyte)
+    unit = index.get(unit_key(col.unit or ""))
+    fast = kind == 1
+    if unit is None:  # a refused unit (e.g. sCD25 in pg/mL): every value is left out
+        warn[fast] = codes("not_convertible")
+    else:
+        ok, delicate = _plausible(x, op, analyte, unit)
+        bad = fast & ~ok
+        if bad.any():
+            negative = bad & (x < 0) & (not spec.negative_is_plausibility)
+            fits = np.zeros(n, bool)
+            for other in spec.units:
+                if other.unit != unit:
+                    ok_other, delicate_other = _plausible(x, op, analyte, other.unit)
+                    fits |= ok_other
+                    delicate |= bad & ~negative & delicate_other
+            warn[bad] = codes("implausible")
+            warn[bad & fits] = codes("unit_suspect")
+            warn[negative] = codes("negative")
+        kind = np.where(fast & delicate, 2, kind).astype(np.int8)
+    return _ColumnCells(kind, texts, numbers, op, x, warn)
+
+
+@cache
+def unit_index_of(analyte: str) -> dict[str, str]:
+    """unit_key(spelling) → accepted unit name."""
+    spec = criteria().analytes.analytes[analyte]
+    out: dict[str, str] = {}
+    for u in spec.units:
+        for alias in [u.unit, u.ucum, *u.aliases]:
+            out[unit_key(alias)] = u.unit
+    return out
+
+
+def _unit_position(analyte: str, unit: str) -> int:
+    return [u.unit for u in criteria().analytes.analytes[analyte].units].index(unit)
+
+
+@cache
+def needs_mantissa(analyte: str, unit: str) -> bool:
+    """Whether values typed in `unit` need their exact decimal (exact conversions, MS score, ratio)."""
+    needs = analyte_needs()[analyte]
+    if needs.float_sensitive:
+        return True
+    return any(conversion(analyte, unit, t).kind == "exact" for t in needs.targets)
+
+
+def lab_values(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n: int, codes: Codes) -> LabValues:
+    cells = [_column_cells(t, c, key, codes) for c, t in zip(cols, texts, strict=True)]
+    lab = LabValues(
+        key=key,
+        state=np.zeros(n, np.int8),
+        warn=np.zeros(n, np.int16),
+        problem=np.zeros(n, np.int16),
+        op=np.zeros(n, np.int8),
+        unit=np.zeros(n, np.int8),
+        x=np.zeros(n),
+        mant=np.zeros(n, np.int64),
+        dec=np.zeros(n, np.int64),
+        rep=np.zeros(n, bool),
+    )
+    slow = np.zeros(n, bool)
+    for c in cells:
+        slow |= c.kind == 2
+    filled = [c.kind != 0 for c in cells]
+    chosen = np.full(n, -1, np.int8)
+    for j in reversed(range(len(cells))):
+        chosen[filled[j]] = j
+    if len(cells) > 1:  # two filled cells for one lab: neither is used (convert_row's rule)
+        distinct = np.zeros(n, bool)
+        units_differ = np.zeros(n, bool)
+        ukeys = [unit_key(c.unit or "") for c in cols]
+        for a in range(len(cells)):
+            for b in range(a + 1, len(cells)):
+                both = filled[a] & filled[b]
+                if not both.any():
+                    continue
+                if ukeys[a] != ukeys[b]:
+                    units_differ |= both
+                    distinct |= both
+                else:
+                    distinct |= both & _np(pc.not_equal(cells[a].texts, cells[b].texts), bool)
+        conflict = distinct & ~slow
+        lab.problem[conflict & units_differ] = codes("two_units")
+        lab.problem[conflict & ~units_differ] = codes("two_values")
+        chosen[conflict] = -1
+    chosen[slow] = -1
+    for j, (c, col) in enumerate(zip(cells, cols, strict=True)):
+        rows = chosen == j
+        if not rows.any():
+            continue
+        in_use = unit_index_of(key).get(unit_key(col.unit or ""))
+        if len(cells) == 1:
+            lab.warn, lab.op, lab.x = c.warn.copy(), c.op.copy(), c.x.copy()
+            lab.state = np.where(rows, np.where(c.warn == 0, 1, 2), 0).astype(np.int8)
+            if in_use is not None:
+                lab.unit[:] = _unit_position(key, in_use)
+                if needs_mantissa(key, in_use):
+                    lab.mant, lab.dec = _mantissa(c.numbers, c.x, c.kind == 1)
+                    lab.rep = rows.copy()
+            continue
+        lab.warn = np.where(rows, c.warn, lab.warn)
+        lab.state = np.where(rows, np.where(c.warn == 0, 1, 2), lab.state).astype(np.int8)
+        lab.op = np.where(rows, c.op, lab.op)
+        lab.x = np.where(rows, c.x, lab.x)
+        if in_use is not None:
+            lab.unit[rows] = _unit_position(key, in_use)
+            if needs_mantissa(key, in_use):
+                mant, dec = _mantissa(c.numbers, c.x, c.kind == 1)
+                lab.mant = np.where(rows, mant, lab.mant)
+                lab.dec = np.where(rows, dec, lab.dec)
+                lab.rep |= rows
+    slow |= _convert_targets(lab)
+    _decide_slow(lab, cols, [c.texts for c in cells], slow, codes)
+    return lab
+
+
+def _convert_targets(lab: LabValues) -> np.ndarray:
+    """Values in every unit an item reads; returns the rows float64 cannot decide."""
+    needs = analyte_needs()[lab.key]
+    spec = criteria().analytes.analytes[lab.key]
+    n = len(lab.state)
+    delicate = np.zeros(n, bool)
+    used = lab.state == 1
+    positions = [(p, u, used & (lab.unit == p)) for p, u in enumerate(spec.units)]
+    positions = [(p, u, rows) for p, u, rows in positions if rows.any()]
+    for target in sorted(needs.targets):
+        critical = sorted(needs.critical.get(target, ()))
+        if len(positions) == 1 and conversion(lab.key, positions[0][1].unit, target).kind == "identity":
+            lab.values[target] = lab.x  # the common case: typed in the item's unit
+            continue
+        y = np.zeros(n)
+        for _position, source, rows in positions:
+            conv = conversion(lab.key, source.unit, target)
+            if conv.kind == "identity":
+                y = np.where(rows, lab.x, y)
+                continue
+            idx = np.flatnonzero(rows)
+            if conv.kind == "exact":
+                mant, exponent = lab.mant[idx], lab.dec[idx] + conv.k
+                ok = (np.abs(mant) * float(conv.p) < 10.0**_MAX_DIGITS) & (exponent <= 22) & (exponent >= -22)
+                numerator = (mant * conv.p).astype(np.float64)  # exact: below 10^15
+                y[idx] = np.where(
+                    exponent >= 0,
+                    numerator / np.power(10.0, np.clip(exponent, 0, 22)),
+                    numerator * np.power(10.0, np.clip(-exponent, 0, 22)),
+                )
+                delicate[idx[~ok]] = True
+                continue
+            value = (lab.x[idx] + conv.offset_in) * conv.factor - conv.offset_out
+            y[idx] = value
+            near = np.zeros(len(idx), bool)
+            for t in critical:
+                near |= _near(value, t)
+            if target in needs.float_sensitive:
+                near |= lab.op[idx] != 0
+            delicate[idx[near]] = True
+        lab.values[target] = y
+    return delicate
+
+
+def _decide_slow(lab: LabValues, cols: tuple[Column, ...], texts: list[pa.Array], slow: np.ndarray, codes: Codes):
+    """Cells the column operations leave to the single-patient code: once per distinct cell text."""
+    rows = np.flatnonzero(slow)
+    lab.slow_cells = len(rows)
+    if not len(rows):
+        return
+    sub = [pc.take(t, pa.array(rows)) for t in texts]
+    joined = sub[0] if len(sub) == 1 else pc.binary_join_element_wise(*sub, pa.scalar("\x1f", pa.large_string()))
+    encoded = pc.dictionary_encode(joined)
+    index = _np(encoded.indices, np.int64)
+    distinct = encoded.dictionary.to_pylist()
+    targets = sorted(analyte_needs()[lab.key].targets)
+    m = len(distinct)
+    problem = np.zeros(m, np.int16)
+    warn = np.zeros(m, np.int16)
+    state = np.zeros(m, np.int8)
+    op = np.zeros(m, np.int8)
+    unit = np.zeros(m, np.int8)
+    x = np.zeros(m)
+    mant = np.zeros(m, np.int64)
+    dec = np.zeros(m, np.int64)
+    rep = np.zeros(m, bool)
+    values = {t: np.zeros(m) for t in targets}
+    decimals: list[tuple[Decimal, str] | None] = [None] * m
+    for i, text in enumerate(distinct):
+        cells = (text,) if len(cols) == 1 else tuple(text.split("\x1f"))
+        p, w, fact = _slow_lab(lab.key, cols, cells, targets)
+        problem[i], warn[i] = codes(p), codes(w)
+        if fact is None:
+            state[i] = 2 if w else 0
+            continue
+        value, unit_name, op_name, converted = fact
+        state[i], op[i], unit[i], x[i] = 1, OPS.index(op_name), _unit_position(lab.key, unit_name), float(value)
+        sign, digits, exponent = value.as_tuple()
+        whole = int("".join(map(str, digits)) or "0") * (-1 if sign else 1)
+        if exponent > 0:
+            whole, exponent = whole * 10**exponent, 0
+        if len(digits) <= _MAX_DIGITS and abs(whole) < 10**_MAX_DIGITS and -exponent <= 22:
+            mant[i], dec[i], rep[i] = whole, -exponent, True
+        decimals[i] = (value, unit_name)
+        for target, y in zip(targets, converted, strict=True):
+            values[target][i] = y
+    for target in targets:
+        if lab.values[target] is lab.x:
+            lab.values[target] = lab.x.copy()
+        lab.values[target][rows] = values[target][index]
+    lab.problem[rows], lab.warn[rows], lab.state[rows] = problem[index], warn[index], state[index]
+    lab.op[rows], lab.unit[rows], lab.x[rows] = op[index], unit[index], x[index]
+    lab.mant[rows], lab.dec[rows], lab.rep[rows] = mant[index], dec[index], rep[index]
+    for row, i in zip(rows.tolist(), index.tolist(), strict=True):
+        if decimals[i] is not None and not rep[i]:
+            lab.decimals[row] = decimals[i]
+
+
+def _slow_lab(key: str, cols: tuple[Column, ...], cells: tuple[str, ...], targets: list[str]):
+    """One lab of one row through the single-patient code: (row problem, warning code, fact)."""
+    result = convert_row({c.name: t for c, t in zip(cols, cells, strict=True)}, ColumnMap(columns=list(cols)))
+    problem = result.problems[0].code if result.problems else None
+    measurement = result.data["labs"].get(key)
+    if measurement is None:
+        return problem, None, None
+    facts, warnings = normalise(PatientInput.model_validate({"labs": {key: measurement}}))
+    fact = facts.labs.get(key)
+    warn = warnings[0].code if warnings else None
+    if fact is None:
+        return problem, warn, None
+    converted = tuple(as_float(convert(fact.parsed.value, fact.unit, unit_spec(key, t))) for t in targets)
+    return problem, warn, (fact.parsed.value, fact.unit.unit, fact.parsed.op, converted)
+
+
+# ------------------------------------------------------------------------------------- context
+
+
+@dataclass(slots=True)
+class ContextValues:
+    flags: dict[str, np.ndarray]  # int8: 1 yes, 0 no, -1 not known
+    numbers: dict[str, np.ndarray]  # float64, NaN when not entered or left out
+    number_warn: dict[str, np.ndarray]  # int16 warning code
+    problems: dict[str, np.ndarray]  # int16 row-problem code per context field
+    disease: np.ndarray  # int8 index into DISEASES
+    biologic: np.ndarray
+
+
+DISEASES = ("sjia", "suspected_sjia", "aosd", "sle", "other", "unknown")
+
+
+def _context_cells(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n: int, codes: Codes):
+    """(values as a Python list per distinct cell tuple, index per row) through convert_row."""
+    if len(cols) == 1:
+        encoded = pc.dictionary_encode(texts[0])
+        dictionary = encoded.dictionary.to_pylist()
+        index = _np(encoded.indices, np.int64)
+        keys = [(t,) for t in dictionary]
+    else:
+        joined = pc.binary_join_element_wise(*texts, pa.scalar("\x1f", pa.large_string()))
+        encoded = pc.dictionary_encode(joined)
+        index = _np(encoded.indices, np.int64)
+        keys = [tuple(s.split("\x1f")) for s in encoded.dictionary.to_pylist()]
+    results = []
+    cmap = ColumnMap(columns=list(cols))
+    for cells in keys:
+        rr = convert_row({c.name: t for c, t in zip(cols, cells, strict=True)}, cmap)
+        problem = rr.problems[0].code if rr.problems else None
+        results.append((rr.data.get("context", {}).get(key), codes(problem)))
+    return results, index
+
+
+def context_values(plan: BatchPlan, frame_texts: dict[str, pa.Array], n: int, codes: Codes) -> ContextValues:
+    flags: dict[str, np.ndarray] = {}
+    numbers: dict[str, np.ndarray] = {}
+    number_warn: dict[str, np.ndarray] = {}
+    problems: dict[str, np.ndarray] = {}
+    enums: dict[str, np.ndarray] = {}
+    for key, cols in plan.context.items():
+        texts = [frame_texts[c.name] for c in cols]
+        if key in NUMERIC_CONTEXT_FIELDS:
+            numbers[key], number_warn[key], problems[key] = _numbers(key, cols, texts, n, codes)
+            continue
+        results, index = _context_cells(key, cols, texts, n, codes)
+        problems[key] = np.array([p for _, p in results], np.int16)[index] if results else np.zeros(n, np.int16)
+        if key in BOOLEAN_FIELDS:
+            table = np.array([-1 if v is None else int(bool(v)) for v, _ in results] or [-1], np.int8)
+            flags[key] = table[index] if results else np.full(n, -1, np.int8)
+        else:
+            choices = DISEASES if key == "underlying_disease" else ("none", "il1", "il6", "other", "unknown")
+            table = np.array([choices.index(v) if v is not None else choices.index("unknown") for v, _ in results])
+            enums[key] = table[index].astype(np.int8) if results else np.full(n, choices.index("unknown"), np.int8)
+    for key in BOOLEAN_FIELDS:
+        flags.setdefault(key, np.full(n, -1, np.int8))
+    for key in NUMERIC_CONTEXT_FIELDS:
+        numbers.setdefault(key, np.full(n, np.nan))
+        number_warn.setdefault(key, np.zeros(n, np.int16))
+    disease = enums.get("underlying_disease", np.full(n, DISEASES.index("unknown"), np.int8))
+    biologic = enums.get("biologic_therapy", np.full(n, 4, np.int8))
+    return ContextValues(flags, numbers, number_warn, problems, disease, biologic)
+
+
+def _numbers(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n: int, codes: Codes):
+    """A numeric context field: plain numbers by columns, anything else through the core."""
+    plaus = criteria().analytes.context_numbers[key].plausible
+    values = np.full(n, np.nan)
+    warn = np.zeros(n, np.int16)
+    problem = np.zeros(n, np.int16)
+    if len(cols) == 1:
+        t = texts[0]
+        empty = _np(pc.equal(pc.binary_length(t), 0), bool)
+        plain = _np(pc.match_substring_regex(t, _PLAIN), bool) & (_np(pc.utf8_length(t), np.int64) <= 40)
+        if plain.any():
+            masked = pc.if_else(pa.array(plain), t, pa.scalar(None, t.type))
+            x = _np(pc.cast(masked, pa.float64()), np.float64)
+            negative = plain & (x < 0)
+            implausible = plain & ~negative & ~((x >= plaus.min) & (x <= plaus.max))
+            warn[negative] = codes("negative")
+            warn[implausible] = codes("implausible")
+            good = plain & ~negative & ~implausible
+            values[good] = x[good]
+        slow = ~empty & ~plain
+    else:
+        slow = np.zeros(n, bool)
+        for t in texts:
+            slow |= ~_np(pc.equal(pc.binary_length(t), 0), bool)
+    rows = np.flatnonzero(slow)
+    if len(rows):
+        sub = [pc.take(t, pa.array(rows)).to_pylist() for t in texts]
+        cmap = ColumnMap(columns=list(cols))
+        memo: dict[tuple[str, ...], tuple[float, int, int]] = {}
+        for i, row in enumerate(rows.tolist()):
+            cells = tuple(s[i] for s in sub)
+            found = memo.get(cells)
+            if found is None:
+                rr = convert_row({c.name: c_t for c, c_t in zip(cols, cells, strict=True)}, cmap)
+                p = codes(rr.problems[0].code) if rr.problems else 0
+                raw = rr.data.get("context", {}).get(key)
+                value, w = math.nan, 0
+                if raw is not None:
+                    facts, warnings = normalise(PatientInput.model_validate({"context": {key: raw}}))
+                    value = facts.numbers.get(key, math.nan)
+                    w = codes(warnings[0].code) if warnings else 0
+                found = memo[cells] = (value, w, p)
+            values[row], warn[row], problem[row] = found
+    return values, warn, problem
+
+
+# ------------------------------------------------------------------------------ interval columns
+
+
+@dataclass(slots=True)
+class IV:
+    lo: np.ndarray
+    hi: np.ndarray
+    lo_open: np.ndarray
+    hi_open: np.ndarray
+
+
+def compare(iv: IV, comparator: str, t: float) -> np.ndarray:
+    """`intervals.compare` by columns: 2 met, 0 not met, 1 missing."""
+    lo, hi = iv.lo, iv.hi
+    if comparator == ">":
+        met, not_met = (lo > t) | ((lo == t) & iv.lo_open), hi <= t
+    elif comparator == ">=":
+        met, not_met = lo >= t, (hi < t) | ((hi == t) & iv.hi_open)
+    elif comparator == "<":
+        met, not_met = (hi < t) | ((hi == t) & iv.hi_open), lo >= t
+    elif comparator == "<=":
+        met, not_met = hi <= t, (lo > t) | ((lo == t) & iv.lo_open)
+    else:  # pragma: no cover - specs are validated at load time
+        raise ValueError(comparator)
+    return _three(met, not_met)
+
+
+def _three(met: np.ndarray, not_met: np.ndarray) -> np.ndarray:
+    """2 where met, 0 where not met, 1 elsewhere (met and not_met never both hold)."""
+    out = met.astype(np.int8)
+    out += 1
+    out -= not_met
+    return out
+
+
+def band_possible(iv: IV, conditions: list[tuple[str, float]]) -> np.ndarray:
+    lo, lo_open, hi, hi_open = iv.lo, iv.lo_open, iv.hi, iv.hi_open
+    for comparator, t in conditions:
+        if comparator in (">", ">="):
+            strict = comparator == ">"
+            move = (t > lo) | ((t == lo) & strict & ~lo_open)
+            lo, lo_open = np.where(move, t, lo), np.where(move, strict, lo_open)
+        else:
+            strict = comparator == "<"
+            move = (t < hi) | ((t == hi) & strict & ~hi_open)
+            hi, hi_open = np.where(move, t, hi), np.where(move, strict, hi_open)
+    return (lo < hi) | ((lo == hi) & ~(lo_open | hi_open))
+
+
+def at_least(results: list[np.ndarray], required: int) -> np.ndarray:
+    met = _count(results)
+    possible = sum((r != NOT_MET).astype(np.int16) for r in results)
+    return _three(met >= required, possible < required)
+
+
+def and3(results: list[np.ndarray]) -> np.ndarray:
+    return np.minimum.reduce(results).astype(np.int8)
+
+
+def or3(results: list[np.ndarray]) -> np.ndarray:
+    return np.maximum.reduce(results).astype(np.int8)
+
+
+class Out:
+    """An item's outcome by columns (items.Outcome): result, least and greatest points."""
+
+    __slots__ = ("_hi", "_lo", "points", "result")
+
+    def __init__(self, result: np.ndarray, lo: np.ndarray | None = None, hi: np.ndarray | None = None, points=None):
+        self.result, self._lo, self._hi, self.points = result, lo, hi, points
+
+    @property
+    def lo(self) -> np.ndarray:  # items._decided: met → points, otherwise 0
+        if self._lo is None:
+            self._lo = np.where(self.result == MET, self.points, 0.0)
+        return self._lo
+
+    @property
+    def hi(self) -> np.ndarray:  # not met → 0, otherwise the points it may still give
+        if self._hi is None:
+            self._hi = np.where(self.result == NOT_MET, 0.0, self.points)
+        return self._hi
+
+
+def decided(result: np.ndarray, points: float | None) -> Out:
+    return Out(result, points=1.0 if points is None else float(points))
+
+
+class Frame:
+    """What the rules may know about every row (the columnar `facts.Facts`)."""
+
+    def __init__(self, n: int, labs: dict[str, LabValues], ctx: ContextValues):
+        self.n = n
+        self.labs = labs
+        self.ctx = ctx
+        self._false = np.zeros(n, bool)
+        self._intervals: dict[tuple[str, str], IV] = {}
+        self._items: dict[int, Out] = {}
+
+    def lab(self, key: str) -> LabValues | None:
+        return self.labs.get(key)
+
+    def entered(self, key: str) -> np.ndarray:
+        lab = self.labs.get(key)
+        return self._false if lab is None else lab.state == 1
+
+    def lab_interval(self, key: str, unit: str) -> IV:
+        found = self._intervals.get((key, unit))
+        if found is None:
+            found = self._intervals[(key, unit)] = self._lab_interval(key, unit)
+        return found
+
+    def _lab_interval(self, key: str, unit: str) -> IV:
+        p = plausible_interval(key, unit)
+        n = self.n
+        lab = self.labs.get(key)
+        if lab is None:
+            return IV(np.full(n, p.lo), np.full(n, p.hi), self._false, self._false)
+        y = lab.values[unit]
+        used = lab.state == 1
+        op = np.where(used, lab.op, -1)
+        lo = np.where((op == 0) | (op == 1) | (op == 2), y, p.lo)
+        hi = np.where((op == 0) | (op == 3) | (op == 4), y, p.hi)
+        return IV(lo, hi, op == 1, op == 3)
+
+    def flag(self, name: str) -> np.ndarray:
+        return self.ctx.flags[name]
+
+    def temperature_interval(self, unit: str) -> IV:
+        found = self._intervals.get(("temperature:fever", unit))
+        if found is None:
+            found = self._intervals[("temperature:fever", unit)] = self._temperature_interval(unit)
+        return found
+
+    def _temperature_interval(self, unit: str) -> IV:
+        entered = self.entered("temperature")
+        lab = self.lab_interval("temperature", unit)
+        full = plausible_interval("temperature", unit)
+        cut = fever_cut(unit)
+        febrile = self.flag("febrile")
+        lo = np.where(febrile == 1, cut, full.lo)
+        hi = np.where(febrile == 0, cut, full.hi)
+        hi_open = febrile == 0
+        return IV(
+            np.where(entered, lab.lo, lo),
+            np.where(entered, lab.hi, hi),
+            np.where(entered, lab.lo_open, False),
+            np.where(entered, lab.hi_open, hi_open),
+        )
+
+    def value_interval(self, item: ItemSpec) -> IV:
+        if item.analyte == "temperature":
+            return self.temperature_interval(item.unit)
+        return self.lab_interval(item.analyte, item.unit)
+
+    def number(self, name: str) -> np.ndarray:
+        return self.ctx.numbers[name]
+
+    def number_interval(self, name: str) -> IV:
+        p = context_plausible(name)
+        v = self.number(name)
+        known = ~np.isnan(v)
+        return IV(np.where(known, v, p.lo), np.where(known, v, p.hi), self._false, self._false)
+
+
+def flag_result(values: np.ndarray) -> np.ndarray:
+    return _three(values == 1, values == 0)
+
+
+# --------------------------------------------------------------------------------------- items
+
+
+def evaluate(item: ItemSpec, f: Frame) -> Out:
+    found = f._items.get(id(item))
+    if found is None:
+        found = f._items[id(item)] = _evaluate(item, f)
+    return found
+
+
+def _evaluate(item: ItemSpec, f: Frame) -> Out:
+    kind = item.kind
+    if kind == "threshold":
+        iv = f.value_interval(item)
+        result = compare(iv, item.comparator, item.threshold)
+        rule = item.infant_rule
+        if rule is not None:
+            infant = compare(iv, item.comparator, rule.threshold)
+            age = f.number_interval("age_years")
+            days = IV(age.lo * rule.days_per_year, age.hi * rule.days_per_year, f._false, f._false)
+            is_infant = compare(days, "<", rule.age_below_days)
+            result = np.where(
+                is_infant == MET,
+                infant,
+                np.where(is_infant == MISSING, np.where(infant == result, result, MISSING), result),
+            ).astype(np.int8)
+        return decided(result, item.points)
+    if kind == "flag":
+        return decided(flag_result(f.flag(item.field)), item.points)
+    if kind == "any_flag":
+        return decided(or3([flag_result(f.flag(name)) for name in item.fields]), item.points)
+    if kind == "fever":
+        febrile = f.flag("febrile")
+        temp = compare(f.lab_interval("temperature", item.unit), item.comparator, item.threshold)
+        temp = np.where(f.entered("temperature"), temp, MISSING)
+        return decided(np.where(febrile >= 0, flag_result(febrile), temp).astype(np.int8), item.points)
+    if kind == "bands":
+        iv = f.value_interval(item)
+        lo = np.full(f.n, np.inf)
+        hi = np.full(f.n, -np.inf)
+        for band in item.bands:
+            possible = band_possible(iv, band.conditions)
+            lo = np.where(possible, np.minimum(lo, float(band.points)), lo)
+            hi = np.where(possible, np.maximum(hi, float(band.points)), hi)
+        # A censored bound whose interval is empty after float rounding (the single-patient engine
+        # raises there): every band stays possible.
+        empty = np.isinf(lo)
+        if empty.any():
+            points = [float(b.points) for b in item.bands]
+            lo, hi = np.where(empty, min(points), lo), np.where(empty, max(points), hi)
+        return Out(_points_result(lo, hi), lo, hi)
+    if kind == "organomegaly":
+        values = [f.flag("hepatomegaly"), f.flag("splenomegaly")]
+        known = sum((v == 1).astype(np.int8) for v in values)
+        unknown = sum((v == -1).astype(np.int8) for v in values)
+        by_count = [item.organ_points["none"], item.organ_points["one"], item.organ_points["both"]]
+        return _by_count(by_count, known, unknown)
+    if kind == "organ_size":
+        size = f.number(item.size_field)
+        flag = f.flag(item.field)
+        sized = compare(IV(size, size, f._false, f._false), item.comparator, item.threshold)
+        result = np.where(~np.isnan(size), sized, np.where(flag == 0, NOT_MET, MISSING)).astype(np.int8)
+        return decided(result, item.points)
+    if kind == "lineages":
+        parts = [evaluate(sub, f).result for sub in item.items]
+        if item.required is not None:
+            return decided(at_least(parts, item.required), item.points)
+        met = sum((p == MET).astype(np.int8) for p in parts)
+        undecided = sum((p == MISSING).astype(np.int8) for p in parts)
+        table = [item.points_by_count[c] for c in range(len(parts) + 1)]
+        return _by_count(table, met, undecided)
+    if kind == "any_of":
+        return decided(or3([evaluate(sub, f).result for sub in item.items]), item.points)
+    if kind == "age_at_onset":
+        onset = f.number(item.field)
+        age = f.number_interval(item.fallback_field)
+        known = ~np.isnan(onset)
+        iv = IV(np.where(known, onset, 0.0), np.where(known, onset, age.hi), f._false, f._false)
+        return decided(compare(iv, item.comparator, item.threshold), item.points)
+    raise ValueError(f"item kind {kind!r} is combined by its instrument")  # linear, ratio
+
+
+def _points_result(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    same = lo == hi
+    return _three(same & (lo > 0), same & (lo <= 0))
+
+
+def _by_count(points: list[float], known: np.ndarray, unknown: np.ndarray) -> Out:
+    """Points by a count known to lie in [known, known + unknown] (organomegaly, lineages)."""
+    size = len(points)
+    lo_table = np.zeros((size, size))
+    hi_table = np.zeros((size, size))
+    for k in range(size):
+        for u in range(size - k):
+            possible = points[k : k + u + 1]
+            lo_table[k, u], hi_table[k, u] = min(possible), max(possible)
+    lo = lo_table[known, unknown]
+    hi = hi_table[known, unknown]
+    return Out(_points_result(lo, hi), lo, hi)
+
+
+# --------------------------------------------------------------------------------- instruments
+
+
+@dataclass(slots=True)
+class Result:
+    status: np.ndarray  # int8 0/1/2
+    score: np.ndarray | None = None  # float64, NaN = null
+    count_met: np.ndarray | None = None
+    score_min: np.ndarray | None = None
+    score_max: np.ndarray | None = None
+
+
+def _role(spec: InstrumentSpec, role: str) -> list[ItemSpec]:
+    return [i for i in spec.items if i.role == role]
+
+
+def _mas2016(spec: InstrumentSpec, f: Frame) -> Result:
+    out = {i.id: evaluate(i, f).result for i in spec.items}
+    companions = [out[i.id] for i in _role(spec, "companion")]
+    gates = [out[i.id] for i in _role(spec, "entry") + _role(spec, "mandatory")]
+    status = and3([*gates, at_least(companions, int(spec.rule["companions_required"]))])
+    return Result(status, count_met=_count(companions))
+
+
+def _count(results: list[np.ndarray]) -> np.ndarray:
+    out = np.zeros(len(results[0]), np.int16)
+    for r in results:
+        out += r == MET
+    return out
+
+
+def _point_score(spec: InstrumentSpec, f: Frame) -> Result:
+    outs = [evaluate(i, f) for i in spec.items]
+    lo = sum(o.lo for o in outs)
+    hi = sum(o.hi for o in outs)
+    zero = np.zeros(f.n, bool)
+    status = compare(IV(lo, hi, zero, zero), spec.cutoff.comparator, spec.cutoff.value)
+    complete = lo == hi
+    return Result(
+        status,
+        score=np.where(complete, lo, np.nan),
+        score_min=np.where(complete, np.nan, lo),
+        score_max=np.where(complete, np.nan, hi),
+    )
+
+
+def _hlh2004(spec: InstrumentSpec, f: Frame) -> Result:
+    results = [evaluate(i, f).result for i in spec.items]
+    status = at_least(results, int(spec.rule["criteria_required"]))
+    status = np.where(f.flag(str(spec.rule["molecular_field"])) == 1, MET, status).astype(np.int8)
+    return Result(status, count_met=_count(results))
+
+
+def _parodi2009(spec: InstrumentSpec, f: Frame) -> Result:
+    clinical = [evaluate(i, f).result for i in _role(spec, "clinical")]
+    laboratory = [evaluate(i, f).result for i in _role(spec, "laboratory")]
+    status = and3(
+        [
+            at_least(clinical, int(spec.rule["clinical_required"])),
+            at_least(laboratory, int(spec.rule["laboratory_required"])),
+        ]
+    )
+    return Result(status, count_met=_count(clinical + laboratory))
+
+
+def _ohi(spec: InstrumentSpec, f: Frame) -> Result:
+    return Result(and3([evaluate(i, f).result for i in spec.items]))
+
+
+def _round_half_up_float(x: np.ndarray, places: int) -> np.ndarray:
+    """`intervals.round_half_up(float, places)` by columns: the float's shortest decimal (repr),
+    rounded half away from zero. A float is at or above a midpoint (2i+1)/(2·10^places) exactly when
+    it is at or above that midpoint's correctly rounded float, so each test is one exact division."""
+    scale = 10.0**places
+    a = np.abs(x)
+    with np.errstate(invalid="ignore", over="ignore"):
+        k = np.floor(a * scale)  # within one of the true count
+        j = np.maximum(k - 1.0, 0.0)
+        for shift in (-1.0, 0.0, 1.0):
+            i = k + shift
+            j = np.where((i >= 0) & (a >= (2.0 * i + 1.0) / (2.0 * scale)), i + 1.0, j)
+        value = np.copysign(j / scale, x)
+    return np.where(np.isfinite(x), value, x)
+
+
+def _scaled_terms(
+    lab: LabValues, idx: np.ndarray, conv: Conversion, coef_int: int, coef_places: int, scale: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact labs' contributions coef × value (rows idx): as integers at 10^-scale, as the float of the
+    exact decimal (one correctly rounded division), and whether both are exact."""
+    m = len(idx)
+    if conv.kind == "inexact":
+        return np.zeros(m, np.int64), np.zeros(m), np.zeros(m, bool)
+    p, k = (1, 0) if conv.kind == "identity" else (conv.p, conv.k)
+    mant, dec, rep = lab.mant[idx], lab.dec[idx], lab.rep[idx]
+    numerator_f = np.abs(mant.astype(np.float64)) * float(p) * abs(coef_int)
+    exponent = dec + k + coef_places
+    ok = rep & (numerator_f < 2.0**53) & (exponent <= scale) & (exponent >= -22)
+    numerator = np.where(ok, mant * p * coef_int, 0)
+    shift = np.clip(scale - exponent, 0, 18)
+    ok &= numerator_f * np.power(10.0, shift) < 2.0**62 / 16
+    scaled = np.where(ok, numerator, 0) * (10 ** shift.astype(np.int64))
+    as_float = np.where(
+        exponent >= 0,
+        numerator / np.power(10.0, np.clip(exponent, 0, 22)),
+        numerator * np.power(10.0, np.clip(-exponent, 0, 22)),
+    )
+    return scaled, as_float, ok
+
+
+_MS_SCALE = 14
+
+
+def _decimal_places(value: float) -> int:
+    exponent = Decimal(repr(value)).normalize().as_tuple().exponent
+    return max(0, -exponent)
+
+
+def _ms_score(spec: InstrumentSpec, f: Frame) -> Result:
+    places = spec.score_round_places
+    n = f.n
+    items = spec.items
+    coef_places = max(_decimal_places(i.coefficient) for i in items)
+    exact_all = np.ones(n, bool)
+    representable = np.ones(n, bool)
+    total = np.zeros(n, np.int64)
+    lo_sum: np.ndarray | float = 0
+    hi_sum: np.ndarray | float = 0
+    pending: list[tuple[ItemSpec, np.ndarray]] = []  # (item, rows needing the decimal contribution)
+    floats: list[tuple[np.ndarray, np.ndarray]] = []
+    for item in items:
+        coef = Decimal(repr(item.coefficient))
+        coef_int = int(coef.scaleb(coef_places))
+        coef_f = float(coef)
+        if item.field is not None:
+            value = f.flag(item.field)
+            known = value >= 0
+            exact_f = np.where(value == 1, coef_f, 0.0)
+            lo = np.where(known, exact_f, min(0.0, coef_f))
+            hi = np.where(known, exact_f, max(0.0, coef_f))
+            total += np.where(value == 1, coef_int * 10 ** (_MS_SCALE - coef_places), 0)
+            exact_all &= known
+        else:
+            lab = f.lab(item.analyte)
+            iv = f.lab_interval(item.analyte, item.unit)
+            ends_a, ends_b = coef_f * iv.lo, coef_f * iv.hi
+            missing_lo, missing_hi = np.minimum(ends_a, ends_b), np.maximum(ends_a, ends_b)
+            if lab is None:
+                exact = np.zeros(n, bool)
+                lo, hi = missing_lo, missing_hi
+            else:
+                exact = lab.exact
+                term = np.zeros(n, np.int64)
+                term_f = np.zeros(n)
+                ok = np.zeros(n, bool)
+                spec_units = criteria().analytes.analytes[item.analyte].units
+                for position, source in enumerate(spec_units):
+                    idx = np.flatnonzero(exact & (lab.unit == position))
+                    if not len(idx):
+                        continue
+                    conv = conversion(item.analyte, source.unit, item.unit)
+                    term[idx], term_f[idx], ok[idx] = _scaled_terms(lab, idx, conv, coef_int, coef_places, _MS_SCALE)
+                total += np.where(exact & ok, term, 0)
+                representable &= ~exact | ok
+                needs_decimal = exact & ~ok
+                if needs_decimal.any():
+                    pending.append((item, needs_decimal))
+                    floats.append((needs_decimal, term_f))
+                lo = np.where(exact, term_f, missing_lo)
+                hi = np.where(exact, term_f, missing_hi)
+                if needs_decimal.any():
+                    _decimal_terms(item, lab, needs_decimal, lo, hi)
+            exact_all &= exact
+        lo_sum = lo_sum + lo
+        hi_sum = hi_sum + hi
+    lo_sum = np.asarray(lo_sum, np.float64) + np.zeros(n)
+    hi_sum = np.asarray(hi_sum, np.float64) + np.zeros(n)
+
+    cut = spec.cutoff
+    cut_scaled = Decimal(repr(cut.value)).scaleb(places)
+    # complete scores: exact integer rounding half away from zero
+    unit = 10 ** (_MS_SCALE - places)
+    magnitude = (np.abs(total) + unit // 2) // unit
+    rounded = np.where(total < 0, -magnitude, magnitude)
+    score = np.where(exact_all, rounded / 10.0**places, np.nan)
+    ge = _cmp_int(rounded, cut.comparator, cut_scaled)
+    status_exact = np.where(ge, MET, NOT_MET)
+    # incomplete scores: the bounds, each rounded first when it lies near the cut-off
+    near = 10.0**-places
+    lo_r = np.where(np.abs(lo_sum - cut.value) < near, _round_half_up_float(lo_sum, places), lo_sum)
+    hi_r = np.where(np.abs(hi_sum - cut.value) < near, _round_half_up_float(hi_sum, places), hi_sum)
+    zero = np.zeros(n, bool)
+    status_bounds = compare(IV(lo_r, hi_r, zero, zero), cut.comparator, cut.value)
+    status = np.where(exact_all, status_exact, status_bounds).astype(np.int8)
+    score_min = np.where(exact_all, np.nan, _round_half_up_float(lo_sum, 2))
+    score_max = np.where(exact_all, np.nan, _round_half_up_float(hi_sum, 2))
+    decimal_rows = np.flatnonzero(exact_all & ~representable)
+    for row in decimal_rows.tolist():  # a contribution without an exact decimal factor (rare)
+        exact = sum((_decimal_contribution(item, f, row) for item in items), Decimal(0))
+        value = round_half_up(exact, places)
+        score[row] = value
+        met = _cmp_decimal(Decimal(repr(value)), cut.comparator, Decimal(repr(cut.value)))
+        status[row] = MET if met else NOT_MET
+    return Result(status, score=score, score_min=score_min, score_max=score_max)
+
+
+def _cmp_int(value: np.ndarray, comparator: str, threshold: Decimal) -> np.ndarray:
+    if threshold != threshold.to_integral_value():  # pragma: no cover - cut-offs have ≤ places decimals
+        raise ValueError("cut-off has more decimals than the score is rounded to")
+    t = int(threshold)
+    return {">": value > t, ">=": value >= t, "<": value < t, "<=": value <= t}[comparator]
+
+
+def _cmp_decimal(value: Decimal, comparator: str, threshold: Decimal) -> bool:
+    return {">": value > threshold, ">=": value >= threshold, "<": value < threshold, "<=": value <= threshold}[
+        comparator
+    ]
+
+
+def _decimal_contribution(item: ItemSpec, f: Frame, row: int) -> Decimal:
+    coef = Decimal(repr(item.coefficient))
+    if item.field is not None:
+        return coef if f.flag(item.field)[row] == 1 else Decimal(0)
+    value, unit = f.lab(item.analyte).decimal(row)
+    return coef * convert(value, unit_spec(item.analyte, unit), unit_spec(item.analyte, item.unit))
+
+
+def _decimal_terms(item: ItemSpec, lab: LabValues, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+    coef = Decimal(repr(item.coefficient))
+    target = unit_spec(item.analyte, item.unit)
+    for row in np.flatnonzero(rows).tolist():
+        value, unit = lab.decimal(row)
+        lo[row] = hi[row] = float(coef * convert(value, unit_spec(item.analyte, unit), target))
+
+
+def _ferritin_esr(spec: InstrumentSpec, f: Frame) -> Result:
+    (item,) = spec.items
+    num = f.lab_interval(item.numerator, item.numerator_unit)
+    den = f.lab_interval(item.denominator, item.denominator_unit)
+    n = f.n
+    not_computable = den.lo <= 0
+    num_lab, den_lab = f.lab(item.numerator), f.lab(item.denominator)
+    both = np.zeros(n, bool)
+    if num_lab is not None and den_lab is not None:
+        both = num_lab.exact & den_lab.exact & ~not_computable
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = IV(
+            num.lo / den.hi,
+            num.hi / den.lo,
+            num.lo_open | den.hi_open,
+            num.hi_open | den.lo_open,
+        )
+        interval_result = compare(ratio, item.comparator, item.threshold)
+        exact_ratio = np.where(both, num.lo / np.where(both, den.lo, 1.0), np.nan)
+    threshold = float(item.threshold)
+    closed = np.zeros(n, bool)
+    exact_result = compare(IV(exact_ratio, exact_ratio, closed, closed), item.comparator, threshold)
+    scaled = exact_ratio * 10.0**spec.score_round_places
+    fraction = scaled - np.floor(scaled)
+    tolerance = NEAR * np.maximum(1.0, np.abs(scaled))
+    undecided = both & (_near(exact_ratio, threshold) | (np.abs(fraction - 0.5) <= tolerance))
+    result = np.where(not_computable, MISSING, np.where(both, exact_result, interval_result)).astype(np.int8)
+    score = np.where(both, np.floor(scaled + 0.5) / 10.0**spec.score_round_places, np.nan)
+    idx = np.flatnonzero(undecided)
+    if len(idx):  # ties float64 cannot see: decide them with exact integers where they fit
+        done = _ratio_integers(item, spec.score_round_places, num_lab, den_lab, idx, result, score)
+        idx = idx[~done]
+    for row in idx.tolist():  # the rest (more digits than int64 holds): in decimal, like the core
+        fv, fu = num_lab.decimal(row)
+        dv, du = den_lab.decimal(row)
+        numerator = convert(fv, unit_spec(item.numerator, fu), unit_spec(item.numerator, item.numerator_unit))
+        denominator = convert(dv, unit_spec(item.denominator, du), unit_spec(item.denominator, item.denominator_unit))
+        exact = numerator / denominator
+        met = _cmp_decimal(exact, item.comparator, Decimal(repr(item.threshold)))
+        result[row] = MET if met else NOT_MET
+        score[row] = round_half_up(exact, spec.score_round_places)
+    return Result(result, score=score)
+
+
+def _exact_in(lab: LabValues, idx: np.ndarray, analyte: str, target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact values in `target` as mant × 10^-exp (int64), where the typed unit converts exactly."""
+    units = criteria().analytes.analytes[analyte].units
+    m = np.zeros(len(idx), np.int64)
+    e = np.zeros(len(idx), np.int64)
+    ok = np.zeros(len(idx), bool)
+    for position, source in enumerate(units):
+        rows = lab.unit[idx] == position
+        conv = conversion(analyte, source.unit, target)
+        if not rows.any() or conv.kind == "inexact":
+            continue
+        p, k = (1, 0) if conv.kind == "identity" else (conv.p, conv.k)
+        mant = lab.mant[idx]
+        fits = rows & lab.rep[idx] & (np.abs(mant) * float(p) < 10.0**_MAX_DIGITS)
+        m = np.where(fits, mant * p, m)
+        e = np.where(fits, lab.dec[idx] + k, e)
+        ok |= fits
+    return m, e, ok
+
+
+def _scaled(m: np.ndarray, exponent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """m × 10^exponent (exponent ≥ 0) as int64, and whether it fits."""
+    exponent = np.clip(exponent, 0, 18)
+    fits = np.abs(m.astype(np.float64)) * np.power(10.0, exponent) < 2.0**62
+    return np.where(fits, m, 0) * (10 ** exponent.astype(np.int64)), fits
+
+
+def _ratio_integers(
+    item: ItemSpec, places: int, num_lab: LabValues, den_lab: LabValues, idx, result, score
+) -> np.ndarray:
+    """Exact ratio comparison and half-up rounding for rows idx; returns which rows were decided."""
+    mf, ef, ok_f = _exact_in(num_lab, idx, item.numerator, item.numerator_unit)
+    me, ee, ok_e = _exact_in(den_lab, idx, item.denominator, item.denominator_unit)
+    ok = ok_f & ok_e & (me > 0)
+    shift = ee - ef  # F / E = mf × 10^shift / me
+    # comparison with the threshold mt × 10^-et: mf × 10^(shift+et) <=> mt × me (moving powers to one side)
+    _sign, digits, exponent = Decimal(repr(item.threshold)).normalize().as_tuple()
+    mt = int("".join(map(str, digits)))
+    if exponent > 0:
+        mt, exponent = mt * 10**exponent, 0
+    et = -exponent
+    lhs, fit_l = _scaled(mf, shift + et)
+    rhs, fit_r = _scaled(me * mt, -(shift + et))
+    ok &= fit_l & fit_r & (np.abs(me.astype(np.float64)) * mt < 2.0**62)
+    cmp = {">": lhs > rhs, ">=": lhs >= rhs, "<": lhs < rhs, "<=": lhs <= rhs}[item.comparator]
+    # rounding: j = floor(10^places × F/E + 1/2) = (2·10^places·mf·10^shift + D) // (2·D), D = me × 10^-shift
+    top, fit_t = _scaled(2 * 10**places * mf, shift)
+    bottom, fit_b = _scaled(me, -shift)
+    ok &= fit_t & fit_b & (np.abs(top.astype(np.float64)) + np.abs(bottom.astype(np.float64)) < 2.0**62)
+    safe_bottom = np.where(ok & (bottom > 0), bottom, 1)
+    j = (top + safe_bottom) // (2 * safe_bottom)
+    rows = idx[ok]
+    result[rows] = np.where(cmp[ok], MET, NOT_MET)
+    score[rows] = j[ok] / 10.0**places
+    return ok
+
+
+COMBINE: dict[str, Callable[[InstrumentSpec, Frame], Result]] = {
+    "mas2016": _mas2016,
+    "ms_score": _ms_score,
+    "mh_score": _point_score,
+    "hscore": _point_score,
+    "hlh2004": _hlh2004,
+    "ferritin_esr": _ferritin_esr,
+    "parodi2009": _parodi2009,
+    "ohi": _ohi,
+}
+
+
+# ---------------------------------------------------------------------------------- whole frame
+
+
+@dataclass(slots=True)
+class Screened:
+    results: dict[str, Result]
+    mas_signal: np.ndarray  # int8 index into SIGNAL_NAMES
+    phlh_signal: np.ndarray
+    warnings: pa.Array  # large_string: "field:code; field:code"
+    slow_cells: int
+
+
+def _conflicts(f: Frame, codes: Codes) -> tuple[np.ndarray, np.ndarray]:
+    conv = criteria().analytes.fever_convention
+    febrile_conflict = np.zeros(f.n, np.int16)
+    if "temperature" in f.labs:
+        iv = f.lab_interval("temperature", conv.unit)
+        hit = (f.flag("febrile") == 0) & f.entered("temperature") & (iv.lo >= conv.threshold)
+        febrile_conflict[hit] = codes("conflict")
+    onset, age = f.number("age_at_onset_years"), f.number("age_years")
+    with np.errstate(invalid="ignore"):
+        age_conflict = np.where(onset > age, codes("conflict"), 0).astype(np.int16)
+    return febrile_conflict, age_conflict
+
+
+def _join_warnings(slots: list[tuple[str, np.ndarray]], codes: Codes, n: int) -> pa.Array:
+    """ "field:code; field:code" per row, built by Arrow kernels over the rows that have any ("" else)."""
+    label_type = pa.large_string()
+    slots = [(name, code) for name, code in slots if code.any()]
+    if not slots:
+        return pa.array(np.full(n, ""), label_type)
+    warned = np.zeros(n, bool)
+    for _, code in slots:
+        warned |= code > 0
+    rows = np.flatnonzero(warned)
+    # A leading empty piece that is never null: pyarrow 26 drops rows whose pieces are all null
+    # when joining with null_handling="skip"; the leading separator is trimmed afterwards.
+    pieces = [pa.array(np.full(len(rows), ""), label_type)]
+    for name, code in slots:
+        labels = pa.array([None] + [f"{name}:{c}" for c in codes.names[1:]], label_type)
+        pieces.append(pc.take(labels, pa.array(code[rows].astype(np.int32))))
+    joined = pc.binary_join_element_wise(*pieces, pa.scalar(WARNING_SEPARATOR, label_type), null_handling="skip")
+    joined = pc.utf8_ltrim(joined, characters=WARNING_SEPARATOR)
+    where = np.full(n, len(rows), np.int64)  # rows without warnings point at a final ""
+    where[rows] = np.arange(len(rows))
+    return pc.take(pa.concat_arrays([joined, pa.array([""], label_type)]), pa.array(where))
+
+
+def screen_arrays(plan: BatchPlan, texts: dict[str, pa.Array], n: int) -> Screened:
+    """The columnar engine over cell texts (column name → text array)."""
+    codes = Codes()
+    labs = {key: lab_values(key, cols, [texts[c.name] for c in cols], n, codes) for key, cols in plan.labs.items()}
+    ctx = context_values(plan, texts, n, codes)
+    f = Frame(n, labs, ctx)
+    specs = criteria().instruments
+    results = {iid: COMBINE[iid](specs[iid], f) for iid in INSTRUMENT_IDS}
+
+    met_any = np.zeros(n, bool)
+    for iid in MAS_INSTRUMENTS:
+        met_any |= results[iid].status == MET
+    own_not_met = np.zeros(n, bool)
+    for position, disease in enumerate(DISEASES):
+        own = POPULATION_INSTRUMENTS.get(disease, POPULATION_INSTRUMENTS["unknown"])
+        all_not_met = np.ones(n, bool)
+        for iid in own:
+            all_not_met &= results[iid].status == NOT_MET
+        own_not_met |= (ctx.disease == position) & all_not_met
+    mas_signal = np.where(met_any, 0, np.where(own_not_met, 1, 2)).astype(np.int8)
+    mh = results["mh_score"].status
+    phlh_signal = np.where(mh == MET, 0, np.where(mh == NOT_MET, 1, 2)).astype(np.int8)
+
+    febrile_conflict, age_conflict = _conflicts(f, codes)
+    slots: list[tuple[str, np.ndarray]] = [(key, labs[key].warn) for key in plan.lab_order]
+    slots += [(name, ctx.number_warn[name]) for name in NUMERIC_CONTEXT_FIELDS]
+    slots += [("febrile", febrile_conflict), ("age_at_onset_years", age_conflict)]
+    for kind, key in plan.target_order:  # row problems, in convert_row's order
+        slots.append((key, labs[key].problem if kind == "lab" else ctx.problems[key]))
+    warnings = _join_warnings(slots, codes, n)
+    slow = sum(lab.slow_cells for lab in labs.values())
+    return Screened(results, mas_signal, phlh_signal, warnings, slow)
+
+
+@cache
+def _integer_points(iid: str) -> bool:
+    spec = criteria().instruments[iid]
+    numbers: list[float] = []
+    for item in _walk(spec.items):
+        numbers += [item.points] if item.points is not None else []
+        numbers += list((item.points_by_count or {}).values()) + list((item.organ_points or {}).values())
+        numbers += [b.points for b in item.bands or []]
+    return all(float(x).is_integer() for x in numbers)
+
+
+def _dictionary(codes: np.ndarray, names: tuple[str, ...]) -> pa.Array:
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int8)), pa.array(list(names)))
+
+
+def _numbers_array(values: np.ndarray | None, n: int, integer: bool) -> pa.Array:
+    if values is None:
+        return pa.nulls(n, pa.int64() if integer else pa.float64())
+    mask = np.isnan(values)
+    if integer:
+        return pa.array(np.where(mask, 0, values).astype(np.int64), mask=mask)
+    return pa.array(values, mask=mask, type=pa.float64())
+
+
+def results_arrays(screened: Screened) -> dict[str, pa.Array]:
+    """The output columns (contract "Batch" plus extensions) as Arrow arrays."""
+    cols: dict[str, pa.Array] = {}
+    for iid in INSTRUMENT_IDS:
+        r = screened.results[iid]
+        n = len(r.status)
+        integer = iid in POINT_SCORES and _integer_points(iid)
+        cols[f"{iid}_status"] = _dictionary(r.status, STATUS_NAMES)
+        cols[f"{iid}_score"] = _numbers_array(r.score, n, integer)
+        count = None if r.count_met is None else r.count_met.astype(np.float64)
+        cols[f"{iid}_count_met"] = _numbers_array(count, n, True)
+        if iid in RANGE_COLUMNS:
+            cols[f"{iid}_score_min"] = _numbers_array(r.score_min, n, integer)
+            cols[f"{iid}_score_max"] = _numbers_array(r.score_max, n, integer)
+    cols["mas_signal"] = _dictionary(screened.mas_signal, SIGNAL_NAMES)
+    cols["phlh_signal"] = _dictionary(screened.phlh_signal, PHLH_NAMES)
+    cols["warnings"] = screened.warnings
+    return cols
+
+
+def results_frame(screened: Screened, index: pd.Index) -> pd.DataFrame:
+    nullable = {pa.int64(): pd.Int64Dtype(), pa.float64(): pd.Float64Dtype()}
+    frame = pa.table(results_arrays(screened)).to_pandas(types_mapper=nullable.get)
+    frame.index = index
+    return frame
+
+
+def screened_counts(screened: Screened) -> dict[str, int]:
+    """Status, signal and warning counts of one screened piece (summable)."""
+    counts = {"rows": len(screened.mas_signal)}
+    for iid in INSTRUMENT_IDS:
+        found = np.bincount(screened.results[iid].status, minlength=3)
+        for position, name in enumerate(STATUS_NAMES):
+            counts[f"{iid}:{name}"] = int(found[position])
+    for key, values, names in (
+        ("mas_signal", screened.mas_signal, SIGNAL_NAMES),
+        ("phlh_signal", screened.phlh_signal, PHLH_NAMES),
+    ):
+        found = np.bincount(values, minlength=len(names))
+        for position, name in enumerate(names):
+            counts[f"{key}:{name}"] = int(found[position])
+    blank = pc.sum(pc.equal(screened.warnings, "")).as_py() or 0
+    counts["rows_with_warnings"] = len(screened.warnings) - int(blank)
+    return counts
+
+
+def screen_frame(
+    df: pd.DataFrame, *, unknown: Literal["error", "ignore"] = "error", require_id: bool = True
+) -> pd.DataFrame:
+    """Screen every row of a "Batch" table: the input columns plus every instrument's result.
+
+    Adds `<id>_status`, `<id>_score`, `<id>_count_met` for the 8 instruments, `<id>_score_min` /
+    `<id>_score_max` for HScore, MH score (score_range) and MS score (score_bounds), `mas_signal`,
+    `phlh_signal` and `warnings` ("field:code; field:code", input warnings as `assess()` gives them,
+    then column problems such as two_units or bad_value). Raises BatchError when the table cannot be
+    screened (no id column, unknown columns unless unknown="ignore").
+    """
+    plan = plan_columns(list(df.columns), unknown=unknown, require_id=require_id)
+    return screen_with_plan(df, plan)
+
+
+BLOCK_ROWS = 1 << 17  # rows screened together: arrays stay cache-sized and memory is reused
+THREADS = min(4, os.cpu_count() or 1)
+
+
+def screen_blocks(plan: BatchPlan, texts: dict[str, pa.Array], n: int, threads: int | None = None) -> Screened:
+    """screen_arrays over row blocks, on a small thread pool (the kernels release the GIL)."""
+    starts = list(range(0, n, BLOCK_ROWS)) or [0]
+    if len(starts) == 1:
+        return screen_arrays(plan, texts, n)
+
+    def block(start: int) -> Screened:
+        size = min(BLOCK_ROWS, n - start)
+        return screen_arrays(plan, {k: v.slice(start, size) for k, v in texts.items()}, size)
+
+    workers = min(threads or THREADS, len(starts))
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(block, starts))
+    else:
+        parts = [block(start) for start in starts]
+    return _concat(parts)
+
+
+def _concat(parts: list[Screened]) -> Screened:
+    def cat(get):
+        values = [get(p) for p in parts]
+        if values[0] is None:
+            return None
+        return pa.concat_arrays(values) if isinstance(values[0], pa.Array) else np.concatenate(values)
+
+    results = {}
+    for iid in parts[0].results:
+        results[iid] = Result(
+            cat(lambda p, i=iid: p.results[i].status),
+            score=cat(lambda p, i=iid: p.results[i].score),
+            count_met=cat(lambda p, i=iid: p.results[i].count_met),
+            score_min=cat(lambda p, i=iid: p.results[i].score_min),
+            score_max=cat(lambda p, i=iid: p.results[i].score_max),
+        )
+    return Screened(
+        results,
+        cat(lambda p: p.mas_signal),
+        cat(lambda p: p.phlh_signal),
+        cat(lambda p: p.warnings),
+        sum(p.slow_cells for p in parts),
+    )
+
+
+def screen_with_plan(df: pd.DataFrame, plan: BatchPlan, threads: int | None = None) -> pd.DataFrame:
+    n = len(df)
+    used = {c.name for cols in (*plan.labs.values(), *plan.context.values()) for c in cols}
+    texts = {name: cell_texts(df[name]) for name in used}
+    screened = screen_blocks(plan, texts, n, threads)
+    out = results_frame(screened, df.index)
+    keep = df.drop(columns=[c for c in out.columns if c in df.columns])
+    result = pd.concat([keep.reset_index(drop=True), out.reset_index(drop=True)], axis=1)
+    result.index = df.index
+    result.attrs["slow_cells"] = screened.slow_cells
+    return result
+
+
+@cache
+def _plan(names: tuple[str, ...], unknown: str, require_id: bool) -> BatchPlan:
+    return plan_columns(names, unknown=unknown, require_id=require_id)
+
+
+def screen_partition(
+    df: pd.DataFrame, unknown: str = "error", require_id: bool = True, threads: int = 1
+) -> pd.DataFrame:
+    """The per-partition function (file chunks, Dask partitions): screen_frame on one piece."""
+    return screen_with_plan(df, _plan(tuple(map(str, df.columns)), unknown, require_id), threads)
+
+
+# -------------------------------------------------------------------------------------- summary
+
+
+def _value_counts(series: pd.Series, names: tuple[str, ...]) -> list[int]:
+    if isinstance(series.dtype, pd.CategoricalDtype) and list(series.cat.categories) == list(names):
+        return np.bincount(series.cat.codes.to_numpy()[series.cat.codes.to_numpy() >= 0], minlength=len(names)).tolist()
+    values = series.astype("str")
+    return [int((values == name).sum()) for name in names]
+
+
+def partition_counts(df: pd.DataFrame) -> pd.DataFrame:
+    """One row of counts for a screened frame (summable across chunks and partitions)."""
+    counts: dict[str, int] = {"rows": len(df)}
+    for iid in INSTRUMENT_IDS:
+        for name, k in zip(STATUS_NAMES, _value_counts(df[f"{iid}_status"], STATUS_NAMES), strict=True):
+            counts[f"{iid}:{name}"] = int(k)
+    for column, names in (("mas_signal", SIGNAL_NAMES), ("phlh_signal", PHLH_NAMES)):
+        for name, k in zip(names, _value_counts(df[column], names), strict=True):
+            counts[f"{column}:{name}"] = int(k)
+    warned = df["warnings"].astype("str").fillna("")
+    counts["rows_with_warnings"] = int((warned != "").sum())
+    return pd.DataFrame([counts])
+
+
+def summarise_counts(counts: pd.DataFrame | pd.Series | dict) -> dict:
+    """Turn summed counts into the summary dict (see summarise_results)."""
+    total = counts if isinstance(counts, dict) else counts.sum() if counts.ndim == 2 else counts
+    out: dict[str, Any] = {
+        "rows": int(total["rows"]),
+        "status": {iid: {name: int(total[f"{iid}:{name}"]) for name in STATUS_NAMES} for iid in INSTRUMENT_IDS},
+        "mas_signal": {name: int(total[f"mas_signal:{name}"]) for name in SIGNAL_NAMES},
+        "phlh_signal": {name: int(total[f"phlh_signal:{name}"]) for name in PHLH_NAMES},
+        "rows_with_warnings": int(total["rows_with_warnings"]),
+    }
+    return out
+
+
+def summarise_results(df: pd.DataFrame) -> dict:
+    """Summary of a screened frame: rows, per-instrument status counts, signals, rows with warnings,
+    and the count of each warning code ("field:code")."""
+    summary = summarise_counts(partition_counts(df))
+    warned = df["warnings"].astype("str").fillna("")
+    codes = warned[warned != ""].str.split(WARNING_SEPARATOR).explode()
+    summary["warnings"] = {str(k): int(v) for k, v in codes.value_counts().sort_index().items()}
+    return summary
+
+
+# ------------------------------------------------------------------------------------------- files
+
+AUTO_CHUNK_BYTES = 256 << 20  # CSV files above this are streamed in chunks (bounded memory)
+DEFAULT_CHUNK_ROWS = 500_000
+
+
+class BatchInputError(BatchError):
+    """The input file cannot be read."""
+
+
+def file_format(path: str | os.PathLike, given: str = "auto") -> str:
+    if given != "auto":
+        return given
+    name = str(path).lower().rstrip("/")
+    if name.endswith((".parquet", ".pq", ".parq")):
+        return "parquet"
+    if name.endswith((".csv", ".tsv", ".txt", ".csv.gz")):
+        return "csv"
+    raise BatchInputError(
+        f"{path}: cannot tell the format from the name; use a .csv or .parquet file (or --format-in/--format-out)"
+    )
+
+
+def _csv_header(path: str | os.PathLike) -> tuple[list[str], str]:
+    """The header row and the delimiter (comma, semicolon or tab, as columns.read_table guesses)."""
+    import csv
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            first = fh.readline()
+    except OSError as exc:
+        raise BatchInputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise BatchInputError(f"cannot read {path}: not UTF-8 text") from exc
+    if not first.strip():
+        raise BatchInputError(f"{path}: the CSV is empty (no header row)")
+    delimiter = max((",", ";", "\t"), key=first.count) if any(d in first for d in ",;\t") else ","
+    names = next(csv.reader([first], delimiter=delimiter))
+    return names, delimiter
+
+
+def _csv_options(names: list[str], delimiter: str, block_size: int | None = None):
+    import pyarrow.csv as pacsv
+
+    read = pacsv.ReadOptions(block_size=block_size) if block_size else pacsv.ReadOptions()
+    parse = pacsv.ParseOptions(delimiter=delimiter)
+    convert = pacsv.ConvertOptions(
+        column_types={n: pa.large_string() for n in names},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    return read, parse, convert
+
+
+def _arrow_error(path, exc: Exception) -> BatchInputError:
+    text = str(exc).split("\n")[0]
+    if "invalid UTF8" in text:
+        text = "not UTF-8 text"
+    return BatchInputError(f"cannot read {path}: {text}")
+
+
+def read_csv_table(path: str | os.PathLike) -> pa.Table:
+    """A whole CSV as text columns (empty cells are "", nothing is guessed), read on all cores."""
+    import pyarrow.csv as pacsv
+
+    names, delimiter = _csv_header(path)
+    read, parse, convert = _csv_options(names, delimiter)
+    try:
+        return pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise _arrow_error(path, exc) from exc
+
+
+def iter_table_chunks(path: str | os.PathLike, fmt: str, chunk_rows: int | None):
+    """(column names, total size for progress, iterator of (pa.Table, progress done))."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            pf = pq.ParquetFile(path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise _arrow_error(path, exc) from exc
+        total = pf.metadata.num_rows
+        names = pf.schema_arrow.names
+
+        def parquet_chunks():
+            done = 0
+            if chunk_rows is None:
+                table = pf.read()
+                yield table, table.num_rows
+                return
+            for batch in pf.iter_batches(batch_size=chunk_rows):
+                done += batch.num_rows
+                yield pa.Table.from_batches([batch]), done
+
+        return names, total, parquet_chunks()
+    import pyarrow.csv as pacsv
+
+    names, delimiter = _csv_header(path)
+    size = os.path.getsize(path)
+    if chunk_rows is None and size <= AUTO_CHUNK_BYTES:
+
+        def whole():
+            yield read_csv_table(path), size
+
+        return names, size, whole()
+    rows_per_chunk = chunk_rows or DEFAULT_CHUNK_ROWS
+    read, parse, convert = _csv_options(names, delimiter, block_size=8 << 20)
+
+    def csv_chunks():
+        try:
+            source = pa.OSFile(str(path))
+            reader = pacsv.open_csv(source, read_options=read, parse_options=parse, convert_options=convert)
+            pending = reader.schema.empty_table()
+            yielded = False
+            for batch in reader:
+                pending = pa.concat_tables([pending, pa.Table.from_batches([batch])])
+                while pending.num_rows >= rows_per_chunk:
+                    yield pending.slice(0, rows_per_chunk), min(source.tell(), size)
+                    pending, yielded = pending.slice(rows_per_chunk), True
+            if pending.num_rows or not yielded:
+                yield pending, size
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise _arrow_error(path, exc) from exc
+
+    return names, size, csv_chunks()
+
+
+def screen_table(table: pa.Table, plan: BatchPlan, threads: int | None = 1) -> tuple[pa.Table, dict[str, int]]:
+    """Screen an Arrow table (the file path: no pandas): input columns plus result columns, and counts."""
+    used = {c.name for cols in (*plan.labs.values(), *plan.context.values()) for c in cols}
+    texts = {name: column_texts(table.column(name)) for name in used}
+    screened = screen_blocks(plan, texts, table.num_rows, threads)
+    outputs = results_arrays(screened)
+    keep = [name for name in table.column_names if name not in outputs]
+    result = pa.table({**{name: table.column(name) for name in keep}, **outputs})
+    counts = screened_counts(screened)
+    counts["slow_cells"] = screened.slow_cells
+    return result, counts
+
+
+def _for_csv(table: pa.Table) -> pa.Table:
+    """The CSV writer takes plain columns: categories (and anything nested) as text."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_dictionary(f.type) or not (
+            pa.types.is_primitive(f.type) or pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+        ):
+            table = table.set_column(i, f.name, pc.cast(table.column(i), pa.large_string()))
+    return table
+
+
+class _Writer:
+    """Writes screened pieces to one CSV or Parquet file, all with the first piece's schema."""
+
+    def __init__(self, path: str | os.PathLike, fmt: str, low_cardinality: tuple[str, ...] = ()):
+        self.path, self.fmt = path, fmt
+        self.low_cardinality = set(low_cardinality) | {"warnings", "time"}
+        self.writer = None
+        self.schema: pa.Schema | None = None
+
+    def write(self, table: pa.Table) -> None:
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        if self.fmt == "csv":
+            table = _for_csv(table)
+        if self.writer is None:
+            self.schema = table.schema
+            try:
+                if self.fmt == "parquet":
+                    # Dictionary pages for categorical and context columns, plain pages for the
+                    # (mostly distinct) lab texts: the same file, written faster.
+                    low = [
+                        f.name for f in self.schema if pa.types.is_dictionary(f.type) or f.name in self.low_cardinality
+                    ]
+                    self.writer = pq.ParquetWriter(self.path, self.schema, use_dictionary=low or False)
+                else:
+                    self.writer = pacsv.CSVWriter(self.path, self.schema)
+            except OSError as exc:
+                raise BatchInputError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
+        elif table.schema != self.schema:
+            table = table.cast(self.schema)
+        self.writer.write_table(table)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def _slices(table: pa.Table, rows: int):
+    for start in range(0, table.num_rows, rows):
+        yield table.slice(start, rows)
+
+
+def tune_allocator() -> None:
+    """For a batch process only: let glibc keep large freed blocks for reuse instead of returning
+    each to the OS (fresh pages for every temporary column cost ~1 s of system time per million
+    rows). Process-wide, so the command line calls it, never the library. No-op elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 256 << 20)  # M_MMAP_THRESHOLD: blocks up to 256 MB come from the heap
+        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: keep up to 1 GB of freed heap for reuse
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
+
+
+def run_file(
+    in_path: str | os.PathLike,
+    out_path: str | os.PathLike,
+    *,
+    format_in: str = "auto",
+    format_out: str = "auto",
+    chunk_rows: int | None = None,
+    unknown: str = "error",
+    progress: Callable[[int, int, int], None] | None = None,
+    threads: int | None = None,
+) -> dict:
+    """Screen a CSV or Parquet file into a CSV or Parquet file; returns the summary.
+
+    The file is read whole when small (CSV up to 256 MB; Parquet unless `chunk_rows` is given), else
+    streamed in chunks of `chunk_rows` (default 500,000) rows, so memory is bounded by the chunk
+    whatever the file size. Each chunk is screened in slices of BLOCK_ROWS rows on a small thread
+    pool (the kernels release the GIL) while finished slices are written in order.
+    `progress(done, total, rows)` is called as slices are written (bytes for CSV, rows for Parquet).
+    """
+    fmt_in, fmt_out = file_format(in_path, format_in), file_format(out_path, format_out)
+    if not os.path.exists(in_path):
+        raise BatchInputError(f"cannot read {in_path}: no such file")
+    names, total, chunks = iter_table_chunks(in_path, fmt_in, chunk_rows)
+    plan = plan_columns(names, unknown=unknown)
+    writer = _Writer(out_path, fmt_out, tuple(c.name for cols in plan.context.values() for c in cols))
+    totals: dict[str, int] = {}
+    codes: dict[str, int] = {}
+    rows = 0
+    workers = max(1, threads or THREADS)
+    in_flight = 2 * workers  # bounds memory: at most this many slices screened ahead of the writer
+
+    def work(piece: pa.Table):
+        result, counts = screen_table(piece, plan, threads=1)
+        return result, counts, _warning_code_counts(result.column("warnings"))
+
+    def absorb(done_bytes: int, item) -> None:
+        nonlocal rows
+        result, counts, found = item
+        writer.write(result)
+        for key, value in counts.items():
+            totals[key] = totals.get(key, 0) + value
+        for key, value in found.items():
+            codes[key] = codes.get(key, 0) + value
+        rows += result.num_rows
+        if progress is not None:
+            progress(done_bytes, total, rows)
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            queue: list = []
+            for table, done in chunks:
+                pieces = list(_slices(table, BLOCK_ROWS)) or [table]
+                for i, piece in enumerate(pieces):
+                    queue.append((done if i == len(pieces) - 1 else min(done, total), pool.submit(work, piece)))
+                    while len(queue) >= in_flight:
+                        done_bytes, future = queue.pop(0)
+                        absorb(done_bytes, future.result())
+                del table, pieces
+            for done_bytes, future in queue:
+                absorb(done_bytes, future.result())
+    finally:
+        writer.close()
+    if not totals:
+        totals = screened_counts(screen_blocks(plan, {n: pa.array([], pa.large_string()) for n in plan.names}, 0))
+        totals["slow_cells"] = 0
+    slow = totals.pop("slow_cells", 0)
+    summary = summarise_counts(totals)
+    summary["warnings"] = dict(sorted(codes.items()))
+    summary["cells_decided_by_single_patient_code"] = slow
+    summary["ignored_columns"] = list(plan.ignored)
+    return summary
+
+
+def _warning_code_counts(warnings: pa.ChunkedArray | pa.Array) -> dict[str, int]:
+    """How often each "field:code" occurs (Arrow kernels: split, flatten, count)."""
+    if isinstance(warnings, pa.ChunkedArray):
+        warnings = warnings.combine_chunks()
+    filled = warnings.filter(pc.not_equal(warnings, ""))
+    if not len(filled):
+        return {}
+    parts = pc.list_flatten(pc.split_pattern(filled, WARNING_SEPARATOR))
+    found = pc.value_counts(parts)
+    return {str(v["values"]): int(v["counts"]) for v in found.to_pylist()}
+
+
+def _empty(plan: BatchPlan) -> pd.DataFrame:
+    return screen_with_plan(pd.DataFrame({n: pd.Series([], dtype="str") for n in plan.names}), plan)
+
+
+# ------------------------------------------------------------------------------------------- Dask
+
+
+def run_dask(
+    in_path: str,
+    out_path: str,
+    *,
+    format_in: str = "auto",
+    format_out: str = "auto",
+    scheduler: str | None = None,
+    blocksize: str | int = "64MB",
+    workers: int | None = None,
+    unknown: str = "error",
+    client=None,
+) -> dict:
+    """The same per-partition function under dask.dataframe.map_partitions.
+
+    A local cluster (one single-threaded worker process per core) unless `scheduler` names a running
+    Dask scheduler ("tcp://host:8786") or a `client` is given. CSV input is split into `blocksize`
+    partitions, Parquet by row group; memory per worker is bounded by the partition size. Parquet
+    output is a directory of part files (Dask's layout); CSV output is one file.
+    """
+    import dask
+    import dask.dataframe as dd
+
+    fmt_in, fmt_out = file_format(in_path, format_in), file_format(out_path, format_out)
+    if fmt_in == "csv":
+        names, delimiter = _csv_header(in_path)
+    else:
+        import pyarrow.parquet as pq
+
+        try:
+            names = pq.ParquetFile(in_path).schema_arrow.names
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise _arrow_error(in_path, exc) from exc
+    plan = plan_columns(names, unknown=unknown)  # fail fast, before any cluster starts
+    if fmt_in == "csv":
+        ddf = dd.read_csv(
+            in_path,
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,  # cells as typed: "NA" stays "NA", an empty cell ""
+            blocksize=blocksize,
+            encoding="utf-8-sig",
+            engine="pyarrow",
+        )
+    else:
+        ddf = dd.read_parquet(in_path, split_row_groups=True)
+    meta = screen_partition(ddf._meta, unknown, True, 1)  # the result's empty frame, from the real dtypes
+    screened = ddf.map_partitions(screen_partition, unknown, True, 1, meta=meta, align_dataframes=False)
+    counts = screened.map_partitions(partition_counts, meta=partition_counts(meta)).sum()
+    if fmt_out == "parquet":
+        write = screened.to_parquet(out_path, write_index=False, compute=False)
+    else:
+        write = screened.to_csv(out_path, single_file=True, index=False, compute=False)
+
+    own = None
+    if client is None:
+        from distributed import Client, LocalCluster
+
+        if scheduler:
+            client = own = Client(scheduler)
+        else:
+            n = workers or os.cpu_count() or 1
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
+            client = own = Client(cluster)
+    try:
+        with warnings.catch_warnings():  # the CSV writer is a delayed object beside expressions: harmless
+            warnings.filterwarnings("ignore", message="Computing mixed collections", category=UserWarning)
+            try:
+                _written, totals = dask.compute(write, counts)
+            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:  # a partition that cannot be parsed
+                raise _arrow_error(in_path, exc) from exc
+    finally:
+        if own is not None:
+            cluster = own.cluster
+            own.close()
+            if cluster is not None and not scheduler:
+                cluster.close()
+    summary = summarise_counts(totals)
+    summary["partitions"] = ddf.npartitions
+    summary["ignored_columns"] = list(plan.ignored)
+    return summary
+
+
+__all__ = [
+    "BatchError",
+    "BatchInputError",
+    "BatchPlan",
+    "output_columns",
+    "partition_counts",
+    "plan_columns",
+    "read_csv_table",
+    "run_dask",
+    "run_file",
+    "screen_frame",
+    "screen_partition",
+    "summarise_counts",
+    "summarise_results",
+]
