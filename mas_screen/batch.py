@@ -46,7 +46,7 @@ import pyarrow.compute as pc
 from mas_screen.columns import Column, ColumnError, ColumnMap, convert_row, parse_columns, unknown_columns_message
 from mas_screen.criteria_data import INSTRUMENT_IDS, InstrumentSpec, ItemSpec, criteria
 from mas_screen.engine import MAS_INSTRUMENTS, POPULATION_INSTRUMENTS
-from mas_screen.facts import context_plausible, fever_cut, normalise, plausible_interval, unit_spec
+from mas_screen.facts import ORGAN_FIELDS, context_plausible, fever_cut, normalise, plausible_interval, unit_spec
 from mas_screen.intervals import round_half_up
 from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, PatientInput
 from mas_screen.units import as_float, convert, plausible_in, unit_key
@@ -1406,7 +1406,8 @@ class Screened:
     slow_cells: int
 
 
-def _conflicts(f: Frame, codes: Codes) -> tuple[np.ndarray, np.ndarray]:
+def _conflicts(f: Frame, codes: Codes) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """`facts._conflicts` by columns, in the same order."""
     conv = criteria().analytes.fever_convention
     febrile_conflict = np.zeros(f.n, np.int16)
     if "temperature" in f.labs:
@@ -1416,7 +1417,11 @@ def _conflicts(f: Frame, codes: Codes) -> tuple[np.ndarray, np.ndarray]:
     onset, age = f.number("age_at_onset_years"), f.number("age_years")
     with np.errstate(invalid="ignore"):
         age_conflict = np.where(onset > age, codes("conflict"), 0).astype(np.int16)
-    return febrile_conflict, age_conflict
+        organ_conflicts = [
+            np.where((f.flag(organ) == 0) & (f.number(f"{organ}_cm") > 0), codes("conflict"), 0).astype(np.int16)
+            for organ in ORGAN_FIELDS
+        ]
+    return febrile_conflict, age_conflict, organ_conflicts
 
 
 def _join_warnings(slots: list[tuple[str, np.ndarray]], codes: Codes, n: int) -> pa.Array:
@@ -1465,10 +1470,11 @@ def screen_arrays(plan: BatchPlan, texts: dict[str, pa.Array], n: int) -> Screen
     mh = results["mh_score"].status
     phlh_signal = np.where(mh == MET, 0, np.where(mh == NOT_MET, 1, 2)).astype(np.int8)
 
-    febrile_conflict, age_conflict = _conflicts(f, codes)
+    febrile_conflict, age_conflict, organ_conflicts = _conflicts(f, codes)
     slots: list[tuple[str, np.ndarray]] = [(key, labs[key].warn) for key in plan.lab_order]
     slots += [(name, ctx.number_warn[name]) for name in NUMERIC_CONTEXT_FIELDS]
     slots += [("febrile", febrile_conflict), ("age_at_onset_years", age_conflict)]
+    slots += list(zip(ORGAN_FIELDS, organ_conflicts, strict=True))
     for kind, key in plan.target_order:  # row problems, in convert_row's order
         slots.append((key, labs[key].problem if kind == "lab" else ctx.problems[key]))
     warnings = _join_warnings(slots, codes, n)

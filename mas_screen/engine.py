@@ -273,6 +273,15 @@ def summarise(
         fit = {"validated": 0, "unknown": 1, "outside": 2}
         met.sort(key=lambda i: (i not in own, fit[results[i].population]))
         headline = "Features suggestive of MAS: " + ", ".join(names[i] for i in met) + " met"
+        if all(results[i].population == "outside" for i in met):
+            # The contract counts any met instrument; the reader must see that none fits this patient.
+            headline += " (only by instruments built for other populations: weigh with care)"
+            caveats.append(
+                "Only instruments derived in other populations are met ("
+                + ", ".join(names[i] for i in met)
+                + "); in this patient they may be met by the underlying disease itself. The instruments built for "
+                "this population are: " + (", ".join(names[i] for i in own) or "none") + "."
+            )
     elif mas_signal == "not_suggestive":
         headline = "Features not suggestive of MAS on " + " and ".join(names[i] for i in own) + " (screening result)"
     else:

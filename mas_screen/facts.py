@@ -289,7 +289,25 @@ def _conflicts(facts: Facts) -> list[InputWarning]:
                 input=format_number(onset),
             )
         )
+    for organ in ORGAN_FIELDS:
+        size = facts.numbers.get(f"{organ}_cm")
+        if facts.flags.get(organ) is False and size is not None and size > 0:
+            out.append(
+                InputWarning(
+                    field=organ,
+                    code="conflict",
+                    message=(
+                        f"'No {organ}' conflicts with an edge {format_number(size)} cm below the costal margin. "
+                        f"Both are kept: the yes/no answer decides '{organ}' items, the size decides size items. "
+                        "Please check."
+                    ),
+                    input="false",
+                )
+            )
     return out
+
+
+ORGAN_FIELDS = ("hepatomegaly", "splenomegaly")
 
 
 def febrile_with_low_temperature(facts: Facts) -> bool:

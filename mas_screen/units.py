@@ -173,13 +173,27 @@ def plausible_in(unit: UnitSpec, spec: AnalyteSpec) -> tuple[Decimal, Decimal]:
 
 
 def is_plausible(value: Decimal, unit: UnitSpec, spec: AnalyteSpec, op: str | None = None) -> bool:
-    """Plausible in the value's own unit; a censored bound must admit some plausible value."""
+    """Plausible in the value's own unit; a censored bound must admit some plausible value.
+
+    Rules compare in their published unit at 15 significant digits (`as_float`), so a bound must
+    still admit a plausible value there: AST "< 0.0166666666666667 µkat/L" is "< 1 U/L" once
+    rounded, an empty range, and is refused like "< 1 U/L" itself.
+    """
     lo, hi = plausible_in(unit, spec)
-    if op == ">":
-        return lo <= value < hi
-    if op == "<":
-        return lo < value <= hi
-    return lo <= value <= hi
+    if op is None:
+        return lo <= value <= hi
+    if not _bound_admits(value, lo, hi, op):
+        return False
+    return all(
+        _bound_admits(as_float(convert(value, unit, u)), *map(as_float, plausible_in(u, spec)), op)
+        for u in spec.units
+    )
+
+
+def _bound_admits(value: Decimal | float, lo: Decimal | float, hi: Decimal | float, op: str) -> bool:
+    if op in (">", ">="):
+        return lo <= value < hi if op == ">" else lo <= value <= hi
+    return lo < value <= hi if op == "<" else lo <= value <= hi
 
 
 @dataclass(frozen=True, slots=True)

@@ -268,3 +268,18 @@ def test_every_instrument_has_a_batch_combination():
     from mas_screen.rules import INSTRUMENTS
 
     assert set(batch.COMBINE) == set(INSTRUMENTS)
+
+
+def test_organ_conflict_matches_assess():
+    df = pd.DataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "splenomegaly": ["no", "yes", "no"],
+            "splenomegaly_cm": ["4", "4", "0"],
+            "hepatomegaly": ["no", "", ""],
+            "hepatomegaly_cm": ["2", "", ""],
+        },
+        dtype="str",
+    )
+    out = screen_frame(df)
+    assert list(out["warnings"]) == ["hepatomegaly:conflict; splenomegaly:conflict", "", ""]

@@ -11,7 +11,7 @@ import math
 import pytest
 from conftest import crit, item, run
 
-from mas_screen import Assessment
+from mas_screen import Assessment, PatientInput, assess
 
 CRITERION_IDS = ("mas2016", "ms_score", "mh_score", "hscore", "hlh2004", "ferritin_esr", "parodi2009", "ohi")
 
@@ -864,3 +864,40 @@ def test_censored_value_listed_while_it_leaves_its_item_open(labs, iid, listed):
     """contract `missing`: keys not entered, left out, "or censored without deciding their item"."""
     missing = set(crit(run(labs), iid)["missing"])
     assert missing & {"ferritin", "esr", "scd25"} == listed
+
+
+@pytest.mark.parametrize(
+    ("analyte", "value", "unit"),
+    [
+        ("ast", "<0.0166666666666667", "µkat/L"),  # "< 1 U/L" at 15 significant digits
+        ("ast", "<1.0000000000000001", "U/L"),
+        ("fibrinogen", "<0.294000000000001", "µmol/L"),
+        ("ast", ">833.333333333333", "µkat/L"),
+    ],
+)
+def test_censored_bound_empty_after_rounding_is_refused(analyte, value, unit):
+    """A bound that admits a plausible value only beyond 15 significant digits is left out, never a crash."""
+    a = assess(PatientInput.model_validate({"labs": {analyte: {"value": value, "unit": unit}}}))
+    assert [w.field for w in a.input_warnings] == [analyte]
+    assert a.input_warnings[0].code in {"implausible", "unit_suspect"}
+
+
+@pytest.mark.parametrize("organ", ["hepatomegaly", "splenomegaly"])
+def test_organ_answer_no_with_a_size_is_a_conflict(organ):
+    a = assess(PatientInput.model_validate({"context": {organ: False, f"{organ}_cm": 4}}))
+    conflicts = [w for w in a.input_warnings if w.code == "conflict"]
+    assert [w.field for w in conflicts] == [organ]
+    assert "4 cm" in conflicts[0].message
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"splenomegaly": False, "splenomegaly_cm": 0},
+        {"splenomegaly": True, "splenomegaly_cm": 4},
+        {"splenomegaly_cm": 4},
+    ],
+)
+def test_organ_answer_consistent_with_size_is_not_a_conflict(context):
+    a = assess(PatientInput.model_validate({"context": context}))
+    assert not [w for w in a.input_warnings if w.code == "conflict"]
