@@ -32,8 +32,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -82,15 +83,26 @@ INTERPRETATION_RULE = (
     "(4) MAS signal 'insufficient_data' → 'unsure' (the data do not decide yet)."
 )
 
-# HScore bands for practice mode: the published cut-off (169), Bilston 2022's higher cut-off (200)
-# and the first score the published table gives as > 99% (250). Scores are whole points.
-HSCORE_BANDS: dict[str, tuple[int, int | None]] = {
-    "<169": (0, 168),
-    "169-199": (169, 199),
-    "200-249": (200, 249),
-    ">=250": (250, None),
-}
+
+# HScore bands for practice mode, read from criteria/hscore.yaml: the published cut-off (169), the
+# additional cut-off recorded there (Bilston 2022, 200) and the first score the published table gives
+# as > 99% (`probability.at_or_above`, 250). Scores are whole points.
+def _hscore_bands() -> dict[str, tuple[int, int | None]]:
+    spec = criteria().instruments["hscore"]
+    assert spec.cutoff is not None and spec.probability is not None
+    edges = [int(spec.cutoff.value), *(int(c.value) for c in spec.additional_cutoffs)]
+    edges.append(int(spec.probability.at_or_above))
+    bands = {f"<{edges[0]}": (0, edges[0] - 1)}
+    for low, high in pairwise(edges):
+        bands[f"{low}-{high - 1}"] = (low, high - 1)
+    bands[f">={edges[-1]}"] = (edges[-1], None)
+    return bands
+
+
+HSCORE_BANDS: dict[str, tuple[int, int | None]] = _hscore_bands()
 HScoreBand = Literal["<169", "169-199", "200-249", ">=250", "cannot_tell"]
+if set(get_args(HScoreBand)) != {*HSCORE_BANDS, "cannot_tell"}:  # the answer type must follow the data
+    raise RuntimeError(f"criteria/hscore.yaml gives HScore bands {list(HSCORE_BANDS)}; update HScoreBand in cases.py")
 
 
 class CaseDataError(RuntimeError):

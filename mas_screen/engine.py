@@ -25,7 +25,7 @@ from mas_screen.models import (
 )
 from mas_screen.references import full_citation, link, short_citation
 from mas_screen.rules import INSTRUMENTS
-from mas_screen.rules.base import build_result, evaluate_items
+from mas_screen.rules.base import build_result, by_role, evaluate_items
 from mas_screen.rules.items import Outcome, evaluate_item, extreme_outcomes, item_keys
 from mas_screen.units import format_number
 
@@ -163,9 +163,13 @@ def _evidence(r: CriterionResult, facts: Facts) -> tuple[str | None, str | None]
         return None, None
     iid = r.id
     if iid == "mas2016":
+        of = len(by_role(INSTRUMENTS[iid].spec, "companion"))
         if status == "met":
-            return f"2016 MAS classification criteria met (ferritin plus {r.count_met} of 4 companion criteria)", None
-        return None, f"2016 MAS classification criteria not met ({r.count_met} of 4 companion criteria met)"
+            return (
+                f"2016 MAS classification criteria met (ferritin plus {r.count_met} of {of} companion criteria)",
+                None,
+            )
+        return None, f"2016 MAS classification criteria not met ({r.count_met} of {of} companion criteria met)"
     if iid == "ms_score":
         text = (
             f"MS score {_score_text(r)} ({r.cutoff_label})"
@@ -183,8 +187,8 @@ def _evidence(r: CriterionResult, facts: Facts) -> tuple[str | None, str | None]
     if iid == "ferritin_esr":
         ratio = f"Ferritin:ESR ratio {_score_text(r)}" if r.score is not None else "Ferritin:ESR ratio (from a bound)"
         if status == "met":
-            return f"{ratio} ≥ 21.5: favours MAS over an sJIA flare", None
-        return None, f"{ratio} < 21.5: favours an sJIA flare over MAS"
+            return f"{ratio} {r.cutoff_label}: favours MAS over an sJIA flare", None
+        return None, f"{ratio} < {format_number(r.cutoff)}: favours an sJIA flare over MAS"
     if iid == "hscore":
         prob = f"; probability {r.probability.label}" if r.probability else ""
         if status == "met":
@@ -195,15 +199,19 @@ def _evidence(r: CriterionResult, facts: Facts) -> tuple[str | None, str | None]
         return None, f"HScore {_score_text(r)} (< {format_number(r.cutoff)}{prob})"
     if iid == "hlh2004":
         if status == "met":
-            return f"HLH-2004 criteria fulfilled ({r.count_met} of 8 criteria met)", None
-        return None, f"HLH-2004 criteria not fulfilled ({r.count_met} of 8 met, {r.count_assessable} assessable)"
+            return f"HLH-2004 criteria fulfilled ({r.count_met} of {len(r.items)} criteria met)", None
+        return (
+            None,
+            f"HLH-2004 criteria not fulfilled ({r.count_met} of {len(r.items)} met, {r.count_assessable} assessable)",
+        )
     if iid == "parodi2009":
         if status == "met":
             return "Preliminary jSLE-MAS guidelines (Parodi 2009) met", None
         return None, "Preliminary jSLE-MAS guidelines (Parodi 2009) not met"
     if iid == "ohi":
         if status == "met":
-            return "OHI index positive (sCD25 > 3900 U/mL and ferritin > 1000 ng/mL)", None
+            rule = " and ".join(f"{i.label[:1].lower() + i.label[1:]} {i.threshold}" for i in r.items)
+            return f"OHI index positive ({rule})", None
         return None, "OHI index negative"
     return None, None
 

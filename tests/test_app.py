@@ -130,3 +130,5 @@ def test_about_page_lists_every_instrument():
     titles = [e.label for e in app.expander]
     assert len(titles) == 8
     assert any("Privacy" in m.value for m in app.markdown)
+    # Decisions are read from criteria/*.yaml, numbers included: the unconfirmed MH cut-off is listed.
+    assert any("MH score, cut-off >= 60: unconfirmed" in m.value for m in app.markdown)

@@ -9,6 +9,24 @@ from mas_screen.criteria_data import criteria
 from mas_screen.references import full_citation, link
 
 
+def decision_lines() -> list[str]:
+    """Every DECISION / ADAPTATION / UNCONFIRMED entry of criteria/*.yaml with its note (numbers from the data)."""
+    out: list[str] = []
+    for spec in criteria().instruments.values():
+        for it in spec.items:
+            if not it.confirmation.startswith("CONFIRMED"):
+                out.append(
+                    f"{spec.short_name}, {it.label}: {it.confirmation.lower()}" + (f" — {it.note}" if it.note else "")
+                )
+        for cut in [spec.cutoff, *spec.additional_cutoffs]:
+            if cut is not None and not cut.confirmation.startswith("CONFIRMED"):
+                out.append(
+                    f"{spec.short_name}, cut-off {cut.comparator} {cut.value}: {cut.confirmation.lower()}"
+                    + (f" — {cut.note}" if cut.note else "")
+                )
+    return out
+
+
 def render() -> None:
     st.markdown("## About MAS Screen")
     st.warning(
@@ -43,16 +61,17 @@ def render() -> None:
 
     st.markdown("### Decisions where the sources leave a choice")
     st.markdown(
-        "- Fever: the clinician's 'febrile' answer is used; without it, ≥ 38.0 °C (2016 criteria, MS score) and "
-        "≥ 38.5 °C (HLH-2004, an adaptation of the HLH-94 wording). Parodi uses its own > 38 °C.\n"
-        "- Ferritin:ESR counts ≥ 21.5; OHI uses the abstract's strict '>'; an exact cut-off value adds a caveat.\n"
-        "- HScore items not entered are never scored 0: a score range is shown and the status is decided only "
-        "when the whole range is on one side of 169. Probability comes from the published table only.\n"
-        "- MH score cut-off ≥ 60 as reported in secondary sources (not verified in the primary paper).\n"
-        "- MS score in AOSD: the derivation cut-off −2.1 decides the status; Yao 2021's −1.74 is shown beside it.\n"
-        "- Values in a unit that looks wrong are left out and flagged, never guessed."
+        "- A value not entered is never read as normal: an item without its value is 'missing', and an "
+        "instrument is decided only when no plausible value of what is missing could change it (HScore and "
+        "MS score show the range the score could take).\n"
+        "- Probabilities come from the published tables only, never from a fitted curve.\n"
+        "- Values in a unit that looks wrong, or outside what a living patient can have, are left out and "
+        "flagged, never guessed.\n"
+        "- The MS score's derivation cut-off decides its status in every population; other published cut-offs "
+        "(AOSD) are shown beside it."
     )
-
+    st.markdown("Items and cut-offs set by the project, adapted, or not yet confirmed against the primary paper:")
+    st.markdown("\n".join(f"- {line}" for line in decision_lines()))
     st.markdown("### Privacy")
     st.markdown(
         "Entries live only in your browser session's memory on the server that runs this app. Nothing is "
