@@ -185,8 +185,7 @@ def is_plausible(value: Decimal, unit: UnitSpec, spec: AnalyteSpec, op: str | No
     if not _bound_admits(value, lo, hi, op):
         return False
     return all(
-        _bound_admits(as_float(convert(value, unit, u)), *map(as_float, plausible_in(u, spec)), op)
-        for u in spec.units
+        _bound_admits(as_float(convert(value, unit, u)), *map(as_float, plausible_in(u, spec)), op) for u in spec.units
     )
 
 
