@@ -23,6 +23,9 @@ page = st.navigation(
     [
         st.Page(PAGES / "assess.py", title="Assess", icon="🩺", default=True, url_path="assess"),
         st.Page(PAGES / "trends.py", title="Trends", icon="📈", url_path="trends"),
+        st.Page(PAGES / "cases.py", title="Cases", icon="🎓", url_path="cases"),
+        st.Page(PAGES / "explore.py", title="Explore", icon="🔬", url_path="explore"),
+        st.Page(PAGES / "batch.py", title="Batch", icon="📊", url_path="batch"),
         st.Page(PAGES / "about.py", title="About", icon="ℹ️", url_path="about"),
     ],
     position="top",

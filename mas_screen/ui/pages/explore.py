@@ -1,0 +1,575 @@
+"""What-if explorer: start from a teaching case or the bedside panel, move one value at a time and
+watch which criteria flip; each value's distance to its thresholds; the smallest single change
+that flips each instrument (computed and verified by the core, `explore.smallest_flip`).
+
+Everything stays in this browser session's state; the bedside form is read, never changed.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import streamlit as st
+from pydantic import ValidationError
+
+from mas_screen import assess
+from mas_screen.cases import case_by_id, load_cases
+from mas_screen.criteria_data import INSTRUMENT_IDS, criteria
+from mas_screen.explore import RESOLUTION, Flip, distances, smallest_flip
+from mas_screen.explore_figures import distance_figure
+from mas_screen.facts import normalise, plausible_interval, unit_spec
+from mas_screen.figures import rules_by_analyte, used_analytes
+from mas_screen.models import (
+    BIOLOGIC_LABELS,
+    BOOLEAN_FIELDS,
+    DISEASE_LABELS,
+    NUMERIC_CONTEXT_FIELDS,
+    Assessment,
+    Measurement,
+    PatientInput,
+    field_label,
+)
+from mas_screen.ui import cards
+from mas_screen.ui.state import LAB_ORDER, TRI_LABEL, TRI_STATE, TRI_VALUE, current_patient, patient_data
+from mas_screen.ui.state import init_state as init_bedside_state
+from mas_screen.ui.teaching_views import case_panels, case_patient, panel_name, panel_when
+from mas_screen.ui.widgets import WARNING_TITLES
+from mas_screen.units import convert, format_number, pretty_unit, unit_index, unit_key
+
+CHART_WIDTH_PX = 1150
+FLIPS_SHOWN = 3
+DEFAULT_CASE = "near_miss_platelets_fibrinogen"  # every value on a threshold: one step flips the 2016 criteria
+SOURCES = {"case": "A teaching case", "bedside": "The bedside panel (Assess page)"}
+# Wide screens: the status table stays in view while the lab controls scroll past it. Narrow screens
+# (tablet, projector at low resolution): controls and results stack, as on the Assess page.
+LAYOUT_CSS = """
+<style>
+@media (min-width: 1100px) {
+  [data-testid="stLayoutWrapper"]:has(> .st-key-xp_results) {
+    position: sticky; top: 3.75rem; z-index: 2; align-self: flex-start; background: var(--background-color, #fff);
+  }
+}
+@media (max-width: 1099px) {
+  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-xp_controls) { flex-direction: column; }
+  [data-testid="stColumn"]:has(.st-key-xp_controls), [data-testid="stColumn"]:has(.st-key-xp_results) {
+    width: 100% !important; flex: 1 1 auto !important;
+  }
+}
+</style>
+"""
+
+# State (this browser session only).
+ORIGIN = "explore_origin"  # what the current starting point was loaded from
+BASE = "explore_base"  # the starting PatientInput
+LABS = "explore_labs"  # lab -> {"unit", "start", "censored", "typed", "lo", "hi", "step"}
+
+
+def num_key(lab: str) -> str:
+    return f"xp_num::{lab}"
+
+
+def slider_key(lab: str) -> str:
+    return f"xp_slider::{lab}"
+
+
+def flag_key(field: str) -> str:
+    return f"xp_flag::{field}"
+
+
+def cnum_key(field: str) -> str:
+    return f"xp_cnum::{field}"
+
+
+# ------------------------------------------------------------------------------------- loading
+
+
+def _step(lab: str, unit: str, start: Decimal | None) -> float:
+    """Slider and number-box step: the lab's reporting resolution, or finer if typed finer."""
+    step = Decimal(RESOLUTION.get(lab, {}).get(unit, "0.01"))
+    if start is not None:
+        exp = start.normalize().as_tuple().exponent
+        typed = Decimal(1).scaleb(exp) if isinstance(exp, int) and exp < 0 else None
+        if typed is not None and typed < step:
+            step = typed
+    return float(step)
+
+
+def _range(lab: str, unit: str, start: float | None) -> tuple[float, float]:
+    """Slider range in the lab's unit: from the plausible minimum (≥ 0) to twice the start or 1.5×
+    the highest published threshold (converted for display), within the plausible maximum."""
+    target = unit_spec(lab, unit)
+    tops = [
+        float(convert(Decimal(repr(rule.threshold)), unit_spec(lab, rule.unit), target))
+        for rule in rules_by_analyte().get(lab, ())
+    ]
+    plaus = plausible_interval(lab, unit)
+    hi = max([2 * start if start else 0.0, 1.5 * max(tops, default=0.0), 1.0])
+    return max(plaus.lo, 0.0), min(plaus.hi, hi)
+
+
+def _decimals(step: float) -> int:
+    exp = Decimal(repr(step)).normalize().as_tuple().exponent
+    return max(0, -exp) if isinstance(exp, int) else 0
+
+
+def load_start(patient: PatientInput, origin: str) -> None:
+    """Make `patient` the starting point: every control is set to its value (unit as entered)."""
+    state = st.session_state
+    facts, _warnings = normalise(patient)
+    labs: dict[str, dict] = {}
+    for lab in criteria().analytes.analytes:
+        spec = criteria().analytes.analytes[lab]
+        fact = facts.labs.get(lab)
+        typed = patient.labs.get(lab)
+        start: Decimal | None = None
+        censored = False
+        if fact is not None:
+            unit = fact.unit.unit
+            start = fact.parsed.value
+            censored = fact.parsed.op is not None
+        else:
+            unit = spec.default_unit
+            named = unit_index(lab).accepted.get(unit_key(typed.unit)) if typed is not None and typed.unit else None
+            if named is not None:  # a bad value keeps the unit it was typed in
+                unit = named.unit
+        step = _step(lab, unit, start)
+        lo, hi = _range(lab, unit, float(start) if start is not None else None)
+        labs[lab] = {
+            "unit": unit,
+            "start": float(start) if start is not None else None,
+            "censored": censored,
+            "typed": None if typed is None or typed.value in (None, "") else str(typed.value),
+            "lo": lo,
+            "hi": max(hi, float(start)) if start is not None else hi,
+            "step": step,
+        }
+        state[num_key(lab)] = float(start) if start is not None else None
+        if start is not None:
+            state[slider_key(lab)] = min(max(float(start), lo), labs[lab]["hi"])
+        else:
+            state.pop(slider_key(lab), None)
+    ctx = patient.context
+    for field in BOOLEAN_FIELDS:
+        state[flag_key(field)] = TRI_LABEL[getattr(ctx, field)]
+    for field in NUMERIC_CONTEXT_FIELDS:
+        value = facts.numbers.get(field)
+        state[cnum_key(field)] = float(value) if value is not None else None
+    state["xp_disease"] = ctx.disease
+    state["xp_biologic"] = ctx.biologic
+    state[LABS] = labs
+    state[BASE] = patient
+    state[ORIGIN] = origin
+
+
+def on_number(lab: str) -> None:
+    value = st.session_state.get(num_key(lab))
+    info = st.session_state[LABS][lab]
+    if value is not None:
+        st.session_state[slider_key(lab)] = min(max(float(value), info["lo"]), info["hi"])
+
+
+def on_slider(lab: str) -> None:
+    st.session_state[num_key(lab)] = st.session_state[slider_key(lab)]
+
+
+def apply_flip(flip: Flip) -> None:
+    """Set the explorer to the flip's value (the instrument's status then changes, verified)."""
+    state = st.session_state
+    if flip.kind == "flag":
+        state[flag_key(flip.input)] = TRI_LABEL[bool(flip.to_value)]
+    elif flip.kind == "number":
+        state[cnum_key(flip.input)] = float(flip.to_value)
+    else:
+        info = state[LABS][flip.input]
+        value = float(flip.to_value)
+        if flip.unit and flip.unit != info["unit"]:
+            value = float(
+                convert(Decimal(repr(value)), unit_spec(flip.input, flip.unit), unit_spec(flip.input, info["unit"]))
+            )
+        state[num_key(flip.input)] = value
+        info["hi"] = max(info["hi"], value)
+        state[slider_key(flip.input)] = min(max(value, info["lo"]), info["hi"])
+
+
+def reset_to_start() -> None:
+    state = st.session_state
+    load_start(state[BASE], state[ORIGIN])
+
+
+# ------------------------------------------------------------------------------------ the patient
+
+
+def working_patient() -> PatientInput:
+    """The explorer's patient: the start with every control's current value."""
+    state = st.session_state
+    base: PatientInput = state[BASE]
+    labs: dict[str, Measurement] = {}
+    for lab, info in state[LABS].items():
+        value = state.get(num_key(lab))
+        if value is None:
+            continue
+        if info["censored"] and info["start"] is not None and value == info["start"]:
+            labs[lab] = base.labs[lab]  # a bound stays a bound until it is moved
+        else:
+            labs[lab] = Measurement(value=_plain(value, info["step"]), unit=info["unit"])
+    context = {
+        field: TRI_VALUE[state[flag_key(field)]] for field in BOOLEAN_FIELDS if state[flag_key(field)] != "Unknown"
+    }
+    for field in NUMERIC_CONTEXT_FIELDS:
+        if state.get(cnum_key(field)) is not None:
+            context[field] = state[cnum_key(field)]
+    context["underlying_disease"] = state["xp_disease"]
+    context["biologic_therapy"] = state["xp_biologic"]
+    return PatientInput.model_validate({"context": context, "labs": labs})
+
+
+def _plain(value: float, step: float) -> int | float:
+    """A control's value as the number a clinician would type (no float noise, no '.0')."""
+    rounded = round(value, max(_decimals(step), 6))
+    return int(rounded) if float(rounded).is_integer() else rounded
+
+
+def _value_text(value: float | None, unit: str) -> str:
+    if value is None:
+        return "not entered"
+    return f"{format_number(Decimal(repr(_plain(value, 1e-6))))} {pretty_unit(unit)}".strip()
+
+
+def changes_from_start() -> list[str]:
+    state = st.session_state
+    base: PatientInput = state[BASE]
+    out: list[str] = []
+    for lab, info in state[LABS].items():
+        now = state.get(num_key(lab))
+        if now != info["start"]:
+            start = _value_text(info["start"], info["unit"])
+            if info["censored"]:
+                start = f"{info['typed']} {pretty_unit(info['unit'])}"
+            out.append(f"{field_label(lab)}: {start} → {_value_text(now, info['unit'])}")
+    for field in BOOLEAN_FIELDS:
+        start = TRI_LABEL[getattr(base.context, field)]
+        if state[flag_key(field)] != start:
+            out.append(f"{field_label(field)}: {start.lower()} → {state[flag_key(field)].lower()}")
+    facts, _ = normalise(base)
+    for field in NUMERIC_CONTEXT_FIELDS:
+        start = facts.numbers.get(field)
+        now = state.get(cnum_key(field))
+        if (float(start) if start is not None else None) != now:
+            before = "not known" if start is None else format_number(start)
+            after = "not known" if now is None else format_number(Decimal(repr(now)))
+            out.append(f"{field_label(field)}: {before} → {after}")
+    if state["xp_disease"] != base.context.disease:
+        out.append(
+            f"Underlying disease: {DISEASE_LABELS[base.context.disease]} → {DISEASE_LABELS[state['xp_disease']]}"
+        )
+    if state["xp_biologic"] != base.context.biologic:
+        out.append(
+            f"Biologic therapy: {BIOLOGIC_LABELS[base.context.biologic]} → {BIOLOGIC_LABELS[state['xp_biologic']]}"
+        )
+    return out
+
+
+# ------------------------------------------------------------------------------------- controls
+
+
+def start_controls() -> PatientInput | None:
+    """Where to start: a case at one time point, or the bedside panel. Loads it when it changes."""
+    state = st.session_state
+    c1, c2, c3, c4 = st.columns([1.8, 4, 2.4, 1.5], vertical_alignment="bottom")
+    with c1:
+        source = st.radio(
+            "Start from", list(SOURCES), format_func=SOURCES.get, key="xp_source", persist_state="session"
+        )
+    if source == "case":
+        cases = load_cases()
+        ids = [c.id for c in cases]
+        if state.get("xp_case") not in ids:
+            state["xp_case"] = DEFAULT_CASE if DEFAULT_CASE in ids else ids[0]
+        with c2:
+            st.selectbox("Case", ids, key="xp_case", persist_state="session", format_func=lambda i: case_by_id(i).title)
+        case = case_by_id(state["xp_case"])
+        times = [t for t, _p in case_panels(case)]
+        if state.get("xp_time") not in times:
+            state["xp_time"] = times[-1]
+        with c3:
+            st.selectbox(
+                "Time point",
+                times,
+                key="xp_time",
+                persist_state="session",
+                format_func=lambda t: f"{panel_name(case, times.index(t))} · {panel_when(case, times.index(t))}",
+            )
+        origin = f"case:{case.id}@{state['xp_time']}"
+        patient = case_patient(case, state["xp_time"]) if state.get(ORIGIN) != origin else None
+    else:
+        init_bedside_state()
+        data = patient_data()
+        origin = "bedside:" + json.dumps(data, sort_keys=True)
+        with c2:
+            st.caption(
+                "The values on the Assess page, as typed. Changes here never alter the bedside form; "
+                "edit the form on the Assess page to change the starting point."
+            )
+        if not data["labs"] and not data["context"]:
+            st.info("The bedside form is empty: enter a panel on the Assess page, or start from a teaching case.")
+            return None
+        patient = None
+        if state.get(ORIGIN) != origin:
+            try:
+                patient = current_patient()
+            except ValidationError:
+                st.error("The bedside form has entries that cannot be read; please check them on the Assess page.")
+                return None
+    if patient is None and any(num_key(lab) not in state for lab in state.get(LABS, {})):
+        patient = state[BASE]  # controls were forgotten (an older session): back to the start, never zeros
+    if patient is not None:
+        load_start(patient, origin)
+    with c4:
+        st.button(
+            "Reset",
+            key="xp_reset",
+            icon=":material/restart_alt:",
+            on_click=reset_to_start,
+            help="Every value and answer back to the starting point.",
+            width="stretch",
+        )
+    return state[BASE]
+
+
+def lab_control(lab: str) -> None:
+    """One lab: its name, unit and starting value on a line, then a slider and a number box."""
+    info = st.session_state[LABS][lab]
+    unit = pretty_unit(info["unit"])
+    name = criteria().analytes.analytes[lab].label
+    fmt = f"%.{_decimals(info['step'])}f"
+    start = _value_text(info["start"], info["unit"])
+    note = f"start {start}"
+    if info["censored"]:
+        note = f"start {info['typed']} {unit} (a bound: used as typed until you move it)"
+    elif info["start"] is None and info["typed"]:
+        note = f"typed “{info['typed']}”: not a usable number, left out"
+    st.markdown(f"**{name}** ({unit}) :gray[· {note}]")
+    c1, c2 = st.columns([3, 1.2], vertical_alignment="center")
+    with c2:
+        st.number_input(
+            f"{name} ({unit})",
+            min_value=0.0,
+            step=info["step"],
+            format=fmt,
+            key=num_key(lab),
+            persist_state="session",
+            on_change=on_number,
+            args=(lab,),
+            placeholder="not done",
+            label_visibility="collapsed",
+        )
+    with c1:
+        if st.session_state.get(num_key(lab)) is not None and slider_key(lab) in st.session_state:
+            st.slider(
+                f"{name} ({unit}) slider",
+                min_value=float(info["lo"]),
+                max_value=float(info["hi"]),
+                step=info["step"],
+                format=fmt,
+                key=slider_key(lab),
+                persist_state="session",
+                on_change=on_slider,
+                args=(lab,),
+                label_visibility="collapsed",
+            )
+        else:
+            st.caption("Not done: type a value to add it.")
+
+
+def lab_controls(patient: PatientInput) -> None:
+    state = st.session_state
+    used = set(used_analytes())
+    ordered = [lab for _group, group in LAB_ORDER for lab in group if lab in used]
+    entered = [
+        lab
+        for lab in ordered
+        if state[LABS][lab]["typed"] is not None or state.get(num_key(lab)) is not None  # typed, even if unusable
+    ]
+    st.markdown("#### Labs")
+    st.caption("Drag a slider or type a value (in the unit it was entered in). Clearing a box makes it 'not done'.")
+    for lab in entered:
+        lab_control(lab)
+    missing = [lab for lab in ordered if lab not in entered]
+    if missing:
+        with st.expander(f"Labs not entered ({len(missing)}): type a value to see its effect"):
+            for lab in missing:
+                lab_control(lab)
+
+
+def context_controls() -> None:
+    st.markdown("#### Clinical context")
+    c1, c2 = st.columns(2)
+    with c1:
+        st.selectbox(
+            "Underlying disease",
+            list(DISEASE_LABELS),
+            format_func=DISEASE_LABELS.get,
+            key="xp_disease",
+            persist_state="session",
+        )
+    with c2:
+        st.selectbox(
+            "Biologic therapy",
+            list(BIOLOGIC_LABELS),
+            format_func=BIOLOGIC_LABELS.get,
+            key="xp_biologic",
+            persist_state="session",
+        )
+    cols = st.columns(2)
+    for i, field in enumerate(NUMERIC_CONTEXT_FIELDS):
+        with cols[i % 2]:
+            st.number_input(
+                field_label(field),
+                min_value=0.0,
+                step=0.1,
+                key=cnum_key(field),
+                persist_state="session",
+                placeholder="not known",
+            )
+    cols = st.columns(2)
+    for i, field in enumerate(BOOLEAN_FIELDS):
+        with cols[i % 2]:
+            st.radio(field_label(field), TRI_STATE, key=flag_key(field), persist_state="session", horizontal=True)
+
+
+# -------------------------------------------------------------------------------------- results
+
+
+def status_table(start: Assessment, now: Assessment) -> None:
+    st.markdown("#### Each instrument: at the start and now")
+    rows = ["| Instrument | At the start | Now | Result now |", "|---|---|---|---|"]
+    flipped = 0
+    for iid in INSTRUMENT_IDS:
+        a, b = start.criteria[iid], now.criteria[iid]
+        changed = a.status != b.status
+        flipped += changed
+        name = f":orange-background[**⇄ {b.short_name}**]" if changed else b.short_name
+        rows.append(
+            f"| {name} | {cards.STATUS_BADGE[a.status]} | {cards.STATUS_BADGE[b.status]} | {cards.score_text(b) or '—'} |"
+        )
+    st.markdown("\n".join(rows))
+    headline = now.summary.headline
+    if now.summary.mas_signal != start.summary.mas_signal:
+        st.markdown(f"**Screen now:** {headline}  \n:gray[At the start: {start.summary.headline}]")
+    else:
+        st.markdown(f"**Screen:** {headline}")
+    changed = "no instrument has" if not flipped else f"{flipped} instrument{'s have' if flipped > 1 else ' has'}"
+    st.caption(
+        f"⇄ changed status: {changed} so far. ● met ○ not met ◐ indeterminate (missing inputs could change it). "
+        "Screening aid, not a diagnosis."
+    )
+
+
+def input_warnings(now: Assessment) -> None:
+    for w in now.input_warnings:
+        st.markdown(f":orange[**⚠ {field_label(w.field)} — {WARNING_TITLES[w.code]}**: {w.message}]")
+
+
+def _flip_text(f: Flip) -> str:
+    """'Platelet count 205 → **181 ×10⁹/L or less** (−24, 12 %) → ● met' (the flip holds beyond its value)."""
+    beyond = {"up": " or more", "down": " or less"}.get(f.direction or "", "")
+    if f.kind == "flag":
+        change = f"{f.label}: {f.from_text} → **{f.to_text}**"
+    elif f.from_value is None:
+        change = f"{f.label}: not entered → **{f.to_text}{beyond}**"
+    else:
+        sign = "+" if f.direction == "up" else "−"
+        by = f"{sign}{format_number(Decimal(repr(f.distance)))}" if f.distance is not None else ""
+        if f.relative_percent is not None:
+            by += (
+                f", {sign}{f.relative_percent:.0f} %"
+                if f.relative_percent >= 1
+                else f", {sign}{f.relative_percent:g} %"
+            )
+        change = f"{f.label}: {f.from_text} → **{f.to_text}{beyond}** ({by})"
+    return f"{change} ⇒ {cards.STATUS_BADGE[f.new_status]}"
+
+
+def flips_section(patient: PatientInput, now: Assessment) -> None:
+    st.markdown("#### Smallest single change that flips each instrument")
+    st.caption(
+        "From the values now in the explorer. Each change was checked by running the criteria on the changed patient; "
+        "'Apply' sets the explorer to it. Numbers are searched at the lab's reporting resolution, in the unit entered."
+    )
+    units = {lab: info["unit"] for lab, info in st.session_state[LABS].items()}
+    cols = st.columns(2, gap="medium")
+    for n, iid in enumerate(INSTRUMENT_IDS):
+        r = now.criteria[iid]
+        flips = smallest_flip(patient, iid, units=units)
+        with cols[n % 2], st.container(border=True, key=f"xp_flips_{iid}"):
+            st.markdown(f"**{r.short_name}** — now {cards.STATUS_BADGE[r.status]}")
+            if not flips:
+                st.caption("No single change of one input flips it (it would take two or more).")
+                continue
+            for k, f in enumerate(flips[:FLIPS_SHOWN]):
+                c1, c2 = st.columns([5, 1], vertical_alignment="center")
+                with c1:
+                    st.markdown(_flip_text(f))
+                with c2:
+                    st.button("Apply", key=f"xp_apply::{iid}::{k}", on_click=apply_flip, args=(f,), type="tertiary")
+            if len(flips) > FLIPS_SHOWN:
+                more = len(flips) - FLIPS_SHOWN
+                with st.expander(f"{more} more single change{'s' if more > 1 else ''}"):
+                    st.markdown("\n".join(f"- {_flip_text(f)}" for f in flips[FLIPS_SHOWN:]))
+
+
+def distance_chart(start_patient: PatientInput, patient: PatientInput, start: Assessment, now: Assessment) -> None:
+    st.markdown("#### How far each value is from each threshold")
+    chosen = st.multiselect(
+        "Instruments in the chart",
+        list(INSTRUMENT_IDS),
+        default=list(INSTRUMENT_IDS),
+        format_func=lambda i: criteria().instruments[i].short_name,
+        key="xp_chart_instruments",
+        persist_state="session",
+    )
+    fig = distance_figure(
+        distances(patient, now), baseline=distances(start_patient, start), instruments=chosen, width=CHART_WIDTH_PX
+    )
+    st.plotly_chart(fig, key="xp_distance_chart", width="content", theme=None, config={"displaylogo": False})
+
+
+# ----------------------------------------------------------------------------------------- page
+
+
+def render() -> None:
+    st.markdown("## What-if explorer")
+    st.caption(
+        "Move one value at a time and watch which criteria flip. For teaching and for understanding a result: "
+        "a changed value here is hypothetical, never a patient's result. Nothing is stored outside this session."
+    )
+    start_patient = start_controls()
+    if start_patient is None:
+        return
+    try:
+        patient = working_patient()
+        now = assess(patient)
+    except (ValidationError, ValueError):
+        st.error("These values could not be assessed; please check them. Nothing you set was lost.")
+        return
+    start = assess(start_patient)
+    st.markdown(LAYOUT_CSS, unsafe_allow_html=True)
+    left, right = st.columns([4, 6], gap="large")
+    with left, st.container(key="xp_controls"):
+        lab_controls(patient)
+        with st.expander("Clinical context (toggle answers)", expanded=False):
+            context_controls()
+    with right, st.container(key="xp_results"):
+        status_table(start, now)
+        changed = changes_from_start()
+        if changed:
+            st.markdown("**Changed from the start:** " + "; ".join(changed))
+        else:
+            st.caption("Nothing changed yet: move a value or apply a change below.")
+        input_warnings(now)
+    distance_chart(start_patient, patient, start, now)
+    flips_section(patient, now)
+
+
+render()
