@@ -37,6 +37,8 @@ CONTEXT_FIELDS = tuple(ClinicalContext.model_fields)
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", "t"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0", "f"})
 UNKNOWN_WORDS = frozenset({"", "unknown", "not known", "na", "n/a", "nk", "?", "-", "null", "none"})
+# A float column's spelling of 1/0 (pandas and Parquet write a yes/no column with gaps as 1.0/0.0).
+_FLOAT_ONE_ZERO = re.compile(r"^([01])\.0+$")
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 # A number (possibly censored) followed by a unit: the unit holds a letter, "/", "%" or "°"
@@ -232,6 +234,7 @@ def _context_value(key: str, text: str) -> tuple[Any, RowProblem | None]:
     word = " ".join(text.split()).lower()
     label = field_label(key)
     if key in BOOLEAN_FIELDS:
+        word = _FLOAT_ONE_ZERO.sub(r"\1", word)
         if word in TRUE_WORDS:
             return True, None
         if word in FALSE_WORDS:

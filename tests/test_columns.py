@@ -170,6 +170,43 @@ def test_booleans(cell, value):
     assert result.data.get("context", {}).get("febrile") == value
 
 
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [("1.0", True), ("0.0", False), (" 1.00 ", True), (1.0, True), (0.0, False), (True, True), (False, False)],
+)
+def test_float_and_bool_spellings_of_yes_no(cell, value):
+    """A yes/no column with gaps is a float column in pandas and Parquet: 1.0/0.0 are yes/no."""
+    result = convert_row({"febrile": cell}, parse_columns(["febrile"]))
+    assert result.problems == []
+    assert result.data["context"]["febrile"] is value
+
+
+@pytest.mark.parametrize("cell", ["1.5", "2.0", "10", "0.1", "1e0", "01.0"])
+def test_other_numbers_are_not_yes_no(cell):
+    result = convert_row({"splenomegaly": cell}, parse_columns(["splenomegaly"]))
+    assert "context" not in result.data
+    assert [p.code for p in result.problems] == ["bad_value"]
+
+
+def test_float_yes_no_columns_screen_like_words():
+    """The batch engine reads a float64 Parquet/pandas column as its text ("1.0"): same result as yes/no."""
+    import numpy as np
+    import pandas as pd
+
+    from mas_screen.batch import screen_frame
+
+    labs = {"ferritin": ["2500", "2500", "2500"], "platelets": ["100", "100", "100"], "ast": ["60", "60", "60"]}
+    floats = pd.DataFrame(
+        {"id": ["a", "b", "c"], "febrile": [1.0, 0.0, np.nan], "cns_involvement": [0.0, 1.0, 1.0], **labs}
+    )
+    words = floats.assign(febrile=["yes", "no", ""], cns_involvement=["no", "yes", "yes"])
+    a, b = screen_frame(floats), screen_frame(words)
+    results = [c for c in a.columns if c not in floats.columns]
+    pd.testing.assert_frame_equal(a[results], b[results])
+    assert list(a["warnings"]) == ["", "", ""]
+    assert list(a["mas2016_status"]) == ["met", "not_met", "indeterminate"]
+
+
 def test_bad_boolean_is_flagged_and_not_known():
     result = convert_row({"hepatomegaly": "maybe"}, parse_columns(["hepatomegaly"]))
     assert "context" not in result.data

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from mas_screen import assess
 from mas_screen.models import BIOLOGIC_LABELS, DISEASE_LABELS, Assessment, PatientInput
 from mas_screen.ui import cards
+from mas_screen.ui.fhir_import import import_panel
 from mas_screen.ui.series_state import add_bedside_panel, init_series_state
 from mas_screen.ui.state import (
     LAB_ORDER,
@@ -219,6 +220,7 @@ def render() -> None:
         "diagnosis. Private: entries stay in this browser session only; nothing is stored, logged or sent anywhere."
     )
     toolbar()
+    import_panel()  # FHIR R4 Bundle → the form (and the Trends page when several dates)
     patient: PatientInput | None = None
     assessment: Assessment | None = None
     try:
