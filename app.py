@@ -9,7 +9,7 @@ from mas_screen.ui.state import persist_widget_state
 
 PAGES = Path(__file__).resolve().parent / "mas_screen" / "ui" / "pages"
 
-st.set_page_config(page_title="MAS Screen", page_icon="🩺", layout="wide", initial_sidebar_state="collapsed")
+st.set_page_config(page_title="MAS Screen", page_icon=":material/stethoscope:", layout="wide", initial_sidebar_state="collapsed")
 
 try:
     criteria()  # load and validate every criteria file once, before any page runs
@@ -21,12 +21,12 @@ persist_widget_state()  # form values survive moving between pages (this session
 
 page = st.navigation(
     [
-        st.Page(PAGES / "assess.py", title="Assess", icon="🩺", default=True, url_path="assess"),
-        st.Page(PAGES / "trends.py", title="Trends", icon="📈", url_path="trends"),
-        st.Page(PAGES / "cases.py", title="Cases", icon="🎓", url_path="cases"),
-        st.Page(PAGES / "explore.py", title="Explore", icon="🔬", url_path="explore"),
-        st.Page(PAGES / "batch.py", title="Batch", icon="📊", url_path="batch"),
-        st.Page(PAGES / "about.py", title="About", icon="ℹ️", url_path="about"),
+        st.Page(PAGES / "assess.py", title="Assess", icon=":material/stethoscope:", default=True, url_path="assess"),
+        st.Page(PAGES / "trends.py", title="Trends", icon=":material/show_chart:", url_path="trends"),
+        st.Page(PAGES / "cases.py", title="Cases", icon=":material/school:", url_path="cases"),
+        st.Page(PAGES / "explore.py", title="Explore", icon=":material/science:", url_path="explore"),
+        st.Page(PAGES / "batch.py", title="Batch", icon=":material/bar_chart:", url_path="batch"),
+        st.Page(PAGES / "about.py", title="About", icon=":material/info:", url_path="about"),
     ],
     position="top",
 )

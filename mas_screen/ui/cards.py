@@ -56,11 +56,11 @@ def score_text(r: CriterionResult) -> str:
 def headline(a: Assessment) -> None:
     s = a.summary
     if s.mas_signal == "suggestive":
-        st.error(f"### {s.headline}", icon="⚠️")
+        st.error(f"### {s.headline}", icon=":material/warning:")
     elif s.mas_signal == "not_suggestive":
-        st.success(f"### {s.headline}", icon="✅")
+        st.success(f"### {s.headline}", icon=":material/check_circle:")
     else:
-        st.warning(f"### {s.headline}", icon="❔")
+        st.warning(f"### {s.headline}", icon=":material/help:")
     phlh = {
         "favours_phlh": ":violet[**MH score favours primary HLH over MAS** — consider genetic and immunological work-up]",
         "favours_mas": "MH score favours MAS over primary HLH",

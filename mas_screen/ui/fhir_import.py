@@ -118,7 +118,7 @@ def send_series() -> None:
 
 def _show_report(report: dict[str, Any]) -> None:
     if not report.get("ok"):
-        st.error(plain_markdown(report["message"]), icon="🚫")
+        st.error(plain_markdown(report["message"]), icon=":material/block:")
         return
     rows = report["rows"]
     name = plain_markdown(report["name"])
@@ -131,10 +131,10 @@ def _show_report(report: dict[str, Any]) -> None:
             "the form below. "
             "The form was cleared first; the clinical context (disease, fever, findings) is not in the bundle: "
             "set it below.",
-            icon="✅",
+            icon=":material/check_circle:",
         )
     else:
-        st.warning(f"**{name}**: nothing in the bundle could be put into the form.", icon="⚠️")
+        st.warning(f"**{name}**: nothing in the bundle could be put into the form.", icon=":material/warning:")
     if rows:
         st.markdown(
             "| Lab | Value | Unit |\n|---|---:|---|\n"
@@ -144,7 +144,7 @@ def _show_report(report: dict[str, Any]) -> None:
         st.warning(
             f"**Not used ({len(report['warnings'])})** — nothing is guessed:\n\n"
             + "\n".join(f"- {plain_markdown(m)}" for m in report["warnings"]),
-            icon="⚠️",
+            icon=":material/warning:",
         )
     for message in report["infos"]:
         st.caption(f"ℹ️ {plain_markdown(message)}")
@@ -154,10 +154,10 @@ def _show_report(report: dict[str, Any]) -> None:
             f"The bundle holds observations on {len(times)} dates ({plain_markdown(times[0])} … "
             f"{plain_markdown(times[-1])}); the form holds the "
             "latest panel.",
-            icon="📈",
+            icon=":material/show_chart:",
         )
         if report["sent"]:
-            st.success("Sent to the Trends page: open Trends to see the course.", icon="📈")
+            st.success("Sent to the Trends page: open Trends to see the course.", icon=":material/show_chart:")
         elif st.session_state.get(SERIES) is not None:
             st.button(
                 f"Send all {len(times)} dated panels to the Trends page",
@@ -172,7 +172,7 @@ def import_panel() -> None:
     st.session_state.setdefault(REPORT, None)
     st.session_state.setdefault(SERIES, None)
     report = st.session_state[REPORT]
-    with st.expander("Import FHIR R4 Bundle", expanded=report is not None, icon="📥"):
+    with st.expander("Import FHIR R4 Bundle", expanded=report is not None, icon=":material/upload_file:"):
         st.file_uploader(
             "FHIR R4 Bundle (JSON) of lab Observations, with an optional Patient",
             type=["json"],

@@ -34,7 +34,7 @@ def render() -> None:
         "screening criteria to the values you enter and shows which are met, what is missing and the caveats. "
         "It does not replace clinical judgement, specialist advice or local protocols. Macrophage activation "
         "syndrome can evolve over hours: reassess as results change.",
-        icon="⚠️",
+        icon=":material/warning:",
     )
     st.markdown(f"Version {mas_screen.__version__} · contract schema_version 1")
 

@@ -158,7 +158,7 @@ def results(patient: PatientInput, assessment: Assessment) -> None:
     if assessment.input_warnings:
         st.warning(
             f"{len(assessment.input_warnings)} value(s) flagged and left out — see the messages beside the fields.",
-            icon="⚠️",
+            icon=":material/warning:",
         )
     cards.status_grid(assessment)
     cards.comparison_panels(assessment)
@@ -187,7 +187,7 @@ def results(patient: PatientInput, assessment: Assessment) -> None:
             mime="application/pdf",
             key="download_pdf",
             on_click="ignore",
-            icon="📄",
+            icon=":material/description:",
         )
     with c2:
         st.download_button(
@@ -197,7 +197,7 @@ def results(patient: PatientInput, assessment: Assessment) -> None:
             mime="application/json",
             key="download_json",
             on_click="ignore",
-            icon="🧾",
+            icon=":material/data_object:",
         )
     st.caption("Files are generated in memory when you click; nothing is written on the server.")
     st.button(

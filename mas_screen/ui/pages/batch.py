@@ -137,7 +137,7 @@ def controls() -> None:
             "Load demo cohort (synthetic)",
             key="batch_demo",
             on_click=load_demo,
-            icon="🧪",
+            icon=":material/science:",
             help="120 made-up rows generated the same way every time: MAS-like and flare-like panels, gaps, "
             "and a few cells a real export holds. Not patients.",
         )
@@ -148,7 +148,7 @@ def controls() -> None:
             mime="text/csv",
             key="batch_template",
             on_click="ignore",
-            icon="📄",
+            icon=":material/description:",
         )
     if upload is not None:
         read_uploaded(upload)
@@ -313,7 +313,7 @@ def downloads(result: CohortResult) -> None:
             mime="text/csv",
             key="batch_csv",
             on_click="ignore",
-            icon="📄",
+            icon=":material/description:",
             help="Every input column plus each instrument's status, score and count, mas_signal, phlh_signal and "
             "warnings. Cells a spreadsheet would run as a formula (=, +, -, @) are prefixed with '.",
         )
@@ -325,7 +325,7 @@ def downloads(result: CohortResult) -> None:
             mime="application/vnd.apache.parquet",
             key="batch_parquet",
             on_click="ignore",
-            icon="🗂️",
+            icon=":material/folder_open:",
             help="The same columns with types (statuses as categories, scores as numbers); cells exactly as typed.",
         )
     st.caption(
@@ -349,7 +349,7 @@ def render() -> None:
     error = st.session_state.get(ERROR)
     if error:
         message, unknown = error
-        st.error(plain_markdown(message), icon="🚫")
+        st.error(plain_markdown(message), icon=":material/block:")
         if unknown:
             st.caption("Tick 'Pass other columns through unread' above to screen the table anyway.")
     result: CohortResult | None = st.session_state.get(RESULT)
@@ -358,7 +358,7 @@ def render() -> None:
             st.info("Upload a cohort table, or load the synthetic demo cohort to see what the page does.")
         return
     if result.fmt == "demo":
-        st.warning(f"**{SYNTHETIC_LABEL}.** Generated the same way every time, for teaching; no real data.", icon="🧪")
+        st.warning(f"**{SYNTHETIC_LABEL}.** Generated the same way every time, for teaching; no real data.", icon=":material/science:")
     summary(result)
     charts(result)
     table(result)
