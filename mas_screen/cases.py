@@ -54,6 +54,7 @@ from mas_screen.models import (
 )
 from mas_screen.references import full_citation
 from mas_screen.rules.hscore import probability
+from mas_screen.score_display import shown_score
 from mas_screen.trends import Panel, SeriesInput, TimeError, TrendResult, assess_series, format_time, parse_time
 from mas_screen.units import format_number
 
@@ -935,7 +936,7 @@ def _item_feedback(item: ItemResult) -> ItemFeedback:
 
 def _score_text(r: CriterionResult) -> str | None:
     if r.score is not None:
-        text = format_number(r.score)
+        text = str(shown_score(r))
     elif r.score_range is not None:
         text = f"{format_number(r.score_range[0])}–{format_number(r.score_range[1])} (range: items missing)"
     elif r.count_met is not None:

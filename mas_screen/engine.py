@@ -8,8 +8,6 @@ range (every item is monotone in each of its inputs, so the ends are enough).
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from mas_screen.criteria_data import ItemSpec, criteria
 from mas_screen.facts import Facts, febrile_with_low_temperature, normalise
 from mas_screen.models import (
@@ -27,6 +25,7 @@ from mas_screen.references import full_citation, link, short_citation
 from mas_screen.rules import INSTRUMENTS
 from mas_screen.rules.base import build_result, by_role, evaluate_items
 from mas_screen.rules.items import Outcome, evaluate_item, extreme_outcomes, item_keys
+from mas_screen.score_display import shown_score
 from mas_screen.units import format_number
 
 MAS_INSTRUMENTS = ("mas2016", "ms_score", "hscore", "hlh2004", "parodi2009", "ohi")
@@ -150,7 +149,7 @@ def decisive_keys(iid: str, result: CriterionResult, outcomes: dict[str, Outcome
 
 def _score_text(r: CriterionResult) -> str:
     if r.score is not None:
-        return format_number(Decimal(repr(r.score)))
+        return str(shown_score(r))
     if r.score_range is not None:
         return f"{format_number(r.score_range[0])}–{format_number(r.score_range[1])}"
     return "not computable yet"

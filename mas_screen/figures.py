@@ -21,6 +21,7 @@ from mas_screen.criteria_data import INSTRUMENT_IDS, InstrumentSpec, ItemSpec, U
 from mas_screen.facts import Facts, LabFact, normalise, plausible_interval, unit_spec
 from mas_screen.intervals import MET, MISSING, NOT_MET, compare
 from mas_screen.models import Assessment, CriterionResult, PatientInput
+from mas_screen.score_display import minus, shown_score
 from mas_screen.units import convert, format_threshold, pretty_unit
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies; dash style repeats the
@@ -830,10 +831,6 @@ def _status_colour(status: str) -> str:
     return {"met": OKABE_ITO["vermillion"], "not_met": OKABE_ITO["blue"]}.get(status, GREY)
 
 
-def _minus(text: str) -> str:
-    return text.replace("-", "−")
-
-
 def score_gauge_figure(assessment: Assessment) -> go.Figure:
     """HScore and MH score as bars on their full scale, MS score as a marker; cut-offs labelled.
 
@@ -893,7 +890,7 @@ def score_gauge_figure(assessment: Assessment) -> go.Figure:
             )
             annotations.append(
                 {
-                    "text": f"cut-off {_minus(result.cutoff_label or format_threshold(result.cutoff))}",
+                    "text": f"cut-off {minus(result.cutoff_label or format_threshold(result.cutoff))}",
                     "xref": xref,
                     "yref": yref,
                     "x": result.cutoff,
@@ -936,7 +933,7 @@ def score_gauge_figure(assessment: Assessment) -> go.Figure:
 def _score_words(result: CriterionResult) -> str:
     if result.score is not None:
         side = {"met": "at or above the cut-off", "not_met": "below the cut-off"}.get(result.status, "open")
-        text = f"Score {_minus(_num(result.score))}: {side}"
+        text = f"Score {shown_score(result)}: {side}"
     elif result.score_range is not None:
         lo, hi = result.score_range
         side = {
@@ -1032,13 +1029,13 @@ def _ms_row(fig, result: CriterionResult, xref, yref, colour, annotations) -> No
                 marker={"size": 22, "symbol": "diamond", "color": colour, "line": {"color": "#000", "width": 1.5}},
                 xaxis=xref,
                 yaxis=yref,
-                hovertemplate=f"MS score {_minus(_num(result.score))}<extra></extra>",
+                hovertemplate=f"MS score {shown_score(result)}<extra></extra>",
             )
         )
         text = _score_words(result)
     else:
         words = {"met": "at or above", "not_met": "below"}.get(result.status)
-        cut = _minus(format_threshold(result.cutoff)) if result.cutoff is not None else ""
+        cut = minus(format_threshold(result.cutoff)) if result.cutoff is not None else ""
         text = (
             f"Score not computable (inputs missing or a bound): {words} {cut} whatever their values"
             if words

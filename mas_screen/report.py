@@ -35,6 +35,7 @@ from mas_screen.models import (
     field_label,
 )
 from mas_screen.references import compact_citation
+from mas_screen.score_display import shown_score
 from mas_screen.units import format_number, pretty_unit, unit_index, unit_key
 
 if TYPE_CHECKING:
@@ -366,7 +367,7 @@ def _minus(text: str) -> str:
 def result_text(r: CriterionResult) -> str:
     """Score / range / count of one instrument, as a short phrase."""
     if r.score is not None:
-        text = ("ratio " if r.id == "ferritin_esr" else "score ") + format_number(r.score)
+        text = ("ratio " if r.id == "ferritin_esr" else "score ") + str(shown_score(r))
     elif r.score_range is not None:
         text = f"score {format_number(r.score_range[0])}–{format_number(r.score_range[1])} (range: items missing)"
     elif r.count_met is not None:

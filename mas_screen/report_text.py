@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from mas_screen.models import Assessment, CriterionResult
+from mas_screen.score_display import shown_score
 from mas_screen.units import format_number
 
 STATUS_WORD = {"met": "MET", "not_met": "not met", "indeterminate": "indeterminate"}
@@ -22,7 +23,7 @@ def _wrap(text: str, indent: str = "  ") -> str:
 
 def _score(r: CriterionResult) -> str:
     if r.score is not None:
-        text = f"score {format_number(r.score)}"
+        text = f"score {shown_score(r)}"
     elif r.score_range is not None:
         text = f"score range {format_number(r.score_range[0])}–{format_number(r.score_range[1])}"
     elif r.count_met is not None:

@@ -13,6 +13,7 @@ import streamlit as st
 from mas_screen.criteria_data import criteria
 from mas_screen.models import Assessment, CriterionResult, ItemResult, field_label
 from mas_screen.references import full_citation, link, short_citation
+from mas_screen.score_display import shown_score
 from mas_screen.units import format_number, pretty_unit
 
 STATUS_BADGE = {
@@ -36,7 +37,7 @@ def _num(value: float | int | None) -> str:
 
 def score_text(r: CriterionResult) -> str:
     if r.score is not None:
-        text = f"score **{_num(r.score)}**"
+        text = f"score **{shown_score(r)}**"
     elif r.score_range is not None:
         text = f"score range **{_num(r.score_range[0])}–{_num(r.score_range[1])}**"
     elif r.score_bounds is not None and r.status != "indeterminate":
