@@ -49,6 +49,7 @@ from mas_screen.engine import MAS_INSTRUMENTS, POPULATION_INSTRUMENTS
 from mas_screen.facts import ORGAN_FIELDS, context_plausible, fever_cut, normalise, plausible_interval, unit_spec
 from mas_screen.intervals import round_half_up
 from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, PatientInput
+from mas_screen.safe_csv import neutralise_arrow
 from mas_screen.units import as_float, convert, plausible_in, unit_key
 
 if TYPE_CHECKING:
@@ -1303,8 +1304,9 @@ def _ferritin_esr(spec: InstrumentSpec, f: Frame) -> Result:
     threshold = float(item.threshold)
     closed = np.zeros(n, bool)
     exact_result = compare(IV(exact_ratio, exact_ratio, closed, closed), item.comparator, threshold)
-    scaled = exact_ratio * 10.0**spec.score_round_places
-    fraction = scaled - np.floor(scaled)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = exact_ratio * 10.0**spec.score_round_places
+        fraction = scaled - np.floor(scaled)
     tolerance = NEAR * np.maximum(1.0, np.abs(scaled))
     undecided = both & (_near(exact_ratio, threshold) | (np.abs(fraction - 0.5) <= tolerance))
     result = np.where(not_computable, MISSING, np.where(both, exact_result, interval_result)).astype(np.int8)
@@ -1322,6 +1324,7 @@ def _ferritin_esr(spec: InstrumentSpec, f: Frame) -> Result:
         met = _cmp_decimal(exact, item.comparator, Decimal(repr(item.threshold)))
         result[row] = MET if met else NOT_MET
         score[row] = round_half_up(exact, spec.score_round_places)
+    score[~np.isfinite(score)] = np.nan  # a ratio beyond the float range has no number (as assess())
     return Result(result, score=score)
 
 
@@ -1829,12 +1832,16 @@ def screen_table(table: pa.Table, plan: BatchPlan, threads: int | None = 1) -> t
 
 
 def _for_csv(table: pa.Table) -> pa.Table:
-    """The CSV writer takes plain columns: categories (and anything nested) as text."""
+    """The CSV writer takes plain columns: categories (and anything nested) as text; formula-like
+    cells (=, +, -, @ not starting a plain number) get a leading ' as on every other CSV export."""
     for i, f in enumerate(table.schema):
         if pa.types.is_dictionary(f.type) or not (
             pa.types.is_primitive(f.type) or pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
         ):
             table = table.set_column(i, f.name, pc.cast(table.column(i), pa.large_string()))
+    for i, f in enumerate(table.schema):  # a cell a spreadsheet would run as a formula is quoted
+        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type):
+            table = table.set_column(i, f.name, neutralise_arrow(table.column(i)))
     return table
 
 

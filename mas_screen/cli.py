@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from typing import TextIO
@@ -31,6 +32,18 @@ class InputError(Exception):
     """The input cannot be read at all."""
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAX_MESSAGE = 1000
+
+
+def one_line(text: str) -> str:
+    """A message that stays one short line: control characters from the input (a newline inside a
+    misspelt field name, a terminal escape) are shown escaped, never acted on; a message naming
+    thousands of unknown keys is cut."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
 def _read(path: str | None, stdin: TextIO) -> str:
     if path in (None, "-"):
         return stdin.read()
@@ -50,11 +63,21 @@ def _validation_message(exc: ValidationError) -> str:
     return f"{where}: {msg}"
 
 
-def parse_patient(text: str) -> PatientInput:
+def load_json(text: str) -> object:
+    """json.loads with every way it can fail as an InputError (exit 2), never a traceback:
+    malformed text, nesting deeper than the parser's recursion limit, an integer too long to convert."""
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"input is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
+    except RecursionError as exc:
+        raise InputError("input is nested too deeply to be read as JSON") from exc
+    except ValueError as exc:  # Python's limit on integer digits (e.g. a 5000-digit number)
+        raise InputError(f"input cannot be read as JSON: {str(exc).split(':')[0]}") from exc
+
+
+def parse_patient(text: str) -> PatientInput:
+    data = load_json(text)
     if not isinstance(data, dict):
         raise InputError("input must be a JSON object with 'context' and/or 'labs'")
     try:
@@ -115,10 +138,7 @@ def cmd_criteria(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int
 
 
 def parse_series_json(text: str) -> SeriesInput:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"input is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
+    data = load_json(text)
     if not isinstance(data, dict):
         raise InputError("input must be a JSON object with 'context' and 'panels'")
     panels = data.get("panels")
@@ -333,8 +353,8 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     try:
         return args.func(args, stdin, stdout)
     except InputError as exc:
-        sys.stderr.write(f"mas_screen: {exc}\n")
+        sys.stderr.write(f"mas_screen: {one_line(str(exc))}\n")
         return EXIT_UNREADABLE
     except CriteriaDataError as exc:
-        sys.stderr.write(f"mas_screen: criteria data error (installation is broken): {exc}\n")
+        sys.stderr.write(f"mas_screen: criteria data error (installation is broken): {one_line(str(exc))}\n")
         return EXIT_DATA_BROKEN

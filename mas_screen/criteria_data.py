@@ -2,10 +2,16 @@
 
 A malformed file fails loudly at import with `CriteriaDataError` naming the file and the field, so
 a typo in a threshold can never reach a patient silently.
+
+The criteria are read from this checkout's `criteria/`, or from the directory named by the
+environment variable MAS_SCREEN_CRITERIA_DIR (references stay in `references/`): to check an
+edited copy with the app or the command line before it replaces the original, and to test that a
+broken copy stops the app at start with a clear message.
 """
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import cache
@@ -27,6 +33,7 @@ from pydantic import (
 ROOT = Path(__file__).resolve().parent.parent
 CRITERIA_DIR = ROOT / "criteria"
 REFERENCES_DIR = ROOT / "references"
+CRITERIA_DIR_ENV = "MAS_SCREEN_CRITERIA_DIR"
 
 INSTRUMENT_IDS = (
     "mas2016",
@@ -493,7 +500,13 @@ def _cross_check(spec: InstrumentSpec, path: Path, analytes: AnalytesFile, refer
     walk(spec.items, "items")
 
 
+def criteria_dir() -> Path:
+    """`criteria/` of this checkout, or the directory in MAS_SCREEN_CRITERIA_DIR when it is set."""
+    override = os.environ.get(CRITERIA_DIR_ENV, "").strip()
+    return Path(override) if override else CRITERIA_DIR
+
+
 @cache
 def criteria() -> CriteriaData:
     """The project's criteria, loaded once per process."""
-    return load_criteria()
+    return load_criteria(criteria_dir())

@@ -122,6 +122,10 @@ def _load(data: str | bytes | dict) -> dict:
             data = json.loads(data)
         except json.JSONDecodeError as exc:
             raise FhirError(f"the FHIR input is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
+        except RecursionError as exc:
+            raise FhirError("the FHIR input is nested too deeply to be read as JSON") from exc
+        except ValueError as exc:  # Python's limit on integer digits
+            raise FhirError(f"the FHIR input cannot be read as JSON: {str(exc).split(':')[0]}") from exc
     if not isinstance(data, dict):
         raise FhirError("the FHIR input must be a JSON object (a Bundle)")
     kind = data.get("resourceType")

@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 
 from mas_screen.criteria_data import AnalyteSpec, RefusedUnit, UnitSpec, criteria
 
@@ -22,7 +22,7 @@ _CENSORED = re.compile(r"^(>=|<=|≥|≤|>|<)\s*(.+)$")
 _CENSOR_OPS = {"≥": ">=", "≤": "<="}
 
 
-@cache
+@lru_cache(maxsize=1024)  # bounded: what users type as a unit is not kept without limit
 def unit_key(text: str) -> str:
     """Canonical spelling for alias matching: lower case, no spaces, µ/μ → u, 10*9 / x10^9 → 10^9."""
     s = text.strip().translate(_SUPERSCRIPTS).lower()
@@ -144,7 +144,7 @@ def format_typed(raw: object, unit: str | None) -> str:
     """What the user typed, for messages: '3.2 mg/dL', '>40000 ng/mL', 'elevated', 'true'."""
     if isinstance(raw, bool):
         text = "true" if raw else "false"
-    elif isinstance(raw, int | float) and math.isfinite(raw):
+    elif isinstance(raw, int) or (isinstance(raw, float) and math.isfinite(raw)):  # an int may exceed float
         text = format_number(raw)
     else:
         text = str(raw)

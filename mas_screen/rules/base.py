@@ -7,6 +7,7 @@ one value decide the instrument?" by re-running just the affected items.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -256,8 +257,10 @@ def _describe(item: ItemSpec, outcome: Outcome, facts: Facts) -> ItemResult:
             card["display"] = f"current age {format_number(facts.numbers['age_years'])} years"
     elif kind == "ratio":
         if outcome.exact is not None:
-            card["value"] = round_half_up(outcome.exact, 2)
-            card["display"] = format_number(card["value"])
+            value = round_half_up(outcome.exact, 2)
+            finite = math.isfinite(value)  # not when the ESR is a hair above 0: the ratio has no float
+            card["value"] = value if finite else None
+            card["display"] = format_number(value) if finite else "too large to show (ESR near 0)"
     elif kind == "organomegaly":
         card["display"] = _yes_no(facts, ("hepatomegaly", "splenomegaly"))
     elif kind == "any_flag":

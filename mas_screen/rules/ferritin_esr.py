@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from mas_screen.criteria_data import InstrumentSpec
 from mas_screen.facts import Facts
 from mas_screen.intervals import round_half_up
@@ -12,6 +14,8 @@ from mas_screen.rules.items import Outcome
 def combine(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> Combined:
     (ratio,) = outcomes.values()
     score = round_half_up(ratio.exact, spec.score_round_places) if ratio.exact is not None else None
+    if score is not None and not math.isfinite(score):
+        score = None  # beyond the float range (an ESR a hair above 0): decided (met), but no number to show
     return Combined(STATUS[ratio.result], score=score, at_cutoff=ratio.at_cutoff)
 
 
