@@ -9,7 +9,7 @@ from mas_screen.ui.state import persist_widget_state
 
 PAGES = Path(__file__).resolve().parent / "mas_screen" / "ui" / "pages"
 
-st.set_page_config(page_title="MAS Screen", page_icon=":material/stethoscope:", layout="wide", initial_sidebar_state="collapsed")
+st.set_page_config(page_title="MAS Screen", page_icon="🩺", layout="wide", initial_sidebar_state="collapsed")
 
 try:
     criteria()  # load and validate every criteria file once, before any page runs

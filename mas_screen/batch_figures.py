@@ -20,9 +20,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mas_screen.criteria_data import Cutoff, criteria
-from mas_screen.figures import BASE_FONT, FONT_FAMILY, GREY, OKABE_ITO, TICK_FONT, _empty_figure, _minus
+from mas_screen.figures import BASE_FONT, FONT_FAMILY, GREY, OKABE_ITO, TICK_FONT, _empty_figure
 from mas_screen.references import short_citation
 from mas_screen.rules.base import SYMBOL
+from mas_screen.score_display import minus
 from mas_screen.trend_figures import _wrap
 from mas_screen.units import format_threshold
 
@@ -57,7 +58,7 @@ def cutoff_lines(iid: str) -> list[CutoffLine]:
     found += [(c, False) for c in spec.additional_cutoffs if drawn(c)]
     lines = []
     for cut, main in found:
-        words = f"{SYMBOL[cut.comparator]} {_minus(format_threshold(cut.value))}"
+        words = f"{SYMBOL[cut.comparator]} {minus(format_threshold(cut.value))}"
         lines.append(
             CutoffLine(float(cut.value), cut.comparator, f"{cut.label or 'cut-off'} {words}", cut.source, main)
         )
@@ -102,7 +103,7 @@ def bins(values: np.ndarray, anchor: float, step: float, comparator: str) -> np.
 
 
 def _number(x: float) -> str:
-    return _minus(f"{x:g}")
+    return minus(f"{x:g}")
 
 
 def score_histogram(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
@@ -132,3 +134,14 @@ def test_about_page_lists_every_instrument():
     assert any("Privacy" in m.value for m in app.markdown)
     # Decisions are read from criteria/*.yaml, numbers included: the unconfirmed MH cut-off is listed.
     assert any("MH score, cut-off >= 60: unconfirmed" in m.value for m in app.markdown)
+
+
+def test_typed_markdown_is_shown_literally_never_rendered(at):
+    """A typed value is echoed beside its field as text: an image or link in it is never rendered
+    (which would make the browser fetch an outside address)."""
+    typed = "![x](http://example.com/p.png)"
+    at.text_input(key="lab::ferritin").set_value(typed).run()
+    echoed = [m.value for m in at.markdown if "you typed" in m.value]
+    # The URL-bearing token is a code span (shown as typed, never a link or an image).
+    assert echoed and all("![x](" not in re.sub(r"`[^`]*`", "", m) for m in echoed)
+    assert at.text_input(key="lab::ferritin").value == typed

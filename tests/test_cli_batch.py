@@ -215,3 +215,27 @@ def test_dask_local_cluster_matches_the_pandas_path(tmp_path, csv_file):
     assert summary["rows"] == csv_summary["rows"] == len(expected)
     assert summary["status"] == csv_summary["status"]
     assert len(pd.read_csv(tmp_path / "dask.csv", dtype=str)) == len(expected)
+
+
+def test_csv_output_quotes_formula_cells_and_keeps_numbers(tmp_path):
+    """A cell a spreadsheet would run (=, +, -, @) comes back with a leading ' in the CSV output;
+    negative and signed plain numbers stay numbers; the Parquet output keeps cells as typed."""
+    src = tmp_path / "in.csv"
+    src.write_text(
+        "id,ferritin,platelets,underlying_disease\n"
+        "=cmd|' /C calc'!A0,-2+3+cmd|' /C calc'!A0,+120,@SUM(A1)\n"
+        "p2,2500,-5,sjia\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    assert main(["batch", str(src), "-o", str(out)]) == 0
+    got = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert got.loc[0, "id"] == "'=cmd|' /C calc'!A0"
+    assert got.loc[0, "ferritin"] == "'-2+3+cmd|' /C calc'!A0"
+    assert got.loc[0, "platelets"] == "+120"
+    assert got.loc[0, "underlying_disease"] == "'@SUM(A1)"
+    assert got.loc[1, "platelets"] == "-5"
+    assert not any(str(v).startswith(("=", "@")) for v in got.to_numpy().ravel())
+    pq_out = tmp_path / "out.parquet"
+    assert main(["batch", str(src), "-o", str(pq_out)]) == 0
+    assert pq.read_table(pq_out).column("id").to_pylist()[0] == "=cmd|' /C calc'!A0"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -23,7 +22,7 @@ from mas_screen.batch import BatchError, output_columns, plan_columns, screen_fr
 from mas_screen.columns import CONTEXT_FIELDS, ENUM_FIELDS, column_name
 from mas_screen.criteria_data import criteria
 from mas_screen.models import BOOLEAN_FIELDS, field_label
-from mas_screen.ui.safe_csv import neutralise
+from mas_screen.safe_csv import neutralise
 
 MAX_UPLOAD_MB = 50  # as .streamlit/config.toml server.maxUploadSize
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # Streamlit counts megabytes as MiB
@@ -31,7 +30,6 @@ MAX_ROWS = 100_000  # larger cohorts: the command line streams any size (python 
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 CLI_HINT = "For larger cohorts use the command line: python -m mas_screen batch cohort.csv -o screened.parquet"
 _CLI_IGNORE_HINT = " (pass unknown='ignore' / --ignore-unknown to keep them)"
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
 
 
 class UploadError(ValueError):
@@ -52,19 +50,6 @@ class CohortResult:
     fmt: str  # "csv", "parquet" or "demo"
     ignored: list[str] = field(default_factory=list)  # columns passed through unread
     notes: list[str] = field(default_factory=list)  # said beside the summary (e.g. read as Parquet)
-
-
-def plain_markdown(text: str) -> str:
-    """Text from a file (a name, a FHIR message) shown literally in Streamlit markdown: no emphasis,
-    links or LaTeX made from what someone else wrote. A URL-like token (a coding system) becomes a
-    code span, which the renderer does not turn into a link."""
-    parts = []
-    for token in re.split(r"(\S+://\S+)", text):
-        if "://" in token:
-            parts.append("`" + token.replace("`", "'") + "`")
-        else:
-            parts.append(_MARKDOWN.sub(r"\\\1", token))
-    return "".join(parts)
 
 
 # ------------------------------------------------------------------------------------- reading
@@ -338,7 +323,6 @@ __all__ = [
     "CohortResult",
     "UploadError",
     "layout_rows",
-    "plain_markdown",
     "read_upload",
     "readable_warnings",
     "results_csv",

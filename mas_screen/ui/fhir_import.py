@@ -16,7 +16,7 @@ from mas_screen.criteria_data import criteria
 from mas_screen.fhir import FhirError, FhirImport, bundle_to_inputs
 from mas_screen.models import field_label
 from mas_screen.trends import SeriesInput
-from mas_screen.ui.batch_io import plain_markdown
+from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.series_state import init_series_state, set_rows, trend_unit_key
 from mas_screen.ui.state import load_data
 from mas_screen.units import pretty_unit

@@ -10,6 +10,7 @@ import streamlit as st
 
 from mas_screen.criteria_data import criteria
 from mas_screen.models import InputWarning, field_label
+from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.state import TRI_STATE, ctx_key, lab_key, unit_key
 from mas_screen.units import pretty_unit
 
@@ -28,7 +29,8 @@ def show_warnings(field: str, warnings: dict[str, list[InputWarning]]) -> None:
     for w in warnings.get(field, []):
         kept = "both kept" if w.code == "conflict" else "left out of every criterion"
         st.markdown(
-            f":orange[**⚠ {WARNING_TITLES[w.code]}**: {w.message}] :gray[({kept}; you typed “{w.input}”)]",
+            f":orange[**⚠ {WARNING_TITLES[w.code]}**: {plain_markdown(w.message)}] "
+            f":gray[({kept}; you typed “{plain_markdown(str(w.input))}”)]",
         )
 
 

@@ -21,7 +21,6 @@ from mas_screen.ui.batch_io import (
     CohortResult,
     UploadError,
     layout_rows,
-    plain_markdown,
     read_upload,
     readable_warnings,
     results_csv,
@@ -29,6 +28,7 @@ from mas_screen.ui.batch_io import (
     screen_upload,
     template_csv,
 )
+from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.widgets import WARNING_TITLES
 
 RESULT = "batch_result"
@@ -358,7 +358,10 @@ def render() -> None:
             st.info("Upload a cohort table, or load the synthetic demo cohort to see what the page does.")
         return
     if result.fmt == "demo":
-        st.warning(f"**{SYNTHETIC_LABEL}.** Generated the same way every time, for teaching; no real data.", icon=":material/science:")
+        st.warning(
+            f"**{SYNTHETIC_LABEL}.** Generated the same way every time, for teaching; no real data.",
+            icon=":material/science:",
+        )
     summary(result)
     charts(result)
     table(result)

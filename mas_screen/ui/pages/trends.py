@@ -5,6 +5,7 @@ but no published percent-change cut-off exists: alert levels here are the user's
 
 from __future__ import annotations
 
+import csv
 import functools
 import io
 import json
@@ -16,9 +17,10 @@ import streamlit as st
 from mas_screen.criteria_data import criteria
 from mas_screen.models import PatientInput, field_label
 from mas_screen.references import short_citation
+from mas_screen.safe_csv import neutralise
 from mas_screen.trends import SeriesInput, TrendResult, assess_series
 from mas_screen.ui import cards
-from mas_screen.ui.safe_csv import neutralise
+from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.series_state import (
     COLUMNS_KEY,
     add_bedside_panel,
@@ -37,7 +39,15 @@ from mas_screen.ui.series_state import (
 from mas_screen.units import pretty_unit
 
 MAX_UPLOAD_BYTES = 2_000_000
+MAX_UPLOAD_ROWS = 1_000  # one patient's series; a cohort belongs on the command line (python -m mas_screen batch)
+MAX_SHOWN_PROBLEMS = 20
 CHART_WIDTH_PX = 1100
+
+
+def plain(text: object) -> str:
+    """Text from a file or a cell shown literally, on one line (an image in a column name would otherwise
+    make the browser fetch an outside address)."""
+    return plain_markdown(" ".join(str(text).split()))
 
 
 def controls() -> None:
@@ -64,31 +74,60 @@ def controls() -> None:
 
 
 def load_csv(data: bytes) -> None:
-    """A CSV in the contract's batch layout: `time`, labs as `<key>` or `<key>_<unit>`. In memory only."""
+    """A CSV in the contract's batch layout: `time`, labs as `<key>` or `<key>_<unit>`. In memory only.
+
+    Every way a file can be unfit (too large, binary, not UTF-8, not a series, too many rows) ends
+    in one message and leaves the table as it was; row and column problems are listed, not raised.
+    """
+    from mas_screen.columns import read_series_csv
+
+    state = st.session_state
+    state["trend_upload_problems"] = []
     if len(data) > MAX_UPLOAD_BYTES:
-        st.session_state["trend_upload_error"] = (
-            f"The file is larger than {MAX_UPLOAD_BYTES // 1_000_000} MB; not read."
+        state["trend_upload_error"] = f"The file is larger than {MAX_UPLOAD_BYTES // 1_000_000} MB; not read."
+        return
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        state["trend_upload_error"] = "The file is not UTF-8 text (is it a spreadsheet? save it as CSV)."
+        return
+    if "\x00" in text:
+        state["trend_upload_error"] = (
+            "The file contains NUL bytes: it is not a text CSV (a binary file, or UTF-16 text). Save it as CSV UTF-8."
         )
         return
     try:
-        from mas_screen.columns import read_series_csv
-
-        series, problems = read_series_csv(data.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        st.session_state["trend_upload_error"] = "The file is not UTF-8 text (is it a spreadsheet? save it as CSV)."
+        table = read_series_csv(text)
+    except (ValueError, csv.Error) as exc:  # ColumnError and pydantic's ValidationError are ValueErrors
+        state["trend_upload_error"] = f"The CSV could not be read: {str(exc).splitlines()[0]}"
         return
-    except ValueError as exc:
-        st.session_state["trend_upload_error"] = f"The CSV could not be read: {exc}"
+    panels = table.series.panels
+    if not panels:
+        state["trend_upload_error"] = "The CSV has a header but no rows; nothing was loaded."
+        return
+    if len(panels) > MAX_UPLOAD_ROWS:
+        state["trend_upload_error"] = (
+            f"The CSV has {len(panels):,} rows; this page takes one patient's series of at most "
+            f"{MAX_UPLOAD_ROWS:,} time points. For a cohort use the command line: python -m mas_screen batch."
+        )
         return
     rows = []
-    for panel in series.panels:
+    for panel in panels:
         row = {"time": panel.time or ""}
         for key, m in panel.labs.items():
             row[key] = "" if m.value is None else f"{m.value} {m.unit}" if m.unit else str(m.value)
         rows.append(row)
+    notes = [f"Line {p.line}: {p.message}" for p in table.problems]
+    if table.columns.unknown:
+        notes.insert(0, "Columns not read: " + "; ".join(u.message for u in table.columns.unknown) + ".")
+    context = [c.name for c in table.columns.of_kind("context")]
+    if context:
+        notes.insert(
+            0, f"Columns {', '.join(context)} are not read here: the patient's context comes from the Assess page."
+        )
     set_rows(rows)
-    st.session_state["trend_upload_error"] = None
-    st.session_state["trend_upload_problems"] = [str(p) for p in problems]
+    state["trend_upload_error"] = None
+    state["trend_upload_problems"] = notes
 
 
 def unit_row() -> None:
@@ -135,12 +174,13 @@ def table() -> list[dict]:
 
 
 def row_messages(result: TrendResult, rows: list[dict]) -> None:
-    lines = [f"Row {w.row + 1} ({w.time or 'no time'}): {w.message}" for w in result.warnings]
+    # What the user typed or pasted (times, values, units) is shown literally: plain().
+    lines = [f"Row {w.row + 1} ({plain(w.time or 'no time')}): {plain(w.message)}" for w in result.warnings]
     for point in result.points:
         for w in point.assessment.input_warnings:
-            lines.append(f"Row {point.row + 1} ({point.time}): {field_label(w.field)} — {w.message}")
+            lines.append(f"Row {point.row + 1} ({plain(point.time)}): {field_label(w.field)} — {plain(w.message)}")
     for analyte, units in mixed_unit_columns(rows).items():
-        shown = ", ".join(sorted(pretty_unit(u) for u in units))
+        shown = plain(", ".join(sorted(pretty_unit(u) for u in units)))
         lines.append(f"{field_label(analyte)}: cells use several units ({shown}); each is converted, none guessed.")
     if lines:
         st.warning(
@@ -277,9 +317,12 @@ def render() -> None:
     if st.session_state.pop("series_added_message", None):
         st.success("Added the bedside panel as a new row (timed now; edit the time if needed).")
     if st.session_state.get("trend_upload_error"):
-        st.error(st.session_state["trend_upload_error"])
-    for problem in st.session_state.get("trend_upload_problems") or []:
-        st.warning(problem)
+        st.error(plain(st.session_state["trend_upload_error"]))
+    problems = st.session_state.get("trend_upload_problems") or []
+    if problems:
+        shown = problems[:MAX_SHOWN_PROBLEMS]
+        more = f"\n- … and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
+        st.warning("**From the uploaded file:**\n\n" + "\n".join(f"- {plain(p)}" for p in shown) + more)
     rows = table()
     if not rows:
         st.info("Add rows (type or paste from a spreadsheet), load the demo course, or add the bedside panel.")
