@@ -11,10 +11,10 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from mas_screen.criteria_data import InstrumentSpec, ItemSpec, criteria
+from mas_screen.criteria_data import InstrumentSpec, ItemSpec, UnitSpec, criteria
 from mas_screen.facts import Facts, unit_spec
 from mas_screen.intervals import MET, MISSING, NOT_MET, Interval, compare, round_half_up
-from mas_screen.models import AdditionalCutoff, CriterionResult, ItemResult, Probability, build
+from mas_screen.models import BOOLEAN_FIELDS, AdditionalCutoff, CriterionResult, ItemResult, Probability, build
 from mas_screen.references import short_citation
 from mas_screen.rules.items import Outcome, evaluate_item, item_keys, threshold_text
 from mas_screen.units import format_number, format_threshold, pretty_unit
@@ -70,6 +70,11 @@ def points_status(spec: InstrumentSpec, lo: float, hi: float) -> str:
     """Status of a point score known to lie in [lo, hi]."""
     cut = spec.cutoff
     return STATUS[compare(Interval(lo, hi), cut.comparator, cut.value)]
+
+
+def point_status(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> str:
+    """The status `point_score` gives, without its score (asked many times for next tests)."""
+    return points_status(spec, sum(o.lo for o in outcomes.values()), sum(o.hi for o in outcomes.values()))
 
 
 def point_score(spec: InstrumentSpec, outcomes: dict[str, Outcome]) -> Combined:
@@ -151,15 +156,25 @@ def caveats_for(spec: InstrumentSpec, facts: Facts, population: str, combined: C
 # ------------------------------------------------------------------------------------ item cards
 
 
-_STATIC: dict[int, dict] = {}
 _SCORED_KINDS = ("bands", "organomegaly")
 
 
-def _static(item: ItemSpec) -> dict:
-    """The fields of an item card that depend on the spec only, computed once."""
-    found = _STATIC.get(id(item))
+@dataclass(frozen=True, slots=True)
+class _CardPlan:
+    """What an item's card needs from the spec alone, worked out once per item."""
+
+    static: dict  # the card's fields that depend on the spec only
+    target: UnitSpec | None  # the published unit of the item's lab
+    scored: bool  # the card shows points once the item is decided
+
+
+_PLANS: dict[int, _CardPlan] = {}
+
+
+def _card_plan(item: ItemSpec) -> _CardPlan:
+    found = _PLANS.get(id(item))
     if found is None:
-        found = _STATIC[id(item)] = {
+        static = {
             "id": item.id,
             "label": item.label,
             "input": None,
@@ -179,6 +194,9 @@ def _static(item: ItemSpec) -> dict:
             "confirmation": item.confirmation,
             "note": item.note,
         }
+        target = unit_spec(item.analyte, item.unit) if item.analyte is not None else None
+        scored = item.points is not None or item.kind in _SCORED_KINDS or bool(item.points_by_count)
+        found = _PLANS[id(item)] = _CardPlan(static, target, scored)
     return found
 
 
@@ -203,34 +221,49 @@ def _composite_display(kind: str, parts: list[ItemResult]) -> str | None:
     return "; ".join(f"{p.label} {p.display}" for p in entered if p.display)
 
 
-_BLANK: dict[tuple, ItemResult] = {}
+_SHARED: dict[tuple, ItemResult] = {}
+_FLAG_KEYS: dict[int, tuple[str, ...] | None] = {}
+
+
+def _flag_keys(item: ItemSpec) -> tuple[str, ...] | None:
+    """The item's keys when it reads yes/no answers only (its card then depends on them alone)."""
+    key = id(item)
+    if key not in _FLAG_KEYS:
+        keys = item_keys(item)
+        _FLAG_KEYS[key] = tuple(sorted(keys)) if all(k in BOOLEAN_FIELDS for k in keys) else None
+    return _FLAG_KEYS[key]
 
 
 def describe_item(item: ItemSpec, outcome: Outcome, facts: Facts) -> ItemResult:
-    if outcome.components is None and not any(
-        k in facts.labs or facts.flags.get(k) is not None or k in facts.numbers for k in item_keys(item)
-    ):
-        key = (id(item), outcome.result, outcome.lo, outcome.hi)
-        blank = _BLANK.get(key)
-        if blank is None:
-            blank = _BLANK[key] = _describe(item, outcome, facts)
-        return blank
-    return _describe(item, outcome, facts)
+    """The item's card; shared between assessments when nothing but the outcome could change it.
+
+    With none of its inputs entered the card depends on the outcome alone; for an item that reads
+    only yes/no answers, on those answers alone (each has three values). Cards are frozen.
+    """
+    if outcome.components is not None:
+        return _describe(item, outcome, facts)
+    if item_keys(item).isdisjoint(facts.entered()):
+        key: tuple = (id(item), "blank", outcome.result, outcome.lo, outcome.hi)
+    else:
+        flag_keys = _flag_keys(item)
+        if flag_keys is None:
+            return _describe(item, outcome, facts)
+        key = (id(item), "answers", *[facts.flags.get(k) for k in flag_keys])
+    card = _SHARED.get(key)
+    if card is None:
+        card = _SHARED[key] = _describe(item, outcome, facts)
+    return card
 
 
 def _describe(item: ItemSpec, outcome: Outcome, facts: Facts) -> ItemResult:
-    card = dict(_static(item))
+    plan = _card_plan(item)
+    card = plan.static.copy()
     card["result"] = outcome.result
     kind = item.kind
-    if item.analyte is not None:  # threshold, bands, linear on a lab
+    if plan.target is not None:  # threshold, bands, linear on a lab
         fact = facts.labs.get(item.analyte)
         if fact is not None:
-            target = unit_spec(item.analyte, item.unit)
-            card["input"] = fact.echo
-            card["display"] = fact.display()
-            card["value_text"] = fact.display(target)
-            if fact.exact:
-                card["value"] = fact.interval(target).lo
+            card.update(fact.card_fields(plan.target))
         elif item.analyte == "temperature" and facts.flags.get("febrile") is not None:
             card["display"] = "febrile (no temperature entered)" if facts.flags["febrile"] else "not febrile"
     elif kind in ("flag", "linear"):
@@ -269,7 +302,7 @@ def _describe(item: ItemSpec, outcome: Outcome, facts: Facts) -> ItemResult:
     if kind == "linear":
         if outcome.exact is not None:
             card["points"] = round_half_up(outcome.exact, 4)
-    elif (item.points is not None or kind in _SCORED_KINDS or item.points_by_count) and outcome.lo == outcome.hi:
+    elif plan.scored and outcome.lo == outcome.hi:
         card["points"] = _number(outcome.lo)
     if outcome.components is not None:
         parts = [describe_item(sub, o, facts) for sub, o in zip(item.items, outcome.components, strict=True)]
