@@ -292,6 +292,31 @@ def ends(outcome: Outcome) -> tuple[Outcome, Outcome]:
     )
 
 
+_KNOWABLE: dict[tuple[int, str], int | None] = {}
+
+
+def _extremes_holder(item: ItemSpec, key: str) -> int | None:
+    """-1 when `item` reads only `key`; for a composite, the index of its one sub-item reading
+    `key` when that sub-item reads nothing else; None otherwise (cached: depends on the spec only)."""
+    cache_key = (id(item), key)
+    if cache_key not in _KNOWABLE:
+        holder = None
+        if item.kind != "ratio":
+            if item_keys(item) == {key}:
+                holder = -1
+            elif item.kind in ("lineages", "any_of"):
+                holders = [i for i, sub in enumerate(item.items) if key in item_keys(sub)]
+                if len(holders) == 1 and item_keys(item.items[holders[0]]) == {key}:
+                    holder = holders[0]
+        _KNOWABLE[cache_key] = holder
+    return _KNOWABLE[cache_key]
+
+
+def extremes_knowable(item: ItemSpec, key: str) -> bool:
+    """Whether `extreme_outcomes` can answer for `item` and `key` (given the item's components)."""
+    return _extremes_holder(item, key) is not None
+
+
 def extreme_outcomes(item: ItemSpec, outcome: Outcome, key: str) -> tuple[Outcome, ...] | None:
     """The outcomes `item` takes when `key` is entered at either end of its range, if knowable
     without re-evaluation (the item, or its one sub-item that reads `key`, reads nothing else).
@@ -299,19 +324,18 @@ def extreme_outcomes(item: ItemSpec, outcome: Outcome, key: str) -> tuple[Outcom
     Items are monotone in each input, so their least and greatest outcomes are reached at the
     ends. Returns None when the item must be re-evaluated with candidate values instead.
     """
-    if item.kind == "ratio":
+    holder = _extremes_holder(item, key)
+    if holder is None:
         return None
-    if item_keys(item) == {key}:
+    if holder == -1:
         return ends(outcome)
-    if item.kind in ("lineages", "any_of") and outcome.components is not None:
-        holders = [i for i, sub in enumerate(item.items) if key in item_keys(sub)]
-        if len(holders) == 1 and item_keys(item.items[holders[0]]) == {key}:
-            i = holders[0]
-            return tuple(
-                _aggregate(item, [*outcome.components[:i], end, *outcome.components[i + 1 :]])
-                for end in ends(outcome.components[i])
-            )
-    return None
+    if outcome.components is None:
+        return None
+    i = holder
+    return tuple(
+        _aggregate(item, [*outcome.components[:i], end, *outcome.components[i + 1 :]])
+        for end in ends(outcome.components[i])
+    )
 
 
 # ------------------------------------------------------------------------------------- display
