@@ -9,6 +9,7 @@ range (every item is monotone in each of its inputs, so the ends are enough).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from mas_screen.criteria_data import ItemSpec, criteria
 from mas_screen.facts import Facts, febrile_with_low_temperature, normalise
@@ -62,9 +63,7 @@ def assess(patient: PatientInput) -> Assessment:
             keys.setdefault(k)
     for k in summary_refs:
         keys.setdefault(k)
-    references = {
-        k: ReferenceOut(citation=full_citation(k), doi=criteria().references[k].doi, url=link(k)) for k in keys
-    }
+    references = {k: build(ReferenceOut, _reference_fields(k).copy()) for k in keys}
     return build(
         Assessment,
         schema_version="1",
@@ -73,6 +72,12 @@ def assess(patient: PatientInput) -> Assessment:
         input_warnings=warnings,
         references=references,
     )
+
+
+@cache
+def _reference_fields(key: str) -> dict[str, str | None]:
+    """A reference as the output shows it (formatted once; each assessment gets its own copy)."""
+    return {"citation": full_citation(key), "doi": criteria().references[key].doi, "url": link(key)}
 
 
 # -------------------------------------------------------------------------------------- next tests

@@ -151,7 +151,8 @@ class Facts:
         fact = self.labs.get(analyte)
         if fact is None:
             return plausible_interval(analyte, unit)
-        return fact.interval(unit_spec(analyte, unit))
+        known = fact._cache.get(unit)  # most items read a lab in a unit another item already asked for
+        return known if known is not None else fact.interval(unit_spec(analyte, unit))
 
     def number_interval(self, name: str) -> Interval:
         value = self.numbers.get(name)

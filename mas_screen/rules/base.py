@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from mas_screen.criteria_data import InstrumentSpec, ItemSpec, UnitSpec, criteria
 from mas_screen.facts import Facts, unit_spec
@@ -87,6 +88,32 @@ def point_score(spec: InstrumentSpec, outcomes: dict[str, Outcome]) -> Combined:
     return Combined(status, score_range=[_number(lo), _number(hi)])
 
 
+StatusFn = Callable[[InstrumentSpec, dict[str, Outcome], Facts], str]
+
+
+def memo_by_results(status: StatusFn, size: int = 4096) -> StatusFn:
+    """Memoise a status that reads only its items' results (met / not_met / missing, in item order).
+
+    Next tests ask a count rule's status tens of times per patient, with few distinct patterns.
+    The memo holds each spec it has seen, so an id it is keyed by is never reused; it is cleared
+    when full, so it stays small however many patterns a long-running process meets.
+    """
+    memo: dict[tuple, str] = {}
+    specs: dict[int, InstrumentSpec] = {}
+
+    def memoised(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> str:
+        key = (id(spec), *[o.result for o in outcomes.values()])
+        found = memo.get(key)
+        if found is None:
+            if len(memo) >= size:
+                memo.clear()
+            specs[id(spec)] = spec
+            found = memo[key] = status(spec, outcomes, facts)
+        return found
+
+    return memoised
+
+
 # ------------------------------------------------------------------------------ population/caveats
 
 
@@ -131,26 +158,53 @@ def _formatted_caveats(spec: InstrumentSpec) -> list[tuple[str, str, tuple[str, 
     return found
 
 
+class _Situation(NamedTuple):
+    """Everything a caveat's `when` can depend on: caveats are chosen from this alone."""
+
+    outside_population: bool
+    biologic: str
+    not_febrile: bool
+    at_cutoff: bool
+    molecular_unknown: bool
+    aosd: bool
+
+
+# When each caveat applies.
+_CAVEAT_TESTS: dict[str, Callable[[_Situation], bool]] = {
+    "always": lambda s: True,
+    "outside_population": lambda s: s.outside_population,
+    "biologic_il1": lambda s: s.biologic == "il1",
+    "biologic_il6": lambda s: s.biologic == "il6",
+    "biologic_il1_or_il6": lambda s: s.biologic in ("il1", "il6"),
+    "not_febrile": lambda s: s.not_febrile,
+    "at_cutoff": lambda s: s.at_cutoff,
+    "molecular_unknown": lambda s: s.molecular_unknown,
+    "aosd": lambda s: s.aosd,
+}
+_CHOSEN: dict[tuple[str, _Situation], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
 def caveats_for(spec: InstrumentSpec, facts: Facts, population: str, combined: Combined) -> tuple[list[str], list[str]]:
-    """Caveat texts that apply, and the citation keys they add."""
-    applies = {
-        "always": True,
-        "outside_population": population == "outside",
-        "biologic_il1": facts.biologic == "il1",
-        "biologic_il6": facts.biologic == "il6",
-        "biologic_il1_or_il6": facts.biologic in ("il1", "il6"),
-        "not_febrile": facts.flags.get("febrile") is False,
-        "at_cutoff": combined.at_cutoff,
-        "molecular_unknown": facts.flags.get("hlh_molecular_diagnosis") is None,
-        "aosd": facts.disease == "aosd",
-    }
-    texts: list[str] = []
-    refs: list[str] = []
-    for when, text, keys in _formatted_caveats(spec):
-        if applies.get(when, False):
-            texts.append(text)
-            refs.extend(k for k in keys if k not in refs)
-    return texts, refs
+    """Caveat texts that apply, and the citation keys they add (chosen once per situation)."""
+    situation = _Situation(
+        population == "outside",
+        facts.biologic,
+        facts.flags.get("febrile") is False,
+        combined.at_cutoff,
+        facts.flags.get("hlh_molecular_diagnosis") is None,
+        facts.disease == "aosd",
+    )
+    chosen = _CHOSEN.get((spec.id, situation))
+    if chosen is None:
+        texts: list[str] = []
+        refs: list[str] = []
+        for when, text, keys in _formatted_caveats(spec):
+            test = _CAVEAT_TESTS.get(when)
+            if test is not None and test(situation):
+                texts.append(text)
+                refs.extend(k for k in keys if k not in refs)
+        chosen = _CHOSEN[(spec.id, situation)] = (tuple(texts), tuple(refs))
+    return list(chosen[0]), list(chosen[1])
 
 
 # ------------------------------------------------------------------------------------ item cards
