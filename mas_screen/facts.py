@@ -213,11 +213,11 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
         spec = analytes[key]
         unit_text = typed_unit if typed_unit not in (None, "") else spec.default_unit
         echo = {"value": raw, "unit": unit_text}
-        shown = format_typed(raw, unit_text)
         index = unit_index(key)
         ukey = unit_key(unit_text)
         unit = index.accepted.get(ukey)
         if unit is None:
+            shown = format_typed(raw, unit_text)  # as typed, for messages only (formatted when needed)
             refused = index.refused.get(ukey)
             if refused is not None:
                 warnings.append(InputWarning(field=key, code="not_convertible", message=refused.reason, input=shown))
@@ -235,12 +235,14 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
         try:
             parsed = parse_number(raw)
         except NotANumber as exc:
+            shown = format_typed(raw, unit_text)
             warnings.append(
                 InputWarning(field=key, code="not_a_number", message=f"{spec.label}: {shown!r} is {exc}.", input=shown)
             )
             continue
         problem = check_value(key, parsed.value, unit, parsed.op)
         if problem is not None:
+            shown = format_typed(raw, unit_text)
             warnings.append(InputWarning(field=key, code=problem.code, message=problem.message, input=shown))
             continue
         labs[key] = LabFact(key, parsed, unit, echo)

@@ -112,9 +112,20 @@ def _fever(item: ItemSpec, facts: Facts) -> Outcome:
     return out
 
 
+_BANDS: dict[int, tuple[tuple[float, list[tuple[str, float]]], ...]] = {}
+
+
+def _band_conditions(item: ItemSpec) -> tuple[tuple[float, list[tuple[str, float]]], ...]:
+    """(points, conditions) of each band, read from the spec once (Band.conditions builds a list)."""
+    found = _BANDS.get(id(item))
+    if found is None:
+        found = _BANDS[id(item)] = tuple((b.points, b.conditions) for b in item.bands)
+    return found
+
+
 def _bands(item: ItemSpec, facts: Facts) -> Outcome:
     iv, sources = _value_interval(item, facts)
-    possible = [b.points for b in item.bands if band_possible(iv, b.conditions)]
+    possible = [points for points, conditions in _band_conditions(item) if band_possible(iv, conditions)]
     lo, hi = float(min(possible)), float(max(possible))
     result = MISSING if lo != hi else MET if lo > 0 else NOT_MET
     return Outcome(result, lo, hi, _listed(item, facts, result, sources))
@@ -176,8 +187,19 @@ def _any_of(item: ItemSpec, facts: Facts) -> Outcome:
     return _aggregate(item, [evaluate_item(sub, facts) for sub in item.items])
 
 
+_COEFFICIENTS: dict[int, Decimal] = {}
+
+
+def _coefficient(item: ItemSpec) -> Decimal:
+    """The item's coefficient as written in its YAML, as a Decimal (parsed once)."""
+    found = _COEFFICIENTS.get(id(item))
+    if found is None:
+        found = _COEFFICIENTS[id(item)] = Decimal(repr(item.coefficient))
+    return found
+
+
 def _linear(item: ItemSpec, facts: Facts) -> Outcome:
-    coef = Decimal(repr(item.coefficient))
+    coef = _coefficient(item)
     if item.field is not None:
         value = facts.flags.get(item.field)
         if value is None:
