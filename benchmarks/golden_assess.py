@@ -5,8 +5,9 @@
 
 Inputs: 20,000 synthetic patients (benchmarks/synthetic.py), the 5,000-row boundary table of
 tests/test_batch_identity.py (values at and one step either side of every threshold and plausible
-bound in every unit, censored and bad values, every context answer) converted row by row, and the
-shared test panels. Each patient is assessed twice (cold and warm caches): both must hash alike.
+bound in every unit, censored and bad values, every context answer) converted row by row, 10,000
+hostile patients from the fuzz harness (tests/fuzz_harness.py; a refused input hashes its error),
+and the shared test panels. Each patient is assessed twice (cold and warm caches): both must hash alike.
 The hash file holds only digests of synthetic data, nothing about real patients.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import sys
 from pathlib import Path
 
@@ -31,6 +33,7 @@ DEFAULT_FILE = Path("/tmp/mas_screen_golden_assess.json")
 
 def inputs() -> list[dict]:
     """Every input patient as a PatientInput dict, in a fixed order."""
+    from fuzz_harness import random_patient
     from panels import CONTRACT_EXAMPLE, FULL_PANEL
     from test_batch_identity import make_table
 
@@ -42,11 +45,17 @@ def inputs() -> list[dict]:
     table = make_table(5000, seed=20260301)
     cmap = plan_columns(list(table.columns)).cmap
     out += [convert_row(row, cmap).data for row in table.to_dict("records")]
+    rng = random.Random(20261126)
+    out += [random_patient(rng) for _ in range(10_000)]
     return out
 
 
 def digest(data: dict) -> str:
-    return hashlib.sha256(assess(PatientInput.model_validate(data)).model_dump_json().encode()).hexdigest()
+    try:
+        text = assess(PatientInput.model_validate(data)).model_dump_json()
+    except Exception as exc:  # a refused input must be refused alike
+        text = f"{type(exc).__name__}: {exc}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def hashes() -> list[str]:
