@@ -41,23 +41,8 @@ class Combined:
 Combine = Callable[[InstrumentSpec, dict[str, Outcome], Facts], Combined]
 
 
-_BLANK_OUTCOMES: dict[int, Outcome] = {}
-
-
 def evaluate_items(spec: InstrumentSpec, facts: Facts) -> dict[str, Outcome]:
-    """Every item's outcome. An item none of whose inputs was entered has the same outcome for
-    every patient, so it is evaluated once and shared (outcomes are never changed once made)."""
-    entered = facts.entered()
-    outcomes: dict[str, Outcome] = {}
-    for item in spec.items:
-        if item_keys(item).isdisjoint(entered):
-            outcome = _BLANK_OUTCOMES.get(id(item))
-            if outcome is None:
-                outcome = _BLANK_OUTCOMES[id(item)] = evaluate_item(item, facts)
-        else:
-            outcome = evaluate_item(item, facts)
-        outcomes[item.id] = outcome
-    return outcomes
+    return {item.id: evaluate_item(item, facts) for item in spec.items}
 
 
 _ROLES: dict[tuple[str, str], tuple[str, ...]] = {}
