@@ -17,7 +17,7 @@ from mas_screen.facts import Facts, unit_spec
 from mas_screen.intervals import MET, MISSING, NOT_MET, Interval, compare, round_half_up
 from mas_screen.models import BOOLEAN_FIELDS, AdditionalCutoff, CriterionResult, ItemResult, Probability, build
 from mas_screen.references import short_citation
-from mas_screen.rules.items import Outcome, evaluate_item, item_keys, threshold_text
+from mas_screen.rules.items import Outcome, evaluate_item, item_keys, per_item, threshold_text
 from mas_screen.units import format_number, format_threshold, pretty_unit
 
 STATUS = {MET: "met", NOT_MET: "not_met", MISSING: "indeterminate"}
@@ -222,36 +222,31 @@ class _CardPlan:
     scored: bool  # the card shows points once the item is decided
 
 
-_PLANS: dict[int, _CardPlan] = {}
-
-
+@per_item
 def _card_plan(item: ItemSpec) -> _CardPlan:
-    found = _PLANS.get(id(item))
-    if found is None:
-        static = {
-            "id": item.id,
-            "label": item.label,
-            "input": None,
-            "value": None,
-            "unit": item.unit
-            if item.kind in ("threshold", "bands", "organ_size", "age_at_onset") or item.analyte
-            else None,
-            "threshold": threshold_text(item),
-            "result": None,
-            "points": None,
-            "display": None,
-            "value_text": None,
-            "role": item.role,
-            "counted": item.role != "supportive",
-            "components": None,
-            "source": item.source,
-            "confirmation": item.confirmation,
-            "note": item.note,
-        }
-        target = unit_spec(item.analyte, item.unit) if item.analyte is not None else None
-        scored = item.points is not None or item.kind in _SCORED_KINDS or bool(item.points_by_count)
-        found = _PLANS[id(item)] = _CardPlan(static, target, scored)
-    return found
+    static = {
+        "id": item.id,
+        "label": item.label,
+        "input": None,
+        "value": None,
+        "unit": item.unit
+        if item.kind in ("threshold", "bands", "organ_size", "age_at_onset") or item.analyte
+        else None,
+        "threshold": threshold_text(item),
+        "result": None,
+        "points": None,
+        "display": None,
+        "value_text": None,
+        "role": item.role,
+        "counted": item.role != "supportive",
+        "components": None,
+        "source": item.source,
+        "confirmation": item.confirmation,
+        "note": item.note,
+    }
+    target = unit_spec(item.analyte, item.unit) if item.analyte is not None else None
+    scored = item.points is not None or item.kind in _SCORED_KINDS or bool(item.points_by_count)
+    return _CardPlan(static, target, scored)
 
 
 def _yes_no(facts: Facts, names, strip: str = "") -> str | None:
@@ -276,23 +271,22 @@ def _composite_display(kind: str, parts: list[ItemResult]) -> str | None:
 
 
 _SHARED: dict[tuple, ItemResult] = {}
-_FLAG_KEYS: dict[int, tuple[str, ...] | None] = {}
 
 
+@per_item
 def _flag_keys(item: ItemSpec) -> tuple[str, ...] | None:
     """The item's keys when it reads yes/no answers only (its card then depends on them alone)."""
-    key = id(item)
-    if key not in _FLAG_KEYS:
-        keys = item_keys(item)
-        _FLAG_KEYS[key] = tuple(sorted(keys)) if all(k in BOOLEAN_FIELDS for k in keys) else None
-    return _FLAG_KEYS[key]
+    keys = item_keys(item)
+    return tuple(sorted(keys)) if all(k in BOOLEAN_FIELDS for k in keys) else None
 
 
 def describe_item(item: ItemSpec, outcome: Outcome, facts: Facts) -> ItemResult:
     """The item's card; shared between assessments when nothing but the outcome could change it.
 
     With none of its inputs entered the card depends on the outcome alone; for an item that reads
-    only yes/no answers, on those answers alone (each has three values). Cards are frozen.
+    only yes/no answers, on the outcome and those answers (each has three values). The key holds
+    everything the card is made from, so a shared card is always the one `_describe` would make.
+    Cards are frozen; the per-item caches hold each item, so an item's id is never reused.
     """
     if outcome.components is not None:
         return _describe(item, outcome, facts)
@@ -302,7 +296,8 @@ def describe_item(item: ItemSpec, outcome: Outcome, facts: Facts) -> ItemResult:
         flag_keys = _flag_keys(item)
         if flag_keys is None:
             return _describe(item, outcome, facts)
-        key = (id(item), "answers", *[facts.flags.get(k) for k in flag_keys])
+        key = (id(item), "answers", outcome.result, outcome.lo, outcome.hi, outcome.exact)
+        key += tuple(facts.flags.get(k) for k in flag_keys)
     card = _SHARED.get(key)
     if card is None:
         card = _SHARED[key] = _describe(item, outcome, facts)

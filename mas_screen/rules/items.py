@@ -9,8 +9,10 @@ the two haemophagocytosis sites) are listed only while the item is undecided.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from mas_screen.criteria_data import ItemSpec
 from mas_screen.facts import Facts, unit_spec
@@ -18,6 +20,25 @@ from mas_screen.intervals import MET, MISSING, NOT_MET, Interval, at_least, band
 from mas_screen.units import format_number, format_threshold, pretty_unit
 
 FEVER_SOURCES = ("febrile", "temperature")
+T = TypeVar("T")
+
+
+def per_item(compute: Callable[[ItemSpec], T]) -> Callable[[ItemSpec], T]:
+    """Cache a value worked out from an item's spec alone, by the item's identity.
+
+    The cache holds each item it has seen, so an id it is keyed by can never be reused by another
+    item (criteria reloaded in a test); other caches keyed by an item's id rely on this too.
+    """
+    store: dict[int, tuple[ItemSpec, T]] = {}
+
+    def cached(item: ItemSpec) -> T:
+        hit = store.get(id(item))
+        if hit is None:
+            hit = store[id(item)] = (item, compute(item))
+        return hit[1]
+
+    cached.__doc__ = compute.__doc__
+    return cached
 
 
 @dataclass(slots=True)
@@ -112,15 +133,10 @@ def _fever(item: ItemSpec, facts: Facts) -> Outcome:
     return out
 
 
-_BANDS: dict[int, tuple[tuple[float, list[tuple[str, float]]], ...]] = {}
-
-
+@per_item
 def _band_conditions(item: ItemSpec) -> tuple[tuple[float, list[tuple[str, float]]], ...]:
     """(points, conditions) of each band, read from the spec once (Band.conditions builds a list)."""
-    found = _BANDS.get(id(item))
-    if found is None:
-        found = _BANDS[id(item)] = tuple((b.points, b.conditions) for b in item.bands)
-    return found
+    return tuple((b.points, b.conditions) for b in item.bands)
 
 
 def _bands(item: ItemSpec, facts: Facts) -> Outcome:
@@ -187,15 +203,10 @@ def _any_of(item: ItemSpec, facts: Facts) -> Outcome:
     return _aggregate(item, [evaluate_item(sub, facts) for sub in item.items])
 
 
-_COEFFICIENTS: dict[int, Decimal] = {}
-
-
+@per_item
 def _coefficient(item: ItemSpec) -> Decimal:
     """The item's coefficient as written in its YAML, as a Decimal (parsed once)."""
-    found = _COEFFICIENTS.get(id(item))
-    if found is None:
-        found = _COEFFICIENTS[id(item)] = Decimal(repr(item.coefficient))
-    return found
+    return Decimal(repr(item.coefficient))
 
 
 def _linear(item: ItemSpec, facts: Facts) -> Outcome:
@@ -277,15 +288,10 @@ def evaluate_item(item: ItemSpec, facts: Facts) -> Outcome:
     return _EVALUATORS[item.kind](item, facts)
 
 
-_KEYS: dict[int, frozenset[str]] = {}
-
-
+@per_item
 def item_keys(item: ItemSpec) -> frozenset[str]:
     """Every input key the item reads (for re-evaluating it when one key changes)."""
-    keys = _KEYS.get(id(item))
-    if keys is None:
-        keys = _KEYS[id(item)] = _collect_keys(item)
-    return keys
+    return _collect_keys(item)
 
 
 def _collect_keys(item: ItemSpec) -> frozenset[str]:
@@ -314,14 +320,15 @@ def ends(outcome: Outcome) -> tuple[Outcome, Outcome]:
     )
 
 
-_KNOWABLE: dict[tuple[int, str], int | None] = {}
+_KNOWABLE: dict[tuple[int, str], tuple[ItemSpec, int | None]] = {}
 
 
 def _extremes_holder(item: ItemSpec, key: str) -> int | None:
     """-1 when `item` reads only `key`; for a composite, the index of its one sub-item reading
-    `key` when that sub-item reads nothing else; None otherwise (cached: depends on the spec only)."""
-    cache_key = (id(item), key)
-    if cache_key not in _KNOWABLE:
+    `key` when that sub-item reads nothing else; None otherwise (cached: depends on the spec only;
+    the cache holds the item, so its id is never reused)."""
+    found = _KNOWABLE.get((id(item), key))
+    if found is None:
         holder = None
         if item.kind != "ratio":
             if item_keys(item) == {key}:
@@ -330,8 +337,8 @@ def _extremes_holder(item: ItemSpec, key: str) -> int | None:
                 holders = [i for i, sub in enumerate(item.items) if key in item_keys(sub)]
                 if len(holders) == 1 and item_keys(item.items[holders[0]]) == {key}:
                     holder = holders[0]
-        _KNOWABLE[cache_key] = holder
-    return _KNOWABLE[cache_key]
+        found = _KNOWABLE[(id(item), key)] = (item, holder)
+    return found[1]
 
 
 def extremes_knowable(item: ItemSpec, key: str) -> bool:
@@ -363,15 +370,10 @@ def extreme_outcomes(item: ItemSpec, outcome: Outcome, key: str) -> tuple[Outcom
 # ------------------------------------------------------------------------------------- display
 
 
-_TEXT: dict[int, str | None] = {}
-
-
+@per_item
 def threshold_text(item: ItemSpec) -> str | None:
     """The item's rule as shown to a clinician: '> 684 ng/mL', '≥ 38.4 and ≤ 39.4: 33', '≥ 2 of 3'."""
-    key = id(item)
-    if key not in _TEXT:
-        _TEXT[key] = _threshold_text(item)
-    return _TEXT[key]
+    return _threshold_text(item)
 
 
 def _threshold_text(item: ItemSpec) -> str | None:
