@@ -8,6 +8,9 @@ range (every item is monotone in each of its inputs, so the ends are enough).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
+
 from mas_screen.criteria_data import ItemSpec, criteria
 from mas_screen.facts import Facts, febrile_with_low_temperature, normalise
 from mas_screen.models import (
@@ -24,7 +27,7 @@ from mas_screen.models import (
 from mas_screen.references import full_citation, link, short_citation
 from mas_screen.rules import INSTRUMENTS
 from mas_screen.rules.base import build_result, by_role, evaluate_items
-from mas_screen.rules.items import Outcome, evaluate_item, extreme_outcomes, item_keys
+from mas_screen.rules.items import Outcome, evaluate_item, extreme_outcomes, extremes_knowable, item_keys
 from mas_screen.score_display import shown_score
 from mas_screen.units import format_number
 
@@ -60,9 +63,7 @@ def assess(patient: PatientInput) -> Assessment:
             keys.setdefault(k)
     for k in summary_refs:
         keys.setdefault(k)
-    references = {
-        k: ReferenceOut(citation=full_citation(k), doi=criteria().references[k].doi, url=link(k)) for k in keys
-    }
+    references = {k: build(ReferenceOut, _reference_fields(k).copy()) for k in keys}
     return build(
         Assessment,
         schema_version="1",
@@ -71,6 +72,12 @@ def assess(patient: PatientInput) -> Assessment:
         input_warnings=warnings,
         references=references,
     )
+
+
+@cache
+def _reference_fields(key: str) -> dict[str, str | None]:
+    """A reference as the output shows it (formatted once; each assessment gets its own copy)."""
+    return {"citation": full_citation(key), "doi": criteria().references[key].doi, "url": link(key)}
 
 
 # -------------------------------------------------------------------------------------- next tests
@@ -87,14 +94,25 @@ def _candidates(key: str) -> tuple:
     return (True, False)
 
 
-_AFFECTED: dict[tuple[str, str], tuple[ItemSpec, ...]] = {}
+@dataclass(frozen=True, slots=True)
+class _KeyPlan:
+    """How to try one missing input of one instrument, worked out once per (instrument, key)."""
+
+    affected: tuple[ItemSpec, ...]  # the instrument's items that read the key
+    # The one affected item's extremes are knowable without re-evaluation (items.extreme_outcomes).
+    extremes: bool
+    candidates: tuple  # the ends of the key's plausible range, for re-evaluation
 
 
-def _affected(iid: str, key: str) -> tuple[ItemSpec, ...]:
-    """Items of an instrument that read `key` (cached)."""
-    found = _AFFECTED.get((iid, key))
+_PLANS: dict[tuple[str, str], _KeyPlan] = {}
+
+
+def _key_plan(iid: str, key: str) -> _KeyPlan:
+    found = _PLANS.get((iid, key))
     if found is None:
-        found = _AFFECTED[(iid, key)] = tuple(i for i in INSTRUMENTS[iid].spec.items if key in item_keys(i))
+        affected = tuple(i for i in INSTRUMENTS[iid].spec.items if key in item_keys(i))
+        extremes = len(affected) == 1 and extremes_knowable(affected[0], key)
+        found = _PLANS[(iid, key)] = _KeyPlan(affected, extremes, _candidates(key))
     return found
 
 
@@ -115,24 +133,24 @@ def decisive_keys(iid: str, result: CriterionResult, outcomes: dict[str, Outcome
     for key in result.missing:
         if key in SLOW_TESTS:
             continue
-        affected = _affected(iid, key)
-        extremes = extreme_outcomes(affected[0], outcomes[affected[0].id], key) if len(affected) == 1 else None
+        plan = _key_plan(iid, key)
+        extremes = extreme_outcomes(plan.affected[0], outcomes[plan.affected[0].id], key) if plan.extremes else None
         if extremes is not None and bounds_status is not None:
-            now = outcomes[affected[0].id]
+            now = outcomes[plan.affected[0].id]
             decided = any(
                 bounds_status(spec, total_lo - now.lo + end.lo, total_hi - now.hi + end.hi) != "indeterminate"
                 for end in extremes
             )
         elif extremes is not None:
             decided = any(
-                status_of(spec, {**outcomes, affected[0].id: end}, facts) != "indeterminate" for end in extremes
+                status_of(spec, {**outcomes, plan.affected[0].id: end}, facts) != "indeterminate" for end in extremes
             )
         else:
             decided = False
-            for candidate in _candidates(key):
+            for candidate in plan.candidates:
                 trial = facts.replaced(key, candidate)
                 changed = dict(outcomes)
-                for item in affected:
+                for item in plan.affected:
                     changed[item.id] = evaluate_item(item, trial)
                 if status_of(spec, changed, trial) != "indeterminate":
                     decided = True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from mas_screen.criteria_data import UnitSpec, criteria
@@ -41,6 +41,7 @@ class LabFact:
     echo: dict[str, Any]  # {"value": as typed, "unit": as typed or the default unit}
     _cache: dict[str, Interval] = field(default_factory=dict)
     _shown: dict[str, str] = field(default_factory=dict)
+    _card: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def exact(self) -> bool:
@@ -69,6 +70,17 @@ class LabFact:
             }[op]
         self._cache[unit.unit] = iv
         return iv
+
+    def card_fields(self, unit: UnitSpec) -> dict[str, Any]:
+        """The item-card fields this value fills for an item published in `unit` (several items
+        read the same lab in the same unit): as typed, in that unit, and the exact value there."""
+        fields = self._card.get(unit.unit)
+        if fields is None:
+            fields = {"input": self.echo, "display": self.display(), "value_text": self.display(unit)}
+            if self.exact:
+                fields["value"] = self.interval(unit).lo
+            self._card[unit.unit] = fields
+        return fields
 
     def display(self, unit: UnitSpec | None = None) -> str:
         """As typed (no unit given), or in `unit` to 4 significant digits (display only)."""
@@ -126,12 +138,21 @@ class Facts:
     numbers: dict[str, float]  # accepted numeric context fields (ages, organ sizes)
     disease: str = "unknown"
     biologic: str = "unknown"
+    _entered: frozenset[str] | None = field(default=None, repr=False, compare=False)
+
+    def entered(self) -> frozenset[str]:
+        """Every input key with a value (labs, yes/no answers, numbers), computed once."""
+        if self._entered is None:
+            flags = (k for k, v in self.flags.items() if v is not None)
+            self._entered = frozenset((*self.labs, *flags, *self.numbers))
+        return self._entered
 
     def lab_interval(self, analyte: str, unit: str) -> Interval:
         fact = self.labs.get(analyte)
         if fact is None:
             return plausible_interval(analyte, unit)
-        return fact.interval(unit_spec(analyte, unit))
+        known = fact._cache.get(unit)  # most items read a lab in a unit another item already asked for
+        return known if known is not None else fact.interval(unit_spec(analyte, unit))
 
     def number_interval(self, name: str) -> Interval:
         value = self.numbers.get(name)
@@ -157,9 +178,8 @@ class Facts:
         """A copy with one input set to a candidate value (a bool, or a float in the default unit)."""
         labs, flags, numbers = self.labs, self.flags, self.numbers
         if key in criteria().analytes.analytes:
-            spec = criteria().analytes.analytes[key]
             labs = dict(labs)
-            labs[key] = LabFact(key, ParsedNumber(Decimal(repr(value))), spec.unit(spec.default_unit), {})
+            labs[key] = _candidate_lab(key, repr(value))
         elif key in NUMERIC_CONTEXT_FIELDS:
             numbers = dict(numbers)
             numbers[key] = value
@@ -167,6 +187,15 @@ class Facts:
             flags = dict(flags)
             flags[key] = value
         return Facts(labs, flags, numbers, self.disease, self.biologic)
+
+
+@lru_cache(maxsize=256)
+def _candidate_lab(key: str, text: str) -> LabFact:
+    """A lab entered as `text` in its default unit, shared between patients: the engine tries the
+    same plausible ends for every patient, and a shared fact keeps its converted intervals.
+    Keyed by the text, not the float, so that 0.0 and -0.0 stay distinct."""
+    spec = criteria().analytes.analytes[key]
+    return LabFact(key, ParsedNumber(Decimal(text)), spec.unit(spec.default_unit), {})
 
 
 # ------------------------------------------------------------------------------------- normalise
@@ -184,11 +213,11 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
         spec = analytes[key]
         unit_text = typed_unit if typed_unit not in (None, "") else spec.default_unit
         echo = {"value": raw, "unit": unit_text}
-        shown = format_typed(raw, unit_text)
         index = unit_index(key)
         ukey = unit_key(unit_text)
         unit = index.accepted.get(ukey)
         if unit is None:
+            shown = format_typed(raw, unit_text)  # as typed, for messages only (formatted when needed)
             refused = index.refused.get(ukey)
             if refused is not None:
                 warnings.append(InputWarning(field=key, code="not_convertible", message=refused.reason, input=shown))
@@ -206,12 +235,14 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
         try:
             parsed = parse_number(raw)
         except NotANumber as exc:
+            shown = format_typed(raw, unit_text)
             warnings.append(
                 InputWarning(field=key, code="not_a_number", message=f"{spec.label}: {shown!r} is {exc}.", input=shown)
             )
             continue
         problem = check_value(key, parsed.value, unit, parsed.op)
         if problem is not None:
+            shown = format_typed(raw, unit_text)
             warnings.append(InputWarning(field=key, code=problem.code, message=problem.message, input=shown))
             continue
         labs[key] = LabFact(key, parsed, unit, echo)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from mas_screen.criteria_data import InstrumentSpec, ItemSpec, criteria
+from mas_screen.criteria_data import InstrumentSpec, ItemSpec, UnitSpec, criteria
 from mas_screen.facts import Facts, unit_spec
 from mas_screen.intervals import MET, MISSING, NOT_MET, Interval, compare, round_half_up
-from mas_screen.models import AdditionalCutoff, CriterionResult, ItemResult, Probability, build
+from mas_screen.models import BOOLEAN_FIELDS, AdditionalCutoff, CriterionResult, ItemResult, Probability, build
 from mas_screen.references import short_citation
-from mas_screen.rules.items import Outcome, evaluate_item, item_keys, threshold_text
+from mas_screen.rules.items import Outcome, evaluate_item, item_keys, per_item, threshold_text
 from mas_screen.units import format_number, format_threshold, pretty_unit
 
 STATUS = {MET: "met", NOT_MET: "not_met", MISSING: "indeterminate"}
@@ -72,6 +73,11 @@ def points_status(spec: InstrumentSpec, lo: float, hi: float) -> str:
     return STATUS[compare(Interval(lo, hi), cut.comparator, cut.value)]
 
 
+def point_status(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> str:
+    """The status `point_score` gives, without its score (asked many times for next tests)."""
+    return points_status(spec, sum(o.lo for o in outcomes.values()), sum(o.hi for o in outcomes.values()))
+
+
 def point_score(spec: InstrumentSpec, outcomes: dict[str, Outcome]) -> Combined:
     """Sum of points with a range while items are undecided; status from the cut-off (HScore, MH)."""
     lo = sum(o.lo for o in outcomes.values())
@@ -80,6 +86,32 @@ def point_score(spec: InstrumentSpec, outcomes: dict[str, Outcome]) -> Combined:
     if lo == hi:
         return Combined(status, score=_number(lo))
     return Combined(status, score_range=[_number(lo), _number(hi)])
+
+
+StatusFn = Callable[[InstrumentSpec, dict[str, Outcome], Facts], str]
+
+
+def memo_by_results(status: StatusFn, size: int = 4096) -> StatusFn:
+    """Memoise a status that reads only its items' results (met / not_met / missing, in item order).
+
+    Next tests ask a count rule's status tens of times per patient, with few distinct patterns.
+    The memo holds each spec it has seen, so an id it is keyed by is never reused; it is cleared
+    when full, so it stays small however many patterns a long-running process meets.
+    """
+    memo: dict[tuple, str] = {}
+    specs: dict[int, InstrumentSpec] = {}
+
+    def memoised(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> str:
+        key = (id(spec), *[o.result for o in outcomes.values()])
+        found = memo.get(key)
+        if found is None:
+            if len(memo) >= size:
+                memo.clear()
+            specs[id(spec)] = spec
+            found = memo[key] = status(spec, outcomes, facts)
+        return found
+
+    return memoised
 
 
 # ------------------------------------------------------------------------------ population/caveats
@@ -126,60 +158,95 @@ def _formatted_caveats(spec: InstrumentSpec) -> list[tuple[str, str, tuple[str, 
     return found
 
 
+class _Situation(NamedTuple):
+    """Everything a caveat's `when` can depend on: caveats are chosen from this alone."""
+
+    outside_population: bool
+    biologic: str
+    not_febrile: bool
+    at_cutoff: bool
+    molecular_unknown: bool
+    aosd: bool
+
+
+# When each caveat applies.
+_CAVEAT_TESTS: dict[str, Callable[[_Situation], bool]] = {
+    "always": lambda s: True,
+    "outside_population": lambda s: s.outside_population,
+    "biologic_il1": lambda s: s.biologic == "il1",
+    "biologic_il6": lambda s: s.biologic == "il6",
+    "biologic_il1_or_il6": lambda s: s.biologic in ("il1", "il6"),
+    "not_febrile": lambda s: s.not_febrile,
+    "at_cutoff": lambda s: s.at_cutoff,
+    "molecular_unknown": lambda s: s.molecular_unknown,
+    "aosd": lambda s: s.aosd,
+}
+_CHOSEN: dict[tuple[str, _Situation], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
 def caveats_for(spec: InstrumentSpec, facts: Facts, population: str, combined: Combined) -> tuple[list[str], list[str]]:
-    """Caveat texts that apply, and the citation keys they add."""
-    applies = {
-        "always": True,
-        "outside_population": population == "outside",
-        "biologic_il1": facts.biologic == "il1",
-        "biologic_il6": facts.biologic == "il6",
-        "biologic_il1_or_il6": facts.biologic in ("il1", "il6"),
-        "not_febrile": facts.flags.get("febrile") is False,
-        "at_cutoff": combined.at_cutoff,
-        "molecular_unknown": facts.flags.get("hlh_molecular_diagnosis") is None,
-        "aosd": facts.disease == "aosd",
-    }
-    texts: list[str] = []
-    refs: list[str] = []
-    for when, text, keys in _formatted_caveats(spec):
-        if applies.get(when, False):
-            texts.append(text)
-            refs.extend(k for k in keys if k not in refs)
-    return texts, refs
+    """Caveat texts that apply, and the citation keys they add (chosen once per situation)."""
+    situation = _Situation(
+        population == "outside",
+        facts.biologic,
+        facts.flags.get("febrile") is False,
+        combined.at_cutoff,
+        facts.flags.get("hlh_molecular_diagnosis") is None,
+        facts.disease == "aosd",
+    )
+    chosen = _CHOSEN.get((spec.id, situation))
+    if chosen is None:
+        texts: list[str] = []
+        refs: list[str] = []
+        for when, text, keys in _formatted_caveats(spec):
+            test = _CAVEAT_TESTS.get(when)
+            if test is not None and test(situation):
+                texts.append(text)
+                refs.extend(k for k in keys if k not in refs)
+        chosen = _CHOSEN[(spec.id, situation)] = (tuple(texts), tuple(refs))
+    return list(chosen[0]), list(chosen[1])
 
 
 # ------------------------------------------------------------------------------------ item cards
 
 
-_STATIC: dict[int, dict] = {}
 _SCORED_KINDS = ("bands", "organomegaly")
 
 
-def _static(item: ItemSpec) -> dict:
-    """The fields of an item card that depend on the spec only, computed once."""
-    found = _STATIC.get(id(item))
-    if found is None:
-        found = _STATIC[id(item)] = {
-            "id": item.id,
-            "label": item.label,
-            "input": None,
-            "value": None,
-            "unit": item.unit
-            if item.kind in ("threshold", "bands", "organ_size", "age_at_onset") or item.analyte
-            else None,
-            "threshold": threshold_text(item),
-            "result": None,
-            "points": None,
-            "display": None,
-            "value_text": None,
-            "role": item.role,
-            "counted": item.role != "supportive",
-            "components": None,
-            "source": item.source,
-            "confirmation": item.confirmation,
-            "note": item.note,
-        }
-    return found
+@dataclass(frozen=True, slots=True)
+class _CardPlan:
+    """What an item's card needs from the spec alone, worked out once per item."""
+
+    static: dict  # the card's fields that depend on the spec only
+    target: UnitSpec | None  # the published unit of the item's lab
+    scored: bool  # the card shows points once the item is decided
+
+
+@per_item
+def _card_plan(item: ItemSpec) -> _CardPlan:
+    static = {
+        "id": item.id,
+        "label": item.label,
+        "input": None,
+        "value": None,
+        "unit": item.unit
+        if item.kind in ("threshold", "bands", "organ_size", "age_at_onset") or item.analyte
+        else None,
+        "threshold": threshold_text(item),
+        "result": None,
+        "points": None,
+        "display": None,
+        "value_text": None,
+        "role": item.role,
+        "counted": item.role != "supportive",
+        "components": None,
+        "source": item.source,
+        "confirmation": item.confirmation,
+        "note": item.note,
+    }
+    target = unit_spec(item.analyte, item.unit) if item.analyte is not None else None
+    scored = item.points is not None or item.kind in _SCORED_KINDS or bool(item.points_by_count)
+    return _CardPlan(static, target, scored)
 
 
 def _yes_no(facts: Facts, names, strip: str = "") -> str | None:
@@ -203,34 +270,49 @@ def _composite_display(kind: str, parts: list[ItemResult]) -> str | None:
     return "; ".join(f"{p.label} {p.display}" for p in entered if p.display)
 
 
-_BLANK: dict[tuple, ItemResult] = {}
+_SHARED: dict[tuple, ItemResult] = {}
+
+
+@per_item
+def _flag_keys(item: ItemSpec) -> tuple[str, ...] | None:
+    """The item's keys when it reads yes/no answers only (its card then depends on them alone)."""
+    keys = item_keys(item)
+    return tuple(sorted(keys)) if all(k in BOOLEAN_FIELDS for k in keys) else None
 
 
 def describe_item(item: ItemSpec, outcome: Outcome, facts: Facts) -> ItemResult:
-    if outcome.components is None and not any(
-        k in facts.labs or facts.flags.get(k) is not None or k in facts.numbers for k in item_keys(item)
-    ):
-        key = (id(item), outcome.result, outcome.lo, outcome.hi)
-        blank = _BLANK.get(key)
-        if blank is None:
-            blank = _BLANK[key] = _describe(item, outcome, facts)
-        return blank
-    return _describe(item, outcome, facts)
+    """The item's card; shared between assessments when nothing but the outcome could change it.
+
+    With none of its inputs entered the card depends on the outcome alone; for an item that reads
+    only yes/no answers, on the outcome and those answers (each has three values). The key holds
+    everything the card is made from, so a shared card is always the one `_describe` would make.
+    Cards are frozen; the per-item caches hold each item, so an item's id is never reused.
+    """
+    if outcome.components is not None:
+        return _describe(item, outcome, facts)
+    if item_keys(item).isdisjoint(facts.entered()):
+        key: tuple = (id(item), "blank", outcome.result, outcome.lo, outcome.hi)
+    else:
+        flag_keys = _flag_keys(item)
+        if flag_keys is None:
+            return _describe(item, outcome, facts)
+        key = (id(item), "answers", outcome.result, outcome.lo, outcome.hi, outcome.exact)
+        key += tuple(facts.flags.get(k) for k in flag_keys)
+    card = _SHARED.get(key)
+    if card is None:
+        card = _SHARED[key] = _describe(item, outcome, facts)
+    return card
 
 
 def _describe(item: ItemSpec, outcome: Outcome, facts: Facts) -> ItemResult:
-    card = dict(_static(item))
+    plan = _card_plan(item)
+    card = plan.static.copy()
     card["result"] = outcome.result
     kind = item.kind
-    if item.analyte is not None:  # threshold, bands, linear on a lab
+    if plan.target is not None:  # threshold, bands, linear on a lab
         fact = facts.labs.get(item.analyte)
         if fact is not None:
-            target = unit_spec(item.analyte, item.unit)
-            card["input"] = fact.echo
-            card["display"] = fact.display()
-            card["value_text"] = fact.display(target)
-            if fact.exact:
-                card["value"] = fact.interval(target).lo
+            card.update(fact.card_fields(plan.target))
         elif item.analyte == "temperature" and facts.flags.get("febrile") is not None:
             card["display"] = "febrile (no temperature entered)" if facts.flags["febrile"] else "not febrile"
     elif kind in ("flag", "linear"):
@@ -269,7 +351,7 @@ def _describe(item: ItemSpec, outcome: Outcome, facts: Facts) -> ItemResult:
     if kind == "linear":
         if outcome.exact is not None:
             card["points"] = round_half_up(outcome.exact, 4)
-    elif (item.points is not None or kind in _SCORED_KINDS or item.points_by_count) and outcome.lo == outcome.hi:
+    elif plan.scored and outcome.lo == outcome.hi:
         card["points"] = _number(outcome.lo)
     if outcome.components is not None:
         parts = [describe_item(sub, o, facts) for sub, o in zip(item.items, outcome.components, strict=True)]

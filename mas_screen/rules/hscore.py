@@ -13,7 +13,7 @@ import itertools
 from mas_screen.criteria_data import InstrumentSpec, ProbabilityTable
 from mas_screen.facts import Facts
 from mas_screen.models import Probability
-from mas_screen.rules.base import Combined, Instrument, point_score, points_status
+from mas_screen.rules.base import Combined, Instrument, point_score, point_status, points_status
 from mas_screen.rules.items import Outcome
 from mas_screen.units import format_number
 
@@ -49,4 +49,4 @@ def combine(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) ->
     return combined
 
 
-INSTRUMENT = Instrument("hscore", combine, bounds_status=points_status)
+INSTRUMENT = Instrument("hscore", combine, bounds_status=points_status, status=point_status)

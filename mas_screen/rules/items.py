@@ -9,8 +9,10 @@ the two haemophagocytosis sites) are listed only while the item is undecided.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from mas_screen.criteria_data import ItemSpec
 from mas_screen.facts import Facts, unit_spec
@@ -18,6 +20,25 @@ from mas_screen.intervals import MET, MISSING, NOT_MET, Interval, at_least, band
 from mas_screen.units import format_number, format_threshold, pretty_unit
 
 FEVER_SOURCES = ("febrile", "temperature")
+T = TypeVar("T")
+
+
+def per_item(compute: Callable[[ItemSpec], T]) -> Callable[[ItemSpec], T]:
+    """Cache a value worked out from an item's spec alone, by the item's identity.
+
+    The cache holds each item it has seen, so an id it is keyed by can never be reused by another
+    item (criteria reloaded in a test); other caches keyed by an item's id rely on this too.
+    """
+    store: dict[int, tuple[ItemSpec, T]] = {}
+
+    def cached(item: ItemSpec) -> T:
+        hit = store.get(id(item))
+        if hit is None:
+            hit = store[id(item)] = (item, compute(item))
+        return hit[1]
+
+    cached.__doc__ = compute.__doc__
+    return cached
 
 
 @dataclass(slots=True)
@@ -112,9 +133,15 @@ def _fever(item: ItemSpec, facts: Facts) -> Outcome:
     return out
 
 
+@per_item
+def _band_conditions(item: ItemSpec) -> tuple[tuple[float, list[tuple[str, float]]], ...]:
+    """(points, conditions) of each band, read from the spec once (Band.conditions builds a list)."""
+    return tuple((b.points, b.conditions) for b in item.bands)
+
+
 def _bands(item: ItemSpec, facts: Facts) -> Outcome:
     iv, sources = _value_interval(item, facts)
-    possible = [b.points for b in item.bands if band_possible(iv, b.conditions)]
+    possible = [points for points, conditions in _band_conditions(item) if band_possible(iv, conditions)]
     lo, hi = float(min(possible)), float(max(possible))
     result = MISSING if lo != hi else MET if lo > 0 else NOT_MET
     return Outcome(result, lo, hi, _listed(item, facts, result, sources))
@@ -176,8 +203,14 @@ def _any_of(item: ItemSpec, facts: Facts) -> Outcome:
     return _aggregate(item, [evaluate_item(sub, facts) for sub in item.items])
 
 
+@per_item
+def _coefficient(item: ItemSpec) -> Decimal:
+    """The item's coefficient as written in its YAML, as a Decimal (parsed once)."""
+    return Decimal(repr(item.coefficient))
+
+
 def _linear(item: ItemSpec, facts: Facts) -> Outcome:
-    coef = Decimal(repr(item.coefficient))
+    coef = _coefficient(item)
     if item.field is not None:
         value = facts.flags.get(item.field)
         if value is None:
@@ -255,15 +288,10 @@ def evaluate_item(item: ItemSpec, facts: Facts) -> Outcome:
     return _EVALUATORS[item.kind](item, facts)
 
 
-_KEYS: dict[int, frozenset[str]] = {}
-
-
+@per_item
 def item_keys(item: ItemSpec) -> frozenset[str]:
     """Every input key the item reads (for re-evaluating it when one key changes)."""
-    keys = _KEYS.get(id(item))
-    if keys is None:
-        keys = _KEYS[id(item)] = _collect_keys(item)
-    return keys
+    return _collect_keys(item)
 
 
 def _collect_keys(item: ItemSpec) -> frozenset[str]:
@@ -292,6 +320,32 @@ def ends(outcome: Outcome) -> tuple[Outcome, Outcome]:
     )
 
 
+_KNOWABLE: dict[tuple[int, str], tuple[ItemSpec, int | None]] = {}
+
+
+def _extremes_holder(item: ItemSpec, key: str) -> int | None:
+    """-1 when `item` reads only `key`; for a composite, the index of its one sub-item reading
+    `key` when that sub-item reads nothing else; None otherwise (cached: depends on the spec only;
+    the cache holds the item, so its id is never reused)."""
+    found = _KNOWABLE.get((id(item), key))
+    if found is None:
+        holder = None
+        if item.kind != "ratio":
+            if item_keys(item) == {key}:
+                holder = -1
+            elif item.kind in ("lineages", "any_of"):
+                holders = [i for i, sub in enumerate(item.items) if key in item_keys(sub)]
+                if len(holders) == 1 and item_keys(item.items[holders[0]]) == {key}:
+                    holder = holders[0]
+        found = _KNOWABLE[(id(item), key)] = (item, holder)
+    return found[1]
+
+
+def extremes_knowable(item: ItemSpec, key: str) -> bool:
+    """Whether `extreme_outcomes` can answer for `item` and `key` (given the item's components)."""
+    return _extremes_holder(item, key) is not None
+
+
 def extreme_outcomes(item: ItemSpec, outcome: Outcome, key: str) -> tuple[Outcome, ...] | None:
     """The outcomes `item` takes when `key` is entered at either end of its range, if knowable
     without re-evaluation (the item, or its one sub-item that reads `key`, reads nothing else).
@@ -299,33 +353,27 @@ def extreme_outcomes(item: ItemSpec, outcome: Outcome, key: str) -> tuple[Outcom
     Items are monotone in each input, so their least and greatest outcomes are reached at the
     ends. Returns None when the item must be re-evaluated with candidate values instead.
     """
-    if item.kind == "ratio":
+    holder = _extremes_holder(item, key)
+    if holder is None:
         return None
-    if item_keys(item) == {key}:
+    if holder == -1:
         return ends(outcome)
-    if item.kind in ("lineages", "any_of") and outcome.components is not None:
-        holders = [i for i, sub in enumerate(item.items) if key in item_keys(sub)]
-        if len(holders) == 1 and item_keys(item.items[holders[0]]) == {key}:
-            i = holders[0]
-            return tuple(
-                _aggregate(item, [*outcome.components[:i], end, *outcome.components[i + 1 :]])
-                for end in ends(outcome.components[i])
-            )
-    return None
+    if outcome.components is None:
+        return None
+    i = holder
+    return tuple(
+        _aggregate(item, [*outcome.components[:i], end, *outcome.components[i + 1 :]])
+        for end in ends(outcome.components[i])
+    )
 
 
 # ------------------------------------------------------------------------------------- display
 
 
-_TEXT: dict[int, str | None] = {}
-
-
+@per_item
 def threshold_text(item: ItemSpec) -> str | None:
     """The item's rule as shown to a clinician: '> 684 ng/mL', '≥ 38.4 and ≤ 39.4: 33', '≥ 2 of 3'."""
-    key = id(item)
-    if key not in _TEXT:
-        _TEXT[key] = _threshold_text(item)
-    return _TEXT[key]
+    return _threshold_text(item)
 
 
 def _threshold_text(item: ItemSpec) -> str | None:

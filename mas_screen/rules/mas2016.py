@@ -9,7 +9,7 @@ from __future__ import annotations
 from mas_screen.criteria_data import InstrumentSpec
 from mas_screen.facts import Facts
 from mas_screen.intervals import and3, at_least
-from mas_screen.rules.base import STATUS, Combined, Instrument, by_role, count_rule
+from mas_screen.rules.base import STATUS, Combined, Instrument, by_role, count_rule, memo_by_results
 from mas_screen.rules.items import Outcome
 
 
@@ -28,4 +28,4 @@ def combine(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) ->
     return Combined(status(spec, outcomes, facts), count_met=met, count_assessable=assessable)
 
 
-INSTRUMENT = Instrument("mas2016", combine, status=status)
+INSTRUMENT = Instrument("mas2016", combine, status=memo_by_results(status))

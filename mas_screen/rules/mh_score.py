@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mas_screen.criteria_data import InstrumentSpec
 from mas_screen.facts import Facts
-from mas_screen.rules.base import Combined, Instrument, point_score, points_status
+from mas_screen.rules.base import Combined, Instrument, point_score, point_status, points_status
 from mas_screen.rules.items import Outcome
 
 
@@ -12,4 +12,4 @@ def combine(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) ->
     return point_score(spec, outcomes)
 
 
-INSTRUMENT = Instrument("mh_score", combine, bounds_status=points_status)
+INSTRUMENT = Instrument("mh_score", combine, bounds_status=points_status, status=point_status)

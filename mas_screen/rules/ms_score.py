@@ -9,6 +9,7 @@ them lands on the same side of the cut-off. The AOSD cut-off is reported beside 
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache
 
 from mas_screen.criteria_data import InstrumentSpec
 from mas_screen.facts import Facts
@@ -18,12 +19,18 @@ from mas_screen.rules.base import STATUS, Combined, Instrument
 from mas_screen.rules.items import Outcome
 
 
+@cache
+def _step(places: int) -> float:
+    """One unit in the last rounded place (0.01 for 2 places)."""
+    return float(Decimal(1).scaleb(-places))
+
+
 def _status(lo: float, hi: float, exact: Decimal | None, comparator: str, cutoff: float, places: int) -> str:
     if exact is not None:
         rounded = Decimal(repr(round_half_up(exact, places)))
         return "met" if compare_decimal(rounded, comparator, Decimal(repr(cutoff))) else "not_met"
     # Bounds of a score with missing inputs: round only a bound that lies near the cut-off.
-    near = float(Decimal(1).scaleb(-places))
+    near = _step(places)
     if abs(lo - cutoff) < near:
         lo = round_half_up(lo, places)
     if abs(hi - cutoff) < near:

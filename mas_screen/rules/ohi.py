@@ -9,9 +9,12 @@ from mas_screen.rules.base import STATUS, Combined, Instrument
 from mas_screen.rules.items import Outcome
 
 
+def status(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> str:
+    return STATUS[and3([o.result for o in outcomes.values()])]
+
+
 def combine(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> Combined:
-    parts = list(outcomes.values())
-    return Combined(STATUS[and3([o.result for o in parts])], at_cutoff=any(o.at_cutoff for o in parts))
+    return Combined(status(spec, outcomes, facts), at_cutoff=any(o.at_cutoff for o in outcomes.values()))
 
 
-INSTRUMENT = Instrument("ohi", combine)
+INSTRUMENT = Instrument("ohi", combine, status=status)
