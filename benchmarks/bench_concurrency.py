@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+import psutil  # noqa: E402
 from e2e.sessions import ServerProcess, run_sessions, timing_lines  # noqa: E402
 
 
@@ -36,8 +37,14 @@ def main() -> int:
     try:
         for round_ in range(1, args.repeats + 1):
             started = time.perf_counter()
+            cpu_before = sum(psutil.Process(server.pid).cpu_times()[:2])
             results = run_sessions(server.url, args.sessions)
-            print(f"\nround {round_}: all sessions done in {time.perf_counter() - started:.1f} s")
+            wall = time.perf_counter() - started
+            server_cpu = sum(psutil.Process(server.pid).cpu_times()[:2]) - cpu_before
+            print(f"\nround {round_}: all sessions done in {wall:.1f} s")
+            # The browsers share the machine's cores with the server: this says how much of the
+            # wall time the server itself was working (the rest is Chromium rendering 20 pages).
+            print(f"server CPU time (user + system) during the round: {server_cpu:.1f} s of {wall:.1f} s wall")
             print("\n".join(timing_lines(results)))
             for r in sorted(results, key=lambda r: r.index):
                 status = r.error or ("OTHER SESSION'S VALUES: " + ", ".join(r.others_seen) if r.others_seen else "ok")
