@@ -122,6 +122,29 @@ class AdditionalCutoffClaim(_Strict):
     status: Status
 
 
+# Which checks each kind of claim may use (the subject is the one field set among the keys).
+CLAIM_FIELDS: dict[str, tuple[str, ...]] = {
+    "criterion": (
+        "status",
+        "score",
+        "score_between",
+        "score_range",
+        "probability_label",
+        "count_met",
+        "count_assessable",
+        "population",
+        "additional_cutoff",
+        "caveat_contains",
+        "missing_contains",
+    ),
+    "item": ("result", "value", "points"),
+    "summary": ("equals", "contains", "not_contains"),
+    "first_met": ("time",),
+    "interpretation": (),
+    "change": ("direction", "percent_from_first_between"),
+}
+
+
 class Claim(_Strict):
     """A machine-checkable statement about the computed results (see the module docstring)."""
 
@@ -171,48 +194,8 @@ class Claim(_Strict):
                 "a claim needs exactly one subject of criterion, item, summary, first_met, interpretation, change"
             )
         subject = subjects[0]
-        allowed = {
-            "criterion": (
-                "status",
-                "score",
-                "score_between",
-                "score_range",
-                "probability_label",
-                "count_met",
-                "count_assessable",
-                "population",
-                "additional_cutoff",
-                "caveat_contains",
-                "missing_contains",
-            ),
-            "item": ("result", "value", "points"),
-            "summary": ("equals", "contains", "not_contains"),
-            "first_met": ("time",),
-            "interpretation": (),
-            "change": ("direction", "percent_from_first_between"),
-        }[subject]
-        every = {
-            "status",
-            "score",
-            "score_between",
-            "score_range",
-            "probability_label",
-            "count_met",
-            "count_assessable",
-            "population",
-            "additional_cutoff",
-            "caveat_contains",
-            "missing_contains",
-            "result",
-            "value",
-            "points",
-            "equals",
-            "contains",
-            "not_contains",
-            "time",
-            "direction",
-            "percent_from_first_between",
-        }
+        allowed = CLAIM_FIELDS[subject]
+        every = {name for names in CLAIM_FIELDS.values() for name in names}
         given = {n for n in every if n in self.model_fields_set}
         stray = given - set(allowed)
         if stray:
