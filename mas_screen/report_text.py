@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from mas_screen.models import Assessment, CriterionResult
-from mas_screen.score_display import shown_score
+from mas_screen.score_display import minus, shown_score
 from mas_screen.units import format_number
 
 STATUS_WORD = {"met": "MET", "not_met": "not met", "indeterminate": "indeterminate"}
@@ -34,7 +34,7 @@ def _score(r: CriterionResult) -> str:
         text += f" (cut-off {r.cutoff_label})"
     if r.probability is not None:
         text += f", probability {r.probability.label}"
-    return text
+    return minus(text)
 
 
 def render_text(a: Assessment) -> str:

@@ -13,7 +13,7 @@ import streamlit as st
 from mas_screen.criteria_data import criteria
 from mas_screen.models import Assessment, CriterionResult, ItemResult, field_label
 from mas_screen.references import full_citation, link, short_citation
-from mas_screen.score_display import shown_score
+from mas_screen.score_display import minus, shown_score
 from mas_screen.units import format_number, pretty_unit
 
 STATUS_BADGE = {
@@ -51,7 +51,7 @@ def score_text(r: CriterionResult) -> str:
         text += f" (cut-off {r.cutoff_label})"
     if r.probability is not None:
         text += f" · probability **{r.probability.label}**"
-    return text
+    return minus(text)
 
 
 def headline(a: Assessment) -> None:
