@@ -9,8 +9,9 @@ from __future__ import annotations
 from mas_screen.criteria_data import InstrumentSpec
 from mas_screen.facts import Facts
 from mas_screen.intervals import and3, at_least
-from mas_screen.rules.base import STATUS, Combined, Instrument, by_role, count_rule, memo_by_results
+from mas_screen.rules.base import STATUS, Combined, Instrument, by_role, count_rule
 from mas_screen.rules.items import Outcome
+from mas_screen.status_memo import memo_by_results
 
 
 def status(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> str:
