@@ -262,6 +262,9 @@ def output_columns() -> tuple[str, ...]:
     return (*cols, "mas_signal", "phlh_signal", "warnings")
 
 
+OUTPUT_NAMES = frozenset(output_columns())
+
+
 # ----------------------------------------------------------------------------------- cell text
 
 
@@ -1869,7 +1872,12 @@ class _Writer:
                     low = [
                         f.name for f in self.schema if pa.types.is_dictionary(f.type) or f.name in self.low_cardinality
                     ]
-                    self.writer = pq.ParquetWriter(self.path, self.schema, use_dictionary=low or False)
+                    # Statistics (min/max per page) only where a reader filters: the result columns,
+                    # not the mostly distinct lab texts passed through as typed.
+                    stats = [f.name for f in self.schema if f.name in self.low_cardinality or f.name in OUTPUT_NAMES]
+                    self.writer = pq.ParquetWriter(
+                        self.path, self.schema, use_dictionary=low or False, write_statistics=stats or False
+                    )
                 else:
                     self.writer = pacsv.CSVWriter(self.path, self.schema)
             except OSError as exc:
