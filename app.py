@@ -17,8 +17,6 @@ except CriteriaDataError as exc:
     st.error(f"MAS Screen cannot start: its criteria data is broken ({exc}). No results can be shown.")
     st.stop()
 
-persist_widget_state()  # form values survive moving between pages (this session only)
-
 page = st.navigation(
     [
         st.Page(PAGES / "assess.py", title="Assess", icon=":material/stethoscope:", default=True, url_path="assess"),
@@ -30,4 +28,5 @@ page = st.navigation(
     ],
     position="top",
 )
+persist_widget_state(page.title)  # form values survive moving between pages (this session only)
 page.run()

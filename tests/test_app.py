@@ -145,3 +145,17 @@ def test_typed_markdown_is_shown_literally_never_rendered(at):
     # The URL-bearing token is a code span (shown as typed, never a link or an image).
     assert echoed and all("![x](" not in re.sub(r"`[^`]*`", "", m) for m in echoed)
     assert at.text_input(key="lab::ferritin").value == typed
+
+
+def test_bedside_values_survive_a_round_trip_through_other_pages(at):
+    """Form values are kept in this session when the user visits Trends and About and comes back
+    (they are re-assigned only while another page runs; on the Assess page the browser owns them)."""
+    enter(at, {"ferritin": "2500", "fibrinogen": ("3.2", "g/L")}, febrile="Yes")
+    pages = ROOT / "mas_screen" / "ui" / "pages"
+    for other in ("trends.py", "about.py", "assess.py"):
+        at.switch_page(str(pages / other)).run()
+        assert not at.exception
+    assert at.text_input(key="lab::ferritin").value == "2500"
+    assert at.text_input(key="lab::fibrinogen").value == "3.2"
+    assert at.selectbox(key="unit::fibrinogen").value == "g/L"
+    assert at.radio(key="ctx::febrile").value == "Yes"

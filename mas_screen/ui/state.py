@@ -50,18 +50,29 @@ def default_unit(analyte: str, system: str) -> str:
 
 PERSISTENT_PREFIXES = ("lab::", "unit::", "ctx::", "trend_unit::", "trend_alert::")
 PERSISTENT_KEYS = ("unit_system", "trend_labs", "example_choice")
+# The persistent widgets each page draws: their keys are left alone while that page runs.
+DRAWN_ON = {
+    "Assess": ("lab::", "unit::", "ctx::", "unit_system", "example_choice"),
+    "Trends": ("trend_unit::", "trend_alert::", "trend_labs"),
+}
 
 
-def persist_widget_state() -> None:
+def persist_widget_state(page_title: str) -> None:
     """Keep form values when the user moves to another page.
 
     Streamlit forgets a widget's value once a run does not draw that widget (e.g. on the Trends
-    page the bedside form is not drawn). Re-assigning each key at the top of every run turns it
-    into plain session state, which survives (Streamlit's documented multipage pattern).
+    page the bedside form is not drawn). Re-assigning each key at the top of a run turns it into
+    plain session state, which survives (Streamlit's documented multipage pattern). Keys of the
+    widgets the current page draws are not re-assigned: a value set from code is pushed to the
+    browser and, on a busy server, overwrote what the user had just typed in the field
+    (keystrokes lost during fast keyboard entry; tests/e2e/test_assess_e2e.py under load).
     """
     state = st.session_state
+    here = DRAWN_ON.get(page_title, ())
     for key in list(state.keys()):
-        if key in PERSISTENT_KEYS or key.startswith(PERSISTENT_PREFIXES):
+        if (key in PERSISTENT_KEYS or key.startswith(PERSISTENT_PREFIXES)) and not (
+            key in here or key.startswith(tuple(k for k in here if k.endswith("::")))
+        ):
             state[key] = state[key]
 
 
