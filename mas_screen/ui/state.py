@@ -50,30 +50,41 @@ def default_unit(analyte: str, system: str) -> str:
 
 PERSISTENT_PREFIXES = ("lab::", "unit::", "ctx::", "trend_unit::", "trend_alert::")
 PERSISTENT_KEYS = ("unit_system", "trend_labs", "example_choice")
-# The persistent widgets each page draws: their keys are left alone while that page runs.
+# The persistent widgets each page draws (key prefixes and keys).
 DRAWN_ON = {
     "Assess": ("lab::", "unit::", "ctx::", "unit_system", "example_choice"),
     "Trends": ("trend_unit::", "trend_alert::", "trend_labs"),
 }
+KEEP = "_keep::"  # plain session-state copies of the persistent widget values
+
+
+def _persistent(key: str) -> bool:
+    return key in PERSISTENT_KEYS or key.startswith(PERSISTENT_PREFIXES)
 
 
 def persist_widget_state(page_title: str) -> None:
     """Keep form values when the user moves to another page.
 
-    Streamlit forgets a widget's value once a run does not draw that widget (e.g. on the Trends
-    page the bedside form is not drawn). Re-assigning each key at the top of a run turns it into
-    plain session state, which survives (Streamlit's documented multipage pattern). Keys of the
-    widgets the current page draws are not re-assigned: a value set from code is pushed to the
-    browser and, on a busy server, overwrote what the user had just typed in the field
-    (keystrokes lost during fast keyboard entry; tests/e2e/test_assess_e2e.py under load).
+    Streamlit forgets a widget's value once a run does not draw that widget (on the Trends page
+    the bedside form is not drawn). Every run copies the persistent widget values into plain keys
+    (reading a widget's value pushes nothing to the browser); on a page's first run the widgets
+    are given those values back. Values are never re-assigned while the user stays on a page: a
+    value set from code is pushed to the browser and, on a busy server, overwrote what the user
+    had just typed (keystrokes lost during fast keyboard entry; tests/e2e/test_assess_e2e.py).
     """
     state = st.session_state
+    arrived = state.get("_current_page") != page_title
+    state["_current_page"] = page_title
     here = DRAWN_ON.get(page_title, ())
     for key in list(state.keys()):
-        if (key in PERSISTENT_KEYS or key.startswith(PERSISTENT_PREFIXES)) and not (
-            key in here or key.startswith(tuple(k for k in here if k.endswith("::")))
-        ):
-            state[key] = state[key]
+        if _persistent(key):
+            state[KEEP + key] = state[key]
+            if arrived or not key.startswith(here):  # the widgets this page draws own their values
+                state[key] = state[key]
+    if arrived:
+        for key in list(state.keys()):
+            if key.startswith(KEEP) and key[len(KEEP) :] not in state:
+                state[key[len(KEEP) :]] = state[key]
 
 
 def init_state() -> None:
