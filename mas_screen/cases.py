@@ -292,6 +292,7 @@ class TeachingPoint(_Strict):
 class CasePanel(_Strict):
     time: str
     label: str | None = None
+    story: str | None = None  # what has happened by this time point (the case story tells the start only)
     labs: dict[str, Any] = Field(default_factory=dict)
     context: dict[str, Any] | None = None  # fields that change at this panel (override the case context)
 

@@ -94,8 +94,10 @@ def test_all_right_then_next_panel_then_teaching_points(at):
     assert "**11 of 11 right**" in at.success[0].value
     assert at.session_state["practice_tally"] == {"panels": 1, "correct": 11, "total": 11}
     assert "shown after the last panel" in text(at)  # no spoilers for day 3 and 4
+    assert "On day 3" not in text(at) and "By day 4" not in text(at)  # the course unfolds panel by panel
     at.button(key="practice_next_panel_top").click().run()
     assert "Panel 2 of 3: Day 3" in text(at)
+    assert "On day 3 she is more tired" in text(at) and "By day 4" not in text(at)
     assert at.button(key="practice_commit")
 
     answer(at, **model(EARLY, times[1]))

@@ -169,7 +169,7 @@ def test_case_text_fields(case):
     for tp in case.teaching_points:
         assert tp.text.strip()
     # Screening language, never a diagnosis.
-    for text in [case.story, *(tp.text for tp in case.teaching_points)]:
+    for text in [case.story, *(p.story or "" for p in case.panels), *(tp.text for tp in case.teaching_points)]:
         assert "diagnosed with MAS" not in text and "diagnosis of MAS is" not in text
 
 

@@ -338,6 +338,9 @@ def practice(slot: DeltaGenerator) -> None:
 
     st.markdown(f"### {neutral_name(case, numbers[case.id])}")
     st.markdown(case.story)
+    for i in range(1, step + 1):  # the course so far, never what comes later
+        if panels[i][1].story:
+            st.markdown(f"**{panel_name(case, i)}.** {panels[i][1].story}")
     st.markdown(f"#### Panel {step + 1} of {len(panels)}: {panel_name(case, step)} — {panel_when(case, step)}")
     changes = context_changes(case, step)
     if changes:
@@ -404,6 +407,8 @@ def educator_stage(case: Case, screen: tuple[str, int]) -> None:
     heading = f"{panel_name(case, i)} · {panel_when(case, i)}"
     if kind == "labs":
         st.markdown(f"## {heading}: the labs")
+        if panels[i][1].story:
+            st.markdown(f"### {panels[i][1].story}")
         changes = context_changes(case, i)
         if changes:
             st.markdown("**New at this panel:** " + "; ".join(changes))
