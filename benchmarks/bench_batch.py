@@ -29,6 +29,9 @@ import pyarrow.csv as pacsv
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from synthetic import BOOLS  # noqa: E402  the same yes/no fields as the single-patient benchmark
 
 # (column, low, high, decimals) — one of each lab's columns is filled per row
 LAB_COLUMNS = {
@@ -47,16 +50,6 @@ LAB_COLUMNS = {
     "scd25": [("scd25", 300, 20000, 0)],
     "temperature": [("temperature", 36.5, 40.5, 1), ("temperature_degF", 97.7, 104.9, 1)],
 }
-BOOLS = [
-    "febrile",
-    "hepatomegaly",
-    "splenomegaly",
-    "cns_involvement",
-    "hemorrhagic_manifestations",
-    "active_arthritis",
-    "hemophagocytosis_marrow",
-    "known_immunosuppression",
-]
 
 
 def _format(values: np.ndarray, decimals: int) -> pa.Array:

@@ -232,18 +232,7 @@ class Claim(_Strict):
         parts: list[str] = []
         if subject == "criterion":
             head = _short_name(self.criterion)
-            for name in (
-                "status",
-                "score",
-                "score_between",
-                "score_range",
-                "probability_label",
-                "count_met",
-                "count_assessable",
-                "population",
-                "caveat_contains",
-                "missing_contains",
-            ):
+            for name in (n for n in CLAIM_FIELDS["criterion"] if n != "additional_cutoff"):
                 if name in self.model_fields_set:
                     parts.append(f"{name.replace('_', ' ')} {_show(getattr(self, name))}")
             if self.additional_cutoff is not None:
@@ -252,14 +241,12 @@ class Claim(_Strict):
                 )
         elif subject == "item":
             head = f"{_short_name(self.item[0])} item {'/'.join(self.item[1:])}"
-            parts = [
-                f"{n} {_show(getattr(self, n))}" for n in ("result", "value", "points") if n in self.model_fields_set
-            ]
+            parts = [f"{n} {_show(getattr(self, n))}" for n in CLAIM_FIELDS["item"] if n in self.model_fields_set]
         elif subject == "summary":
             head = f"summary {self.summary}"
             parts = [
                 f"{n.replace('_', ' ')} {_show(getattr(self, n))}"
-                for n in ("equals", "contains", "not_contains")
+                for n in CLAIM_FIELDS["summary"]
                 if n in self.model_fields_set
             ]
         else:
