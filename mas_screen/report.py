@@ -35,7 +35,7 @@ from mas_screen.models import (
     field_label,
 )
 from mas_screen.references import compact_citation
-from mas_screen.score_display import shown_score
+from mas_screen.score_display import minus, shown_score
 from mas_screen.units import format_number, pretty_unit, unit_index, unit_key
 
 if TYPE_CHECKING:
@@ -360,8 +360,7 @@ def _when(generated_at: datetime) -> str:
 
 def _minus(text: str) -> str:
     """Print typography: a true minus (−2.1), and ≥ ≤ for the ASCII >= <= some texts carry."""
-    text = text.replace(">=", "≥").replace("<=", "≤").replace(" -", " −").replace("(-", "(−")
-    return "−" + text[1:] if text.startswith("-") else text
+    return minus(text.replace(">=", "≥").replace("<=", "≤"))
 
 
 def result_text(r: CriterionResult) -> str:
