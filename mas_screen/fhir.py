@@ -21,7 +21,6 @@ the (latest) panel's date. Everything else (the clinical context) is left not kn
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,6 +29,7 @@ from typing import Any
 
 from mas_screen.criteria_data import criteria
 from mas_screen.models import PatientInput
+from mas_screen.parsing import JsonError, read_json
 from mas_screen.units import unit_index, unit_key
 
 LOINC = "http://loinc.org"
@@ -119,13 +119,9 @@ def _load(data: str | bytes | dict) -> dict:
             raise FhirError("the FHIR file is not UTF-8 text") from exc
     if isinstance(data, str):
         try:
-            data = json.loads(data)
-        except json.JSONDecodeError as exc:
-            raise FhirError(f"the FHIR input is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
-        except RecursionError as exc:
-            raise FhirError("the FHIR input is nested too deeply to be read as JSON") from exc
-        except ValueError as exc:  # Python's limit on integer digits
-            raise FhirError(f"the FHIR input cannot be read as JSON: {str(exc).split(':')[0]}") from exc
+            data = read_json(data)
+        except JsonError as exc:
+            raise FhirError(f"the FHIR input is {exc}") from exc
     if not isinstance(data, dict):
         raise FhirError("the FHIR input must be a JSON object (a Bundle)")
     kind = data.get("resourceType")

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mas_screen.criteria_data import criteria
+from mas_screen.parsing import JsonNumberText, NotYesNo, read_yes_no
 
 SCHEMA_VERSION = "1"
 
@@ -22,8 +23,17 @@ Status = Literal["met", "not_met", "indeterminate"]
 ItemResultValue = Literal["met", "not_met", "missing"]
 PopulationFit = Literal["validated", "outside", "unknown"]
 WarningCode = Literal[
-    "not_a_number", "negative", "implausible", "unit_suspect", "unknown_unit", "not_convertible", "conflict"
+    "not_a_number",
+    "negative",
+    "implausible",
+    "unit_suspect",
+    "unknown_unit",
+    "not_convertible",
+    "conflict",
+    "ambiguous_number",
 ]
+# Codes whose value stays in use (every other code leaves the value out, as if not entered).
+VALUE_KEPT_CODES = frozenset({"conflict", "ambiguous_number"})
 
 # A raw number as typed: number, numeric or censored string (">40000"), or anything else that
 # normalise() will flag as not_a_number.
@@ -36,6 +46,22 @@ class Measurement(BaseModel):
     model_config = ConfigDict(extra="forbid")
     value: RawValue = None
     unit: str | None = None
+
+
+BOOLEAN_FIELDS = (
+    "febrile",
+    "hepatomegaly",
+    "splenomegaly",
+    "cns_involvement",
+    "hemorrhagic_manifestations",
+    "active_arthritis",
+    "hemophagocytosis_marrow",
+    "hemophagocytosis_other_site",
+    "known_immunosuppression",
+    "nk_activity_low",
+    "hlh_molecular_diagnosis",
+    "hematologic_malignancy",
+)
 
 
 class ClinicalContext(BaseModel):
@@ -61,6 +87,16 @@ class ClinicalContext(BaseModel):
     hematologic_malignancy: bool | None = None
     biologic_therapy: Biologic | None = None
 
+    @field_validator(*BOOLEAN_FIELDS, mode="before")
+    @classmethod
+    def _yes_no(cls, value: Any) -> Any:
+        """One strict reading of a yes/no answer everywhere (parsing.read_yes_no): true/false/null or
+        the yes/no words; numbers (1, 1.0) and other words ("off") are refused, never guessed."""
+        try:
+            return read_yes_no(value)
+        except NotYesNo as exc:
+            raise ValueError(str(exc)) from None
+
     @property
     def disease(self) -> Disease:
         return self.underlying_disease or "unknown"
@@ -70,20 +106,6 @@ class ClinicalContext(BaseModel):
         return self.biologic_therapy or "unknown"
 
 
-BOOLEAN_FIELDS = (
-    "febrile",
-    "hepatomegaly",
-    "splenomegaly",
-    "cns_involvement",
-    "hemorrhagic_manifestations",
-    "active_arthritis",
-    "hemophagocytosis_marrow",
-    "hemophagocytosis_other_site",
-    "known_immunosuppression",
-    "nk_activity_low",
-    "hlh_molecular_diagnosis",
-    "hematologic_malignancy",
-)
 NUMERIC_CONTEXT_FIELDS = ("age_years", "age_at_onset_years", "hepatomegaly_cm", "splenomegaly_cm")
 
 CONTEXT_LABELS = {
@@ -138,6 +160,16 @@ class PatientInput(BaseModel):
     id: str | None = None
     context: ClinicalContext = Field(default_factory=ClinicalContext)
     labs: dict[str, Measurement] = Field(default_factory=dict)
+    # Extension: numbers typed as text use "," as the decimal mark and "." between thousands
+    # (contract "Number spelling": the roles swap, nothing else changes).
+    decimal_comma: bool = Field(default=False, strict=True)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_is_text(cls, value: Any) -> Any:
+        if isinstance(value, JsonNumberText):
+            raise ValueError("id must be text, not a number")
+        return value
 
     @field_validator("labs", mode="before")
     @classmethod

@@ -89,6 +89,7 @@ class SeriesInput(BaseModel):
     id: str | None = None
     context: ClinicalContext = Field(default_factory=ClinicalContext)
     panels: list[Panel]
+    decimal_comma: bool = Field(default=False, strict=True)  # as PatientInput.decimal_comma, for every panel
 
 
 SeriesWarningCode = Literal["bad_time", "duplicate_time", "out_of_order", "no_time", "two_units"]
@@ -533,7 +534,12 @@ def assess_series(
     lab_entries: dict[str, list[tuple[_Row, LabFact]]] = {}
     entered: set[str] = set()
     for r in rows:
-        patient = PatientInput(id=series.id, context=_merge_context(series.context, r.panel.context), labs=r.panel.labs)
+        patient = PatientInput(
+            id=series.id,
+            context=_merge_context(series.context, r.panel.context),
+            labs=r.panel.labs,
+            decimal_comma=series.decimal_comma,
+        )
         assessment = assess(patient)
         points.append(
             TrendPoint(
@@ -547,7 +553,7 @@ def assess_series(
         for key, m in r.panel.labs.items():
             if m.value is not None and not (isinstance(m.value, str) and not m.value.strip()):
                 entered.add(key)
-        facts, _ = normalise(PatientInput(labs=r.panel.labs))  # labs only: the values the rules used
+        facts, _ = normalise(PatientInput(labs=r.panel.labs, decimal_comma=series.decimal_comma))  # the values used
         for key, fact in facts.labs.items():
             lab_entries.setdefault(key, []).append((r, fact))
 
