@@ -6,9 +6,8 @@ left out of every calculation exactly as if not entered, while the value as type
 
 from __future__ import annotations
 
-import re
-
 import math
+import re
 
 import pytest
 from conftest import crit, item, run
