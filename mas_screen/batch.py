@@ -28,6 +28,8 @@ Beyond one machine the same function runs per partition under Dask (`run_dask`).
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import math
 import os
 import sys
@@ -1766,6 +1768,20 @@ class BatchInputError(BatchError):
     """The input file cannot be read."""
 
 
+def _is_gzip(path: str | os.PathLike) -> bool:
+    return str(path).lower().endswith(".gz")
+
+
+def refuse_same_file(in_path: str | os.PathLike, out_path: str | os.PathLike) -> None:
+    """The output must not be the input (by any name: a relative path, a symlink, a hard link):
+    writing it would destroy what is being read."""
+    same = os.path.realpath(in_path) == os.path.realpath(out_path)
+    with contextlib.suppress(OSError):  # an output that does not exist yet is not the input
+        same = same or (os.path.exists(out_path) and os.path.samefile(in_path, out_path))
+    if same:
+        raise BatchInputError(f"{out_path} is the input file ({in_path}); write the results to another file")
+
+
 def file_format(path: str | os.PathLike, given: str = "auto") -> str:
     if given != "auto":
         return given
@@ -1784,12 +1800,17 @@ def _csv_header(path: str | os.PathLike) -> tuple[list[str], str]:
     import csv
 
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            first = fh.readline()
+        opener = gzip.open if _is_gzip(path) else open
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+            first = fh.readline(1 << 20)
     except OSError as exc:
         raise BatchInputError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise BatchInputError(f"cannot read {path}: not UTF-8 text") from exc
+    except (gzip.BadGzipFile, EOFError) as exc:
+        raise BatchInputError(f"cannot read {path}: not a gzip file, or a damaged one") from exc
+    if not first.endswith("\n") and len(first) >= 1 << 20:
+        raise BatchInputError(f"{path}: the header line is longer than 1 MB; not a table in the 'Batch' layout")
     if not first.strip():
         raise BatchInputError(f"{path}: the CSV is empty (no header row)")
     delimiter = max((",", ";", "\t"), key=first.count) if any(d in first for d in ",;\t") else ","
@@ -1856,7 +1877,7 @@ def iter_table_chunks(path: str | os.PathLike, fmt: str, chunk_rows: int | None)
 
     names, delimiter = _csv_header(path)
     size = os.path.getsize(path)
-    if chunk_rows is None and size <= AUTO_CHUNK_BYTES:
+    if chunk_rows is None and size <= AUTO_CHUNK_BYTES and not _is_gzip(path):
 
         def whole():
             yield read_csv_table(path), size
@@ -1866,9 +1887,12 @@ def iter_table_chunks(path: str | os.PathLike, fmt: str, chunk_rows: int | None)
     read, parse, convert = _csv_options(names, delimiter, block_size=8 << 20)
 
     def csv_chunks():
+        # A .csv.gz file is always streamed: its decoded size is not known before it is read, and
+        # memory stays bounded by the chunk whatever it is. Progress counts compressed bytes.
         try:
             source = pa.OSFile(str(path))
-            reader = pacsv.open_csv(source, read_options=read, parse_options=parse, convert_options=convert)
+            stream = pa.CompressedInputStream(source, "gzip") if _is_gzip(path) else source
+            reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
             pending = reader.schema.empty_table()
             yielded = False
             for batch in reader:
@@ -1998,6 +2022,7 @@ def run_file(
     fmt_in, fmt_out = file_format(in_path, format_in), file_format(out_path, format_out)
     if not os.path.exists(in_path):
         raise BatchInputError(f"cannot read {in_path}: no such file")
+    refuse_same_file(in_path, out_path)
     names, total, chunks = iter_table_chunks(in_path, fmt_in, chunk_rows)
     plan = plan_columns(names, unknown=unknown, decimal_comma=decimal_comma)
     writer = _Writer(out_path, fmt_out, tuple(c.name for cols in plan.context.values() for c in cols))
@@ -2068,6 +2093,31 @@ def _empty(plan: BatchPlan) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------- Dask
 
 
+def parse_blocksize(text: str | int) -> int:
+    """'64MB', '1GiB' or a number of bytes → bytes; ValueError with a one-line message otherwise."""
+    from dask.utils import parse_bytes
+
+    try:
+        value = parse_bytes(text) if isinstance(text, str) else int(text)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"--blocksize {text!r} is not a size (e.g. 64MB, 256MiB, 1GB)") from exc
+    if value <= 0:
+        raise ValueError(f"--blocksize {text!r} must be above 0")
+    return value
+
+
+def connect_scheduler(address: str, timeout: float):
+    """A Dask client for a running scheduler, or BatchError after `timeout` seconds (default 5 s: a
+    scheduler on the network answers in milliseconds; Dask's own default waits 30 s)."""
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        reason = str(exc).split("\n")[0][:200] or type(exc).__name__
+        raise BatchError(f"cannot reach the Dask scheduler at {address!r} within {timeout:g} s ({reason})") from exc
+
+
 def run_dask(
     in_path: str,
     out_path: str,
@@ -2093,6 +2143,18 @@ def run_dask(
     import dask.dataframe as dd
 
     fmt_in, fmt_out = file_format(in_path, format_in), file_format(out_path, format_out)
+    if not os.path.exists(in_path):
+        raise BatchInputError(f"cannot read {in_path}: no such file")
+    refuse_same_file(in_path, out_path)
+    if fmt_in == "csv" and _is_gzip(in_path):
+        raise BatchInputError(
+            f"{in_path}: Dask cannot split a gzip file into partitions (it would be read whole); decompress it, "
+            "or use --engine pandas, which streams it in chunks"
+        )
+    try:
+        blocksize = parse_blocksize(blocksize)
+    except ValueError as exc:
+        raise BatchInputError(str(exc)) from exc
     if fmt_in == "csv":
         names, delimiter = _csv_header(in_path)
     else:
@@ -2128,7 +2190,7 @@ def run_dask(
         from distributed import Client, LocalCluster
 
         if scheduler:
-            client = own = Client(scheduler)
+            client = own = connect_scheduler(scheduler, connect_timeout)
         else:
             n = workers or os.cpu_count() or 1
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 import time
@@ -243,8 +244,13 @@ def render_batch_summary(summary: dict, out: str, seconds: float) -> str:
 
 
 def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
-    from mas_screen.batch import BatchError, run_dask, run_file, tune_allocator
+    from mas_screen.batch import BatchError, parse_blocksize, run_dask, run_file, tune_allocator
 
+    if args.engine == "dask":
+        try:  # checked before anything starts: one line, exit 2
+            parse_blocksize(args.blocksize)
+        except ValueError as exc:
+            raise InputError(str(exc)) from exc
     tune_allocator()
     unknown = "ignore" if args.ignore_unknown else "error"
     started = time.perf_counter()
@@ -259,6 +265,8 @@ def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                 blocksize=args.blocksize,
                 workers=args.workers,
                 unknown=unknown,
+                decimal_comma=args.decimal_comma,
+                connect_timeout=args.scheduler_timeout,
             )
         else:
             show = args.progress if args.progress is not None else sys.stderr.isatty()
@@ -272,6 +280,7 @@ def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                     chunk_rows=args.chunk_rows,
                     unknown=unknown,
                     progress=bar,
+                    decimal_comma=args.decimal_comma,
                 )
             finally:
                 if bar is not None:
@@ -290,6 +299,16 @@ def _positive(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise argparse.ArgumentTypeError("must be a positive number of rows")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= 600:
+        raise argparse.ArgumentTypeError("must be a number of seconds between 0 and 600")
     return value
 
 
@@ -355,6 +374,14 @@ def build_parser() -> argparse.ArgumentParser:
     p_batch.add_argument("--scheduler", metavar="ADDRESS", help="dask: a running scheduler (default: a local cluster)")
     p_batch.add_argument("--workers", type=_positive, default=None, help="dask: local cluster workers (default: cores)")
     p_batch.add_argument("--blocksize", default="64MB", help="dask: CSV partition size (default 64MB)")
+    p_batch.add_argument(
+        "--scheduler-timeout",
+        type=_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="dask: give up connecting to --scheduler after this long (default 5 s)",
+    )
+    _decimal_comma_option(p_batch)
     p_batch.set_defaults(func=cmd_batch)
     return parser
 

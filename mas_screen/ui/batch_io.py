@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from mas_screen.batch import BatchError, output_columns, plan_columns, screen_frame, summarise_results
-from mas_screen.columns import CONTEXT_FIELDS, ENUM_FIELDS, column_name
+from mas_screen.columns import CONTEXT_FIELDS, ENUM_FIELDS, MAX_COLUMNS, column_name
 from mas_screen.criteria_data import criteria
 from mas_screen.models import BOOLEAN_FIELDS, field_label
 from mas_screen.safe_csv import neutralise
@@ -115,6 +115,7 @@ def read_csv_bytes(data: bytes) -> pd.DataFrame:
         raise UploadError("The first line is empty: the CSV needs a header row (id, time, labs, …) on line 1.")
     delimiter = max((",", ";", "\t"), key=first.count) if any(d in first for d in ",;\t") else ","
     header = next(csv.reader([first], delimiter=delimiter))
+    _check_columns(len(header))
     # Blank header cells (often trailing commas) get pandas' names, which the batch reader passes over.
     names = [n if n.strip() else f"Unnamed: {i}" for i, n in enumerate(header)]
     read = pacsv.ReadOptions(column_names=names, skip_rows=1)
@@ -146,6 +147,7 @@ def read_parquet_bytes(data: bytes) -> pd.DataFrame:
 
     try:
         pf = pq.ParquetFile(io.BytesIO(data))
+        _check_columns(len(pf.schema_arrow.names))
         _check_rows(pf.metadata.num_rows)
         table = pf.read()
         return table.to_pandas()
@@ -155,6 +157,15 @@ def read_parquet_bytes(data: bytes) -> pd.DataFrame:
         raise UploadError(
             "The Parquet file could not be read (it is damaged, or uses a type this reader does not know)."
         ) from exc
+
+
+def _check_columns(width: int) -> None:
+    """A header far wider than the layout is refused before any cell is read (bounded memory)."""
+    if width > MAX_COLUMNS:
+        raise UploadError(
+            f"The table has {width:,} columns; a cohort table in this layout has at most {MAX_COLUMNS:,} "
+            "(id, time, context fields and labs). Keep the columns MAS Screen reads (see the template)."
+        )
 
 
 def _check_rows(rows: int) -> None:
@@ -176,14 +187,17 @@ def read_upload(name: str, data: bytes) -> tuple[pd.DataFrame, str]:
 # ------------------------------------------------------------------------------------ screening
 
 
-def screen_upload(frame: pd.DataFrame, *, ignore_unknown: bool = False) -> tuple[pd.DataFrame, dict, list[str]]:
-    """batch.screen_frame + summarise_results; a table that cannot be screened → UploadError."""
+def screen_upload(
+    frame: pd.DataFrame, *, ignore_unknown: bool = False, decimal_comma: bool = False
+) -> tuple[pd.DataFrame, dict, list[str]]:
+    """batch.screen_frame + summarise_results; a table that cannot be screened → UploadError.
+    `decimal_comma`: cells spell numbers 0,5 and 1.234,5 (contract "Number spelling")."""
     names = [str(c) for c in frame.columns]
     frame = frame.set_axis(names, axis=1)
     unknown = "ignore" if ignore_unknown else "error"
     try:
         plan = plan_columns(names, unknown=unknown)
-        screened = screen_frame(frame, unknown=unknown)
+        screened = screen_frame(frame, unknown=unknown, decimal_comma=decimal_comma)
     except BatchError as exc:
         text = str(exc)
         if "no 'id' column" in text:

@@ -23,6 +23,7 @@ from mas_screen.ui.state import (
     clear_form,
     ctx_key,
     current_patient,
+    decimal_comma_toggle,
     examples,
     init_state,
     load_example,
@@ -73,6 +74,7 @@ def toolbar() -> None:
             on_change=on_unit_system_change,
             help="Sets the unit of empty fields. A value you typed keeps the unit you chose.",
         )
+        decimal_comma_toggle()
     ids = [ex["id"] for ex in examples()]
     titles = {ex["id"]: ex["title"] for ex in examples()}
     with c2:

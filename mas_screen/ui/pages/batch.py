@@ -29,11 +29,12 @@ from mas_screen.ui.batch_io import (
     template_csv,
 )
 from mas_screen.ui.safe_text import plain_markdown
+from mas_screen.ui.state import decimal_comma, decimal_comma_toggle
 from mas_screen.ui.widgets import WARNING_TITLES
 
 RESULT = "batch_result"
 ERROR = "batch_error"
-DONE = "batch_upload_done"  # what the results come from: ("upload", file_id, pass-through) or ("demo", file_id)
+DONE = "batch_upload_done"  # the results' source: ("upload", file_id, pass-through, decimal comma) or ("demo", file_id)
 MAX_TABLE_ROWS = 5_000  # rows drawn in the table; the downloads hold every row
 STATUS_WORDS = {"met": "● met", "not_met": "○ not met", "indeterminate": "◐ indeterminate"}
 SIGNAL_WORDS = {
@@ -70,7 +71,9 @@ def short_name(iid: str) -> str:
 def _screen(frame: pd.DataFrame, source: str, fmt: str) -> None:
     """Screen a table into this session's state; a table that cannot be screened leaves a message."""
     try:
-        screened, summary, ignored = screen_upload(frame, ignore_unknown=st.session_state.get("batch_ignore", False))
+        screened, summary, ignored = screen_upload(
+            frame, ignore_unknown=st.session_state.get("batch_ignore", False), decimal_comma=decimal_comma()
+        )
     except UploadError as exc:
         st.session_state[ERROR] = (str(exc), exc.unknown_columns)
         st.session_state[RESULT] = None
@@ -91,7 +94,7 @@ def load_demo() -> None:
 
 def read_uploaded(upload) -> None:
     """Read and screen an uploaded file once per file (and per 'pass through' choice)."""
-    token = ("upload", upload.file_id, st.session_state.get("batch_ignore", False))
+    token = ("upload", upload.file_id, st.session_state.get("batch_ignore", False), decimal_comma())
     done = st.session_state.get(DONE)
     if done == token or done == ("demo", upload.file_id):
         return
@@ -131,6 +134,7 @@ def controls() -> None:
             help="Columns that are not inputs (ward, study arm, …) are kept in the download but not read. "
             "Off: such a column stops the screen, so a misspelt lab is never silently skipped.",
         )
+        decimal_comma_toggle()
     with c2:
         st.markdown("**No data at hand?**")
         st.button(
