@@ -31,6 +31,7 @@ from mas_screen.models import (
     field_label,
 )
 from mas_screen.ui import cards
+from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.state import LAB_ORDER, TRI_LABEL, TRI_STATE, TRI_VALUE, current_patient, patient_data
 from mas_screen.ui.state import init_state as init_bedside_state
 from mas_screen.ui.teaching_views import case_panels, case_patient, panel_name, panel_when
@@ -468,7 +469,7 @@ def status_table(start: Assessment, now: Assessment) -> None:
 
 def input_warnings(now: Assessment) -> None:
     for w in now.input_warnings:
-        st.markdown(f":orange[**⚠ {field_label(w.field)} — {WARNING_TITLES[w.code]}**: {w.message}]")
+        st.markdown(f":orange[**⚠ {field_label(w.field)} — {WARNING_TITLES[w.code]}**: {plain_markdown(w.message)}]")
 
 
 def _flip_text(f: Flip) -> str:
