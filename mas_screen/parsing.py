@@ -379,7 +379,10 @@ def swap_separators(texts: pa.Array) -> pa.Array:
     import pyarrow.compute as pc
 
     marked = pc.replace_substring(texts, ",", "\x00")
-    return pc.replace_substring(pc.replace_substring(marked, ".", ","), "\x00", ".")
+    swapped = pc.replace_substring(pc.replace_substring(marked, ".", ","), "\x00", ".")
+    # A cell that holds the marker itself keeps its text: with a NUL it is never read as a number here,
+    # and the single-value reader (which swaps exactly) decides it.
+    return pc.if_else(pc.match_substring(texts, "\x00"), texts, swapped)
 
 
 def _np(arr, dtype=None):

@@ -284,7 +284,7 @@ CELL_PARTS = st.sampled_from(["", ">", "<", ">=", "<= ", "-", "+"])
 NUMBERS = st.one_of(
     st.decimals(min_value=-1000, max_value=10**6, places=3, allow_nan=False).map(lambda d: format(d, "f")),
     st.sampled_from(["12.500", "12,500", "0,5", "1.234,5", "1 000", "5.", ".5", "0.500", "999.999", "1,5", "1e5"]),
-    st.text(alphabet="0123456789.,e- ", min_size=1, max_size=18),
+    st.text(alphabet="0123456789.,e- \x00\u00a0", min_size=1, max_size=18),
 )
 UNITS = st.sampled_from(["", " ng/mL", " 10^9/L", " g/L", "  mg/L FEU ", " e5", " parsec", "g/L"])
 
