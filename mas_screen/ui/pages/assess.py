@@ -14,7 +14,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from mas_screen import assess
-from mas_screen.models import BIOLOGIC_LABELS, DISEASE_LABELS, Assessment, PatientInput
+from mas_screen.models import BIOLOGIC_LABELS, DISEASE_LABELS, VALUE_KEPT_CODES, Assessment, PatientInput
 from mas_screen.ui import cards
 from mas_screen.ui.fhir_import import import_panel
 from mas_screen.ui.series_state import add_bedside_panel, init_series_state
@@ -157,11 +157,12 @@ def results(patient: PatientInput, assessment: Assessment) -> None:
     from mas_screen.figures import lab_threshold_figure
 
     cards.headline(assessment)
+    left_out = [w for w in assessment.input_warnings if w.code not in VALUE_KEPT_CODES]
+    kept = len(assessment.input_warnings) - len(left_out)
     if assessment.input_warnings:
-        st.warning(
-            f"{len(assessment.input_warnings)} value(s) flagged and left out — see the messages beside the fields.",
-            icon=":material/warning:",
-        )
+        parts = [f"{len(left_out)} value(s) flagged and left out"] if left_out else []
+        parts += [f"{kept} used as read but worth a check"] if kept else []
+        st.warning(f"{'; '.join(parts)} — see the messages beside the fields.", icon=":material/warning:")
     cards.status_grid(assessment)
     cards.comparison_panels(assessment)
     cards.next_tests(assessment)
