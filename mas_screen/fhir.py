@@ -126,8 +126,8 @@ def _instant(when: str | None) -> tuple[datetime | None, bool]:
 
 def _ref(resource: dict, index: int) -> str:
     rid = resource.get("id")
-    kind = resource.get("resourceType", "resource")
-    return f"{kind}/{rid}" if rid else f"entry {index} ({kind})"
+    kind = shorten(str(resource.get("resourceType", "resource")))
+    return f"{kind}/{shorten(str(rid))}" if rid else f"entry {index} ({kind})"
 
 
 def _first_error(exc: Exception) -> str:

@@ -40,6 +40,7 @@ from mas_screen.engine import assess
 from mas_screen.facts import LabFact, normalise
 from mas_screen.intervals import Interval, round_half_up
 from mas_screen.models import Assessment, ClinicalContext, Measurement, PatientInput, ReferenceOut
+from mas_screen.parsing import shorten
 from mas_screen.references import full_citation, link, short_citation
 from mas_screen.units import convert, format_number, pretty_unit, unit_index, unit_key
 
@@ -191,6 +192,9 @@ class TimeError(ValueError):
     pass
 
 
+MAX_TIME_CHARS = 64
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedTime:
     value: datetime
@@ -199,6 +203,8 @@ class ParsedTime:
 
 def parse_time(text: str) -> ParsedTime:
     """ISO 8601 date or date-time, with light normalisation; raises TimeError with a reason."""
+    if len(text) > MAX_TIME_CHARS:  # bounded work: no date-time is this long
+        raise TimeError(f"longer than {MAX_TIME_CHARS} characters")
     s = " ".join(text.split())
     if not s:
         raise TimeError("no time")
@@ -330,9 +336,9 @@ def _dated_rows(series: SeriesInput, warnings: list[SeriesWarning]) -> list[_Row
                     time=typed,
                     code="bad_time",
                     field="time",
-                    message=f"Time {typed!r} cannot be read: {exc}. The row is left out of the series; its values "
-                    "are kept as typed.",
-                    input=typed,
+                    message=f"Time {shorten(typed)!r} cannot be read: {exc}. The row is left out of the series; its "
+                    "values are kept as typed.",
+                    input=shorten(typed),
                 )
             )
             continue
