@@ -44,12 +44,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mas_screen.columns import Column, ColumnError, ColumnMap, convert_row, parse_columns, unknown_columns_message
-from mas_screen.criteria_data import INSTRUMENT_IDS, InstrumentSpec, ItemSpec, criteria
-from mas_screen.engine import MAS_INSTRUMENTS, POPULATION_INSTRUMENTS
+from mas_screen.criteria_data import DISEASES, INSTRUMENT_IDS, InstrumentSpec, ItemSpec, criteria
 from mas_screen.facts import ORGAN_FIELDS, context_plausible, fever_cut, normalise, plausible_interval, unit_spec
 from mas_screen.intervals import round_half_up
 from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, PatientInput
 from mas_screen.safe_csv import neutralise_arrow
+from mas_screen.summary import own_instruments
 from mas_screen.units import as_float, convert, plausible_in, unit_key
 
 if TYPE_CHECKING:
@@ -69,6 +69,7 @@ else:
 NOT_MET, MISSING, MET = 0, 1, 2  # Kleene order: AND is the minimum, OR the maximum
 STATUS_NAMES = ("not_met", "indeterminate", "met")
 SIGNAL_NAMES = ("suggestive", "not_suggestive", "insufficient_data")
+OTHER_SEPARATOR = ";"  # other_population_met cells: "parodi2009" or "hscore;parodi2009", "" when none
 PHLH_NAMES = ("favours_phlh", "favours_mas", "insufficient_data")
 OPS = (None, ">", ">=", "<", "<=")
 POINT_SCORES = ("hscore", "mh_score")
@@ -259,7 +260,7 @@ def output_columns() -> tuple[str, ...]:
         cols += [f"{iid}_status", f"{iid}_score", f"{iid}_count_met"]
         if iid in RANGE_COLUMNS:
             cols += [f"{iid}_score_min", f"{iid}_score_max"]
-    return (*cols, "mas_signal", "phlh_signal", "warnings")
+    return (*cols, "mas_signal", "other_population_met", "phlh_signal", "warnings")
 
 
 OUTPUT_NAMES = frozenset(output_columns())
@@ -678,9 +679,6 @@ class ContextValues:
     problems: dict[str, np.ndarray]  # int16 row-problem code per context field
     disease: np.ndarray  # int8 index into DISEASES
     biologic: np.ndarray
-
-
-DISEASES = ("sjia", "suspected_sjia", "aosd", "sle", "other", "unknown")
 
 
 def _context_cells(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n: int, codes: Codes):
@@ -1407,6 +1405,7 @@ COMBINE: dict[str, Callable[[InstrumentSpec, Frame], Result]] = {
 class Screened:
     results: dict[str, Result]
     mas_signal: np.ndarray  # int8 index into SIGNAL_NAMES
+    other_met: np.ndarray  # int8 bit set over policy mas_instruments (other_population_names())
     phlh_signal: np.ndarray
     warnings: pa.Array  # large_string: "field:code; field:code"
     slow_cells: int
@@ -1462,17 +1461,26 @@ def screen_arrays(plan: BatchPlan, texts: dict[str, pa.Array], n: int) -> Screen
     specs = criteria().instruments
     results = {iid: COMBINE[iid](specs[iid], f) for iid in INSTRUMENT_IDS}
 
-    met_any = np.zeros(n, bool)
-    for iid in MAS_INSTRUMENTS:
-        met_any |= results[iid].status == MET
+    # summary.mas_signal / other_population_met by columns: the patient's own instruments decide.
+    own_met = np.zeros(n, bool)
     own_not_met = np.zeros(n, bool)
+    other_met = np.zeros(n, np.int8)
     for position, disease in enumerate(DISEASES):
-        own = POPULATION_INSTRUMENTS.get(disease, POPULATION_INSTRUMENTS["unknown"])
+        rows = ctx.disease == position
+        if not rows.any():
+            continue
+        own = own_instruments(disease)
+        any_met = np.zeros(n, bool)
         all_not_met = np.ones(n, bool)
         for iid in own:
+            any_met |= results[iid].status == MET
             all_not_met &= results[iid].status == NOT_MET
-        own_not_met |= (ctx.disease == position) & all_not_met
-    mas_signal = np.where(met_any, 0, np.where(own_not_met, 1, 2)).astype(np.int8)
+        own_met |= rows & any_met
+        own_not_met |= rows & all_not_met
+        for bit, iid in enumerate(criteria().policy.mas_instruments):
+            if iid not in own:
+                other_met |= np.where(rows & (results[iid].status == MET), 1 << bit, 0).astype(np.int8)
+    mas_signal = np.where(own_met, 0, np.where(own_not_met, 1, 2)).astype(np.int8)
     mh = results["mh_score"].status
     phlh_signal = np.where(mh == MET, 0, np.where(mh == NOT_MET, 1, 2)).astype(np.int8)
 
@@ -1485,7 +1493,16 @@ def screen_arrays(plan: BatchPlan, texts: dict[str, pa.Array], n: int) -> Screen
         slots.append((key, labs[key].problem if kind == "lab" else ctx.problems[key]))
     warnings = _join_warnings(slots, codes, n)
     slow = sum(lab.slow_cells for lab in labs.values())
-    return Screened(results, mas_signal, phlh_signal, warnings, slow)
+    return Screened(results, mas_signal, other_met, phlh_signal, warnings, slow)
+
+
+@cache
+def other_population_names() -> tuple[str, ...]:
+    """The `other_population_met` cell for each bit set: the ids in contract order, ";"-joined."""
+    ids = criteria().policy.mas_instruments
+    return tuple(
+        OTHER_SEPARATOR.join(iid for bit, iid in enumerate(ids) if code >> bit & 1) for code in range(1 << len(ids))
+    )
 
 
 @cache
@@ -1527,6 +1544,7 @@ def results_arrays(screened: Screened) -> dict[str, pa.Array]:
             cols[f"{iid}_score_min"] = _numbers_array(r.score_min, n, integer)
             cols[f"{iid}_score_max"] = _numbers_array(r.score_max, n, integer)
     cols["mas_signal"] = _dictionary(screened.mas_signal, SIGNAL_NAMES)
+    cols["other_population_met"] = _dictionary(screened.other_met, other_population_names())
     cols["phlh_signal"] = _dictionary(screened.phlh_signal, PHLH_NAMES)
     cols["warnings"] = screened.warnings
     return cols
@@ -1553,6 +1571,8 @@ def screened_counts(screened: Screened) -> dict[str, int]:
         found = np.bincount(values, minlength=len(names))
         for position, name in enumerate(names):
             counts[f"{key}:{name}"] = int(found[position])
+    for bit, iid in enumerate(criteria().policy.mas_instruments):
+        counts[f"other_population_met:{iid}"] = int(np.count_nonzero(screened.other_met & (1 << bit)))
     blank = pc.sum(pc.equal(screened.warnings, "")).as_py() or 0
     counts["rows_with_warnings"] = len(screened.warnings) - int(blank)
     return counts
@@ -1615,6 +1635,7 @@ def _concat(parts: list[Screened]) -> Screened:
     return Screened(
         results,
         cat(lambda p: p.mas_signal),
+        cat(lambda p: p.other_met),
         cat(lambda p: p.phlh_signal),
         cat(lambda p: p.warnings),
         sum(p.slow_cells for p in parts),
@@ -1665,6 +1686,9 @@ def partition_counts(df: pd.DataFrame) -> pd.DataFrame:
     for column, names in (("mas_signal", SIGNAL_NAMES), ("phlh_signal", PHLH_NAMES)):
         for name, k in zip(names, _value_counts(df[column], names), strict=True):
             counts[f"{column}:{name}"] = int(k)
+    other = _value_counts(df["other_population_met"], other_population_names())
+    for bit, iid in enumerate(criteria().policy.mas_instruments):
+        counts[f"other_population_met:{iid}"] = sum(k for code, k in enumerate(other) if code & (1 << bit))
     warned = df["warnings"].astype("str").fillna("")
     counts["rows_with_warnings"] = int((warned != "").sum())
     return pd.DataFrame([counts])
@@ -1678,6 +1702,9 @@ def summarise_counts(counts: pd.DataFrame | pd.Series | dict) -> dict:
         "status": {iid: {name: int(total[f"{iid}:{name}"]) for name in STATUS_NAMES} for iid in INSTRUMENT_IDS},
         "mas_signal": {name: int(total[f"mas_signal:{name}"]) for name in SIGNAL_NAMES},
         "phlh_signal": {name: int(total[f"phlh_signal:{name}"]) for name in PHLH_NAMES},
+        "other_population_met": {
+            iid: int(total[f"other_population_met:{iid}"]) for iid in criteria().policy.mas_instruments
+        },
         "rows_with_warnings": int(total["rows_with_warnings"]),
     }
     return out

@@ -14,6 +14,7 @@ import streamlit as st
 
 from mas_screen.batch_figures import SCORE_INSTRUMENTS, cohort_score_figure
 from mas_screen.criteria_data import INSTRUMENT_IDS, criteria
+from mas_screen.score_display import STATUS_WORDS
 from mas_screen.ui.batch_demo import SYNTHETIC_LABEL, demo_cohort
 from mas_screen.ui.batch_io import (
     MAX_ROWS,
@@ -35,7 +36,6 @@ RESULT = "batch_result"
 ERROR = "batch_error"
 DONE = "batch_upload_done"  # what the results come from: ("upload", file_id, pass-through) or ("demo", file_id)
 MAX_TABLE_ROWS = 5_000  # rows drawn in the table; the downloads hold every row
-STATUS_WORDS = {"met": "● met", "not_met": "○ not met", "indeterminate": "◐ indeterminate"}
 SIGNAL_WORDS = {
     "suggestive": "⚠ features suggestive of MAS",
     "not_suggestive": "○ not suggestive",
