@@ -271,6 +271,7 @@ def _csv(result: TrendResult, rows: list[dict]) -> bytes:
         for iid in STATUS_COLUMNS:
             record[f"{iid}_status"] = point.assessment.criteria[iid].status if point else "not assessed"
         record["mas_signal"] = point.assessment.summary.mas_signal if point else "not assessed"
+        record["other_population_met"] = ";".join(point.assessment.summary.other_population_met) if point else ""
         out.append({k: neutralise(v) for k, v in record.items()})
     buffer = io.StringIO()
     pd.DataFrame(out).to_csv(buffer, index=False)
