@@ -49,6 +49,22 @@ INSTRUMENT_IDS = (
 # Every value of `context.underlying_disease` (contract), in the contract's order.
 DISEASES = ("sjia", "suspected_sjia", "aosd", "sle", "other", "unknown")
 
+# The yes/no context answers (contract "Input"), in the contract's order.
+BOOLEAN_FIELDS = (
+    "febrile",
+    "hepatomegaly",
+    "splenomegaly",
+    "cns_involvement",
+    "hemorrhagic_manifestations",
+    "active_arthritis",
+    "hemophagocytosis_marrow",
+    "hemophagocytosis_other_site",
+    "known_immunosuppression",
+    "nk_activity_low",
+    "hlh_molecular_diagnosis",
+    "hematologic_malignancy",
+)
+
 Comparator = Literal[">", ">=", "<", "<="]
 Confirmation = Literal["CONFIRMED-2", "CONFIRMED-1", "UNCONFIRMED", "DECISION", "ADAPTATION"]
 # Strict: a threshold typed as "684" or `yes` must fail to load, never become 684 or 1.
@@ -642,7 +658,7 @@ def _cross_check_policy(
             fail(f"mas_instruments.{i}", f"unknown instrument {iid!r}")
     if len(set(policy.mas_instruments)) != len(policy.mas_instruments):
         fail("mas_instruments", "an instrument is listed twice")
-    known = set(analytes.analytes) | set(analytes.context_numbers) | _CONTEXT_FLAGS
+    known = set(analytes.analytes) | set(analytes.context_numbers) | set(BOOLEAN_FIELDS)
     for t, tier in enumerate(policy.next_test_tiers):
         for i, key in enumerate(tier.keys):
             if key not in known:
@@ -679,25 +695,6 @@ def _walk_items(items: list[ItemSpec]) -> list[ItemSpec]:
     for item in items:
         out += [item, *_walk_items(item.sub_items())]
     return out
-
-
-# Yes/no context answers (contract "Input"); models.BOOLEAN_FIELDS must match (tested).
-_CONTEXT_FLAGS = frozenset(
-    {
-        "febrile",
-        "hepatomegaly",
-        "splenomegaly",
-        "cns_involvement",
-        "hemorrhagic_manifestations",
-        "active_arthritis",
-        "hemophagocytosis_marrow",
-        "hemophagocytosis_other_site",
-        "known_immunosuppression",
-        "nk_activity_low",
-        "hlh_molecular_diagnosis",
-        "hematologic_malignancy",
-    }
-)
 
 
 def _cross_check(spec: InstrumentSpec, path: Path, analytes: AnalytesFile, references: dict[str, Reference]) -> None:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mas_screen.criteria_data import BOOLEAN_FIELDS as BOOLEAN_FIELDS  # the contract's yes/no answers
 from mas_screen.criteria_data import criteria
 
 SCHEMA_VERSION = "1"
@@ -70,20 +71,6 @@ class ClinicalContext(BaseModel):
         return self.biologic_therapy or "unknown"
 
 
-BOOLEAN_FIELDS = (
-    "febrile",
-    "hepatomegaly",
-    "splenomegaly",
-    "cns_involvement",
-    "hemorrhagic_manifestations",
-    "active_arthritis",
-    "hemophagocytosis_marrow",
-    "hemophagocytosis_other_site",
-    "known_immunosuppression",
-    "nk_activity_low",
-    "hlh_molecular_diagnosis",
-    "hematologic_malignancy",
-)
 NUMERIC_CONTEXT_FIELDS = ("age_years", "age_at_onset_years", "hepatomegaly_cm", "splenomegaly_cm")
 
 CONTEXT_LABELS = {

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -325,14 +324,6 @@ def test_caveats_carry_no_development_notes():
 
 
 # ------------------------------------------------------------------------- policy.yaml validation
-
-
-@pytest.fixture
-def data_dirs(tmp_path):
-    crit_dir, refs_dir = tmp_path / "criteria", tmp_path / "references"
-    shutil.copytree(ROOT / "criteria", crit_dir)
-    shutil.copytree(ROOT / "references", refs_dir)
-    return crit_dir, refs_dir
 
 
 def _edit_policy(crit_dir: Path, change) -> None:

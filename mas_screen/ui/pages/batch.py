@@ -15,6 +15,7 @@ import streamlit as st
 from mas_screen.batch_figures import SCORE_INSTRUMENTS, cohort_score_figure
 from mas_screen.criteria_data import INSTRUMENT_IDS, criteria
 from mas_screen.score_display import STATUS_WORDS
+from mas_screen.summary import qualified_name
 from mas_screen.ui.batch_demo import SYNTHETIC_LABEL, demo_cohort
 from mas_screen.ui.batch_io import (
     MAX_ROWS,
@@ -185,7 +186,10 @@ def summary(result: CohortResult) -> None:
         cols = st.columns(5)
         cols[0].metric("Rows screened", f"{s['rows']:,}")
         cols[1].metric(
-            "Suggestive of MAS", f"{signal['suggestive']:,}", help="Features suggestive of MAS: any MAS instrument met."
+            "Suggestive of MAS",
+            f"{signal['suggestive']:,}",
+            help="An instrument built for the row's own population (by underlying disease) met. Instruments "
+            "built for other populations never count: they are listed as indicative only.",
         )
         cols[2].metric(
             "Not suggestive",
@@ -247,7 +251,8 @@ def flagged(frame: pd.DataFrame) -> pd.Series:
 
 def display_frame(frame: pd.DataFrame, *, inputs: bool) -> tuple[pd.DataFrame, dict]:
     """The table as shown: id/time, signal, every status in words and symbols, scores, warnings."""
-    results = {f"{iid}_status" for iid in INSTRUMENT_IDS} | {"mas_signal", "phlh_signal", "warnings"}
+    results = {f"{iid}_status" for iid in INSTRUMENT_IDS} | {"mas_signal", "other_population_met", "phlh_signal"}
+    results.add("warnings")
     shown: dict[str, pd.Series] = {}
     config: dict = {}
     for key in ("id", "time"):
@@ -257,9 +262,22 @@ def display_frame(frame: pd.DataFrame, *, inputs: bool) -> tuple[pd.DataFrame, d
             config[key] = st.column_config.TextColumn(key, pinned=True) if key == "id" else key
     shown["mas_signal"] = frame["mas_signal"].astype("str").map(SIGNAL_WORDS)
     config["mas_signal"] = st.column_config.TextColumn("MAS signal", width=215)
+    if "other_population_met" in frame.columns:
+        names = {iid: short_name(iid) for iid in INSTRUMENT_IDS}
+        shown["other_population_met"] = (
+            frame["other_population_met"]
+            .astype("str")
+            .map(lambda cell: ", ".join(names.get(i, i) for i in cell.split(";") if i and i != "nan"))
+        )
+        config["other_population_met"] = st.column_config.TextColumn(
+            "Also met (other populations)",
+            width=190,
+            help="Met by instruments built for other populations: indicative only, never part of the MAS signal.",
+        )
     for iid in INSTRUMENT_IDS:
         shown[iid] = frame[f"{iid}_status"].astype("str").map(STATUS_WORDS)
-        config[iid] = st.column_config.TextColumn(short_name(iid), width=118)
+        qualifier = qualified_name(iid).removeprefix(short_name(iid)).strip()
+        config[iid] = st.column_config.TextColumn(short_name(iid), width=118, help=qualifier.strip("()") or None)
     for iid in SCORE_INSTRUMENTS:
         shown[f"{iid}_score"] = frame[f"{iid}_score"]
         config[f"{iid}_score"] = st.column_config.NumberColumn(f"{short_name(iid)} (score)", format="%g")
