@@ -12,7 +12,8 @@ from functools import cache
 from mas_screen.criteria_data import criteria
 from mas_screen.decisive import decisive_keys, relevant_keys
 from mas_screen.facts import normalise
-from mas_screen.models import Assessment, CriterionResult, InputWarning, PatientInput, ReferenceOut, build
+from mas_screen.models import Assessment, CriterionResult, InputWarning, PatientInput, Provenance, ReferenceOut, build
+from mas_screen.provenance import SCHEMA_VERSION, fingerprint, tool_version, utc_now
 from mas_screen.references import full_citation, link
 from mas_screen.rules import INSTRUMENTS
 from mas_screen.rules.base import build_result, evaluate_items
@@ -49,6 +50,23 @@ def assess(patient: PatientInput) -> Assessment:
         summary=summary,
         input_warnings=warnings,
         references=references,
+        provenance=_provenance(patient),
+    )
+
+
+def _provenance(patient: PatientInput) -> Provenance:
+    """The stamp of this result: the fingerprint is computed once per criteria load; the input is
+    kept by reference (serialised only when the result is)."""
+    fp = fingerprint()
+    return build(
+        Provenance,
+        tool_version=tool_version(),
+        schema_version=SCHEMA_VERSION,
+        criteria_sha256=fp.criteria_sha256,
+        instruments=dict(fp.instruments),
+        generated_at=utc_now(),
+        data_sha256=dict(fp.data_sha256),
+        input=patient,
     )
 
 
