@@ -1,0 +1,178 @@
+"""criteria/cds_hooks.yaml as typed data: prefetch defaults, Condition code lists, order triggers,
+card rules, service cards and card caveats. Loaded once, validated, citation keys cross-checked;
+a malformed file raises CriteriaDataError naming the field, as for every criteria file.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mas_screen.criteria_data import INSTRUMENT_IDS, CriteriaDataError, criteria, criteria_dir
+
+Indicator = Literal["info", "warning", "critical"]
+Disease = Literal["sjia", "suspected_sjia", "aosd", "sle", "other", "unknown"]
+Signal = Literal["suggestive", "not_suggestive", "insufficient_data"]
+Confirmation = Literal["CONFIRMED-2", "CONFIRMED-1", "UNCONFIRMED", "DECISION", "ADAPTATION"]
+HOOKS = ("patient-view", "order-sign")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PrefetchDefaults(_Strict):
+    window_hours: float = Field(gt=0)
+    observation_count: int = Field(gt=0, le=1000)
+    source: str
+
+
+class CodeList(_Strict):
+    system: str
+    codes: list[str] = Field(default_factory=list)
+    prefixes: list[str] = Field(default_factory=list)
+    display: str
+    source: str
+    confirmation: Confirmation
+
+    @model_validator(mode="after")
+    def _something(self) -> CodeList:
+        if not self.codes and not self.prefixes:
+            raise ValueError("a code list needs codes or prefixes")
+        return self
+
+
+class DiseaseCodes(_Strict):
+    label: str
+    lists: list[CodeList]
+
+
+class NotMapped(_Strict):
+    code: str
+    reason: str
+
+
+class ConditionRules(_Strict):
+    priority: list[Literal["sjia", "aosd", "sle"]]
+    provisional_verification: list[str]
+    ignored_verification: list[str]
+    diseases: dict[Literal["sjia", "aosd", "sle"], DiseaseCodes]
+    not_mapped: list[NotMapped] = Field(default_factory=list)
+
+
+class ProcedureTrigger(_Strict):
+    id: str
+    label: str
+    system: str
+    codes: list[str]
+    display: str
+    source: str
+    confirmation: Confirmation
+
+
+class OrderTriggers(_Strict):
+    analytes: list[str]
+    procedures: list[ProcedureTrigger]
+
+
+class When(_Strict):
+    own_met_any: list[str] | None = None
+    mas_signal: list[Signal] | None = None
+    item_met: str | None = None  # "instrument.item"
+    disease: list[Disease] | None = None
+    triggered: bool | None = None
+
+
+class CardRule(_Strict):
+    id: str
+    indicator: Indicator
+    hooks: list[Literal["patient-view", "order-sign"]] = Field(default_factory=lambda: list(HOOKS))
+    when: When
+    summary: str
+    rationale: str
+    citations: list[str]
+    confirmation: Confirmation
+
+
+class ServiceCard(_Strict):
+    indicator: Indicator
+    summary: str
+
+
+class CardCaveat(_Strict):
+    text: str
+    citations: list[str]
+    when_disease: list[Disease] | None = None
+
+
+class OverrideReason(_Strict):
+    code: str
+    display: str
+
+
+class CdsHooksData(_Strict):
+    version: str
+    prefetch: PrefetchDefaults
+    conditions: ConditionRules
+    order_triggers: OrderTriggers
+    card_rules: list[CardRule]
+    service_cards: dict[Literal["fetch_failed", "nothing_sent"], ServiceCard]
+    caveats: dict[str, CardCaveat]
+    override_reasons: list[OverrideReason]
+
+
+def _cross_check(data: CdsHooksData, name: str) -> None:
+    data_ = criteria()
+
+    def fail(where: str, msg: str) -> None:
+        raise CriteriaDataError(f"{name}: field {where}: {msg}")
+
+    known_refs = data_.references
+    for i, rule in enumerate(data.card_rules):
+        for key in rule.citations:
+            if key not in known_refs:
+                fail(f"card_rules.{i}.citations", f"unknown citation key {key!r}")
+        for iid in rule.when.own_met_any or []:
+            if iid not in INSTRUMENT_IDS:
+                fail(f"card_rules.{i}.when.own_met_any", f"unknown instrument {iid!r}")
+        if rule.when.item_met is not None:
+            iid, _, item = rule.when.item_met.partition(".")
+            if iid not in data_.instruments or item not in {it.id for it in data_.instruments[iid].items}:
+                fail(f"card_rules.{i}.when.item_met", f"unknown instrument item {rule.when.item_met!r}")
+    for cid, caveat in data.caveats.items():
+        for key in caveat.citations:
+            if key not in known_refs:
+                fail(f"caveats.{cid}.citations", f"unknown citation key {key!r}")
+    for key in data.order_triggers.analytes:
+        if key not in data_.analytes.analytes:
+            fail("order_triggers.analytes", f"unknown analyte {key!r}")
+    ids = [r.id for r in data.card_rules]
+    if len(set(ids)) != len(ids):
+        fail("card_rules", "rule ids must be unique")
+
+
+@cache
+def cds_data() -> CdsHooksData:
+    """criteria/cds_hooks.yaml (or MAS_SCREEN_CRITERIA_DIR's copy), validated; loaded once."""
+    path = criteria_dir() / "cds_hooks.yaml"
+    try:
+        with path.open(encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh)
+    except FileNotFoundError as exc:
+        raise CriteriaDataError(f"{path.name}: file not found at {path}") from exc
+    except yaml.YAMLError as exc:
+        raise CriteriaDataError(f"{path.name}: not valid YAML: {exc}") from exc
+    try:
+        data = CdsHooksData.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise CriteriaDataError(f"{path.name}: field {where}: {first['msg']}") from exc
+    _cross_check(data, path.name)
+    return data
+
+
+__all__ = ["HOOKS", "CardRule", "CdsHooksData", "cds_data"]
