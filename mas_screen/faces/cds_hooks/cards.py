@@ -90,13 +90,16 @@ def own_signal(a: Assessment, disease: str) -> str:
     return "insufficient_data"
 
 
-def deciding_tests(a: Assessment, disease: str, exclude: set[str] = frozenset()) -> list[str]:
-    """Inputs that would decide an open own instrument (none once they are all decided), less `exclude`."""
-    keys: dict[str, None] = {}
-    for iid in own_instruments(a, disease):
-        for key in a.criteria[iid].next_tests:
-            keys.setdefault(key)
-    return [k for k in keys if k not in exclude]
+def deciding_tests(a: Assessment, disease: str, exclude: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """What to do next for the patient's open own instruments (none once they are all decided):
+    their missing laboratory tests in the order of analytes.yaml (routine bloods first, specialist
+    tests after), then the other inputs that alone could decide one (fever, organ size, ...)."""
+    open_own = [a.criteria[i] for i in own_instruments(a, disease) if a.criteria[i].status == "indeterminate"]
+    analytes = criteria().analytes.analytes
+    missing = {k for r in open_own for k in r.missing}
+    keys = [k for k in analytes if k in missing]
+    keys += [k for r in open_own for k in r.next_tests if k not in analytes]
+    return [k for k in dict.fromkeys(keys) if k not in exclude]
 
 
 # -------------------------------------------------------------------------------------- words
