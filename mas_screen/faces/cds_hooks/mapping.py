@@ -24,7 +24,7 @@ from typing import Any
 
 from mas_screen.criteria_data import criteria
 from mas_screen.faces.cds_hooks.rules import cds_data
-from mas_screen.fhir import FhirError, bundle_to_inputs
+from mas_screen.fhir import LOINC, FhirError, bundle_to_inputs, loinc_map
 from mas_screen.models import PatientInput
 from mas_screen.units import NotANumber, convert, parse_number
 
@@ -124,6 +124,26 @@ def _subject_ok(resource: dict, patient_id: str) -> bool:
 def _ref(resource: dict) -> str:
     rid = resource.get("id")
     return f"{resource.get('resourceType')}/{rid}" if isinstance(rid, str) else str(resource.get("resourceType"))
+
+
+def _clearly_old(resource: dict, oldest: datetime) -> str | None:
+    """The analyte key of an Observation of ours whose time, as written, is long before the window
+    (a day's margin), else None. Such results are only counted, never parsed further: an EHR may
+    send weeks of results per analyte."""
+    when = resource.get("effectiveDateTime") or resource.get("issued")
+    if not isinstance(when, str):
+        return None
+    parsed = parse_instant(when)
+    if parsed is None or parsed[0] >= oldest:
+        return None
+    code = resource.get("code")
+    codings = code.get("coding") if isinstance(code, dict) else None
+    keys = {
+        loinc_map().get(c.get("code"))
+        for c in (codings if isinstance(codings, list) else [])
+        if isinstance(c, dict) and c.get("system") == LOINC
+    } - {None}
+    return keys.pop() if len(keys) == 1 else None
 
 
 def _read_observation(resource: dict, mapped: Mapped) -> LabResult | None:
@@ -280,11 +300,16 @@ def map_prefetch(
     conditions = [r for r in pool if r["resourceType"] == "Condition"]
     observations = [r for r in pool if r["resourceType"] == "Observation"]
     results: list[LabResult] = []
+    oldest = mapped.now - timedelta(hours=window_hours) - timedelta(days=1)
     for obs in observations:
         if not _subject_ok(obs, patient_id):
             mapped.problems.append(f"{_ref(obs)} is about another patient; not used.")
             continue
         mapped.observations_seen += 1
+        stale = _clearly_old(obs, oldest)
+        if stale is not None:  # not worth validating: it could not be used whatever it holds
+            mapped.outside_window[stale] = mapped.outside_window.get(stale, 0) + 1
+            continue
         found = _read_observation(obs, mapped)
         if found is not None:
             results.append(found)
