@@ -175,4 +175,64 @@ def cds_data() -> CdsHooksData:
     return data
 
 
-__all__ = ["HOOKS", "CardRule", "CdsHooksData", "cds_data"]
+DISEASE_WORDS = {
+    "sjia": "systemic JIA",
+    "suspected_sjia": "suspected systemic JIA",
+    "aosd": "adult-onset Still's disease",
+    "sle": "SLE",
+    "other": "another disease",
+    "unknown": "not known",
+}
+
+
+def _when_words(when: When) -> list[str]:
+    data = criteria()
+    parts = []
+    if when.own_met_any is not None:
+        names = " or ".join(data.instruments[i].short_name for i in when.own_met_any)
+        parts.append(f"{names} is met and is one of the patient's own instruments")
+    if when.mas_signal is not None:
+        parts.append(
+            "the screen on the patient's own instruments is "
+            + " or ".join(s.replace("_", " ") for s in when.mas_signal)
+        )
+    if when.item_met is not None:
+        from mas_screen.rules.items import threshold_text
+
+        iid, _, item_id = when.item_met.partition(".")
+        spec = data.instruments[iid]
+        item = spec.item(item_id)
+        parts.append(
+            f"{item.label.split(' (')[0].lower()} is {threshold_text(item)} (an item of the {spec.short_name})"
+        )
+    if when.disease is not None:
+        parts.append("the underlying disease is " + " or ".join(DISEASE_WORDS[d] for d in when.disease))
+    if when.triggered:
+        parts.append("a ferritin, triglyceride, fibrinogen or bone-marrow aspirate order is being signed")
+    return parts
+
+
+def cited(keys: list[str]) -> str:
+    """Short citations; two with the same author and year get their journal."""
+    from mas_screen.references import short_citation
+
+    shorts = [short_citation(k) for k in keys]
+    out = []
+    for key, short in zip(keys, shorts, strict=True):
+        journal = criteria().references[key].journal
+        out.append(f"{short}, {journal}" if shorts.count(short) > 1 and journal else short)
+    return "; ".join(out)
+
+
+def card_rule_lines() -> list[str]:
+    """The card rules in words, with their citations (the About page, docs/cds-hooks.md)."""
+    lines = []
+    for rule in cds_data().card_rules:
+        hooks = "" if set(rule.hooks) == set(HOOKS) else f" ({', '.join(rule.hooks)} only)"
+        words = " and ".join(_when_words(rule.when))
+        lines.append(f"**{rule.indicator}**{hooks} when {words}. {rule.rationale} ({cited(rule.citations)})")
+    lines.append("**no card** otherwise: nothing is said when nothing points to MAS (no alert fatigue).")
+    return lines
+
+
+__all__ = ["HOOKS", "CardRule", "CdsHooksData", "card_rule_lines", "cds_data", "cited"]
