@@ -262,7 +262,10 @@ def test_duplicates_at_several_times_use_the_latest_and_note_the_older(server):
     assert line.startswith("- Ferritin: 7600 ng/mL, ")
     assert "earlier: 4200 ng/mL (" in line and "; 900 ng/mL (" in line and "300" not in line
     assert "Not used (outside the window): Ferritin ×1" in detail
-    assert "- Temperature (highest in last 24 h): 39.6 °C" in detail
+    assert (
+        "- Temperature (highest in last 24 h): 39.6 °C" in detail
+        and "(the highest of 2 readings in the last 24 h)" in detail
+    )
     assert card["extension"]["mas-screen"]["statuses"]["mas2016"] == "met"
 
 
@@ -479,7 +482,7 @@ def test_missing_prefetch_without_a_fhir_server_answers_from_what_was_sent(serve
     body = call_body(mas_observations(), conditions=sjia())
     body["prefetch"] = {"ferritin": body["prefetch"]["ferritin"]}  # no patient, conditions, other labs
     (card,) = screen(server, body)
-    assert "Not sent by the EHR (and not fetched): patient, conditions, platelets" in card["detail"]
+    assert "Not sent by the EHR (and not fetched): Patient, Conditions, platelet count, " in card["detail"]
     assert card["extension"]["mas-screen"]["underlying_disease"] == "unknown"
 
 

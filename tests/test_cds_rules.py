@@ -99,7 +99,9 @@ def test_summary_fit_shortens_lists_to_stay_under_140():
     tests = [name(k) for k in criteria().analytes.analytes]
     text = fit(template, {"orders": ["Ferritin"], "tests": tests}, {"disease_label": "adult-onset Still's disease"})
     assert len(text) <= SUMMARY_LIMIT and text.endswith("more")
-    assert text.startswith("Ferritin ordered (adult-onset Still's disease): for a MAS screen also order ferritin, platelet")
+    assert text.startswith(
+        "Ferritin ordered (adult-onset Still's disease): for a MAS screen also order ferritin, platelet"
+    )
 
 
 def test_names_read_as_words():

@@ -111,6 +111,11 @@ def name(key: str) -> str:
     return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
+def key_name(key: str) -> str:
+    """A prefetch key as a word: "Patient", "Conditions", or the analyte's label."""
+    return {"patient": "Patient", "conditions": "Conditions"}.get(key) or name(key)
+
+
 def headline(disease: str) -> str:
     if disease in RHEUMATIC:
         return "Features suggestive of MAS"
@@ -262,6 +267,8 @@ def detail(ctx: CardContext, rule: CardRule | None) -> str:
     if m.used:
         for key, r in m.used.items():
             line = f"- {field_label(key)}: {r.value} {pretty_unit(r.unit)}, {_when(r)}"
+            if m.highest_of.get(key, 0) > 1:
+                line += f" (the highest of {m.highest_of[key]} readings in the last 24 h)"
             older = m.older.get(key) or []
             if older:
                 line += "; earlier: " + "; ".join(f"{o.value} {pretty_unit(o.unit)} ({_when(o)})" for o in older[:3])
@@ -270,7 +277,6 @@ def detail(ctx: CardContext, rule: CardRule | None) -> str:
             lines.append(line)
     else:
         lines.append("- none")
-    lines += [f"- {n}" for n in m.notes]
     if m.outside_window:
         lines.append(
             "- Not used (outside the window): "
@@ -311,9 +317,9 @@ def detail(ctx: CardContext, rule: CardRule | None) -> str:
 
     notes = []
     if ctx.missing_keys:
-        notes.append("Not sent by the EHR (and not fetched): " + ", ".join(ctx.missing_keys) + ".")
+        notes.append("Not sent by the EHR (and not fetched): " + ", ".join(map(key_name, ctx.missing_keys)) + ".")
     if ctx.fetch_failures:
-        notes.append("Could not be fetched from the FHIR server: " + ", ".join(ctx.fetch_failures) + ".")
+        notes.append("Could not be fetched from the FHIR server: " + ", ".join(map(key_name, ctx.fetch_failures)) + ".")
     for w in a.input_warnings:
         notes.append(f"{field_label(w.field)}: {w.message}")
     notes += m.problems[:MAX_PROBLEMS]
@@ -355,7 +361,7 @@ def _source(rule: CardRule, ctx: CardContext) -> dict[str, Any]:
 
 def _extension(ctx: CardContext, rule_id: str) -> dict[str, Any]:
     a, disease = ctx.assessment, ctx.mapped.disease
-    prov = a.provenance.model_dump(mode="json", exclude={"input"}) if a.provenance is not None else None
+    prov = a.provenance.model_dump(mode="json", exclude={"input", "data_sha256"}) if a.provenance is not None else None
     return {
         EXTENSION_KEY: {
             "rule": rule_id,
@@ -418,7 +424,7 @@ def cards_for(ctx: CardContext) -> list[dict[str, Any]]:
     service = cds_data().service_cards
     if ctx.fetch_failures:
         spec = service["fetch_failed"]
-        summary = fit(spec.summary, {"what": ctx.fetch_failures}, {})
+        summary = fit(spec.summary, {"what": [key_name(k) for k in ctx.fetch_failures]}, {})
         source = {"label": "MAS Screen"}
         out.append(_card(spec.indicator, summary, detail(ctx, None), source, ctx, "fetch_failed"))
     if ctx.hook == "order-sign" and not ctx.triggers:

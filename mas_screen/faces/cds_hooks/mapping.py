@@ -50,7 +50,7 @@ class Mapped:
     older: dict[str, list[LabResult]] = field(default_factory=dict)  # in the window, not the latest
     outside_window: dict[str, int] = field(default_factory=dict)  # analyte → count too old (or future)
     problems: list[str] = field(default_factory=list)  # for the card detail (may name values)
-    notes: list[str] = field(default_factory=list)  # how values were chosen (for the card detail)
+    highest_of: dict[str, int] = field(default_factory=dict)  # temperature: the 24-h high of N readings
     disease: str = "unknown"
     disease_codes: list[str] = field(default_factory=list)  # "ICD-10-CM M08.20" that decided it
     other_diseases: list[str] = field(default_factory=list)  # coded too, lower in priority
@@ -282,10 +282,7 @@ def _highest(found: list[LabResult], mapped: Mapped) -> None:
         chosen = best[-1]  # the latest of equal highs
         mapped.used[chosen.key] = chosen
         mapped.older[chosen.key] = [r for r in reversed(found) if r is not chosen and r in recent] + earlier
-        mapped.notes.append(
-            f"Temperature: the highest of {len(recent)} reading(s) in the last "
-            f"{min(TEMPERATURE_HOURS, mapped.window_hours):g} h is used (the contract's 'highest in the last 24 h')."
-        )
+        mapped.highest_of[chosen.key] = len(recent)
     else:
         mapped.older[found[0].key] = earlier
 
