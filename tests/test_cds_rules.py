@@ -163,3 +163,49 @@ def test_mapping_in_process_uses_the_window_from_now():
     assert mapped.outside_window == {"ferritin": 2}
     wide = map_prefetch(prefetch, "p1", window_hours=96, now=now)
     assert [r.value for r in wide.older["ferritin"]] == ["9000"]
+
+
+# ------------------------------------------------------------------------------------ the docs
+
+
+def _json_blocks(text: str) -> list[str]:
+    return [b.strip() for b in text.split("```json")[1:]]
+
+
+def test_docs_list_the_card_rules_as_the_data_says():
+    doc = (ROOT / "docs" / "cds-hooks.md").read_text(encoding="utf-8")
+    for line in card_rule_lines():
+        assert line in doc
+
+
+def test_docs_worked_example_is_what_the_service_answers():
+    import json
+
+    from mas_screen.faces.cds_hooks.service import answer, parse_call
+
+    doc = (ROOT / "docs" / "cds-hooks.md").read_text(encoding="utf-8")
+    section = doc.split("## 7. Worked example")[1]
+    request_text, response_text = (b.split("```")[0] for b in _json_blocks(section)[:2])
+    request, response = json.loads(request_text), json.loads(response_text)
+    out = answer(
+        parse_call(request, "mas-screen", 10),
+        window_hours=72,
+        bedside_url="https://mas-screen.example.org/",
+        now=datetime(2026, 12, 6, 9, tzinfo=UTC),
+    )
+    (card,) = out.cards
+    (shown,) = response["cards"]
+    for field in ("summary", "indicator", "source", "links", "overrideReasons"):
+        assert card[field] == shown[field], field
+    ext, shown_ext = card["extension"]["mas-screen"], shown["extension"]["mas-screen"]
+    assert {k: v for k, v in ext.items() if k != "provenance"} == {
+        k: v for k, v in shown_ext.items() if k != "provenance"
+    }
+    rendered = [
+        line[2:]
+        for line in section.split("The card's `detail`, as the EHR renders it:")[1].splitlines()
+        if line.startswith("> ")
+    ]
+    for line in card["detail"].splitlines():
+        if line and not line.startswith("_Provenance"):
+            assert line in rendered, line
