@@ -21,7 +21,8 @@ from mas_screen.faces.cds_hooks.rules import CardRule, cds_data
 from mas_screen.models import Assessment, CriterionResult, field_label
 from mas_screen.provenance import one_line
 from mas_screen.references import link, short_citation
-from mas_screen.score_display import minus, shown_score
+from mas_screen.report_text import _score as score_text
+from mas_screen.score_display import minus
 from mas_screen.units import format_number, pretty_unit
 
 SUMMARY_LIMIT = 139  # CDS Hooks: "<140-character summary"
@@ -185,21 +186,8 @@ def matching_rule(ctx: CardContext) -> CardRule | None:
 
 
 def _result_text(r: CriterionResult) -> str:
-    if r.score is not None:
-        text = f"score {shown_score(r)}"
-    elif r.score_range is not None:
-        text = f"score {format_number(r.score_range[0])}–{format_number(r.score_range[1])} (values missing)"
-    elif r.count_met is not None:
-        text = f"{r.count_met} of {r.count_assessable} assessable criteria met"
-    elif r.score_bounds is not None and r.status != "indeterminate":
-        text = "decided whatever the missing values"
-    else:
-        return r.verdict
-    if r.cutoff_label:
-        text += f" (cut-off {r.cutoff_label})"
-    if r.probability is not None:
-        text += f", probability {r.probability.label}"
-    return text.strip() or r.verdict
+    """Score, range or count with the cut-off (as the text report shows them), else the verdict."""
+    return score_text(r) or r.verdict
 
 
 def _when(r: LabResult) -> str:

@@ -8,10 +8,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mas_screen.criteria_data import INSTRUMENT_IDS, CriteriaDataError, criteria, criteria_dir
+from mas_screen.criteria_data import INSTRUMENT_IDS, CriteriaDataError, _read_yaml, _validate, criteria, criteria_dir
 
 Indicator = Literal["info", "warning", "critical"]
 Disease = Literal["sjia", "suspected_sjia", "aosd", "sle", "other", "unknown"]
@@ -158,19 +157,7 @@ def _cross_check(data: CdsHooksData, name: str) -> None:
 def cds_data() -> CdsHooksData:
     """criteria/cds_hooks.yaml (or MAS_SCREEN_CRITERIA_DIR's copy), validated; loaded once."""
     path = criteria_dir() / "cds_hooks.yaml"
-    try:
-        with path.open(encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh)
-    except FileNotFoundError as exc:
-        raise CriteriaDataError(f"{path.name}: file not found at {path}") from exc
-    except yaml.YAMLError as exc:
-        raise CriteriaDataError(f"{path.name}: not valid YAML: {exc}") from exc
-    try:
-        data = CdsHooksData.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise CriteriaDataError(f"{path.name}: field {where}: {first['msg']}") from exc
+    data = _validate(CdsHooksData, path, _read_yaml(path))
     _cross_check(data, path.name)
     return data
 
