@@ -307,6 +307,7 @@ def test_malformed_fhir_is_reported_and_the_rest_is_used(server):
     assert "not a valid Observation" in detail
     assert "unit 'kat/h' is not one MAS Screen converts" in detail
     assert "is about another patient; not used." in detail
+    assert "prefetch 'platelets': entry 0 is not a FHIR resource; not used." in detail
     assert card["indicator"] == "info"  # ferritin alone: undecided, tests named
 
 

@@ -70,8 +70,9 @@ SYSTEM_NAMES = {
 }
 
 
-def resources(prefetch: dict[str, Any]) -> list[dict]:
-    """Every resource in the prefetch values (Bundles unpacked), deduplicated by type and id."""
+def resources(prefetch: dict[str, Any], problems: list[str] | None = None) -> list[dict]:
+    """Every resource in the prefetch values (Bundles unpacked), deduplicated by type and id;
+    Bundle entries without a resource are named in `problems`."""
     out: list[dict] = []
     seen: set[tuple[str, str]] = set()
     for key, value in prefetch.items():
@@ -83,11 +84,13 @@ def resources(prefetch: dict[str, Any]) -> list[dict]:
             entries = value.get("entry") or []
             if not isinstance(entries, list):
                 raise PrefetchError(f"prefetch {key!r}: Bundle.entry is not a list")
-            found = [e.get("resource") for e in entries if isinstance(e, dict)]
+            found = [e.get("resource") if isinstance(e, dict) else None for e in entries]
         else:
             found = [value]
-        for resource in found:
+        for i, resource in enumerate(found):
             if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+                if problems is not None:
+                    problems.append(f"prefetch {key!r}: entry {i} is not a FHIR resource; not used.")
                 continue
             rid = resource.get("id")
             if isinstance(rid, str):
@@ -292,7 +295,7 @@ def map_prefetch(
 ) -> Mapped:
     """The PatientInput for this patient from the pooled prefetch resources."""
     mapped = Mapped(PatientInput(), window_hours=window_hours, now=now or datetime.now(UTC))
-    pool = resources(prefetch)
+    pool = resources(prefetch, mapped.problems)
     patients = [r for r in pool if r["resourceType"] == "Patient"]
     conditions = [r for r in pool if r["resourceType"] == "Condition"]
     observations = [r for r in pool if r["resourceType"] == "Observation"]
