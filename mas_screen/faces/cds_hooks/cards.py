@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mas_screen.criteria_data import criteria
-from mas_screen.engine import MAS_INSTRUMENTS, POPULATION_INSTRUMENTS
+from mas_screen.faces.cds_hooks import population
 from mas_screen.faces.cds_hooks.mapping import LabResult, Mapped
 from mas_screen.faces.cds_hooks.rules import CardRule, cds_data
 from mas_screen.models import Assessment, CriterionResult, field_label
@@ -58,12 +58,12 @@ class CardContext:
 
 def own_instruments(a: Assessment, disease: str) -> tuple[str, ...]:
     """The instruments built for the patient's population (contract, revised 2026-12-06)."""
-    return POPULATION_INSTRUMENTS.get(disease, POPULATION_INSTRUMENTS["unknown"])
+    return population.own_instruments(disease)
 
 
 def own_met(a: Assessment, disease: str) -> list[str]:
     """The patient's own instruments that are met, in the contract's instrument order."""
-    met = [i for i in MAS_INSTRUMENTS if a.criteria[i].status == "met"]
+    met = [i for i in population.mas_instruments() if a.criteria[i].status == "met"]
     other = getattr(a.summary, "other_population_met", None)
     if other is not None:
         return [i for i in met if i not in other]
@@ -76,7 +76,7 @@ def other_met(a: Assessment, disease: str) -> list[str]:
     if other is not None:
         return list(other)
     own = own_instruments(a, disease)
-    return [i for i in MAS_INSTRUMENTS if a.criteria[i].status == "met" and i not in own]
+    return [i for i in population.mas_instruments() if a.criteria[i].status == "met" and i not in own]
 
 
 def own_signal(a: Assessment, disease: str) -> str:
@@ -97,10 +97,9 @@ def deciding_tests(a: Assessment, disease: str, exclude: set[str] | frozenset[st
     tests after), then the other inputs that alone could decide one (fever, organ size, ...)."""
     open_own = [a.criteria[i] for i in own_instruments(a, disease) if a.criteria[i].status == "indeterminate"]
     analytes = criteria().analytes.analytes
-    missing = {k for r in open_own for k in r.missing}
-    keys = [k for k in analytes if k in missing]
-    keys += [k for r in open_own for k in r.next_tests if k not in analytes]
-    return [k for k in dict.fromkeys(keys) if k not in exclude]
+    labs = population.by_tier(k for r in open_own for k in r.missing if k in analytes)
+    others = [k for r in open_own for k in r.next_tests if k not in analytes]
+    return [k for k in dict.fromkeys(labs + others) if k not in exclude]
 
 
 # -------------------------------------------------------------------------------------- words
