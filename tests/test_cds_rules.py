@@ -27,10 +27,10 @@ def test_rules_load_and_cite_known_references():
         "info_order_at_risk",
     ]
     for rule in data.card_rules:
-        assert rule.citations and all(k in criteria().references for k in rule.citations)
+        assert rule.references and all(k in criteria().references for k in rule.references)
     for disease in data.conditions.diseases.values():
         for codes in disease.lists:
-            assert codes.source and codes.confirmation
+            assert codes.checked_against and codes.confirmation
     assert data.order_triggers.procedures[0].codes == ["49401003"]
 
 
@@ -57,7 +57,7 @@ def copied(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("citations: [ravelli2016, shakoory2023]", "citations: [ravelli2061]", "unknown citation key 'ravelli2061'"),
+        ("references: [ravelli2016, shakoory2023]", "references: [ravelli2061]", "unknown citation key 'ravelli2061'"),
         ("item_met: mas2016.ferritin", "item_met: mas2016.ferritn", "unknown instrument item"),
         ("indicator: warning", "indicator: alarm", "card_rules.1.indicator"),
         ("own_met_any: [mas2016, hlh2004]", "own_met_any: [mas2017]", "unknown instrument 'mas2017'"),

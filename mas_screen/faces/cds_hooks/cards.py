@@ -296,7 +296,7 @@ def detail(ctx: CardContext, rule: CardRule | None) -> str:
         if cav_id == "screening":
             continue
         if cav.when_disease is None or m.disease in cav.when_disease:
-            cited = "; ".join(short_citation(k) for k in cav.citations)
+            cited = "; ".join(short_citation(k) for k in cav.references)
             caveats.append(cav.text + (f" ({cited})" if cited else ""))
     caveats += [c for c in a.summary.caveats[1:] if c not in caveats]  # [0] is the screening caveat
     if caveats:
@@ -315,7 +315,7 @@ def detail(ctx: CardContext, rule: CardRule | None) -> str:
     if notes:
         lines += ["", "**Data notes:**"] + [f"- {n}" for n in notes]
 
-    keys = list(dict.fromkeys((rule.citations if rule else []) + [k for i in own for k in a.criteria[i].references]))
+    keys = list(dict.fromkeys((rule.references if rule else []) + [k for i in own for k in a.criteria[i].references]))
     if keys:
         lines += ["", "**Sources:** " + "; ".join(_cite(k) for k in keys) + "."]
     lines += ["", cds_data().caveats["screening"].text]
@@ -334,7 +334,7 @@ def _cite(key: str) -> str:
 
 def _source(rule: CardRule, ctx: CardContext) -> dict[str, Any]:
     met = own_met(ctx.assessment, ctx.mapped.disease)
-    key = ctx.assessment.criteria[met[0]].references[0] if met else rule.citations[0]
+    key = ctx.assessment.criteria[met[0]].references[0] if met else rule.references[0]
     instrument = ctx.assessment.criteria[met[0]].short_name if met else None
     label = (
         f"MAS Screen — {instrument} ({short_citation(key)})" if instrument else f"MAS Screen — {short_citation(key)}"

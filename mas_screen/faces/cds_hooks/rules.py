@@ -26,7 +26,7 @@ class _Strict(BaseModel):
 class PrefetchDefaults(_Strict):
     window_hours: float = Field(gt=0)
     observation_count: int = Field(gt=0, le=1000)
-    source: str
+    spec: str  # where the prefetch rules come from
 
 
 class CodeList(_Strict):
@@ -34,7 +34,7 @@ class CodeList(_Strict):
     codes: list[str] = Field(default_factory=list)
     prefixes: list[str] = Field(default_factory=list)
     display: str
-    source: str
+    checked_against: str  # where the codes were checked (free text, not a citation key)
     confirmation: Confirmation
 
     @model_validator(mode="after")
@@ -68,7 +68,7 @@ class ProcedureTrigger(_Strict):
     system: str
     codes: list[str]
     display: str
-    source: str
+    checked_against: str
     confirmation: Confirmation
 
 
@@ -92,7 +92,7 @@ class CardRule(_Strict):
     when: When
     summary: str
     rationale: str
-    citations: list[str]
+    references: list[str]  # citation keys (references/references.yaml)
     confirmation: Confirmation
 
 
@@ -103,7 +103,7 @@ class ServiceCard(_Strict):
 
 class CardCaveat(_Strict):
     text: str
-    citations: list[str]
+    references: list[str]  # citation keys (references/references.yaml)
     when_disease: list[Disease] | None = None
 
 
@@ -131,9 +131,9 @@ def _cross_check(data: CdsHooksData, name: str) -> None:
 
     known_refs = data_.references
     for i, rule in enumerate(data.card_rules):
-        for key in rule.citations:
+        for key in rule.references:
             if key not in known_refs:
-                fail(f"card_rules.{i}.citations", f"unknown citation key {key!r}")
+                fail(f"card_rules.{i}.references", f"unknown citation key {key!r}")
         for iid in rule.when.own_met_any or []:
             if iid not in INSTRUMENT_IDS:
                 fail(f"card_rules.{i}.when.own_met_any", f"unknown instrument {iid!r}")
@@ -142,9 +142,9 @@ def _cross_check(data: CdsHooksData, name: str) -> None:
             if iid not in data_.instruments or item not in {it.id for it in data_.instruments[iid].items}:
                 fail(f"card_rules.{i}.when.item_met", f"unknown instrument item {rule.when.item_met!r}")
     for cid, caveat in data.caveats.items():
-        for key in caveat.citations:
+        for key in caveat.references:
             if key not in known_refs:
-                fail(f"caveats.{cid}.citations", f"unknown citation key {key!r}")
+                fail(f"caveats.{cid}.references", f"unknown citation key {key!r}")
     for key in data.order_triggers.analytes:
         if key not in data_.analytes.analytes:
             fail("order_triggers.analytes", f"unknown analyte {key!r}")
@@ -217,7 +217,7 @@ def card_rule_lines() -> list[str]:
     for rule in cds_data().card_rules:
         hooks = "" if set(rule.hooks) == set(HOOKS) else f" ({', '.join(rule.hooks)} only)"
         words = " and ".join(_when_words(rule.when))
-        lines.append(f"**{rule.indicator}**{hooks} when {words}. {rule.rationale} ({cited(rule.citations)})")
+        lines.append(f"**{rule.indicator}**{hooks} when {words}. {rule.rationale} ({cited(rule.references)})")
     lines.append("**no card** otherwise: nothing is said when nothing points to MAS (no alert fatigue).")
     return lines
 
