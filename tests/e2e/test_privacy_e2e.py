@@ -15,6 +15,7 @@ panel to the Trends page, uploads a CSV with other distinctive values and export
 
 from __future__ import annotations
 
+import getpass
 import ipaddress
 import json
 import os
@@ -216,7 +217,10 @@ def test_a_session_leaves_no_patient_data_behind(artifacts):
 
         # 1. Nothing written on the server side holds a value.
         roots = [ROOT, temp_root, Path.home() / ".streamlit"]
-        written = files_written_since(roots, started, skip=[browser_dir])
+        # pytest's own tmp_path folders hold what other tests (on the other xdist worker, or another run on
+        # this machine) wrote on purpose, e.g. a test PDF with the same panel; the server never writes there.
+        pytest_tmp = temp_root / f"pytest-of-{getpass.getuser()}"
+        written = files_written_since(roots, started, skip=[browser_dir, pytest_tmp])
         leaks = holding_values(written)
         assert leaks == {}, f"patient values written to disk: {leaks}"
 
