@@ -45,10 +45,21 @@ def at() -> AppTest:
     return app
 
 
+def settled(at: AppTest, timeout: float = 300) -> AppTest:
+    """Rerun until the screening job (a child process) has finished and the page shows its outcome.
+    Event-driven: returns as soon as the job ends; the timeout only bounds a hung job."""
+    job = at.session_state["batch_job"] if "batch_job" in at.session_state else None
+    if job is not None:
+        assert job.wait(timeout), f"the screening job did not finish in {timeout} s"
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def upload(at: AppTest, name: str, data: bytes, key: str = "batch_upload") -> AppTest:
     at.file_uploader(key=key).set_value((name, data, "application/octet-stream")).run()
     assert not at.exception, at.exception
-    return at
+    return settled(at)
 
 
 def errors(at: AppTest) -> str:
@@ -128,7 +139,7 @@ def test_filters_show_flagged_rows_and_rows_with_warnings(at):
 
 
 def test_demo_cohort_is_labelled_synthetic(at):
-    at.button(key="batch_demo").click().run()
+    settled(at.button(key="batch_demo").click().run())
     assert not at.exception
     assert any(SYNTHETIC_LABEL in w.value for w in at.warning)
     assert metrics(at)["Rows screened"] == str(DEMO_ROWS)
@@ -164,7 +175,7 @@ def test_unknown_columns_stop_until_passed_through(at):
     upload(at, "cohort.csv", data)
     assert "'ferriten' is not an input of MAS Screen" in errors(at)
     assert any("Pass other columns through unread" in c.value for c in at.caption)
-    at.checkbox(key="batch_ignore").check().run()
+    settled(at.checkbox(key="batch_ignore").check().run())
     assert not at.exception and not at.error
     assert metrics(at)["Rows screened"] == "1"
     assert any("ferriten" in c.value and "ward" in c.value for c in at.caption)
@@ -186,7 +197,7 @@ def test_too_many_rows_is_refused(at, monkeypatch):
 def test_the_demo_replaces_an_uploaded_file_until_a_new_file_comes(at):
     data, _ = cohort_bytes()
     upload(at, "cohort.csv", data)
-    at.button(key="batch_demo").click().run()
+    settled(at.button(key="batch_demo").click().run())
     assert metrics(at)["Rows screened"] == str(DEMO_ROWS)
     at.run()  # the file still in the uploader is not read again
     assert metrics(at)["Rows screened"] == str(DEMO_ROWS)
