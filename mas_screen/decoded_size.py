@@ -145,6 +145,24 @@ def _probe(source: bytes, row_group: int, names: list[str]) -> int:
     return total
 
 
+def _stream_size(source: bytes, row_group: int, name: str, stored: int, limit: int) -> int:
+    """Decoded bytes of a chunk that cannot be read as a dictionary (DELTA_BYTE_ARRAY), counted in small
+    batches and stopped past `limit`. A value is at most the chunk's stored bytes long (each one is a
+    prefix of the one before plus its own suffix), so a batch holds at most ~16 MB."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(io.BytesIO(source))
+    batch_size = max(1, (16 << 20) // max(stored, 1))
+    total = 0
+    for batch in pf.iter_batches(batch_size=batch_size, row_groups=[row_group], columns=[name]):
+        column = batch.column(0)
+        total += int(pc.sum(pc.binary_length(column).cast(pa.int64())).as_py() or 0) + len(column) * OFFSET_BYTES
+        if total > limit:
+            break
+    return total
+
+
 def parquet_estimate(data: bytes, budget: DecodedBudget) -> DecodedEstimate:
     """Check a Parquet file (bytes in memory) against the budget without decoding its cells.
 
@@ -189,9 +207,24 @@ def parquet_estimate(data: bytes, budget: DecodedBudget) -> DecodedEstimate:
         check_bytes(certain + stored, budget, bound=False)
     total = certain
     for r, names in to_probe.items():
-        total += _probe(data, r, names) - probe_values[r] * OFFSET_BYTES
+        total -= probe_values[r] * OFFSET_BYTES
+        try:
+            total += _probe(data, r, names)
+        except (NotImplementedError, OSError, pa.ArrowNotImplementedError):  # not readable as a dictionary
+            for name in names:
+                stored = _stored(meta, r, name)
+                total += _stream_size(data, r, name, stored, budget.max_bytes - total)
+                check_bytes(total, budget, bound=False)
         check_bytes(total, budget, bound=False)
     return DecodedEstimate(meta.num_rows, len(arrow_schema), total, sum(map(len, to_probe.values())))
+
+
+def _stored(meta, row_group: int, name: str) -> int:
+    group = meta.row_group(row_group)
+    for c in range(group.num_columns):
+        if group.column(c).path_in_schema == name:
+            return group.column(c).total_uncompressed_size
+    return 0
 
 
 # ----------------------------------------------------------------------------------------- CSV

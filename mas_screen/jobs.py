@@ -270,6 +270,9 @@ def _run_child(ref, cancel: threading.Event, ctx, fn, payload, limits: JobLimits
         _update(ref, state=outcome[1], message=outcome[2])
     elif code in (-signal.SIGALRM, -signal.SIGXCPU):
         _update(ref, state="over_time", message=_over_time(limits))
+    elif code in (-signal.SIGABRT, -signal.SIGSEGV, -signal.SIGBUS):
+        # Native code (Arrow, numpy) that cannot allocate under the address-space cap aborts.
+        _update(ref, state="over_memory", message=_over_memory(limits))
     else:  # killed from outside (the kernel's OOM killer, an operator) or crashed
         _update(ref, state="failed", message=f"The job stopped unexpectedly (exit status {code}); nothing was kept.")
 
@@ -350,8 +353,8 @@ def _child_main(fn, conn, limits: JobLimits) -> None:
     except JobFailed as exc:
         _send_quietly(conn, ("failed", "failed", str(exc)))
     except Exception as exc:  # never a traceback: it could hold patient data
-        text = str(exc)
-        if "allocat" in text.lower() or "memory" in text.lower():  # Arrow's out-of-memory errors
+        text = str(exc).lower()
+        if any(word in text for word in ("alloc", "memory", "launch worker thread")):  # Arrow out of memory
             _send_quietly(conn, ("failed", "over_memory", _over_memory(limits)))
         else:
             _send_quietly(conn, ("failed", "failed", f"The job failed ({type(exc).__name__})."))
