@@ -23,12 +23,12 @@ MAIN = '[data-testid="stMain"]'
 
 
 class ServerProcess:
-    """`streamlit run app.py` on a free loopback port; its output stays in memory (`output`)."""
+    """`streamlit run serve.py` (app.py behind the security headers) on a free loopback port; its output stays in memory (`output`)."""
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         cmd = [
-            sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+            sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"),
             "--server.headless", "true", "--server.port", str(self.port), "--server.address", "127.0.0.1",
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             "--global.developmentMode", "false", "--client.toolbarMode", "viewer",
@@ -113,6 +113,7 @@ def panel_values(n: int) -> list[tuple[str, str]]:
 async def _session(browser, url: str, index: int, ferritin: str, platelets: str, wait_ms: int) -> SessionResult:
     result = SessionResult(index, ferritin, platelets)
     context = await browser.new_context(viewport={"width": 1440, "height": 1000})
+    context.set_default_timeout(wait_ms)  # fills and presses too, not only the explicit waits
     try:
         page = await context.new_page()
         started = time.perf_counter()
