@@ -23,6 +23,7 @@ memory limit: `mas_screen.jobs`); these checks turn a bomb into a clear message 
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -103,11 +104,23 @@ def check_bytes(decoded: int, budget: DecodedBudget, *, bound: bool) -> None:
 # ------------------------------------------------------------------------------------- Parquet
 
 
-def footer_length(data: bytes) -> int:
+def footer_length(data: bytes | str | os.PathLike) -> int:
     """The Parquet footer's length, from the 4 bytes before the closing 'PAR1' (0 if not Parquet)."""
-    if len(data) < 12 or data[-4:] != b"PAR1":
+    if isinstance(data, bytes):
+        tail = data[-8:] if len(data) >= 12 else b""
+    else:
+        with open(data, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(size - 8, 0))
+            tail = fh.read(8) if size >= 12 else b""
+    if tail[-4:] != b"PAR1":
         return 0
-    return int.from_bytes(data[-8:-4], "little")
+    return int.from_bytes(tail[:4], "little")
+
+
+def _open(source: bytes | str | os.PathLike):
+    return io.BytesIO(source) if isinstance(source, bytes) else source
 
 
 def _chunk_bound(chunk, width: int | None) -> tuple[int | None, bool]:
@@ -126,12 +139,12 @@ def _chunk_bound(chunk, width: int | None) -> tuple[int | None, bool]:
     return None, True  # an encoding this check does not know: size it by reading it as a dictionary
 
 
-def _probe(source: bytes, row_group: int, names: list[str]) -> int:
+def _probe(source: bytes | str | os.PathLike, row_group: int, names: list[str]) -> int:
     """Exact decoded bytes of text column chunks, reading only their indices and distinct values."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(io.BytesIO(source), read_dictionary=names)
+    pf = pq.ParquetFile(_open(source), read_dictionary=names)
     table = pf.read_row_group(row_group, columns=names)
     total = 0
     for column in table.columns:
@@ -145,14 +158,14 @@ def _probe(source: bytes, row_group: int, names: list[str]) -> int:
     return total
 
 
-def _stream_size(source: bytes, row_group: int, name: str, stored: int, limit: int) -> int:
+def _stream_size(source: bytes | str | os.PathLike, row_group: int, name: str, stored: int, limit: int) -> int:
     """Decoded bytes of a chunk that cannot be read as a dictionary (DELTA_BYTE_ARRAY), counted in small
     batches and stopped past `limit`. A value is at most the chunk's stored bytes long (each one is a
     prefix of the one before plus its own suffix), so a batch holds at most ~16 MB."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(io.BytesIO(source))
+    pf = pq.ParquetFile(_open(source))
     batch_size = max(1, (16 << 20) // max(stored, 1))
     total = 0
     for batch in pf.iter_batches(batch_size=batch_size, row_groups=[row_group], columns=[name]):
@@ -163,8 +176,8 @@ def _stream_size(source: bytes, row_group: int, name: str, stored: int, limit: i
     return total
 
 
-def parquet_estimate(data: bytes, budget: DecodedBudget) -> DecodedEstimate:
-    """Check a Parquet file (bytes in memory) against the budget without decoding its cells.
+def parquet_estimate(data: bytes | str | os.PathLike, budget: DecodedBudget) -> DecodedEstimate:
+    """Check a Parquet file (bytes in memory, or a path) against the budget without decoding its cells.
 
     Raises DecodedSizeError (over budget) or ValueError-like pyarrow errors (not Parquet); returns the
     estimate when the file fits.
@@ -172,9 +185,10 @@ def parquet_estimate(data: bytes, budget: DecodedBudget) -> DecodedEstimate:
     import pyarrow.parquet as pq
 
     footer = footer_length(data)
-    if footer > budget.max_footer_bytes or footer > len(data):
+    size = len(data) if isinstance(data, bytes) else os.path.getsize(data)
+    if footer > budget.max_footer_bytes or footer > size:
         raise _too_big(f"The Parquet file's metadata alone is {footer / MiB:,.1f} MB", budget)
-    pf = pq.ParquetFile(io.BytesIO(data))
+    pf = pq.ParquetFile(_open(data))
     meta = pf.metadata
     schema = pf.schema  # the Parquet (leaf) schema
     arrow_schema = pf.schema_arrow

@@ -149,3 +149,18 @@ def test_csv_shape_is_counted_without_parsing_everything():
     rows, _ = csv_shape_within("time,ferritin\n" + "2026-03-01,1\n" * 150_000, 1000, 100)
     assert rows == 1001  # stopped just past the limit
     assert csv_shape_within("time" + ",x" * 5000 + "\n1\n", 1000, 100)[1] == 5001
+
+
+def test_the_batch_command_reads_a_bomb_in_chunks_sized_by_its_decoded_size(tmp_path):
+    """Finding 3, command line: a Parquet file that decodes far past memory is streamed in chunks of
+    about AUTO_CHUNK_BYTES decoded, chosen from its metadata; a normal file is read whole."""
+    from mas_screen.batch import AUTO_CHUNK_BYTES, parquet_chunk_rows
+
+    path = tmp_path / "bomb.parquet"
+    path.write_bytes(bomb())
+    rows = parquet_chunk_rows(path, 100_000)
+    assert rows is not None and rows * 10_000 <= AUTO_CHUNK_BYTES * 1.1
+    small = tmp_path / "small.parquet"
+    small.write_bytes(parquet(pa.table({"id": ["a", "b"], "ferritin": ["1200", "900"]})))
+    assert parquet_chunk_rows(small, 2) is None
+    assert footer_length(path) == footer_length(path.read_bytes()) > 0
