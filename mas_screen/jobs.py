@@ -45,8 +45,13 @@ class JobLimits:
     """The budget of one job. Memory is address space on top of the child's start (imports included)."""
 
     memory_bytes: int = 1536 * MiB
-    seconds: float = 600.0
+    seconds: float = 600.0  # CPU time (RLIMIT_CPU): the work itself, whatever else the machine runs
+    wall_factor: float = 3.0  # wall-clock limit = seconds × this (a busy machine stretches wall time)
     nice: int = 10
+
+    @property
+    def wall_seconds(self) -> float:
+        return self.seconds * self.wall_factor
 
 
 class JobFailed(Exception):
@@ -226,7 +231,7 @@ def _run_child(ref, cancel: threading.Event, ctx, fn, payload, limits: JobLimits
     process.start()
     child.close()
     _update(ref, state="running", started=time.monotonic())
-    deadline = time.monotonic() + limits.seconds + 5  # the child's own alarm fires first
+    deadline = time.monotonic() + limits.wall_seconds + 5  # the child's own alarm fires first
     outcome: tuple | None = None
     try:
         parent.send(payload)
@@ -284,7 +289,10 @@ def _kill(process) -> None:
 
 
 def _over_time(limits: JobLimits) -> str:
-    return f"Stopped: the job took longer than its limit of {limits.seconds:,.0f} s; nothing was kept."
+    return (
+        f"Stopped: the job took longer than its limit ({limits.seconds:,.0f} s of CPU time, "
+        f"{limits.wall_seconds:,.0f} s in all); nothing was kept."
+    )
 
 
 def _over_memory(limits: JobLimits) -> str:
@@ -326,7 +334,7 @@ def _limit_self(limits: JobLimits) -> None:
     cpu = int(limits.seconds) + 1
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-    signal.alarm(int(limits.seconds) + 1)
+    signal.alarm(int(limits.wall_seconds) + 1)
 
 
 def _child_main(fn, conn, limits: JobLimits) -> None:

@@ -54,7 +54,13 @@ def test_over_time_is_stopped_and_reported():
     job = jobs.start(job_fixtures.spin, None, label="spin", limits=jobs.JobLimits(seconds=1))
     assert job.wait(WAIT)
     assert job.state == "over_time"
-    assert "limit of 1 s" in job.message
+    assert "limit (1 s of CPU time, 3 s in all)" in job.message
+
+
+def test_wall_time_is_limited_too():
+    job = jobs.start(job_fixtures.slow, 600.0, label="sleepy", limits=jobs.JobLimits(seconds=1, wall_factor=2))
+    assert job.wait(WAIT)
+    assert job.state == "over_time"
 
 
 def test_a_job_dropped_by_its_session_is_killed():
