@@ -154,12 +154,19 @@ def warm_up_once() -> None:
         warm_up()
 
 
-def start(fn: Callable[[Any, Callable[..., None]], Any], payload: Any, *, label: str, limits: JobLimits) -> Job:
-    """Run fn(payload, report) in a child process; returns at once with the Job to watch."""
+def start(
+    fn: Callable[[Any, Callable[..., None]], Any], payload: Any, *, label: str, limits: JobLimits, queued: bool = True
+) -> Job:
+    """Run fn(payload, report) in a child process; returns at once with the Job to watch.
+
+    `queued=False` for short jobs a user waits on (an export): they do not wait for a slot behind
+    long cohort screens (still at low priority, with their own limits)."""
     ctx = _ctx()
     job = Job(label=label, limits=limits)
     thread = threading.Thread(
-        target=_supervise, args=(weakref.ref(job), job._cancel, job._done, ctx, fn, payload, limits), daemon=True
+        target=_supervise,
+        args=(weakref.ref(job), job._cancel, job._done, ctx, fn, payload, limits, queued),
+        daemon=True,
     )
     thread.name = f"mas-job-{label}"
     thread.start()
@@ -173,10 +180,13 @@ def _update(ref: weakref.ref, **changes: Any) -> None:
             setattr(job, key, value)
 
 
-def _supervise(ref, cancel: threading.Event, done: threading.Event, ctx, fn, payload, limits: JobLimits) -> None:
+def _supervise(ref, cancel: threading.Event, done: threading.Event, ctx, fn, payload, limits, queued) -> None:
     """Wait for a slot, start the child, feed it, read its messages, enforce time and cancel."""
     assert _slots is not None
     try:
+        if not queued:
+            _run_child(ref, cancel, ctx, fn, payload, limits)
+            return
         while not _slots.acquire(timeout=0.2):
             if cancel.is_set() or ref() is None:
                 _update(ref, state="cancelled", message="Cancelled before it started.")
@@ -302,6 +312,13 @@ def _over_memory(limits: JobLimits) -> str:
     )
 
 
+def run_and_wait(fn, payload, *, label: str, limits: JobLimits) -> Job:
+    """start(..., queued=False) and wait for it (the waiting thread holds no lock: other sessions run)."""
+    job = start(fn, payload, label=label, limits=limits, queued=False)
+    job.wait()
+    return job
+
+
 # -------------------------------------------------------------------------------------- child side
 
 
@@ -375,4 +392,15 @@ def _send_quietly(conn, message: tuple) -> None:
         conn.send(message)
 
 
-__all__ = ["FINISHED", "Job", "JobFailed", "JobLimits", "Progress", "max_running", "start", "warm_up", "warm_up_once"]
+__all__ = [
+    "FINISHED",
+    "Job",
+    "JobFailed",
+    "JobLimits",
+    "Progress",
+    "max_running",
+    "run_and_wait",
+    "start",
+    "warm_up",
+    "warm_up_once",
+]

@@ -88,4 +88,26 @@ def run_cohort(request: CohortRequest, report: Callable[[float, float, str], Non
     return CohortOutcome(fmt=fmt, frame=screened, summary=summary, ignored=ignored)
 
 
-__all__ = ["LIMITS", "SLICE_ROWS", "CohortOutcome", "CohortRequest", "run_cohort", "screen_sliced"]
+EXPORT_LIMITS = JobLimits(memory_bytes=1536 << 20, seconds=300)
+
+
+def export_results(request: tuple[str, pd.DataFrame], report: Callable[[float, float, str], None]) -> bytes:
+    """The job behind the Batch page's downloads: the screened table as CSV or Parquet bytes (a
+    100,000-row CSV takes seconds of CPU, which the server's process must not spend)."""
+    from mas_screen.ui.batch_io import results_csv, results_parquet
+
+    kind, frame = request
+    report(0, 1, f"Writing {kind}…")
+    return results_csv(frame) if kind == "csv" else results_parquet(frame)
+
+
+__all__ = [
+    "EXPORT_LIMITS",
+    "LIMITS",
+    "SLICE_ROWS",
+    "CohortOutcome",
+    "CohortRequest",
+    "export_results",
+    "run_cohort",
+    "screen_sliced",
+]

@@ -25,8 +25,6 @@ from mas_screen.ui.batch_io import (
     CohortResult,
     layout_rows,
     readable_warnings,
-    results_csv,
-    results_parquet,
     template_csv,
 )
 from mas_screen.ui.cohort_job import CohortOutcome, CohortRequest, run_cohort
@@ -391,6 +389,16 @@ def table(result: CohortResult) -> None:
     )
 
 
+def export(kind: str, frame: pd.DataFrame) -> bytes:
+    """A download's bytes, written in a child process (mas_screen.jobs) when the button is clicked."""
+    job = jobs.run_and_wait(
+        cohort_job.export_results, (kind, frame), label=f"export {kind}", limits=cohort_job.EXPORT_LIMITS
+    )
+    if job.state != "done":
+        return f"The {kind} file could not be written: {job.message}\n".encode()
+    return job.take_result()
+
+
 def downloads(result: CohortResult) -> None:
     st.markdown("#### Download the results")
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
@@ -398,7 +406,7 @@ def downloads(result: CohortResult) -> None:
     with c1:
         st.download_button(
             "Download results CSV",
-            data=functools.partial(results_csv, result.frame),
+            data=functools.partial(export, "csv", result.frame),
             file_name=f"mas-screen-cohort-{stamp}.csv",
             mime="text/csv",
             key="batch_csv",
@@ -410,7 +418,7 @@ def downloads(result: CohortResult) -> None:
     with c2:
         st.download_button(
             "Download results Parquet",
-            data=functools.partial(results_parquet, result.frame),
+            data=functools.partial(export, "parquet", result.frame),
             file_name=f"mas-screen-cohort-{stamp}.parquet",
             mime="application/vnd.apache.parquet",
             key="batch_parquet",
