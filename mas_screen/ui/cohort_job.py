@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
+import pyarrow as pa
 
 from mas_screen.batch import BatchError, plan_columns, screen_with_plan, summarise_results
 from mas_screen.decoded_size import DecodedBudget
@@ -85,6 +86,10 @@ def run_cohort(request: CohortRequest, report: Callable[[float, float, str], Non
         screened, summary, ignored = screen_sliced(frame, ignore_unknown=request.ignore_unknown, report=report)
     except UploadError as exc:
         return CohortOutcome(error=str(exc), unknown_columns=exc.unknown_columns)
+    except (MemoryError, pa.ArrowMemoryError):
+        raise  # the job reports it as over its memory limit
+    except Exception:  # never a traceback, never the data in a log
+        return CohortOutcome(error="The file could not be read as a cohort table (CSV or Parquet).")
     return CohortOutcome(fmt=fmt, frame=screened, summary=summary, ignored=ignored)
 
 
