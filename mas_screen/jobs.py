@@ -46,7 +46,7 @@ class JobLimits:
 
     memory_bytes: int = 1536 * MiB
     seconds: float = 600.0  # CPU time (RLIMIT_CPU): the work itself, whatever else the machine runs
-    wall_factor: float = 3.0  # wall-clock limit = seconds × this (a busy machine stretches wall time)
+    wall_factor: float = 6.0  # wall-clock limit = seconds × this (a busy machine starves a niced job)
     nice: int = 10
 
     @property
@@ -237,7 +237,7 @@ class _Process(mp_context.ForkServerProcess):
 
 def _run_child(ref, cancel: threading.Event, ctx, fn, payload, limits: JobLimits) -> None:
     parent, child = ctx.Pipe(duplex=True)
-    process = _Process(target=_child_main, args=(fn, child, limits), daemon=True, name="mas-job")
+    process = _Process(target=_child_main, args=(fn, child, limits, os.getpid()), daemon=True, name="mas-job")
     process.start()
     child.close()
     _update(ref, state="running", started=time.monotonic())
@@ -354,8 +354,26 @@ def _limit_self(limits: JobLimits) -> None:
     signal.alarm(int(limits.wall_seconds) + 1)
 
 
-def _child_main(fn, conn, limits: JobLimits) -> None:
+def _watch_server(server_pid: int) -> None:
+    """End this job when the server that started it is gone (the fork server outlives it while any
+    job runs, so PR_SET_PDEATHSIG alone would not end an orphaned job)."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(server_pid, 0)
+            except ProcessLookupError:
+                os._exit(3)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="mas-job-watch", daemon=True).start()
+
+
+def _child_main(fn, conn, limits: JobLimits, server_pid: int) -> None:
     _limit_self(limits)
+    _watch_server(server_pid)
     with contextlib.suppress(Exception):  # Arrow's own allocator reserves address space ahead of use
         import pyarrow as pa
 

@@ -42,3 +42,9 @@ def slow_cohort(request, report):
         report(i, 6000, f"Screening rows {i * 10 + 1:,}–{i * 10 + 10:,} of 60,000…")
         time.sleep(0.05)
     raise AssertionError("a cancelled job ran to its end")
+
+
+def pid_then_sleep(payload, report):
+    """Reports its pid, then sleeps for ten minutes."""
+    report(0, 1, f"child pid {os.getpid()}")
+    time.sleep(600)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import job_fixtures
 import pytest
@@ -91,3 +92,34 @@ def test_jobs_beyond_the_slots_wait_their_turn(n):
     for job in started:
         assert job.wait(WAIT)
         assert job.state == "done" and job.take_result() == "finished"
+
+
+def test_a_job_ends_when_the_server_that_started_it_is_gone(tmp_path):
+    """A worker that is killed (or restarted by the ward supervisor) leaves no job running."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "server.py"
+    script.write_text(
+        "import sys, time\n"
+        f"sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path(__file__).parents[1])!r}]\n"
+        "import job_fixtures\n"
+        "from mas_screen import jobs\n"
+        "job = jobs.start(job_fixtures.pid_then_sleep, None, label='orphan', limits=jobs.JobLimits())\n"
+        "while job.progress.total == 0: time.sleep(0.05)\n"
+        "print(job.progress.text, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    server = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    child = int(server.stdout.readline().split()[-1])
+    server.kill()
+    server.wait()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.kill(child, 9)
+    raise AssertionError("the job outlived its server")
