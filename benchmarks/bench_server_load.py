@@ -164,7 +164,7 @@ def stats(label: str, times: list[float]) -> str:
     return f"{label}: n={len(times)}, median {statistics.median(times):.2f} s, max {max(times):.2f} s"
 
 
-async def fairness(cohort: bytes, rounds: int) -> None:
+async def fairness(cohort: bytes, rounds: int, window: float | None) -> None:
     from playwright.async_api import async_playwright
 
     server = ServerProcess()
@@ -208,13 +208,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("what", choices=("memory", "fairness", "all"))
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--window", type=float, default=None, help="measure the busy latency for at most this long")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}; load average before: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     cohort = unit_suffixed_csv()
     if args.what in ("memory", "all"):
         asyncio.run(memory({"bomb.parquet": bomb_parquet(), "cohort-100k-unit-cells.csv": cohort}))
     if args.what in ("fairness", "all"):
-        asyncio.run(fairness(cohort, args.rounds))
+        asyncio.run(fairness(cohort, args.rounds, args.window))
     print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 
