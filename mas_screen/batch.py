@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import json
 import math
 import os
 import sys
@@ -54,13 +55,13 @@ from mas_screen.columns import (
     parse_columns,
     unknown_columns_message,
 )
-from mas_screen.criteria_data import INSTRUMENT_IDS, InstrumentSpec, ItemSpec, criteria
-from mas_screen.engine import MAS_INSTRUMENTS, POPULATION_INSTRUMENTS
+from mas_screen.criteria_data import DISEASES, INSTRUMENT_IDS, InstrumentSpec, ItemSpec, criteria
 from mas_screen.facts import ORGAN_FIELDS, context_plausible, fever_cut, normalise, plausible_interval, unit_spec
 from mas_screen.intervals import round_half_up
 from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, VALUE_KEPT_CODES, PatientInput
 from mas_screen.parsing import MAX_UNIT_CHARS, is_cell_unit, read_number_column, split_unit_column
 from mas_screen.safe_csv import neutralise_arrow
+from mas_screen.summary import own_instruments
 from mas_screen.units import as_float, convert, plausible_in, unit_index, unit_key
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ else:
 NOT_MET, MISSING, MET = 0, 1, 2  # Kleene order: AND is the minimum, OR the maximum
 STATUS_NAMES = ("not_met", "indeterminate", "met")
 SIGNAL_NAMES = ("suggestive", "not_suggestive", "insufficient_data")
+OTHER_SEPARATOR = ";"  # other_population_met cells: "parodi2009" or "hscore;parodi2009", "" when none
 PHLH_NAMES = ("favours_phlh", "favours_mas", "insufficient_data")
 OPS = (None, ">", ">=", "<", "<=")
 POINT_SCORES = ("hscore", "mh_score")
@@ -270,7 +272,7 @@ def output_columns() -> tuple[str, ...]:
         cols += [f"{iid}_status", f"{iid}_score", f"{iid}_count_met"]
         if iid in RANGE_COLUMNS:
             cols += [f"{iid}_score_min", f"{iid}_score_max"]
-    return (*cols, "mas_signal", "phlh_signal", "warnings")
+    return (*cols, "mas_signal", "other_population_met", "phlh_signal", "warnings")
 
 
 OUTPUT_NAMES = frozenset(output_columns())
@@ -735,9 +737,6 @@ class ContextValues:
     problems: dict[str, np.ndarray]  # int16 row-problem code per context field
     disease: np.ndarray  # int8 index into DISEASES
     biologic: np.ndarray
-
-
-DISEASES = ("sjia", "suspected_sjia", "aosd", "sle", "other", "unknown")
 
 
 def _context_cells(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n: int, codes: Codes):
@@ -1464,6 +1463,7 @@ COMBINE: dict[str, Callable[[InstrumentSpec, Frame], Result]] = {
 class Screened:
     results: dict[str, Result]
     mas_signal: np.ndarray  # int8 index into SIGNAL_NAMES
+    other_met: np.ndarray  # int8 bit set over policy mas_instruments (other_population_names())
     phlh_signal: np.ndarray
     warnings: pa.Array  # large_string: "field:code; field:code"
     slow_cells: int
@@ -1522,17 +1522,26 @@ def screen_arrays(plan: BatchPlan, texts: dict[str, pa.Array], n: int) -> Screen
     specs = criteria().instruments
     results = {iid: COMBINE[iid](specs[iid], f) for iid in INSTRUMENT_IDS}
 
-    met_any = np.zeros(n, bool)
-    for iid in MAS_INSTRUMENTS:
-        met_any |= results[iid].status == MET
+    # summary.mas_signal / other_population_met by columns: the patient's own instruments decide.
+    own_met = np.zeros(n, bool)
     own_not_met = np.zeros(n, bool)
+    other_met = np.zeros(n, np.int8)
     for position, disease in enumerate(DISEASES):
-        own = POPULATION_INSTRUMENTS.get(disease, POPULATION_INSTRUMENTS["unknown"])
+        rows = ctx.disease == position
+        if not rows.any():
+            continue
+        own = own_instruments(disease)
+        any_met = np.zeros(n, bool)
         all_not_met = np.ones(n, bool)
         for iid in own:
+            any_met |= results[iid].status == MET
             all_not_met &= results[iid].status == NOT_MET
-        own_not_met |= (ctx.disease == position) & all_not_met
-    mas_signal = np.where(met_any, 0, np.where(own_not_met, 1, 2)).astype(np.int8)
+        own_met |= rows & any_met
+        own_not_met |= rows & all_not_met
+        for bit, iid in enumerate(criteria().policy.mas_instruments):
+            if iid not in own:
+                other_met |= np.where(rows & (results[iid].status == MET), 1 << bit, 0).astype(np.int8)
+    mas_signal = np.where(own_met, 0, np.where(own_not_met, 1, 2)).astype(np.int8)
     mh = results["mh_score"].status
     phlh_signal = np.where(mh == MET, 0, np.where(mh == NOT_MET, 1, 2)).astype(np.int8)
 
@@ -1545,7 +1554,16 @@ def screen_arrays(plan: BatchPlan, texts: dict[str, pa.Array], n: int) -> Screen
         slots.append((key, labs[key].problem if kind == "lab" else ctx.problems[key]))
     warnings = _join_warnings(slots, codes, n)
     slow = sum(lab.slow_cells for lab in labs.values())
-    return Screened(results, mas_signal, phlh_signal, warnings, slow)
+    return Screened(results, mas_signal, other_met, phlh_signal, warnings, slow)
+
+
+@cache
+def other_population_names() -> tuple[str, ...]:
+    """The `other_population_met` cell for each bit set: the ids in contract order, ";"-joined."""
+    ids = criteria().policy.mas_instruments
+    return tuple(
+        OTHER_SEPARATOR.join(iid for bit, iid in enumerate(ids) if code >> bit & 1) for code in range(1 << len(ids))
+    )
 
 
 @cache
@@ -1587,6 +1605,7 @@ def results_arrays(screened: Screened) -> dict[str, pa.Array]:
             cols[f"{iid}_score_min"] = _numbers_array(r.score_min, n, integer)
             cols[f"{iid}_score_max"] = _numbers_array(r.score_max, n, integer)
     cols["mas_signal"] = _dictionary(screened.mas_signal, SIGNAL_NAMES)
+    cols["other_population_met"] = _dictionary(screened.other_met, other_population_names())
     cols["phlh_signal"] = _dictionary(screened.phlh_signal, PHLH_NAMES)
     cols["warnings"] = screened.warnings
     return cols
@@ -1613,6 +1632,8 @@ def screened_counts(screened: Screened) -> dict[str, int]:
         found = np.bincount(values, minlength=len(names))
         for position, name in enumerate(names):
             counts[f"{key}:{name}"] = int(found[position])
+    for bit, iid in enumerate(criteria().policy.mas_instruments):
+        counts[f"other_population_met:{iid}"] = int(np.count_nonzero(screened.other_met & (1 << bit)))
     blank = pc.sum(pc.equal(screened.warnings, "")).as_py() or 0
     counts["rows_with_warnings"] = len(screened.warnings) - int(blank)
     return counts
@@ -1680,6 +1701,7 @@ def _concat(parts: list[Screened]) -> Screened:
     return Screened(
         results,
         cat(lambda p: p.mas_signal),
+        cat(lambda p: p.other_met),
         cat(lambda p: p.phlh_signal),
         cat(lambda p: p.warnings),
         sum(p.slow_cells for p in parts),
@@ -1730,6 +1752,9 @@ def partition_counts(df: pd.DataFrame) -> pd.DataFrame:
     for column, names in (("mas_signal", SIGNAL_NAMES), ("phlh_signal", PHLH_NAMES)):
         for name, k in zip(names, _value_counts(df[column], names), strict=True):
             counts[f"{column}:{name}"] = int(k)
+    other = _value_counts(df["other_population_met"], other_population_names())
+    for bit, iid in enumerate(criteria().policy.mas_instruments):
+        counts[f"other_population_met:{iid}"] = sum(k for code, k in enumerate(other) if code & (1 << bit))
     warned = df["warnings"].astype("str").fillna("")
     counts["rows_with_warnings"] = int((warned != "").sum())
     return pd.DataFrame([counts])
@@ -1743,6 +1768,9 @@ def summarise_counts(counts: pd.DataFrame | pd.Series | dict) -> dict:
         "status": {iid: {name: int(total[f"{iid}:{name}"]) for name in STATUS_NAMES} for iid in INSTRUMENT_IDS},
         "mas_signal": {name: int(total[f"mas_signal:{name}"]) for name in SIGNAL_NAMES},
         "phlh_signal": {name: int(total[f"phlh_signal:{name}"]) for name in PHLH_NAMES},
+        "other_population_met": {
+            iid: int(total[f"other_population_met:{iid}"]) for iid in criteria().policy.mas_instruments
+        },
         "rows_with_warnings": int(total["rows_with_warnings"]),
     }
     return out
@@ -1861,6 +1889,8 @@ def iter_table_chunks(path: str | os.PathLike, fmt: str, chunk_rows: int | None)
             raise _arrow_error(path, exc) from exc
         total = pf.metadata.num_rows
         names = pf.schema_arrow.names
+        if chunk_rows is None:
+            chunk_rows = parquet_chunk_rows(path, total)
 
         def parquet_chunks():
             done = 0
@@ -1908,6 +1938,22 @@ def iter_table_chunks(path: str | os.PathLike, fmt: str, chunk_rows: int | None)
     return names, size, csv_chunks()
 
 
+def parquet_chunk_rows(path: str | os.PathLike, rows: int) -> int | None:
+    """None (read whole) when the file decodes to at most AUTO_CHUNK_BYTES, else rows per chunk so each
+    chunk does. From the metadata and dictionaries (mas_screen.decoded_size), before any cell is
+    decoded: a small file can decode to gigabytes (issue 13, finding 3)."""
+    from mas_screen.decoded_size import DecodedBudget, DecodedSizeError, parquet_estimate
+
+    unlimited = DecodedBudget(max_bytes=1 << 62, max_cells=1 << 62, max_columns=1 << 30, max_footer_bytes=1 << 30)
+    try:
+        estimate = parquet_estimate(path, unlimited)
+    except (DecodedSizeError, pa.ArrowException, OSError):
+        return None  # the reader words what is wrong with the file
+    if estimate.bytes <= AUTO_CHUNK_BYTES or rows <= 1:
+        return None
+    return max(1, int(rows * AUTO_CHUNK_BYTES / estimate.bytes))
+
+
 def screen_table(table: pa.Table, plan: BatchPlan, threads: int | None = 1) -> tuple[pa.Table, dict[str, int]]:
     """Screen an Arrow table (the file path: no pandas): input columns plus result columns, and counts."""
     used = {c.name for cols in (*plan.labs.values(), *plan.context.values()) for c in cols}
@@ -1935,6 +1981,23 @@ def _for_csv(table: pa.Table) -> pa.Table:
     return table
 
 
+PROVENANCE_KEY = b"mas_screen.provenance"
+
+
+def provenance_stamp() -> dict:
+    """The provenance of a batch run (no input recorded: the rows are the input)."""
+    from mas_screen.provenance import stamp
+
+    return stamp()
+
+
+def with_provenance(schema: pa.Schema, provenance: dict) -> pa.Schema:
+    """The schema with the run's provenance as JSON under the key `mas_screen.provenance`."""
+    metadata = dict(schema.metadata or {})
+    metadata[PROVENANCE_KEY] = json.dumps(provenance, sort_keys=True).encode("utf-8")
+    return schema.with_metadata(metadata)
+
+
 class _Writer:
     """Writes screened pieces to one CSV or Parquet file, all with the first piece's schema."""
 
@@ -1943,6 +2006,7 @@ class _Writer:
         self.low_cardinality = set(low_cardinality) | {"warnings", "time"}
         self.writer = None
         self.schema: pa.Schema | None = None
+        self.provenance = provenance_stamp()  # one stamp per output file
 
     def write(self, table: pa.Table) -> None:
         import pyarrow.csv as pacsv
@@ -1952,6 +2016,8 @@ class _Writer:
             table = _for_csv(table)
         if self.writer is None:
             self.schema = table.schema
+            if self.fmt == "parquet":
+                self.schema = with_provenance(self.schema, self.provenance)
             try:
                 if self.fmt == "parquet":
                     # Dictionary pages for categorical and context columns, plain pages for the
@@ -2071,6 +2137,7 @@ def run_file(
     summary["warnings"] = dict(sorted(codes.items()))
     summary["cells_decided_by_single_patient_code"] = slow
     summary["ignored_columns"] = list(plan.ignored)
+    summary["provenance"] = writer.provenance
     return summary
 
 
@@ -2180,8 +2247,14 @@ def run_dask(
     meta = screen_partition(ddf._meta, unknown, True, 1, decimal_comma)  # the result's empty frame (real dtypes)
     screened = ddf.map_partitions(screen_partition, unknown, True, 1, decimal_comma, meta=meta, align_dataframes=False)
     counts = screened.map_partitions(partition_counts, meta=partition_counts(meta)).sum()
+    provenance = provenance_stamp()
     if fmt_out == "parquet":
-        write = screened.to_parquet(out_path, write_index=False, compute=False)
+        write = screened.to_parquet(
+            out_path,
+            write_index=False,
+            compute=False,
+            custom_metadata={PROVENANCE_KEY: json.dumps(provenance, sort_keys=True).encode("utf-8")},
+        )
     else:
         write = screened.to_csv(out_path, single_file=True, index=False, compute=False)
 
@@ -2211,6 +2284,7 @@ def run_dask(
     summary = summarise_counts(totals)
     summary["partitions"] = ddf.npartitions
     summary["ignored_columns"] = list(plan.ignored)
+    summary["provenance"] = provenance
     return summary
 
 

@@ -8,10 +8,12 @@ of a yes/no answer) raises, because then nothing sensible can be computed.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
+from mas_screen.criteria_data import BOOLEAN_FIELDS as BOOLEAN_FIELDS  # the contract's yes/no answers
 from mas_screen.criteria_data import criteria
 from mas_screen.parsing import JsonNumberText, NotYesNo, read_yes_no
 
@@ -46,22 +48,6 @@ class Measurement(BaseModel):
     model_config = ConfigDict(extra="forbid")
     value: RawValue = None
     unit: str | None = None
-
-
-BOOLEAN_FIELDS = (
-    "febrile",
-    "hepatomegaly",
-    "splenomegaly",
-    "cns_involvement",
-    "hemorrhagic_manifestations",
-    "active_arthritis",
-    "hemophagocytosis_marrow",
-    "hemophagocytosis_other_site",
-    "known_immunosuppression",
-    "nk_activity_low",
-    "hlh_molecular_diagnosis",
-    "hematologic_malignancy",
-)
 
 
 class ClinicalContext(BaseModel):
@@ -279,14 +265,29 @@ class CriterionResult(BaseModel):
     additional_cutoffs: list[AdditionalCutoff] = Field(default_factory=list)
 
 
+NextStepsKind = Literal["empty_form", "decide_own", "specialist_only", "own_decided"]
+
+
 class Summary(BaseModel):
     mas_signal: Literal["suggestive", "not_suggestive", "insufficient_data"]
     phlh_signal: Literal["favours_phlh", "favours_mas", "insufficient_data"]
+    # Contract (2026-12-06): MAS/HLH instruments met that are not the patient's own, in order.
+    other_population_met: list[str] = Field(default_factory=list)
     headline: str
     supporting: list[str]
     against: list[str]
     next_tests: list[str]
     caveats: list[str] = Field(default_factory=list)
+    # Extensions (docs/contract-extensions.md): what every face shows under the headline.
+    own_instruments: list[str] = Field(default_factory=list)
+    other_population_line: str | None = None  # the grey "also met by ... indicative only" line
+    indicative: list[str] = Field(default_factory=list)  # other populations' results, as indicative
+    phlh_text: str = ""
+    next_steps: str = ""
+    next_steps_kind: NextStepsKind = "decide_own"
+    next_tests_first: list[str] = Field(default_factory=list)  # own instruments, not collapsed tiers
+    next_tests_specialist: list[str] = Field(default_factory=list)  # own instruments, collapsed tiers
+    next_tests_other: list[str] = Field(default_factory=list)  # only other or supporting instruments
 
 
 class ReferenceOut(BaseModel):
@@ -295,9 +296,47 @@ class ReferenceOut(BaseModel):
     url: str | None = None
 
 
+NON_FINITE_TAG = "$float"
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or Infinity: such numbers (only non-standard JSON or a library caller can
+    send them) are recorded as {"$float": "nan" | "inf" | "-inf"}; `verify` reads them back as floats."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return {NON_FINITE_TAG: repr(value)}
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+class Provenance(BaseModel):
+    """Extension (docs/contract-extensions.md, "Provenance"): what produced this result.
+
+    `input` is the input as given (fields not known left out), so that `python -m mas_screen
+    verify` can recompute the result under the installed criteria.
+    """
+
+    tool_version: str
+    schema_version: str
+    criteria_sha256: str
+    instruments: dict[str, str]
+    generated_at: str
+    data_sha256: dict[str, str] = Field(default_factory=dict)
+    input: PatientInput | None = None
+
+    @field_serializer("input")
+    def _input_json(self, value: PatientInput | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        return _finite(value.model_dump(exclude_none=True))
+
+
 class Assessment(BaseModel):
     schema_version: str = SCHEMA_VERSION
     criteria: dict[str, CriterionResult]
     summary: Summary
     input_warnings: list[InputWarning]
     references: dict[str, ReferenceOut]
+    provenance: Provenance | None = None

@@ -16,6 +16,8 @@ from mas_screen.models import CriterionResult
 from mas_screen.units import format_number
 
 SHOWN_PLACES = {"ms_score": 2}  # contract.md: "the UI shows 2 dp"
+# A status as every face names it (words and a mark, so it survives black-and-white print).
+STATUS_WORDS = {"met": "● met", "not_met": "○ not met", "indeterminate": "◐ indeterminate"}
 
 
 def minus(text: str) -> str:

@@ -1104,7 +1104,7 @@ def _legend(seen: set[str], rings: set[str], censored: bool, alert: bool) -> lis
 # -------------------------------------------------------------------------------- status timeline
 
 STATUS_SYMBOL = {"met": "●", "not_met": "○", "indeterminate": "◐"}
-STATUS_WORD = {"met": "met", "not_met": "not met", "indeterminate": "open (indeterminate)"}
+STATUS_WORD = {"met": "met", "not_met": "not met", "indeterminate": "indeterminate"}  # the app's words
 STATUS_Z = {"not_met": 0, "indeterminate": 1, "met": 2}
 # Lightness differs too (dark / mid / light), so the strip reads in greyscale without the symbols.
 STATUS_FILL = {"met": OKABE_ITO["vermillion"], "indeterminate": "#BDBDBD", "not_met": "#DCEAF6"}

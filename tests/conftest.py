@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,22 @@ def run(labs: dict | None = None, **context) -> dict:
     """Assess a patient given as labs plus context keyword arguments; returns the contract JSON."""
     data = {"context": context, "labs": labs or {}}
     return assess(PatientInput.model_validate(data)).model_dump(mode="json")
+
+
+def without_generated_at(data):
+    """A result (or a series of them) without provenance.generated_at: two runs of the same input
+    differ only in that time stamp."""
+    if isinstance(data, dict):
+        out = {}
+        for key, value in data.items():
+            if key == "provenance" and isinstance(value, dict):
+                out[key] = {k: v for k, v in value.items() if k != "generated_at"}
+            else:
+                out[key] = without_generated_at(value)
+        return out
+    if isinstance(data, list):
+        return [without_generated_at(v) for v in data]
+    return data
 
 
 def crit(result: dict, iid: str) -> dict:
@@ -31,3 +48,12 @@ def item(result: dict, iid: str, item_id: str) -> dict:
 @pytest.fixture
 def assess_json():
     return run
+
+
+@pytest.fixture
+def data_dirs(tmp_path):
+    """A copy of criteria/ and references/ for a test to break."""
+    crit_dir, refs_dir = tmp_path / "criteria", tmp_path / "references"
+    shutil.copytree(ROOT / "criteria", crit_dir)
+    shutil.copytree(ROOT / "references", refs_dir)
+    return crit_dir, refs_dir

@@ -182,6 +182,7 @@ def expected_row(row: dict, cmap, decimal_comma: bool = False) -> dict:
             out[f"{iid}_score_min"] = low_high[0] if low_high else None
             out[f"{iid}_score_max"] = low_high[1] if low_high else None
     out["mas_signal"] = a.summary.mas_signal
+    out["other_population_met"] = ";".join(a.summary.other_population_met)
     out["phlh_signal"] = a.summary.phlh_signal
     codes = [f"{w.field}:{w.code}" for w in a.input_warnings] + [f"{p.field}:{p.code}" for p in converted.problems]
     out["warnings"] = "; ".join(codes)
@@ -231,6 +232,9 @@ def test_fixed_table_exercises_every_status_and_warning(table):
     for iid in INSTRUMENT_IDS:
         assert set(screened[f"{iid}_status"].astype(str)) == {"met", "not_met", "indeterminate"}, iid
     assert set(screened["mas_signal"].astype(str)) == {"suggestive", "not_suggestive", "insufficient_data"}
+    others = set(screened["other_population_met"].astype(str))
+    assert "" in others and any(";" in cell for cell in others)  # none, one and several instruments
+    assert {"mas2016", "ms_score", "hscore", "hlh2004", "parodi2009"} <= {i for c in others for i in c.split(";") if i}
     codes = {c.split(":")[1] for w in screened["warnings"] if w for c in w.split("; ")}
     assert {"not_a_number", "negative", "implausible", "unit_suspect", "unknown_unit", "not_convertible"} <= codes
     assert {"conflict", "two_units", "two_values", "cell_unit", "bad_value"} <= codes
@@ -335,3 +339,22 @@ def test_hypothesis_rows_identical_to_assess(batch):
     df = pd.DataFrame([{c: r.get(c, "") for c in columns} for r in batch], columns=columns, dtype="str")
     found = mismatches(df)
     assert not found, "\n".join(found[:10])
+
+
+def test_batch_provenance_equals_assess_without_the_time(tmp_path):
+    """A batch file's provenance is assess()'s, less generated_at (run time) and input (the rows)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from mas_screen.batch import PROVENANCE_KEY, run_file
+
+    src = tmp_path / "in.csv"
+    make_table(20, seed=7).to_csv(src, index=False)
+    summary = run_file(src, tmp_path / "out.parquet")
+    written = json.loads(pq.ParquetFile(tmp_path / "out.parquet").schema_arrow.metadata[PROVENANCE_KEY])
+    single = assess(PatientInput.model_validate({})).model_dump(mode="json")["provenance"]
+    for stamp in (written, summary["provenance"]):
+        assert {k: v for k, v in stamp.items() if k != "generated_at"} == {
+            k: v for k, v in single.items() if k not in ("generated_at", "input")
+        }

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-from mas_screen.criteria_data import ItemSpec
+from mas_screen.criteria_data import FEVER_SOURCES, ItemSpec, item_input_keys
 from mas_screen.facts import Facts, unit_spec
 from mas_screen.intervals import MET, MISSING, NOT_MET, Interval, at_least, band_possible, compare, compare_decimal, or3
 from mas_screen.units import format_number, format_threshold, pretty_unit
 
-FEVER_SOURCES = ("febrile", "temperature")
 T = TypeVar("T")
 
 
@@ -291,25 +290,7 @@ def evaluate_item(item: ItemSpec, facts: Facts) -> Outcome:
 @per_item
 def item_keys(item: ItemSpec) -> frozenset[str]:
     """Every input key the item reads (for re-evaluating it when one key changes)."""
-    return _collect_keys(item)
-
-
-def _collect_keys(item: ItemSpec) -> frozenset[str]:
-    keys: set[str] = set()
-    for name in ("analyte", "field", "size_field", "fallback_field", "numerator", "denominator"):
-        value = getattr(item, name)
-        if value is not None:
-            keys.add(value)
-    keys.update(item.fields or ())
-    if item.kind == "fever" or item.analyte == "temperature":
-        keys.update(FEVER_SOURCES)
-    if item.kind == "organomegaly":
-        keys.update(("hepatomegaly", "splenomegaly"))
-    if item.infant_rule is not None:
-        keys.add("age_years")
-    for sub in item.sub_items():
-        keys |= item_keys(sub)
-    return frozenset(keys)
+    return item_input_keys(item)
 
 
 def ends(outcome: Outcome) -> tuple[Outcome, Outcome]:

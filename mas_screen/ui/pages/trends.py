@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from mas_screen.criteria_data import criteria
+from mas_screen.decoded_size import csv_shape_within
 from mas_screen.facts import unit_spec
 from mas_screen.models import PatientInput, field_label
 from mas_screen.parsing import NotANumber, format_number, read_number, shorten
@@ -22,6 +23,7 @@ from mas_screen.references import short_citation
 from mas_screen.safe_csv import neutralise
 from mas_screen.trends import SeriesInput, TrendResult, assess_series
 from mas_screen.ui import cards
+from mas_screen.ui.print_details import browser_now
 from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.series_state import (
     COLUMNS_KEY,
@@ -43,6 +45,7 @@ from mas_screen.units import as_float, convert, is_plausible, plausible_in, pret
 
 MAX_UPLOAD_BYTES = 2_000_000
 MAX_UPLOAD_ROWS = 1_000  # one patient's series; a cohort belongs on the command line (python -m mas_screen batch)
+MAX_UPLOAD_COLUMNS = 200  # time, labs in one or two units each, a few passed-through columns
 MAX_SHOWN_PROBLEMS = 20
 CHART_WIDTH_PX = 1100
 
@@ -97,6 +100,20 @@ def load_csv(data: bytes) -> None:
     if "\x00" in text:
         state["trend_upload_error"] = (
             "The file contains NUL bytes: it is not a text CSV (a binary file, or UTF-16 text). Save it as CSV UTF-8."
+        )
+        return
+    # Counted before parsing (issue 13, finding 3: decoded size): 2 MB of one-cell rows is ~150,000
+    # rows, which took 14 s and 370 MB to parse into panels only to be refused afterwards.
+    rows, width = csv_shape_within(text, MAX_UPLOAD_ROWS, MAX_UPLOAD_COLUMNS)
+    if width > MAX_UPLOAD_COLUMNS:
+        state["trend_upload_error"] = (
+            f"The CSV has {width:,} columns; this page reads at most {MAX_UPLOAD_COLUMNS} (time and labs). Nothing was loaded."
+        )
+        return
+    if rows > MAX_UPLOAD_ROWS:
+        state["trend_upload_error"] = (
+            f"The CSV has at least {rows:,} rows; this page takes one patient's series of at most "
+            f"{MAX_UPLOAD_ROWS:,} time points. For a cohort use the command line: python -m mas_screen batch."
         )
         return
     try:
@@ -277,7 +294,7 @@ def exports(result: TrendResult, rows: list[dict], series: SeriesInput) -> None:
     with c3:
         st.download_button(
             "Download PDF with trends",
-            data=functools.partial(_pdf, result, series),
+            data=functools.partial(_pdf, result, series, browser_now()),
             file_name=f"mas-screen-series-{stamp}.pdf",
             mime="application/pdf",
             key="trend_pdf",
@@ -299,6 +316,7 @@ def _csv(result: TrendResult, rows: list[dict]) -> bytes:
         for iid in STATUS_COLUMNS:
             record[f"{iid}_status"] = point.assessment.criteria[iid].status if point else "not assessed"
         record["mas_signal"] = point.assessment.summary.mas_signal if point else "not assessed"
+        record["other_population_met"] = ";".join(point.assessment.summary.other_population_met) if point else ""
         out.append({k: neutralise(v) for k, v in record.items()})
     buffer = io.StringIO()
     pd.DataFrame(out).to_csv(buffer, index=False)
@@ -309,16 +327,13 @@ def _json(result: TrendResult) -> bytes:
     return json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2).encode("utf-8")
 
 
-def _pdf(result: TrendResult, series: SeriesInput) -> bytes:
+def _pdf(result: TrendResult, series: SeriesInput, when: datetime) -> bytes:
     """The latest panel's summary with the trend charts."""
-    from mas_screen.report import pdf_summary, print_figure_png
+    from mas_screen.report import pdf_summary
 
     last = result.points[-1]
     patient = PatientInput(context=series.context, labs=series.panels[last.row].labs)
-    png = print_figure_png(patient, last.assessment)
-    return pdf_summary(
-        patient, last.assessment, figure_png=png, generated_at=datetime.now().astimezone(), series=result
-    )
+    return pdf_summary(patient, last.assessment, lab_figure=True, generated_at=when, series=result)
 
 
 def point_detail(result: TrendResult) -> None:

@@ -1,0 +1,1 @@
+"""Faces: thin layers that present the core (assess, trends, batch, FHIR) to a kind of user or system."""
