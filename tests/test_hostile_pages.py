@@ -11,6 +11,7 @@ import time
 import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
+from test_app_batch import settled
 from test_app_trends import at  # noqa: F401 - the Trends page fixture
 
 from mas_screen.ui.safe_text import WORD_JOINER, plain_markdown
@@ -168,10 +169,10 @@ def test_batch_page_semicolon_csv_with_decimal_commas(bedside):
     bedside.switch_page(BATCH).run()
     data = b"id;neutrophils;ferritin\n1;0,500;1.500,5\n"
     bedside.file_uploader(key="batch_upload").set_value(("eu.csv", data, "text/csv")).run()
-    result = bedside.session_state["batch_result"]
+    result = settled(bedside).session_state["batch_result"]
     assert result.frame["warnings"].iloc[0] == "neutrophils:not_a_number; ferritin:not_a_number"
-    bedside.toggle(key="decimal_comma").set_value(True).run()
-    result = bedside.session_state["batch_result"]
+    bedside.toggle(key="decimal_comma").set_value(True).run()  # sent with the file to the screening job
+    result = settled(bedside).session_state["batch_result"]
     assert result.frame["warnings"].iloc[0] == ""
 
 
@@ -181,7 +182,7 @@ def test_batch_page_refuses_a_very_wide_header_before_reading(bedside):
     header = ",".join(["id", *(f"c{i}" for i in range(20_000))])
     data = (header + "\n" + ",".join(["1"] * 20_001) + "\n").encode()
     bedside.file_uploader(key="batch_upload").set_value(("wide.csv", data, "text/csv")).run()
-    assert not bedside.exception
+    settled(bedside)
     message = "\n".join(e.value for e in bedside.error)
     assert "20,000" in message or "20,001" in message
     assert len(message) < 600

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.helpers import full_screenshot, open_app, wait_idle
+from e2e.waits import waits
 
 pytestmark = pytest.mark.e2e
 WORD_JOINER = "\u2060"
@@ -22,7 +23,7 @@ def type_lab(page: Page, label: str, text: str) -> None:
 def warning_under(page: Page, title: str):
     """The markdown block of the first warning with this title (e.g. "Not a number")."""
     block = page.locator('[data-testid="stMarkdown"]').filter(has_text=title).first
-    expect(block).to_be_visible(timeout=30_000)
+    expect(block).to_be_visible(timeout=waits.action)
     return block
 
 
@@ -62,10 +63,10 @@ def test_decimal_comma_toggle(page: Page, server):
     """Issue 13 finding 2: ferritin "0,800" was read as 800. Off: not a number; on: 0.8 ng/mL."""
     open_app(page, server)
     type_lab(page, "Ferritin", "0,800")
-    expect(page.get_by_text("not as a decimal comma").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("not as a decimal comma").first).to_be_visible(timeout=waits.action)
     page.get_by_text("Decimal comma (0,5)").click()
     wait_idle(page)
-    expect(page.get_by_text("not as a decimal comma")).to_have_count(0, timeout=30_000)
+    expect(page.get_by_text("not as a decimal comma")).to_have_count(0, timeout=waits.action)
     assert page.get_by_label("Ferritin", exact=True).input_value() == "0,800"
 
 
@@ -73,8 +74,8 @@ def test_alert_level_markdown_is_not_rendered_or_fetched(page: Page, server, art
     """Issue 13 finding 7: an image typed into "Your alert levels" made the browser request it."""
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
-    page.goto(f"{server}/trends")
-    page.get_by_role("button", name="Load demo course").wait_for(state="visible", timeout=60_000)
+    page.goto(f"{server}/trends", timeout=waits.page)
+    page.get_by_role("button", name="Load demo course").wait_for(state="visible", timeout=waits.page)
     wait_idle(page)
     page.get_by_role("button", name="Load demo course").click()
     wait_idle(page)
@@ -84,7 +85,7 @@ def test_alert_level_markdown_is_not_rendered_or_fetched(page: Page, server, art
     field.fill("![x](http://127.0.0.1:9/pixel.png)")
     field.press("Tab")
     wait_idle(page)
-    expect(page.get_by_text("no alert line drawn").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("no alert line drawn").first).to_be_visible(timeout=waits.action)
     assert not [url for url in requested if "127.0.0.1:9/" in url]
     for typed in ("nan", "1e309", "1e308"):
         field.fill(typed)
