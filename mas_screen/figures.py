@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 from mas_screen.criteria_data import INSTRUMENT_IDS, InstrumentSpec, ItemSpec, UnitSpec, criteria
 from mas_screen.facts import Facts, LabFact, normalise, plausible_interval, unit_spec
 from mas_screen.intervals import MET, MISSING, NOT_MET, compare
+from mas_screen.label_layout import LabelBox, LabelSpec, layout_labels, text_px, wrap_px
 from mas_screen.models import Assessment, CriterionResult, PatientInput
 from mas_screen.score_display import minus, shown_score
 from mas_screen.units import convert, format_threshold, pretty_unit
@@ -442,58 +443,41 @@ def _ticks(axis: Axis, target: int = 6) -> tuple[list[float], list[str]]:
 # -------------------------------------------------------------------------------------- layout
 
 
-def _place(marks: list[Mark], axis: Axis, plot_px: float) -> list[tuple[Mark, int, str]]:
-    """Label layout: each threshold line rises to its label ("flag"), and no label may cover a line
-    that rises past it, so a solid line never looks broken (dashed means "not met").
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """Type sizes and margins for a chart width: a phone gets smaller type and row titles above
+    each row (the left margin would otherwise take half its width)."""
 
-    Labels are placed right to left: a label starting at its line and running right must sit
-    above every line it covers. Near the right edge a label ends at its line instead and then
-    reserves levels below itself for the lines it covers. Returns (mark, level from 1, xanchor).
-    """
-    lined = sorted((m for m in marks if m.draw_line), key=lambda m: m.x, reverse=True)
-    xs = [axis.px(m.x, plot_px) for m in lined]
-    levels = [0] * len(lined)
-    spans = [(0.0, 0.0)] * len(lined)
-    anchors = ["left"] * len(lined)
-    ceilings: list[int | None] = [None] * len(lined)  # must stay below a right-anchored label above
-
-    def free(level: int, i: int, start: float, end: float) -> bool:
-        return not any(levels[j] == level and start < spans[j][1] + 6 and spans[j][0] < end + 6 for j in range(i))
-
-    for i, m in enumerate(lined):
-        width = len(m.label) * CHAR_PX + 8
-        x = xs[i]
-        if x + width <= plot_px + 8:
-            start, end = x, x + width
-            below: list[int] = []
-        else:
-            anchors[i] = "right"
-            start, end = x - width, x
-            below = [j for j in range(i + 1, len(lined)) if xs[j] >= start - 4]
-        floor = 1 + max((levels[j] for j in range(i) if start - 4 <= xs[j] <= end + 4), default=0)
-        floor = max(floor, 1 + len(below))
-        ceiling = ceilings[i]
-        level = floor
-        while not free(level, i, start, end) or (ceiling is not None and level >= ceiling):
-            if ceiling is not None and level >= ceiling:
-                ceiling, level = None, floor  # cannot honour it: accept one covered line
-                continue
-            level += 1
-        levels[i], spans[i] = level, (start, end)
-        for j in below:
-            ceilings[j] = level if ceilings[j] is None else min(ceilings[j], level)
-    placed = [(m, levels[i], anchors[i]) for i, m in enumerate(lined)]
-    top = max(levels, default=0)
-    for m in marks:  # a note without a line (Ferritin:ESR without an exact ferritin) goes on top
-        if not m.draw_line:
-            top += 1
-            placed.append((m, top, "left"))
-    return placed
+    base_font: int
+    label_font: int
+    tick_font: int
+    margin: dict
+    titles_above: bool
+    ticks: int
 
 
-def _value_label_side(text: str, x: float, lines: list[float], plot_px: float) -> tuple[bool, bool]:
+COMPACT_BELOW_PX = 600  # below this width the chart uses the phone scale
+
+
+def scale_for(width: int) -> Scale:
+    if width >= 900:
+        return Scale(BASE_FONT, LABEL_FONT, TICK_FONT, dict(MARGIN), False, 6)
+    if width >= COMPACT_BELOW_PX:
+        return Scale(BASE_FONT - 1, LABEL_FONT - 1, TICK_FONT - 1, {"l": 140, "r": 28, "t": 64, "b": 64}, False, 5)
+    return Scale(14, 13, 12, {"l": 10, "r": 14, "t": 84, "b": 60}, True, 4)
+
+
+def _place(marks: list[Mark], axis: Axis, plot_px: float, font_px: float) -> list[tuple[Mark, LabelBox]]:
+    """Each mark with its label box (label_layout.layout_labels: no overlap, no covered line)."""
+    specs = [LabelSpec(m.label, axis.px(m.x, plot_px) if m.draw_line else None) for m in marks]
+    return list(zip(marks, layout_labels(specs, plot_px, font_px), strict=True))
+
+
+def _value_label_side(
+    text: str, x: float, lines: list[float], plot_px: float, font_px: float = BASE_FONT + 1
+) -> tuple[bool, bool]:
     """(right?, crosses a line?): the side of the marker whose text crosses fewer threshold lines."""
-    width = len(text) * 0.62 * (BASE_FONT + 1) + 16
+    width = text_px(text, font_px) * 1.08 + 16  # bold
     costs = []
     for right in (True, False):
         start, end = (x + 6, x + width) if right else (x - width, x - 6)
@@ -554,7 +538,8 @@ def lab_threshold_figure(
     converted to it for display; a solid vermillion line is a criterion the value meets, a dashed
     blue one a criterion it does not meet. Values left out as invalid are not drawn (they are in
     the input warnings), and are listed under the figure. Labels are laid out in pixels for
-    `width`; displayed narrower (a stretched chart in a narrow column) they may overlap.
+    `width` (label_layout: no overlap, no covered line): show the figure at that width. Below
+    600 px the phone scale applies (smaller type, each row's title above the row).
     `only` restricts the rows to some labs (the print layout splits the rows into two columns).
     """
     facts, _warnings = normalise(patient)
@@ -563,7 +548,9 @@ def lab_threshold_figure(
     if not rows:
         return _empty_figure(EMPTY_MESSAGE, width=width)
 
-    plot_px = width - MARGIN["l"] - MARGIN["r"]
+    sc = scale_for(width)
+    plot_px = width - sc.margin["l"] - sc.margin["r"]
+    title_levels = 1 if sc.titles_above else 0
     traces: list[go.Scatter] = []
     annotations: list[dict] = []
     layout: dict = {}
@@ -579,13 +566,13 @@ def lab_threshold_figure(
         marks = _merge(_marks_for(analyte, fact, shown, facts, assessment))
         positions = [value] + [m.x for m in marks if m.draw_line]
         axis = _axis(analyte, positions, fact.parsed.op)
-        placed = _place(marks, axis, plot_px)
-        levels = max([lvl for _m, lvl, _a in placed], default=0)
-        heights.append(VALUE_PX + max(levels, 1) * LEVEL_PX)
+        placed = _place(marks, axis, plot_px, sc.label_font)
+        levels = max([box.top for _m, box in placed], default=0)
+        heights.append(VALUE_PX + (max(levels, 1) + title_levels) * LEVEL_PX)
         row_specs.append((analyte, fact, shown, value, axis, placed, max(levels, 1)))
 
     total_rows_px = sum(heights) + GAP_PX * (len(rows) - 1)
-    height = MARGIN["t"] + MARGIN["b"] + total_rows_px
+    height = sc.margin["t"] + sc.margin["b"] + total_rows_px
     top = total_rows_px
     for index, (analyte, fact, shown, value, axis, placed, levels) in enumerate(row_specs, start=1):
         suffix = "" if index == 1 else str(index)
@@ -593,8 +580,8 @@ def lab_threshold_figure(
         row_px = heights[index - 1]
         bottom = top - row_px
         # y units: value lane at 0, label levels at 1..levels.
-        y_lo, y_hi = -0.75, levels + 0.55
-        tickvals, ticktext = _ticks(axis)
+        y_lo, y_hi = -0.75, levels + title_levels + 0.55
+        tickvals, ticktext = _ticks(axis, sc.ticks)
         layout[f"xaxis{suffix}"] = {
             "domain": [0, 1],
             "anchor": yref,
@@ -602,7 +589,7 @@ def lab_threshold_figure(
             "range": [axis.lo, axis.hi],
             "tickvals": tickvals,
             "ticktext": ticktext,
-            "tickfont": {"size": TICK_FONT, "color": "#444"},
+            "tickfont": {"size": sc.tick_font, "color": "#444"},
             "showline": True,
             "linecolor": "#777",
             "ticks": "outside",
@@ -621,23 +608,17 @@ def lab_threshold_figure(
             "fixedrange": True,
         }
         label = ROW_LABELS.get(analyte, analytes[analyte].label)
-        annotations.append(
-            {
-                "text": f"<b>{label}</b><br><span style='font-size:{TICK_FONT}px;color:#555'>"
-                f"{pretty_unit(shown.unit)}</span>",
-                "xref": "paper",
-                "yref": f"{yref} domain",
-                "x": 0,
-                "y": 0.5,
-                "xanchor": "right",
-                "xshift": -14,
-                "align": "right",
-                "showarrow": False,
-                "font": {"size": BASE_FONT + 1, "color": "#111"},
-            }
-        )
+        unit_span = f"<span style='font-size:{sc.tick_font}px;color:#555'>{pretty_unit(shown.unit)}</span>"
+        if sc.titles_above:  # phone: "Ferritin ng/mL" on its own level above the row's labels
+            title = {"text": f"<b>{label}</b> {unit_span}", "xref": "paper", "yref": yref, "x": 0}
+            title |= {"y": levels + 1, "xanchor": "left", "align": "left"}
+        else:
+            title = {"text": f"<b>{label}</b><br>{unit_span}", "xref": "paper", "yref": f"{yref} domain", "x": 0}
+            title |= {"y": 0.5, "xanchor": "right", "xshift": -14, "align": "right"}
+        annotations.append(title | {"showarrow": False, "font": {"size": sc.base_font + 1, "color": "#111"}})
         # Threshold lines, each reaching up to its own label.
-        for mark, level, anchor in placed:
+        for mark, box in placed:
+            level = box.level
             colour, dash, _legend = STYLE[mark.result]
             seen_results.add(mark.result)
             if mark.draw_line:
@@ -655,17 +636,21 @@ def lab_threshold_figure(
                         meta={"analyte": analyte, "instrument": mark.instrument, "result": mark.result},
                     )
                 )
+            # A note, or a label shifted to stay inside the plot, starts at its box; others at the line.
+            free = box.anchor == "free"
+            x_at = axis.lo + box.x0 / plot_px * (axis.hi - axis.lo) if free else axis.pos(mark.x)
             annotations.append(
                 {
-                    "text": mark.label,
-                    "xref": xref if mark.draw_line else "paper",
+                    "text": "<br>".join(box.lines),
+                    "xref": xref,
                     "yref": yref,
-                    "x": axis.pos(mark.x) if mark.draw_line else 0,
-                    "y": level,
-                    "xanchor": anchor,
-                    "xshift": (3 if anchor == "left" else -3) if mark.draw_line else 0,
+                    "x": x_at,
+                    "y": level + (len(box.lines) - 1) / 2,
+                    "xanchor": "right" if box.anchor == "right" else "left",
+                    "xshift": {"left": 3, "right": -3}.get(box.anchor, 0),
+                    "align": "left",
                     "showarrow": False,
-                    "font": {"size": LABEL_FONT, "color": colour},
+                    "font": {"size": sc.label_font, "color": colour},
                     "bgcolor": "rgba(255,255,255,0.85)",
                     "hovertext": mark.hover,
                 }
@@ -710,7 +695,11 @@ def lab_threshold_figure(
             )
         )
         right, crosses = _value_label_side(
-            typed, axis.px(value, plot_px), [axis.px(m.x, plot_px) for m, _l, _a in placed if m.draw_line], plot_px
+            typed,
+            axis.px(value, plot_px),
+            [axis.px(m.x, plot_px) for m, _box in placed if m.draw_line],
+            plot_px,
+            sc.base_font + 1,
         )
         annotations.append(
             {
@@ -724,7 +713,7 @@ def lab_threshold_figure(
                 "showarrow": False,
                 # A line through the number could be misread ("1|4"): a white halo keeps the digits
                 # clear while the line stays visible around them.
-                "font": {"size": BASE_FONT + 1, "color": "#000", "shadow": HALO if crosses else "none"},
+                "font": {"size": sc.base_font + 1, "color": "#000", "shadow": HALO if crosses else "none"},
             }
         )
         top = bottom - GAP_PX
@@ -768,6 +757,7 @@ def lab_threshold_figure(
     unused = [analytes[k].label for k in facts.labs if k not in used_analytes()]
     if unused:
         notes.append("Used by none of these criteria: " + ", ".join(unused) + ".")
+    notes = [line for note in notes for line in wrap_px(note, sc.tick_font - 1, width - sc.margin["l"] - 8)]
     annotations.append(
         {
             "text": "<br>".join(notes),
@@ -780,10 +770,10 @@ def lab_threshold_figure(
             "yshift": -30,
             "align": "left",
             "showarrow": False,
-            "font": {"size": TICK_FONT - 1, "color": "#555"},
+            "font": {"size": sc.tick_font - 1, "color": "#555"},
         }
     )
-    margin = dict(MARGIN)
+    margin = dict(sc.margin)
     margin["b"] += 18 * (len(notes) - 1)
     fig = go.Figure(data=[*traces, *legend])
     fig.update_layout(
@@ -791,7 +781,7 @@ def lab_threshold_figure(
         width=width,
         height=height + 18 * (len(notes) - 1),
         margin=margin,
-        font={"family": FONT_FAMILY, "size": BASE_FONT, "color": "#222"},
+        font={"family": FONT_FAMILY, "size": sc.base_font, "color": "#222"},
         paper_bgcolor="white",
         plot_bgcolor="white",
         showlegend=True,
@@ -802,7 +792,7 @@ def lab_threshold_figure(
             "y": 1,
             "yanchor": "bottom",
             "yref": "paper",
-            "font": {"size": BASE_FONT - 1},
+            "font": {"size": sc.base_font - 1},
             "itemwidth": 40,
         },
         hovermode="closest",
