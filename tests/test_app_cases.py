@@ -138,7 +138,9 @@ def test_full_computed_result_opens_after_answering(at):
     assert not at.exception
     # The bedside cards: the headline and one card per instrument.
     assert any(headline in e.value for e in at.success)
-    cards = [e.label for e in at.expander if e.label.split(" — ")[0] in {"2016 MAS criteria", "HScore", "OHI"}]
+    cards = [
+        e.label for e in at.expander if e.label.split(" — ")[0].lstrip("●○◐ ") in {"2016 MAS criteria", "HScore", "OHI"}
+    ]
     assert len(cards) == 3
 
 

@@ -76,13 +76,37 @@ def headline(a: Assessment) -> None:
 
 
 STRIP_MARK = {"met": "●", "not_met": "○", "indeterminate": "◐"}
+SIGNAL_ICON = {"suggestive": "⚠", "not_suggestive": "✓", "insufficient_data": "?"}
+SIGNAL_COLOUR = {"suggestive": "red", "not_suggestive": "green", "insufficient_data": "orange"}
 
 
-def status_strip(a: Assessment) -> None:
-    """One line: the headline and every instrument's status (for narrow screens, kept in view)."""
-    colour = {"suggestive": "red", "not_suggestive": "green", "insufficient_data": "orange"}[a.summary.mas_signal]
-    marks = " · ".join(f"{r.short_name} {STRIP_MARK[r.status]}" for r in a.criteria.values())
-    st.markdown(f":{colour}[**{a.summary.headline}**]  \n:gray[{marks}  (● met ○ not met ◐ indeterminate)]")
+def ordered(a: Assessment, own: tuple[str, ...]) -> list[CriterionResult]:
+    """The patient's own instruments first (in the population table's order), then the rest."""
+    first = [a.criteria[i] for i in own if i in a.criteria]
+    return first + [r for i, r in a.criteria.items() if i not in own]
+
+
+def status_strip(a: Assessment, own: tuple[str, ...] = ()) -> None:
+    """The headline in one line with its icon, then the own instruments' statuses in words (kept
+    pinned at the top of the screen on tablets and phones)."""
+    s = a.summary
+    marks = " · ".join(
+        f"{r.short_name} {STRIP_MARK[r.status]} {r.status.replace('_', ' ')}" for r in ordered(a, own)[: len(own) or 3]
+    )
+    st.markdown(
+        f":{SIGNAL_COLOUR[s.mas_signal]}[**{SIGNAL_ICON[s.mas_signal]} {s.headline}**]  \n<small>{marks}</small>",
+        unsafe_allow_html=True,
+    )
+
+
+def own_instruments(a: Assessment, own: tuple[str, ...]) -> None:
+    """One line per own instrument that the comparison panels below do not already show."""
+    rest = [r for r in ordered(a, own)[: len(own)] if r.id not in FLARE_IDS and r.id not in PHLH_IDS]
+    if rest:
+        st.markdown("**Built for this patient's population**")
+    for r in rest:
+        detail = score_text(r)
+        st.markdown(f"{STATUS_BADGE[r.status]} **{qualified_name(r.id)}**" + (f" · {detail}" if detail else ""))
 
 
 def status_grid(a: Assessment) -> None:
@@ -96,13 +120,14 @@ def status_grid(a: Assessment) -> None:
 
 
 def _panel_line(r: CriterionResult) -> str:
-    return f"**{qualified_name(r.id)}** {STATUS_BADGE[r.status]} — {r.verdict}"
+    detail = score_text(r)
+    return f"{STATUS_BADGE[r.status]} **{qualified_name(r.id)}**" + (f" · {detail}" if detail else "")
 
 
 def comparison_panels(a: Assessment) -> None:
-    left, right = st.columns(2, gap="medium")
-    with left, st.container(border=True):
-        st.markdown("#### MAS vs sJIA / Still's flare")
+    left, right = st.columns(2, gap="small")
+    with left, st.container(border=True, key="panel_flare"):
+        st.markdown("**MAS vs sJIA / Still's flare**")
         for iid in FLARE_IDS:
             st.markdown(_panel_line(a.criteria[iid]))
         extra = a.criteria["ms_score"].additional_cutoffs
@@ -111,8 +136,8 @@ def comparison_panels(a: Assessment) -> None:
         st.caption(
             "The 2016 criteria and MS score were derived in systemic JIA; ferritin:ESR supports but never decides."
         )
-    with right, st.container(border=True):
-        st.markdown("#### MAS vs primary HLH")
+    with right, st.container(border=True, key="panel_phlh"):
+        st.markdown("**MAS vs primary HLH**")
         for iid in PHLH_IDS:
             st.markdown(_panel_line(a.criteria[iid]))
         st.caption("Genetic testing remains the reference standard for primary HLH.")
@@ -156,41 +181,55 @@ def education_for(iid: str) -> list:
     return [t for t in criteria().education.topics if iid in t.applies_to]
 
 
-def criterion_card(r: CriterionResult, a: Assessment, expanded: bool) -> None:
-    title = f"{qualified_name(r.id)} — {r.status.replace('_', ' ')}" + (
-        f" · {score_text(r).replace('**', '')}" if score_text(r) else ""
+def criterion_card(r: CriterionResult, a: Assessment, expanded: bool, tag: str = "") -> None:
+    """One instrument: verdict, item table (scrolls sideways inside the card on a phone), what
+    would decide it; its population, caveats and sources on a second tab."""
+    detail = score_text(r).replace("**", "")
+    title = f"{STRIP_MARK[r.status]} {qualified_name(r.id)} — {r.status.replace('_', ' ')}" + (
+        f" · {detail}" if detail else ""
     )
-    with st.expander(title, expanded=expanded):
+    with st.expander(title, expanded=expanded, key=f"card_{r.id}_{tag}" if tag else None):
         st.markdown(f"{STATUS_BADGE[r.status]} **{r.verdict}**")
         st.caption(f"{r.name} ({r.version})")
-        for cut in r.additional_cutoffs:
-            st.markdown(f"Also: {cut.label} cut-off {cut.comparator} {cut.cutoff} → {STATUS_BADGE[cut.status]}")
-        items_table(r)
-        if r.next_tests:
-            st.markdown("**Would decide it:** " + ", ".join(field_label(k) for k in r.next_tests))
-        if r.missing:
-            st.markdown("**Not entered, or not decisive (a bound):** " + ", ".join(field_label(k) for k in r.missing))
-        st.markdown(POPULATION_TEXT[r.population] + f" _Derivation: {r.population_description}_")
-        if r.caveats:
-            st.markdown("**Caveats**\n" + "\n".join(f"- {c}" for c in r.caveats))
-        refs = []
-        for key in r.references:
-            url = link(key)
-            refs.append(f"- {full_citation(key)}" + (f" [link]({url})" if url else ""))
-        st.markdown("**Sources**\n" + "\n".join(refs))
-        topics = education_for(r.id)
-        if topics:
-            st.markdown("**Learn more**")
-            for topic in topics[:2]:
-                points = "\n".join(f"- {p.text} ({short_citation(p.citation)})" for p in topic.points[:4])
-                st.markdown(f"_{topic.title}_\n{points}")
-                for lk in topic.links:
-                    st.markdown(f"[{lk.label}]({lk.url})")
+        items, notes = st.tabs(["Items", "Population, caveats, sources"])
+        with items:
+            for cut in r.additional_cutoffs:
+                st.markdown(f"Also: {cut.label} cut-off {cut.comparator} {cut.cutoff} → {STATUS_BADGE[cut.status]}")
+            items_table(r)
+            if r.next_tests:
+                st.markdown("**Would decide it:** " + ", ".join(field_label(k) for k in r.next_tests))
+            if r.missing:
+                st.markdown(
+                    "**Not entered, or not decisive (a bound):** " + ", ".join(field_label(k) for k in r.missing)
+                )
+        with notes:
+            st.markdown(POPULATION_TEXT[r.population] + f" _Derivation: {r.population_description}_")
+            if r.caveats:
+                st.markdown("**Caveats**\n" + "\n".join(f"- {c}" for c in r.caveats))
+            refs = []
+            for key in r.references:
+                url = link(key)
+                refs.append(f"- {full_citation(key)}" + (f" [link]({url})" if url else ""))
+            st.markdown("**Sources**\n" + "\n".join(refs))
 
 
-def caveats_and_sources(a: Assessment) -> None:
-    st.markdown("#### Caveats")
-    st.markdown("\n".join(f"- {c}" for c in a.summary.caveats))
-    with st.expander("All references", expanded=False):
+def learn_more(ids: list[str]) -> None:
+    """Cited teaching points for the instruments shown, each topic once (a topic that applies to
+    three instruments used to be printed in all three cards)."""
+    topics = [t for t in criteria().education.topics if any(i in t.applies_to for i in ids)]
+    if not topics:
+        return
+    with st.expander("Learn more: recognising MAS, and what the criteria cannot tell", key="learn_more"):
+        for topic in topics:
+            points = "\n".join(f"- {p.text} ({short_citation(p.citation)})" for p in topic.points[:4])
+            st.markdown(f"**{topic.title}**\n{points}")
+            for lk in topic.links:
+                st.markdown(f"[{lk.label}]({lk.url})")
+
+
+def caveats_and_sources(a: Assessment, expanded: bool = True, tag: str = "") -> None:
+    with st.expander(f"Caveats for this result ({len(a.summary.caveats)})", expanded=expanded, key=f"caveats_{tag}"):
+        st.markdown("\n".join(f"- {c}" for c in a.summary.caveats))
+    with st.expander("All references", expanded=False, key="all_references"):
         for ref in a.references.values():
             st.markdown(f"- {ref.citation}" + (f" [link]({ref.url})" if ref.url else ""))

@@ -7,16 +7,22 @@ by the core beside its field and never lost.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
 import streamlit as st
 import yaml
 
-from mas_screen.criteria_data import criteria
+from mas_screen.criteria_data import UnitSpec, criteria
 from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, PatientInput
 from mas_screen.units import unit_index
 from mas_screen.units import unit_key as units_key
+
+# A value typed with its unit ("6.2 mmol/L", "1.8g/L", ">40000 ng/mL"): the number part, then text
+# that starts like a unit. Bounded: a field longer than this is handed to the core as typed.
+_UNIT_SUFFIX = re.compile(r"^(?P<number>.*?[0-9.])\s*(?P<unit>[^\d\s.,+\-<>=≤≥].*)$")
+MAX_SUFFIX_FIELD = 64
 
 LAB_ORDER = (
     # As on a lab report: blood count, chemistry, coagulation, inflammation, special, vitals.
@@ -27,7 +33,9 @@ LAB_ORDER = (
     ("Specialist", ("scd25",)),
     ("Vital signs", ("temperature",)),
 )
-TRI_STATE = ("Unknown", "Yes", "No")
+# Yes / No / Unknown: from the default (Unknown) one arrow key reaches Yes (→, wrapping) or No (←)
+# without passing through the other answer; the page also takes y / n / u on a focused answer.
+TRI_STATE = ("Yes", "No", "Unknown")
 TRI_VALUE = {"Unknown": None, "Yes": True, "No": False}
 TRI_LABEL = {None: "Unknown", True: "Yes", False: "No"}
 
@@ -42,6 +50,26 @@ def unit_key(analyte: str) -> str:
 
 def ctx_key(field: str) -> str:
     return f"ctx::{field}"
+
+
+def split_unit_suffix(analyte: str, text: str) -> tuple[str, UnitSpec | None]:
+    """'6.2 mmol/L' → ('6.2', the mmol/L unit) when the tail is a unit this analyte accepts
+    (units.unit_index, the core's own alias table); otherwise (text, None), left for the core to
+    judge as typed. Lets a keyboard user give a unit without leaving the value field."""
+    if len(text) > MAX_SUFFIX_FIELD:
+        return text, None
+    match = _UNIT_SUFFIX.match(text.strip())
+    if not match:
+        return text, None
+    unit = unit_index(analyte).accepted.get(units_key(match.group("unit")))
+    return (match.group("number").strip(), unit) if unit is not None else (text, None)
+
+
+def sync_unit_from_text(analyte: str) -> None:
+    """on_change of a lab value: a unit typed after the number sets the field's unit selector."""
+    _number, unit = split_unit_suffix(analyte, str(st.session_state.get(lab_key(analyte), "")))
+    if unit is not None:
+        st.session_state[unit_key(analyte)] = unit.unit
 
 
 def default_unit(analyte: str, system: str) -> str:
@@ -149,7 +177,9 @@ def patient_data() -> dict:
     for analyte in criteria().analytes.analytes:
         text = str(state.get(lab_key(analyte), "")).strip()
         if text:
-            labs[analyte] = {"value": text, "unit": state.get(unit_key(analyte))}
+            number, typed_unit = split_unit_suffix(analyte, text)
+            unit = typed_unit.unit if typed_unit is not None else state.get(unit_key(analyte))
+            labs[analyte] = {"value": number, "unit": unit}
     data: dict = {"context": context, "labs": labs}
     if decimal_comma():
         data["decimal_comma"] = True

@@ -12,7 +12,7 @@ import streamlit as st
 from mas_screen.criteria_data import criteria
 from mas_screen.models import InputWarning, field_label
 from mas_screen.ui.safe_text import plain_markdown
-from mas_screen.ui.state import TRI_STATE, ctx_key, lab_key, unit_key
+from mas_screen.ui.state import TRI_STATE, ctx_key, lab_key, sync_unit_from_text, unit_key
 from mas_screen.units import pretty_unit
 
 WARNING_TITLES = {
@@ -37,24 +37,32 @@ def show_warnings(field: str, warnings: dict[str, list[InputWarning]]) -> None:
         )
 
 
+UNIT_WIDTH_PX = 118  # "µg/mL FEU", "×10³/µL" fit; the value field takes the rest of the row
+
+
 def lab_row(analyte: str, warnings: dict[str, list[InputWarning]]) -> None:
+    """Value and unit on one row at every width (a phone too). The unit selector is not a Tab
+    stop (the page script): a keyboard user types the unit after the number instead."""
     spec = criteria().analytes.analytes[analyte]
-    value_col, unit_col = st.columns([3, 2], gap="small", vertical_alignment="bottom")
-    with value_col:
+    units = ", ".join(pretty_unit(u.unit) for u in spec.units)
+    with st.container(key=f"labrow_{analyte}", horizontal=True, vertical_alignment="bottom", gap="small"):
         st.text_input(
             spec.label,
             key=lab_key(analyte),
             placeholder="not done",
+            autocomplete="off",
+            on_change=sync_unit_from_text,
+            args=(analyte,),
             help=f"Leave blank if not done. Results beyond the assay range: type '>100000' or '<50'. "
-            f"LOINC {', '.join(spec.loinc)}.",
+            f"Another unit: type it after the number ({units}). LOINC {', '.join(spec.loinc)}.",
         )
-    with unit_col:
         st.selectbox(
             f"{spec.label} unit",
             [u.unit for u in spec.units],
             key=unit_key(analyte),
             format_func=pretty_unit,
             label_visibility="collapsed",
+            width=UNIT_WIDTH_PX,
         )
     show_warnings(analyte, warnings)
 
@@ -65,5 +73,5 @@ def tri_state(field: str, warnings: dict[str, list[InputWarning]], help: str | N
 
 
 def number_field(field: str, warnings: dict[str, list[InputWarning]], placeholder: str = "not known") -> None:
-    st.text_input(field_label(field), key=ctx_key(field), placeholder=placeholder)
+    st.text_input(field_label(field), key=ctx_key(field), placeholder=placeholder, autocomplete="off")
     show_warnings(field, warnings)

@@ -16,9 +16,9 @@ from pydantic import ValidationError
 from mas_screen import assess
 from mas_screen.models import BIOLOGIC_LABELS, DISEASE_LABELS, VALUE_KEPT_CODES, Assessment, PatientInput
 from mas_screen.report import PatientDetails
-from mas_screen.summary import supporting_instruments
 from mas_screen.ui import cards
 from mas_screen.ui.fhir_import import import_panel
+from mas_screen.ui.page_script import css_key, page_script
 from mas_screen.ui.print_details import browser_now, details_inputs
 from mas_screen.ui.series_state import add_bedside_panel, init_series_state
 from mas_screen.ui.state import (
@@ -34,31 +34,63 @@ from mas_screen.ui.state import (
 )
 from mas_screen.ui.widgets import lab_row, number_field, show_warnings, tri_state
 
-CHART_WIDTH_PX = 680
+PANEL_INSTRUMENTS = {
+    "sjia": ("mas2016", "ms_score", "ferritin_esr"),
+    "suspected_sjia": ("mas2016", "ms_score", "ferritin_esr"),
+    "aosd": ("mas2016", "ms_score", "ferritin_esr"),
+    "sle": ("parodi2009",),
+    "other": ("hscore", "hlh2004"),
+    "unknown": ("hscore", "hlh2004"),
+}
+DEFAULT_CHART_PX = 1000  # until the page script has reported the width (and in AppTest)
+NARROW_PX = 760  # below this content width: phone and small-tablet arrangement
+NUMBER_FIELDS = ("ctx::age_years", "ctx::age_at_onset_years", "ctx::hepatomegaly_cm", "ctx::splenomegaly_cm")
+FIRST_FIELD = "ctx::underlying_disease"
 
-
-# Below this width the form and the results stack (tablets, phones, a projector at low resolution):
-# two columns of ~350 px would cramp both. Scoped to this page's layout container only.
-STACK_CSS = """
+# Desktop: the answer (headline, own instruments, MAS-vs-flare panel, next steps, export) sticks in
+# view while the form scrolls. Below 1100 px the columns stack and a one-line strip with the
+# headline is pinned under the app header. Tables scroll sideways inside their card. Touch
+# targets at least 44 px. Scoped to this page's keyed containers.
+PAGE_CSS = """
 <style>
 .st-key-assess_strip { display: none; }
-@media (max-width: 1100px) {
-  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-assess_form) { flex-direction: column; }
-  [data-testid="stColumn"]:has(.st-key-assess_form), [data-testid="stColumn"]:has(.st-key-assess_results) {
-    width: 100% !important; flex: 1 1 auto !important;
-  }
-  .st-key-assess_strip {
-    display: flex; position: sticky; top: 0; z-index: 99; background: var(--background-color, #fff);
-    border-bottom: 1px solid rgba(49, 51, 63, 0.2); padding: 0.3rem 0;
+.st-key-bedside_page_script { display: none; }
+@media (min-width: 1101px) {
+  [data-testid="stColumn"]:has(.st-key-assess_answer) { align-self: stretch; }
+  [data-testid="stColumn"]:has(.st-key-assess_answer) > [data-testid="stVerticalBlock"] { height: 100%; }
+  [data-testid="stLayoutWrapper"]:has(> .st-key-assess_answer) {
+    position: sticky; top: 4rem; z-index: 5; max-height: calc(100vh - 4.5rem); overflow-y: auto;
   }
 }
+@media (max-width: 1100px) {
+  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-assess_form) { flex-direction: column; }
+  [data-testid="stColumn"]:has(.st-key-assess_form), [data-testid="stColumn"]:has(.st-key-assess_answer) {
+    width: 100% !important; flex: 1 1 auto !important;
+  }
+  [data-testid="stLayoutWrapper"]:has(> .st-key-assess_strip) {
+    position: fixed; top: 3.75rem; left: 0; right: 0; z-index: 999; margin: 0;
+  }
+  .st-key-assess_strip {
+    display: flex; flex-direction: column; gap: 0; background: #fff; border-bottom: 1px solid rgba(49, 51, 63, 0.25);
+    padding: 0.35rem 1rem; box-shadow: 0 2px 4px rgba(0, 0, 0, 0.06);
+  }
+  .st-key-assess_strip > * { flex-shrink: 0; }
+  .st-key-assess_strip p { line-height: 1.3; font-size: 0.92rem; }
+  [data-testid="stMainBlockContainer"] { padding-top: calc(4.5rem + var(--mas-strip-height, 3.5rem)); }
+  .st-key-assess_answer [data-testid="stAlert"] h3 { font-size: 1.25rem; }
+  .st-key-assess_title h2 { font-size: 1.45rem; }
+}
+.st-key-assess_form [data-testid="stRadioGroup"] label { min-height: 44px; align-items: center; padding-right: 0.6rem; }
+.st-key-assess_form input, .st-key-assess_form [data-baseweb="select"] > div { min-height: 44px; }
+.st-key-assess_details [data-testid="stMarkdownContainer"] table,
+.st-key-assess_answer [data-testid="stMarkdownContainer"] table { display: block; overflow-x: auto; max-width: 100%; }
 </style>
 """
 
 
 def toolbar() -> None:
-    """Units, examples and clearing: one row above the form, reachable by keyboard."""
-    c1, c2, c3, c4 = st.columns([3, 4, 1.3, 1.2], vertical_alignment="bottom")
+    """Units, examples and clearing: one row above the form (wrapping on a phone)."""
+    c1, c2 = st.columns([3, 6], vertical_alignment="bottom")
     with c1:
         st.radio(
             "Default units",
@@ -72,27 +104,22 @@ def toolbar() -> None:
         decimal_comma_toggle()
     ids = [ex["id"] for ex in examples()]
     titles = {ex["id"]: ex["title"] for ex in examples()}
-    with c2:
-        st.selectbox("Example patient", ids, key="example_choice", format_func=titles.get)
-    with c3:
+    with c2, st.container(horizontal=True, vertical_alignment="bottom", gap="small", key="assess_examples"):
+        st.selectbox("Example patient", ids, key="example_choice", format_func=titles.get, width=420)
         st.button(
             "Load example",
             key="load_example",
             on_click=lambda: load_example(st.session_state["example_choice"]),
             help="Replaces the form with a worked example from the criteria specification.",
         )
-    with c4:
         st.button("Clear form", key="clear_form", on_click=clear_form)
 
 
 def form(warnings: dict) -> None:
+    """Entry order is the order a clinician reads them off: disease and age, fever, the labs as on a
+    lab report, bedside findings; specialist results (rarely back at the bedside) folded away."""
     st.markdown("#### Patient")
-    c1, c2 = st.columns(2)
-    with c1:
-        number_field("age_years", warnings)
-    with c2:
-        number_field("age_at_onset_years", warnings)
-    c1, c2 = st.columns(2)
+    c1, c2 = st.columns([3, 2], wrap=False)
     with c1:
         st.selectbox(
             "Underlying disease",
@@ -101,37 +128,49 @@ def form(warnings: dict) -> None:
             format_func=DISEASE_LABELS.get,
         )
     with c2:
+        number_field("age_years", warnings)
+    tri_state("febrile", warnings, help="Your judgement of the fever pattern in this illness, not one reading.")
+    c1, c2 = st.columns([3, 2], wrap=False)
+    with c1:
         st.selectbox(
             "Biologic therapy", list(BIOLOGIC_LABELS), key=ctx_key("biologic_therapy"), format_func=BIOLOGIC_LABELS.get
         )
-    tri_state("febrile", warnings, help="Your judgement of the fever pattern in this illness, not one reading.")
+    with c2:
+        number_field("age_at_onset_years", warnings)
 
     st.markdown("#### Laboratory results")
-    st.caption("Blank = not done (never read as normal). Type '>40000' for a result beyond the assay range.")
+    st.caption(
+        "Blank = not done (never read as normal). Another unit: type it after the number (2.6 mmol/L). "
+        "Beyond the assay range: >40000."
+    )
     for group, analytes in LAB_ORDER:
         st.markdown(f"**{group}**")
         for analyte in analytes:
             lab_row(analyte, warnings)
 
     st.markdown("#### Clinical findings")
+    st.caption("Answer keys on a focused question: y = yes, n = no, u = unknown.")
     for field in ("hepatomegaly", "splenomegaly"):
-        c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
-        with c1:
-            tri_state(field, warnings)
-        with c2:
+        tri_state(field, warnings)
+        if st.session_state.get(ctx_key(field)) == "Yes":  # the size only matters once it is enlarged
             number_field(f"{field}_cm", warnings, placeholder="cm, if measured")
     for field in ("cns_involvement", "hemorrhagic_manifestations", "active_arthritis", "known_immunosuppression"):
         tri_state(field, warnings)
 
-    st.markdown("#### Specialist results")
-    for field in (
+    specialist = (
         "hemophagocytosis_marrow",
         "hemophagocytosis_other_site",
         "nk_activity_low",
         "hlh_molecular_diagnosis",
         "hematologic_malignancy",
-    ):
-        tri_state(field, warnings)
+    )
+    answered = sum(1 for f in specialist if st.session_state.get(ctx_key(f)) in ("Yes", "No"))
+    label = "Specialist results (marrow, NK cells, genetics, malignancy)" + (
+        f" · {answered} answered" if answered else ""
+    )
+    with st.expander(label, expanded=answered > 0, key="specialist_results"):
+        for field in specialist:
+            tri_state(field, warnings)
     show_warnings("underlying_disease", warnings)
 
 
@@ -147,9 +186,9 @@ def _json(patient: PatientInput, assessment: Assessment) -> bytes:
     return assessment_json(assessment, patient)
 
 
-def results(patient: PatientInput, assessment: Assessment) -> None:
-    from mas_screen.figures import lab_threshold_figure
-
+def answer(patient: PatientInput, assessment: Assessment) -> None:
+    """What the clinician needs after the last keystroke: kept in view while the form scrolls."""
+    own = PANEL_INSTRUMENTS.get(patient.context.disease, ())
     cards.headline(assessment)
     left_out = [w for w in assessment.input_warnings if w.code not in VALUE_KEPT_CODES]
     kept = len(assessment.input_warnings) - len(left_out)
@@ -157,29 +196,17 @@ def results(patient: PatientInput, assessment: Assessment) -> None:
         parts = [f"{len(left_out)} value(s) flagged and left out"] if left_out else []
         parts += [f"{kept} used as read but worth a check"] if kept else []
         st.warning(f"{'; '.join(parts)} — see the messages beside the fields.", icon=":material/warning:")
-    cards.status_grid(assessment)
+    cards.own_instruments(assessment, own)
     cards.comparison_panels(assessment)
     cards.next_tests(assessment)
+    export_buttons(patient, assessment)
 
-    st.markdown("#### Labs against the thresholds")
-    fig = lab_threshold_figure(patient, assessment)
-    st.plotly_chart(
-        fig, key="lab_threshold_chart", config={"displaylogo": False, "modeBarButtonsToRemove": ["toImage"]}
-    )
 
-    st.markdown("#### Instruments")
-    # The patient's own instruments and the supporting ones open (criteria/policy.yaml), and any met.
-    own = (*assessment.summary.own_instruments, *supporting_instruments(patient.context.disease))
-    for iid, result in assessment.criteria.items():
-        cards.criterion_card(result, assessment, expanded=iid in own or result.status == "met")
-    cards.caveats_and_sources(assessment)
-
-    st.markdown("#### Export")
-    details = details_inputs()
+def export_buttons(patient: PatientInput, assessment: Assessment) -> None:
+    details = details_inputs()  # typed for the PDF only, never stored
     when = browser_now()
     stamp = when.strftime("%Y%m%d-%H%M")
-    c1, c2 = st.columns(2)
-    with c1:
+    with st.container(horizontal=True, gap="small", key="assess_export"):
         st.download_button(
             "Download PDF summary",
             data=functools.partial(_pdf, patient, assessment, details, when),
@@ -189,7 +216,6 @@ def results(patient: PatientInput, assessment: Assessment) -> None:
             on_click="ignore",
             icon=":material/description:",
         )
-    with c2:
         st.download_button(
             "Download JSON (contract v1)",
             data=functools.partial(_json, patient, assessment),
@@ -200,6 +226,28 @@ def results(patient: PatientInput, assessment: Assessment) -> None:
             icon=":material/data_object:",
         )
     st.caption("Files are generated in memory when you click; nothing is written on the server.")
+
+
+def details(patient: PatientInput, assessment: Assessment, chart_px: int, narrow: bool) -> None:
+    """Below the form: the chart at the width it is shown at, every instrument (the patient's own
+    first; on a phone all folded), caveats, teaching points once, the series button."""
+    # Keys differ by arrangement: the first run does not know the width yet, and an expander keeps
+    # the open/closed state it was first drawn with; a new key lets the phone start folded.
+    tag = "narrow" if narrow else "wide"
+    with st.expander("Labs against the thresholds", expanded=not narrow, key=f"chart_section_{tag}"):
+        st.plotly_chart(
+            lab_chart(patient, assessment, chart_px),
+            key="lab_threshold_chart",
+            width="stretch",
+            config={"displaylogo": False, "modeBarButtonsToRemove": ["toImage"], "responsive": True},
+        )
+    st.markdown("#### Instruments")
+    own = PANEL_INSTRUMENTS.get(patient.context.disease, ())
+    shown = cards.ordered(assessment, own)
+    for r in shown:
+        cards.criterion_card(r, assessment, expanded=not narrow and (r.id in own or r.status == "met"), tag=tag)
+    cards.caveats_and_sources(assessment, expanded=not narrow, tag=tag)
+    cards.learn_more([r.id for r in shown])
     st.button(
         "Add this panel to the series (Trends page)",
         key="add_to_series",
@@ -210,15 +258,39 @@ def results(patient: PatientInput, assessment: Assessment) -> None:
         st.success("Added to the series: open the Trends page to see the course.")
 
 
+FIGURE_CACHE = "_bedside_figure"  # this session's last chart: (inputs, width) → figure JSON
+
+
+def lab_chart(patient: PatientInput, assessment: Assessment, width: int):
+    """The lab chart for `width`, rebuilt only when the panel or the width changed (kept in this
+    session's state only, never shared between users)."""
+    import plotly.io as pio
+
+    from mas_screen.figures import lab_threshold_figure
+
+    stamp = (patient.model_dump_json(), width)
+    cached = st.session_state.get(FIGURE_CACHE)
+    if cached is not None and cached[0] == stamp:
+        return pio.from_json(cached[1], skip_invalid=True)
+    fig = lab_threshold_figure(patient, assessment, width=width)
+    st.session_state[FIGURE_CACHE] = (stamp, fig.to_json())
+    return fig
+
+
 def render() -> None:
     init_state()
     init_series_state()
-    st.markdown(STACK_CSS, unsafe_allow_html=True)
-    st.markdown("## MAS Screen — bedside assessment")
-    st.caption(
-        "Published criteria for macrophage activation syndrome applied to one panel. A screening aid, not a "
-        "diagnosis. Private: entries stay in this browser session only; nothing is stored, logged or sent anywhere."
-    )
+    st.markdown(PAGE_CSS, unsafe_allow_html=True)
+    measured = page_script(focus=css_key(FIRST_FIELD), numbers=NUMBER_FIELDS, measure=".st-key-assess_details")
+    content_px = measured or DEFAULT_CHART_PX
+    narrow = content_px < NARROW_PX
+    with st.container(key="assess_title"):
+        st.markdown("## MAS Screen — bedside assessment")
+        st.caption(
+            "Published criteria for macrophage activation syndrome applied to one panel. A screening aid, not a "
+            "diagnosis. Private: entries stay in this browser session only; nothing is stored, logged or sent "
+            "anywhere."
+        )
     toolbar()
     import_panel()  # FHIR R4 Bundle → the form (and the Trends page when several dates)
     patient: PatientInput | None = None
@@ -240,17 +312,22 @@ def render() -> None:
     if assessment is not None:
         for w in assessment.input_warnings:
             warnings[w.field].append(w)
+    own = PANEL_INSTRUMENTS.get(patient.context.disease, ()) if patient is not None else ()
     if assessment is not None:
-        # On narrow screens the results sit below the form: keep the headline in view while typing.
+        # Tablets and phones: the headline stays pinned under the app header while typing.
         with st.container(key="assess_strip"):
-            cards.status_strip(assessment)
+            cards.status_strip(assessment, own)
     with st.container(key="assess_layout"):
         left, right = st.columns([5, 7], gap="large")
+        # The answer is sent first (it is what changes after a keystroke); the form fills in after.
+        with right, st.container(key="assess_answer"):
+            if assessment is not None and patient is not None:
+                answer(patient, assessment)
         with left, st.container(key="assess_form"):
             form(warnings)
-        with right, st.container(key="assess_results"):
-            if assessment is not None and patient is not None:
-                results(patient, assessment)
+    with st.container(key="assess_details"):
+        if assessment is not None and patient is not None:
+            details(patient, assessment, min(max(content_px, 320), 1400), narrow)
 
 
 render()

@@ -1,0 +1,131 @@
+"""The bedside page's small browser script (a Streamlit v2 component, no iframe, no network).
+
+What Streamlit widgets cannot say in Python, set in the page after each render:
+- the first field has focus when the page opens (nothing else focused yet);
+- help icons and unit selectors are not Tab stops (units: type them after the number, or the
+  US/SI switch; a mouse or a finger still reaches both);
+- number fields ask phones for the decimal keypad (inputmode="decimal");
+- a focused yes/no/unknown answer takes y, n or u (one key, no answer passed through);
+- room is kept above the title for the pinned headline strip (tablets, phones);
+- the width available to the chart is reported back (rounded to 20 px), so the chart's labels
+  are laid out for the width they are shown at (mas_screen.label_layout).
+
+Nothing is read from or sent to anywhere but this page's own Streamlit session.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+JS = r"""
+export default function (component) {
+  const { setStateValue, data } = component;
+  const doc = document;
+  const opts = data || {};
+  const ANSWERS = { y: 'Yes', n: 'No', u: 'Unknown' };
+  let lastWidth = null;
+
+  function onAnswerKey(ev) {
+    if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const wanted = ANSWERS[(ev.key || '').toLowerCase()];
+    if (!wanted) return;
+    const group = ev.currentTarget;
+    const label = [...group.querySelectorAll('label')].find((l) => l.innerText.trim() === wanted);
+    if (!label) return;
+    ev.preventDefault();
+    const input = label.querySelector('input');
+    if (input && !input.checked) label.click();
+    const focusTarget = label.querySelector('input') || label;
+    focusTarget.focus();
+  }
+
+  function tune() {
+    const form = doc.querySelector(opts.form || '.st-key-assess_form');
+    if (!form) return;
+    form.querySelectorAll('[data-testid="stTooltipIcon"] button, [data-testid="stTooltipHoverTarget"] button')
+      .forEach((b) => { if (b.tabIndex !== -1) b.tabIndex = -1; });
+    form.querySelectorAll('[class*="st-key-unit--"] input')
+      .forEach((i) => { if (i.tabIndex !== -1) i.tabIndex = -1; });
+    form.querySelectorAll('[class*="st-key-lab--"] input, ' + (opts.numbers || '')
+      .split(',').filter(Boolean).map((k) => '.st-key-' + k.trim() + ' input').join(', '))
+      .forEach((i) => { if (i.type === 'text' && i.inputMode !== 'decimal') i.inputMode = 'decimal'; });
+    form.querySelectorAll('[data-testid="stRadioGroup"]').forEach((g) => {
+      if (!g.dataset.masAnswerKeys) {
+        g.dataset.masAnswerKeys = '1';
+        g.addEventListener('keydown', onAnswerKey);
+      }
+    });
+    if (opts.focus && !window.__masFirstFocus) {
+      const first = doc.querySelector(opts.focus + ' input');
+      const active = doc.activeElement;
+      if (first) {
+        window.__masFirstFocus = true;
+        if (!active || active === doc.body) first.focus();
+      }
+    }
+  }
+
+  function stripRoom() {
+    // Room above the title for the pinned headline strip (its height changes with the text).
+    const strip = doc.querySelector('.st-key-assess_strip');
+    const h = strip ? Math.ceil(strip.getBoundingClientRect().height) : 0;
+    const value = h + 'px';
+    if (doc.documentElement.style.getPropertyValue('--mas-strip-height') !== value) {
+      doc.documentElement.style.setProperty('--mas-strip-height', value);
+    }
+  }
+
+  function reportWidth() {
+    const box = doc.querySelector(opts.measure || '[data-testid="stMainBlockContainer"]');
+    if (!box) return;
+    const width = Math.round(box.getBoundingClientRect().width / 20) * 20;
+    if (width > 0 && width !== lastWidth) {
+      lastWidth = width;
+      setStateValue('width', width);
+    }
+  }
+
+  let queued = false;
+  const observer = new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; tune(); stripRoom(); reportWidth(); });
+  });
+  observer.observe(doc.body, { childList: true, subtree: true });
+  const resize = new ResizeObserver(() => { stripRoom(); reportWidth(); });
+  const main = doc.querySelector('[data-testid="stMain"]');
+  if (main) resize.observe(main);
+  tune();
+  stripRoom();
+  reportWidth();
+  return () => { observer.disconnect(); resize.disconnect(); };
+}
+"""
+
+_component = st.components.v2.component("mas_screen.bedside_page_script", js=JS)
+
+
+def page_script(*, focus: str, numbers: tuple[str, ...], measure: str, key: str = "bedside_page_script") -> int | None:
+    """Mount the script; returns the last width it reported (None until it has, e.g. in AppTest).
+
+    `focus`: CSS selector of the first field's container; `numbers`: keys of the non-lab number
+    fields (sanitised as Streamlit does for its st-key- classes); `measure`: selector whose width
+    the chart will be drawn at."""
+    classes = ",".join(_css_key(k) for k in numbers)
+    result = _component(
+        key=key,
+        data={"focus": focus, "numbers": classes, "measure": measure, "form": ".st-key-assess_form"},
+        on_width_change=lambda: None,
+    )
+    width = getattr(result, "width", None)
+    return int(width) if isinstance(width, int | float) and width > 0 else None
+
+
+def _css_key(key: str) -> str:
+    """The class suffix Streamlit derives from a widget key (non [A-Za-z0-9_-] → '-')."""
+    return "".join(ch if ch.isalnum() or ch in "_-" else "-" for ch in key.strip())
+
+
+def css_key(key: str) -> str:
+    """`.st-key-…` selector for a widget or container key."""
+    return ".st-key-" + _css_key(key)
