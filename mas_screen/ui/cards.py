@@ -183,12 +183,19 @@ def education_for(iid: str) -> list:
 
 def criterion_card(r: CriterionResult, a: Assessment, expanded: bool, tag: str = "") -> None:
     """One instrument: verdict, item table (scrolls sideways inside the card on a phone), what
-    would decide it; its population, caveats and sources on a second tab."""
+    would decide it; its population, caveats and sources on a second tab. With a `tag` (one per
+    page arrangement) the card tracks whether it is open and draws its content only then."""
     detail = score_text(r).replace("**", "")
     title = f"{STRIP_MARK[r.status]} {qualified_name(r.id)} — {r.status.replace('_', ' ')}" + (
         f" · {detail}" if detail else ""
     )
-    with st.expander(title, expanded=expanded, key=f"card_{r.id}_{tag}" if tag else None):
+    if tag:  # the bedside page: a closed card is drawn empty (a lighter page reruns faster)
+        box = st.expander(title, expanded=expanded, key=f"card_{r.id}_{tag}", on_change="rerun")
+        if box.open is False:
+            return
+    else:
+        box = st.expander(title, expanded=expanded)
+    with box:
         st.markdown(f"{STATUS_BADGE[r.status]} **{r.verdict}**")
         st.caption(f"{r.name} ({r.version})")
         items, notes = st.tabs(["Items", "Population, caveats, sources"])

@@ -2,7 +2,7 @@
 
 What Streamlit widgets cannot say in Python, set in the page after each render:
 - the first field has focus when the page opens (nothing else focused yet);
-- help icons and unit selectors are not Tab stops (units: type them after the number, or the
+- help icons, heading anchors and unit selectors are not Tab stops (units: type them after the number, or the
   US/SI switch; a mouse or a finger still reaches both);
 - number fields ask phones for the decimal keypad (inputmode="decimal");
 - a focused yes/no/unknown answer takes y, n or u (one key, no answer passed through);
@@ -44,6 +44,8 @@ export default function (component) {
     if (!form) return;
     form.querySelectorAll('[data-testid="stTooltipIcon"] button, [data-testid="stTooltipHoverTarget"] button')
       .forEach((b) => { if (b.tabIndex !== -1) b.tabIndex = -1; });
+    doc.querySelectorAll('[data-testid="stMain"] [data-testid="stHeaderActionElements"] a')
+      .forEach((a) => { if (a.tabIndex !== -1) a.tabIndex = -1; });
     form.querySelectorAll('[class*="st-key-unit--"] input')
       .forEach((i) => { if (i.tabIndex !== -1) i.tabIndex = -1; });
     form.querySelectorAll('[class*="st-key-lab--"] input, ' + (opts.numbers || '')

@@ -72,6 +72,14 @@ def tri_state(field: str, warnings: dict[str, list[InputWarning]], help: str | N
     show_warnings(field, warnings)
 
 
-def number_field(field: str, warnings: dict[str, list[InputWarning]], placeholder: str = "not known") -> None:
-    st.text_input(field_label(field), key=ctx_key(field), placeholder=placeholder, autocomplete="off")
+def number_field(
+    field: str, warnings: dict[str, list[InputWarning]], placeholder: str = "not known", label: str | None = None
+) -> None:
+    st.text_input(
+        label or field_label(field),
+        key=ctx_key(field),
+        placeholder=placeholder,
+        autocomplete="off",
+        help=None if label is None else field_label(field),
+    )
     show_warnings(field, warnings)

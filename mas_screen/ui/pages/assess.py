@@ -46,6 +46,7 @@ DEFAULT_CHART_PX = 1000  # until the page script has reported the width (and in 
 NARROW_PX = 760  # below this content width: phone and small-tablet arrangement
 NUMBER_FIELDS = ("ctx::age_years", "ctx::age_at_onset_years", "ctx::hepatomegaly_cm", "ctx::splenomegaly_cm")
 FIRST_FIELD = "ctx::underlying_disease"
+ORGAN_EDGE = {"hepatomegaly": "Liver edge", "splenomegaly": "Spleen edge"}  # below the costal margin
 
 # Desktop: the answer (headline, own instruments, MAS-vs-flare panel, next steps, export) sticks in
 # view while the form scrolls. Below 1100 px the columns stack and a one-line strip with the
@@ -117,7 +118,8 @@ def toolbar() -> None:
 
 def form(warnings: dict) -> None:
     """Entry order is the order a clinician reads them off: disease and age, fever, the labs as on a
-    lab report, bedside findings; specialist results (rarely back at the bedside) folded away."""
+    lab report, bedside findings, history and treatment; specialist results (rarely back at the
+    bedside) folded away."""
     st.markdown("#### Patient")
     c1, c2 = st.columns([3, 2], wrap=False)
     with c1:
@@ -130,13 +132,6 @@ def form(warnings: dict) -> None:
     with c2:
         number_field("age_years", warnings)
     tri_state("febrile", warnings, help="Your judgement of the fever pattern in this illness, not one reading.")
-    c1, c2 = st.columns([3, 2], wrap=False)
-    with c1:
-        st.selectbox(
-            "Biologic therapy", list(BIOLOGIC_LABELS), key=ctx_key("biologic_therapy"), format_func=BIOLOGIC_LABELS.get
-        )
-    with c2:
-        number_field("age_at_onset_years", warnings)
 
     st.markdown("#### Laboratory results")
     st.caption(
@@ -151,11 +146,23 @@ def form(warnings: dict) -> None:
     st.markdown("#### Clinical findings")
     st.caption("Answer keys on a focused question: y = yes, n = no, u = unknown.")
     for field in ("hepatomegaly", "splenomegaly"):
+        c1, c2 = st.columns([5, 2], wrap=False, vertical_alignment="bottom")
+        with c1:
+            tri_state(field, warnings)
+        with c2:
+            number_field(f"{field}_cm", warnings, placeholder="cm", label=f"{ORGAN_EDGE[field]} (cm)")
+    for field in ("cns_involvement", "hemorrhagic_manifestations", "active_arthritis"):
         tri_state(field, warnings)
-        if st.session_state.get(ctx_key(field)) == "Yes":  # the size only matters once it is enlarged
-            number_field(f"{field}_cm", warnings, placeholder="cm, if measured")
-    for field in ("cns_involvement", "hemorrhagic_manifestations", "active_arthritis", "known_immunosuppression"):
-        tri_state(field, warnings)
+
+    st.markdown("#### History and treatment")
+    c1, c2 = st.columns([3, 2], wrap=False)
+    with c1:
+        st.selectbox(
+            "Biologic therapy", list(BIOLOGIC_LABELS), key=ctx_key("biologic_therapy"), format_func=BIOLOGIC_LABELS.get
+        )
+    with c2:
+        number_field("age_at_onset_years", warnings)
+    tri_state("known_immunosuppression", warnings)
 
     specialist = (
         "hemophagocytosis_marrow",
@@ -234,8 +241,9 @@ def details(patient: PatientInput, assessment: Assessment, chart_px: int, narrow
     # Keys differ by arrangement: the first run does not know the width yet, and an expander keeps
     # the open/closed state it was first drawn with; a new key lets the phone start folded.
     tag = "narrow" if narrow else "wide"
-    with st.expander("Labs against the thresholds", expanded=not narrow, key=f"chart_section_{tag}"):
-        st.plotly_chart(
+    chart = st.expander("Labs against the thresholds", expanded=not narrow, key=f"chart_{tag}", on_change="rerun")
+    if chart.open is not False:  # drawn only while open (a phone starts with it folded)
+        chart.plotly_chart(
             lab_chart(patient, assessment, chart_px),
             key="lab_threshold_chart",
             width="stretch",
