@@ -27,17 +27,17 @@ from e2e.keyboard_panel import ENTRIES, EXPECTED_LABS, enter_panel  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 HEADLINE = ".st-key-assess_answer [data-testid='stAlert']"
-WATCH = """() => {
+WATCH = """() => {{
   window.__masTimes = [];
-  document.addEventListener('keydown', (e) => { if (e.key === 'Tab') window.__masKey = performance.now(); }, true);
-  const seen = { text: null };
-  const obs = new MutationObserver(() => {
-    const el = document.querySelector("%s");
+  document.addEventListener('keydown', (e) => {{ if (e.key === 'Tab') window.__masKey = performance.now(); }}, true);
+  const seen = {{ text: null }};
+  const obs = new MutationObserver(() => {{
+    const el = document.querySelector("{}");
     const text = el ? el.innerText : null;
-    if (text !== seen.text) { seen.text = text; window.__masTimes.push([performance.now(), text]); }
-  });
-  obs.observe(document.body, { childList: true, subtree: true, characterData: true });
-}""" % HEADLINE.replace('"', '\\"')
+    if (text !== seen.text) {{ seen.text = text; window.__masTimes.push([performance.now(), text]); }}
+  }});
+  obs.observe(document.body, {{ childList: true, subtree: true, characterData: true }});
+}}""".format(HEADLINE.replace('"', '\\"'))
 
 
 def pct(values: list[float], q: float) -> float:
@@ -105,8 +105,7 @@ def main(repeats: int = 20) -> None:
             enter_panel(phone, settle=wait_idle)
             phone.keyboard.press("Tab")
             wait_idle(phone)
-            phone.wait_for_timeout(500)
-            wait_idle(phone)
+            phone.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, 0)")
             height = phone.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
             pdf = phone.get_by_role("button", name="Download PDF summary").bounding_box()
             strip = phone.locator(".st-key-assess_strip").bounding_box()

@@ -53,8 +53,8 @@ def main(repeats: int = 10) -> None:
                 field.fill(value)
                 field.press("Tab")
                 wait_idle(page)
-            page.get_by_label("Unknown").first.focus()
-            page.keyboard.press("ArrowRight")  # febrile: Yes
+            page.locator(".st-key-ctx--febrile [role='radiogroup']").get_by_role("radio", name="Unknown").focus()
+            page.keyboard.press("y")  # febrile: Yes
             wait_idle(page)
             alert = page.get_by_test_id("stAlert").first
             times = []

@@ -38,10 +38,10 @@ def type_into(page: Page, label: str, text: str) -> None:
 
 def test_keyboard_entry_of_a_full_panel(page: Page, server, artifacts):
     open_app(page, server)
-    page.get_by_label("Age (years)").click()
-    page.keyboard.type("7")
-    type_into(page, "Underlying disease", "Systemic JIA")
+    page.get_by_label("Underlying disease").click()
+    page.keyboard.type("Systemic JIA")
     page.keyboard.press("Enter")
+    type_into(page, "Age (years)", "7")
     # Labs in report order; each value field is followed by its unit selector.
     for label, value in [
         ("Haemoglobin", "10.1"),
@@ -57,9 +57,9 @@ def test_keyboard_entry_of_a_full_panel(page: Page, server, artifacts):
         type_into(page, label, value)
     page.keyboard.press("Tab")
     wait_idle(page)
-    # Fever answer by keyboard: focus the radio group and move to "Yes".
-    page.get_by_label("Unknown").first.focus()
-    page.keyboard.press("ArrowRight")
+    # Fever answer by keyboard: focus the answer and press y.
+    page.locator(".st-key-ctx--febrile [role='radiogroup']").get_by_role("radio", name="Unknown").focus()
+    page.keyboard.press("y")
     wait_idle(page)
     expect(page.get_by_test_id("stAlert").filter(has_text="Features suggestive of MAS")).to_be_visible(
         timeout=waits.action
