@@ -165,7 +165,7 @@ def test_phone_page_is_a_third_of_what_it_was_and_nothing_is_printed_twice(page:
     answer = page.locator(".st-key-assess_answer")
     assert answer.get_by_text("2016 MAS criteria ·").count() == 1
     assert (
-        page.locator(".st-key-assess_details [data-testid='stExpander']").filter(has_text="2016 MAS criteria").count()
+        page.locator(".st-key-assess_details [data-testid='stExpander']").filter(has_text="2016 MAS criteria —").count()
         == 1
     )
     # Instrument tables fit or scroll inside their card (never wider than the screen).
