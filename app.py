@@ -6,6 +6,7 @@ import streamlit as st
 
 from mas_screen.criteria_data import CriteriaDataError, criteria
 from mas_screen.ui.state import persist_widget_state
+from mas_screen.ui.theme import apply_app_css
 
 PAGES = Path(__file__).resolve().parent / "mas_screen" / "ui" / "pages"
 
@@ -29,4 +30,5 @@ page = st.navigation(
     position="top",
 )
 persist_widget_state(page.title)  # form values survive moving between pages (this session only)
+apply_app_css()  # caption contrast (WCAG AA), on every page
 page.run()

@@ -57,7 +57,7 @@ export default function (component) {
         g.addEventListener('keydown', onAnswerKey);
       }
     });
-    if (opts.focus && !window.__masFirstFocus) {
+    if (opts.focus && !window.__masFirstFocus && !window.__masUserActed) {
       const first = doc.querySelector(opts.focus + ' input');
       const active = doc.activeElement;
       if (first) {
@@ -87,6 +87,13 @@ export default function (component) {
     }
   }
 
+  // Never move focus once the person has clicked, tapped or typed somewhere (first load only).
+  if (!window.__masActListener) {
+    window.__masActListener = true;
+    const acted = () => { window.__masUserActed = true; };
+    doc.addEventListener('pointerdown', acted, true);
+    doc.addEventListener('keydown', acted, true);
+  }
   let queued = false;
   const observer = new MutationObserver(() => {
     if (queued) return;
