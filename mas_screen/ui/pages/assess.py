@@ -82,6 +82,10 @@ PAGE_CSS = """
   .st-key-assess_title h2 { font-size: 1.45rem; }
 }
 .st-key-assess_form [data-testid="stRadioGroup"] label { min-height: 44px; align-items: center; padding-right: 0.6rem; }
+@media (max-width: 520px) {
+  .st-key-assess_form [data-testid="stRadioGroup"] { column-gap: 0.4rem; }
+  .st-key-assess_form [data-testid="stRadioGroup"] label { padding-right: 0.15rem; }
+}
 .st-key-assess_form input, .st-key-assess_form [data-baseweb="select"] > div { min-height: 44px; }
 .st-key-assess_details [data-testid="stMarkdownContainer"] table,
 .st-key-assess_answer [data-testid="stMarkdownContainer"] table { display: block; overflow-x: auto; max-width: 100%; }
@@ -146,7 +150,7 @@ def form(warnings: dict) -> None:
     st.markdown("#### Clinical findings")
     st.caption("Answer keys on a focused question: y = yes, n = no, u = unknown.")
     for field in ("hepatomegaly", "splenomegaly"):
-        c1, c2 = st.columns([5, 2], wrap=False, vertical_alignment="bottom")
+        c1, c2 = st.columns([3, 1], wrap=False, vertical_alignment="bottom")
         with c1:
             tri_state(field, warnings)
         with c2:
