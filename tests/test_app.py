@@ -224,7 +224,10 @@ def test_mh_score_result_carries_its_qualifier_on_the_page(at):
     enter(at, {"neutrophils": "0.5", "platelets": "40", "hemoglobin": ("7.5", "g/dL")}, splenomegaly="Yes")
     text = markdown_text(at)
     assert "MH score (values not confirmed against the primary paper)" in text
-    assert any(e.label.startswith("MH score (values not confirmed against the primary paper) — ") for e in at.expander)
+    assert any(
+        e.label.lstrip("●○◐ ").startswith("MH score (values not confirmed against the primary paper) — ")
+        for e in at.expander
+    )
 
 
 def test_pdf_details_are_optional_inputs_kept_out_of_the_patient(at):

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from mas_screen import assess
 from mas_screen.models import BIOLOGIC_LABELS, DISEASE_LABELS, VALUE_KEPT_CODES, Assessment, PatientInput
 from mas_screen.report import PatientDetails
+from mas_screen.summary import supporting_instruments
 from mas_screen.ui import cards
 from mas_screen.ui.fhir_import import import_panel
 from mas_screen.ui.page_script import css_key, page_script
@@ -34,14 +35,6 @@ from mas_screen.ui.state import (
 )
 from mas_screen.ui.widgets import lab_row, number_field, show_warnings, tri_state
 
-PANEL_INSTRUMENTS = {
-    "sjia": ("mas2016", "ms_score", "ferritin_esr"),
-    "suspected_sjia": ("mas2016", "ms_score", "ferritin_esr"),
-    "aosd": ("mas2016", "ms_score", "ferritin_esr"),
-    "sle": ("parodi2009",),
-    "other": ("hscore", "hlh2004"),
-    "unknown": ("hscore", "hlh2004"),
-}
 DEFAULT_CHART_PX = 1000  # until the page script has reported the width (and in AppTest)
 NARROW_PX = 760  # below this content width: phone and small-tablet arrangement
 NUMBER_FIELDS = ("ctx::age_years", "ctx::age_at_onset_years", "ctx::hepatomegaly_cm", "ctx::splenomegaly_cm")
@@ -197,9 +190,14 @@ def _json(patient: PatientInput, assessment: Assessment) -> bytes:
     return assessment_json(assessment, patient)
 
 
+def shown_first(patient: PatientInput, assessment: Assessment) -> tuple[str, ...]:
+    """The patient's own instruments, then the ones that support but never decide (criteria/policy.yaml)."""
+    return (*assessment.summary.own_instruments, *supporting_instruments(patient.context.disease))
+
+
 def answer(patient: PatientInput, assessment: Assessment) -> None:
     """What the clinician needs after the last keystroke: kept in view while the form scrolls."""
-    own = PANEL_INSTRUMENTS.get(patient.context.disease, ())
+    own = shown_first(patient, assessment)
     cards.headline(assessment)
     left_out = [w for w in assessment.input_warnings if w.code not in VALUE_KEPT_CODES]
     kept = len(assessment.input_warnings) - len(left_out)
@@ -254,7 +252,7 @@ def details(patient: PatientInput, assessment: Assessment, chart_px: int, narrow
             config={"displaylogo": False, "modeBarButtonsToRemove": ["toImage"], "responsive": True},
         )
     st.markdown("#### Instruments")
-    own = PANEL_INSTRUMENTS.get(patient.context.disease, ())
+    own = shown_first(patient, assessment)
     shown = cards.ordered(assessment, own)
     for r in shown:
         cards.criterion_card(r, assessment, expanded=not narrow and (r.id in own or r.status == "met"), tag=tag)
@@ -324,11 +322,10 @@ def render() -> None:
     if assessment is not None:
         for w in assessment.input_warnings:
             warnings[w.field].append(w)
-    own = PANEL_INSTRUMENTS.get(patient.context.disease, ()) if patient is not None else ()
     if assessment is not None:
         # Tablets and phones: the headline stays pinned under the app header while typing.
         with st.container(key="assess_strip"):
-            cards.status_strip(assessment, own)
+            cards.status_strip(assessment, tuple(assessment.summary.own_instruments))
     with st.container(key="assess_layout"):
         left, right = st.columns([5, 7], gap="large")
         # The answer is sent first (it is what changes after a keystroke); the form fills in after.
