@@ -192,10 +192,14 @@ def test_flare_shows_parodi_only_in_a_grey_line(at):
     assert not at.error  # never the red box
     assert at.success and at.success[0].value.startswith("### Features not suggestive of MAS")
     grey = [c.value for c in at.caption if c.value.startswith("Also met by instruments built for other populations")]
-    assert grey == ["Also met by instruments built for other populations — indicative only: Parodi 2009 (jSLE)"]
+    # Under the headline in the answer column, and in the pinned strip's opened view (phones, tablets).
+    assert grey == ["Also met by instruments built for other populations — indicative only: Parodi 2009 (jSLE)"] * 2
     headline_boxes = " ".join(b.value for b in (*at.error, *at.success, *at.warning))
     assert "Parodi" not in headline_boxes  # not in the headline's colour
     assert not any("Parodi" in m.value and ":red[" in m.value for m in at.markdown)  # badges aside
+    # Its badge and card title are grey and say why: never the red "met" of the patient's own.
+    assert any(m.value.startswith(":gray-background[**● met · indicative only**]") for m in at.markdown)
+    assert any(e.label.startswith("● Parodi 2009 (jSLE) — met, indicative only") for e in at.expander)
 
 
 def test_next_steps_say_what_to_do_and_collapse_the_rest(at):

@@ -87,16 +87,23 @@ def ordered(a: Assessment, own: tuple[str, ...]) -> list[CriterionResult]:
 
 
 def status_strip(a: Assessment, own: tuple[str, ...] = ()) -> None:
-    """The headline in one line with its icon, then the own instruments' statuses in words (kept
-    pinned at the top of the screen on tablets and phones)."""
+    """Pinned at the top of the screen on tablets and phones: the headline in one line with its
+    icon; below it the own instruments' statuses in words, which open (tap, or Enter) onto the grey
+    other-populations line, the MAS-vs-primary-HLH line and the next steps."""
     s = a.summary
     marks = " · ".join(
-        f"{r.short_name} {STRIP_MARK[r.status]} {r.status.replace('_', ' ')}" for r in ordered(a, own)[: len(own) or 3]
+        f"{qualified_name(r.id)} {STRIP_MARK[r.status]} {r.status.replace('_', ' ')}"
+        for r in ordered(a, own)[: len(own) or 3]
     )
-    st.markdown(
-        f":{SIGNAL_COLOUR[s.mas_signal]}[**{SIGNAL_ICON[s.mas_signal]} {s.headline}**]  \n<small>{marks}</small>",
-        unsafe_allow_html=True,
-    )
+    if s.other_population_met:  # named in the grey line once opened
+        marks += f" · +{len(s.other_population_met)} met, built for other populations (indicative)"
+    st.markdown(f":{SIGNAL_COLOUR[s.mas_signal]}[**{SIGNAL_ICON[s.mas_signal]} {s.headline}**]")
+    with st.expander(marks, expanded=False, key="strip_more"):
+        if s.other_population_line:
+            st.caption(s.other_population_line)  # grey, never the headline's colour
+        st.caption(s.phlh_text)
+        if s.next_steps:
+            st.caption(f"**Next steps.** {s.next_steps}")
 
 
 def own_instruments(a: Assessment, own: tuple[str, ...]) -> None:
@@ -106,40 +113,52 @@ def own_instruments(a: Assessment, own: tuple[str, ...]) -> None:
         st.markdown("**Built for this patient's population**")
     for r in rest:
         detail = score_text(r)
-        st.markdown(f"{STATUS_BADGE[r.status]} **{qualified_name(r.id)}**" + (f" · {detail}" if detail else ""))
+        st.markdown(f"{badge(r, a)} **{qualified_name(r.id)}**" + (f" · {detail}" if detail else ""))
 
 
 def status_grid(a: Assessment) -> None:
     rows = ["| Instrument | Status | Result |", "|---|---|---|"]
     for r in a.criteria.values():
         mark = " †" if r.population == "outside" else ""
-        rows.append(f"| {qualified_name(r.id)}{mark} | {STATUS_BADGE[r.status]} | {score_text(r) or '—'} |")
+        rows.append(f"| {qualified_name(r.id)}{mark} | {badge(r, a)} | {score_text(r) or '—'} |")
     st.markdown("\n".join(rows))
     if any(r.population == "outside" for r in a.criteria.values()):
         st.caption("† Patient outside the population the instrument was derived in: indicative only.")
 
 
-def _panel_line(r: CriterionResult) -> str:
+INDICATIVE_BADGE = ":gray-background[**● met · indicative only**]"
+
+
+def badge(r: CriterionResult, a: Assessment) -> str:
+    """The status badge; red 'met' only for the patient's own instruments. An instrument built for
+    another population that is met is grey and says so (contract: never the headline's colour)."""
+    return INDICATIVE_BADGE if r.id in a.summary.other_population_met else STATUS_BADGE[r.status]
+
+
+def _panel_line(r: CriterionResult, a: Assessment) -> str:
     detail = score_text(r)
-    return f"{STATUS_BADGE[r.status]} **{qualified_name(r.id)}**" + (f" · {detail}" if detail else "")
+    return f"{badge(r, a)} **{qualified_name(r.id)}**" + (f" · {detail}" if detail else "")
 
 
-def comparison_panels(a: Assessment) -> None:
-    left, right = st.columns(2, gap="small")
-    with left, st.container(border=True, key="panel_flare"):
-        st.markdown("**MAS vs sJIA / Still's flare**")
-        for iid in FLARE_IDS:
-            st.markdown(_panel_line(a.criteria[iid]))
-        extra = a.criteria["ms_score"].additional_cutoffs
-        for cut in extra:
-            st.markdown(f"↳ MS score {cut.label} cut-off {cut.comparator} {cut.cutoff}: {STATUS_BADGE[cut.status]}")
-        st.caption(
-            "The 2016 criteria and MS score were derived in systemic JIA; ferritin:ESR supports but never decides."
-        )
+def comparison_panels(a: Assessment, flare: bool = True) -> None:
+    """MAS vs an sJIA/Still's flare (with `flare`: the bedside page shows it only where those
+    instruments are the patient's own) and MAS vs primary HLH."""
+    left, right = st.columns(2, gap="small") if flare else (None, st.container())
+    if left is not None:
+        with left, st.container(border=True, key="panel_flare"):
+            st.markdown("**MAS vs sJIA / Still's flare**")
+            for iid in FLARE_IDS:
+                st.markdown(_panel_line(a.criteria[iid], a))
+            extra = a.criteria["ms_score"].additional_cutoffs
+            for cut in extra:
+                st.markdown(f"↳ MS score {cut.label} cut-off {cut.comparator} {cut.cutoff}: {STATUS_BADGE[cut.status]}")
+            st.caption(
+                "The 2016 criteria and MS score were derived in systemic JIA; ferritin:ESR supports but never decides."
+            )
     with right, st.container(border=True, key="panel_phlh"):
         st.markdown("**MAS vs primary HLH**")
         for iid in PHLH_IDS:
-            st.markdown(_panel_line(a.criteria[iid]))
+            st.markdown(_panel_line(a.criteria[iid], a))
         st.caption("Genetic testing remains the reference standard for primary HLH.")
 
 
@@ -186,9 +205,8 @@ def criterion_card(r: CriterionResult, a: Assessment, expanded: bool, tag: str =
     would decide it; its population, caveats and sources on a second tab. With a `tag` (one per
     page arrangement) the card tracks whether it is open and draws its content only then."""
     detail = score_text(r).replace("**", "")
-    title = f"{STRIP_MARK[r.status]} {qualified_name(r.id)} — {r.status.replace('_', ' ')}" + (
-        f" · {detail}" if detail else ""
-    )
+    status = r.status.replace("_", " ") + (", indicative only" if r.id in a.summary.other_population_met else "")
+    title = f"{STRIP_MARK[r.status]} {qualified_name(r.id)} — {status}" + (f" · {detail}" if detail else "")
     if tag:  # the bedside page: a closed card is drawn empty (a lighter page reruns faster)
         box = st.expander(title, expanded=expanded, key=f"card_{r.id}_{tag}", on_change="rerun")
         if box.open is False:
@@ -196,7 +214,7 @@ def criterion_card(r: CriterionResult, a: Assessment, expanded: bool, tag: str =
     else:
         box = st.expander(title, expanded=expanded)
     with box:
-        st.markdown(f"{STATUS_BADGE[r.status]} **{r.verdict}**")
+        st.markdown(f"{badge(r, a)} **{r.verdict}**")
         st.caption(f"{r.name} ({r.version})")
         items, notes = st.tabs(["Items", "Population, caveats, sources"])
         with items:

@@ -69,8 +69,17 @@ export default function (component) {
 
   function stripRoom() {
     // Room above the title for the pinned headline strip (its height changes with the text).
+    // Measured folded (down to its summary line): opened, the strip lies over the page, which stays put.
     const strip = doc.querySelector('.st-key-assess_strip');
-    const h = strip ? Math.ceil(strip.getBoundingClientRect().height) : 0;
+    let h = 0;
+    if (strip) {
+      const top = strip.getBoundingClientRect().top;
+      const summary = strip.querySelector('summary');
+      const bottom = summary ? summary.getBoundingClientRect().bottom : strip.getBoundingClientRect().bottom;
+      const style = getComputedStyle(strip);
+      const below = summary ? (parseFloat(style.paddingBottom) || 0) + (parseFloat(style.borderBottomWidth) || 0) : 0;
+      h = Math.ceil(bottom - top + below);
+    }
     const value = h + 'px';
     if (doc.documentElement.style.getPropertyValue('--mas-strip-height') !== value) {
       doc.documentElement.style.setProperty('--mas-strip-height', value);

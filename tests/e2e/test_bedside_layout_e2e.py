@@ -208,3 +208,74 @@ def test_chart_labels_do_not_overlap_as_drawn(page: Page, server, artifacts, siz
         assert right_a <= chart_box["x"] + chart_box["width"] + 1, text_a  # nothing cropped
     assert overlaps == []
     chart.screenshot(path=str(artifacts / f"bedside-chart-{size}.png"))
+
+
+# Issue 12's textbook sJIA flare: Parodi 2009 (built for jSLE) is met, the patient's own instruments
+# are not: "not suggestive", with Parodi only in the grey line (tests/test_app.py has the same panel).
+FLARE_FIELDS = (
+    ("Age (years)", "6"), ("Temperature (highest in last 24 h)", "39.2 °C"), ("Ferritin", "1800"),
+    ("Platelet count", "480"), ("AST", "35"), ("LDH", "650"), ("Triglycerides", "190"),
+    ("Fibrinogen", "620 mg/dL"), ("ESR", "95"), ("White cell count", "21"), ("Haemoglobin", "10.5 g/dL"),
+)  # fmt: skip
+FLARE_ANSWERS = {
+    "febrile": "Yes", "hepatomegaly": "No", "splenomegaly": "No", "cns_involvement": "No",
+    "hemorrhagic_manifestations": "No", "active_arthritis": "Yes",
+}  # fmt: skip
+OTHER_LINE = "Also met by instruments built for other populations — indicative only: Parodi 2009 (jSLE)"
+GREY_OF = """e => { const [r, g, b] = getComputedStyle(e).color.match(/\\d+/g).map(Number);
+  return Math.max(r, g, b) - Math.min(r, g, b); }"""  # 0 for a pure grey
+
+
+def enter_flare(page: Page) -> None:
+    page.get_by_label("Underlying disease").click()
+    page.keyboard.type("Systemic JIA")
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    for label, value in FLARE_FIELDS:
+        field = page.get_by_label(label, exact=True)
+        field.fill(value)
+        field.press("Tab")
+        wait_idle(page)
+    for name, answer in FLARE_ANSWERS.items():
+        group = page.locator(f".st-key-ctx--{name} [role='radiogroup']")
+        group.get_by_role("radio", name=answer, exact=True).check(force=True)
+        wait_idle(page)
+    expect(page.locator(".st-key-assess_answer [data-testid='stAlert']").first).to_contain_text(
+        "Features not suggestive of MAS", timeout=30_000
+    )
+    settled(page)
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_other_populations_line_is_grey_under_the_headline(page: Page, server, artifacts, size):
+    sized(page, size)
+    open_app(page, server)
+    enter_flare(page)
+    answer = page.locator(".st-key-assess_answer")
+    headline = answer.get_by_test_id("stAlert").first
+    expect(headline).not_to_contain_text("Parodi")
+    line = answer.get_by_text(OTHER_LINE, exact=True)
+    if size == "desktop":  # in the sticky column, straight under the headline, grey
+        line.scroll_into_view_if_needed()
+        head, grey = headline.bounding_box(), line.bounding_box()
+        assert head and grey and 0 <= grey["y"] - (head["y"] + head["height"]) < 48, (head, grey)
+        assert line.evaluate(GREY_OF) <= 12
+        assert line.evaluate(GREY_OF) < headline.locator("h3").evaluate(GREY_OF)  # not the headline's colour
+        page.screenshot(path=str(artifacts / "bedside-flare-desktop.png"))
+        return
+    # Phone: the pinned strip opens onto the grey line (lying over the page, which does not move).
+    strip = page.locator(".st-key-assess_strip")
+    expect(strip.get_by_test_id("stMarkdownContainer").first).not_to_contain_text("Parodi")  # its headline
+    expect(strip.locator("summary")).to_contain_text("+1 met, built for other populations")
+    scroll_to(page, 1500)
+    form_top = page.locator(".st-key-assess_form").bounding_box()["y"]
+    strip.locator("summary").click()
+    in_strip = strip.get_by_text(OTHER_LINE, exact=True)
+    expect(in_strip).to_be_visible()
+    box = in_strip.bounding_box()
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= SIZES["phone"][1]
+    assert in_strip.evaluate(GREY_OF) <= 12
+    assert page.locator(".st-key-assess_form").bounding_box()["y"] == pytest.approx(form_top, abs=2)
+    page.screenshot(path=str(artifacts / "bedside-flare-phone-strip-open.png"))
+    strip.locator("summary").click()
+    expect(in_strip).to_be_hidden()

@@ -48,6 +48,7 @@ ORGAN_EDGE = {"hepatomegaly": "Liver edge", "splenomegaly": "Spleen edge"}  # be
 PAGE_CSS = """
 <style>
 .st-key-assess_strip { display: none; }
+[data-testid="stMainBlockContainer"] { padding-bottom: 3rem; }  /* not 10rem of blank under the last button */
 .st-key-bedside_page_script { display: none; }
 @media (min-width: 1101px) {
   [data-testid="stColumn"]:has(.st-key-assess_answer) { align-self: stretch; }
@@ -70,12 +71,18 @@ PAGE_CSS = """
   }
   .st-key-assess_strip > * { flex-shrink: 0; }
   .st-key-assess_strip p { line-height: 1.3; font-size: 0.92rem; }
+  .st-key-assess_strip [data-testid="stExpander"] details { border: none; border-radius: 0; background: transparent; }
+  .st-key-assess_strip [data-testid="stExpander"] summary { padding: 0.2rem 0; min-height: 2.25rem; }
+  .st-key-assess_strip [data-testid="stExpander"] summary p { font-size: 0.82rem; }
+  .st-key-assess_strip [data-testid="stExpanderDetails"] { padding: 0 0 0.5rem 1.75rem; max-height: 55vh; overflow-y: auto; }
+  .st-key-assess_strip [data-testid="stExpanderDetails"] p { font-size: 0.85rem; }
   [data-testid="stMainBlockContainer"] { padding-top: calc(4.5rem + var(--mas-strip-height, 3.5rem)); }
   .st-key-assess_answer [data-testid="stAlert"] h3 { font-size: 1.25rem; }
   .st-key-assess_title h2 { font-size: 1.45rem; }
 }
 .st-key-assess_form [data-testid="stRadioGroup"] label { min-height: 44px; align-items: center; padding-right: 0.6rem; }
 @media (max-width: 520px) {
+  .st-key-assess_form[data-testid="stVerticalBlock"], .st-key-assess_form [data-testid="stVerticalBlock"] { gap: 0.55rem; }
   .st-key-assess_form [data-testid="stRadioGroup"] { column-gap: 0.4rem; }
   .st-key-assess_form [data-testid="stRadioGroup"] label { padding-right: 0.15rem; }
 }
@@ -206,7 +213,7 @@ def answer(patient: PatientInput, assessment: Assessment) -> None:
         parts += [f"{kept} used as read but worth a check"] if kept else []
         st.warning(f"{'; '.join(parts)} — see the messages beside the fields.", icon=":material/warning:")
     cards.own_instruments(assessment, own)
-    cards.comparison_panels(assessment)
+    cards.comparison_panels(assessment, flare=any(i in cards.FLARE_IDS for i in assessment.summary.own_instruments))
     cards.next_tests(assessment)
     export_buttons(patient, assessment)
 
