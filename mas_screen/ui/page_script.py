@@ -8,7 +8,8 @@ What Streamlit widgets cannot say in Python, set in the page after each render:
 - a focused yes/no/unknown answer takes y, n or u (one key, no answer passed through);
 - room is kept above the title for the pinned headline strip (tablets, phones);
 - the width available to the chart is reported back (rounded to 20 px), so the chart's labels
-  are laid out for the width they are shown at (mas_screen.label_layout).
+  are laid out for the width they are shown at (mas_screen.label_layout); <html data-mas-layout>
+  says "ready" once the page on screen was drawn for the width measured, "pending" until then.
 
 Nothing is read from or sent to anywhere but this page's own Streamlit session.
 """
@@ -90,7 +91,11 @@ export default function (component) {
     const box = doc.querySelector(opts.measure || '[data-testid="stMainBlockContainer"]');
     if (!box) return;
     const width = Math.round(box.getBoundingClientRect().width / 20) * 20;
-    if (width > 0 && width !== lastWidth) {
+    if (!(width > 0)) return;
+    // 'ready' once the page on screen was drawn for this width (readiness for tests and tools).
+    const layout = width === opts.known ? 'ready' : 'pending';
+    if (doc.documentElement.dataset.masLayout !== layout) doc.documentElement.dataset.masLayout = layout;
+    if (width !== lastWidth && width !== opts.known) {
       lastWidth = width;
       setStateValue('width', width);
     }
@@ -130,13 +135,18 @@ def page_script(*, focus: str, numbers: tuple[str, ...], measure: str, key: str 
     fields (sanitised as Streamlit does for its st-key- classes); `measure`: selector whose width
     the chart will be drawn at."""
     classes = ",".join(_css_key(k) for k in numbers)
+    state = st.session_state.get(key)
+    known = _width(state.get("width") if hasattr(state, "get") else None)  # what this run draws for
     result = _component(
         key=key,
-        data={"focus": focus, "numbers": classes, "measure": measure, "form": ".st-key-assess_form"},
+        data={"focus": focus, "numbers": classes, "measure": measure, "form": ".st-key-assess_form", "known": known},
         on_width_change=lambda: None,
     )
-    width = getattr(result, "width", None)
-    return int(width) if isinstance(width, int | float) and width > 0 else None
+    return _width(getattr(result, "width", None))
+
+
+def _width(value: object) -> int | None:
+    return int(value) if isinstance(value, int | float) and value > 0 else None
 
 
 def _css_key(key: str) -> str:
