@@ -3,6 +3,7 @@
 axe-playwright-python ships axe-core inside the package (no network). No serious or critical
 violation may remain, except those listed in STREAMLIT_CHROME: inside Streamlit's own widgets,
 where the page cannot change the markup. Each exclusion names the rule and the exact selector.
+Each scan starts once the page is ready (e2e/readiness.py), never after a fixed time.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
-from e2e.helpers import wait_idle
+from e2e.readiness import open_ready, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -40,16 +41,18 @@ def serious(page: Page) -> list[str]:
 def test_no_serious_or_critical_accessibility_violation(page: Page, server, name, size):
     width, height = WIDTHS[size]
     page.set_viewport_size({"width": width, "height": height})
-    page.goto(f"{server}/{name}")
-    page.locator('[data-testid="stMain"] [data-testid="stMarkdownContainer"]').first.wait_for(timeout=60_000)
-    wait_idle(page)
+    # The bedside page is the app's default: it lives at "/" ("/assess" opens a "Page not found"
+    # dialog over it, which makes the page inert).
+    budget = open_ready(page, f"{server}/" if name == "assess" else f"{server}/{name}")
+    print(f"{name} at {width} px: {budget}")
     if name == "assess":  # a result on screen: headline, badges, panels, cards
         page.get_by_label("Example patient").click()
         page.get_by_role("option").filter(has_text="sJIA, febrile: 2016 criteria met").click()
-        wait_idle(page)
         page.get_by_role("button", name="Load example").click()
-        wait_idle(page)
-        page.locator(".st-key-assess_answer [data-testid='stAlert']").first.wait_for()
-        wait_idle(page)
+        headline = page.locator(".st-key-assess_answer [data-testid='stAlert']").filter(
+            has_text="Features suggestive of MAS"
+        )
+        headline.wait_for()
+        wait_ready(page, budget.timeout_ms)
     found = serious(page)
     assert not found, "\n".join(found)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.helpers import full_screenshot, open_app, wait_idle
+from e2e.helpers import full_screenshot, wait_idle
 from e2e.keyboard_panel import ENTRIES, EXPECTED_ANSWERS, EXPECTED_LABS, enter_panel, focused_label
+from e2e.readiness import open_ready, timeout_for, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -41,19 +42,32 @@ def sized(page: Page, name: str) -> None:
 
 
 def load_example(page: Page, title: str) -> None:
+    """Load a worked example (both used here end "suggestive"; the empty form is "insufficient")."""
     page.get_by_label("Example patient").click()
     page.get_by_role("option").filter(has_text=title).click()
-    wait_idle(page)
+    idle(page)
     page.get_by_role("button", name="Load example").click()
-    wait_idle(page)
-    expect(page.locator(".st-key-assess_answer [data-testid='stAlert']").first).to_be_visible(timeout=30_000)
+    answer = page.locator(".st-key-assess_answer [data-testid='stAlert']").first
+    expect(answer).to_contain_text("Features suggestive of", **soon(page))
+    settled(page)
 
 
 def settled(page: Page) -> None:
-    """The page script reports the width after a render; wait until that rerun is done too."""
-    wait_idle(page)
-    page.wait_for_function("() => getComputedStyle(document.documentElement).getPropertyValue('--mas-strip-height')")
-    wait_idle(page)
+    """Ready: the rerun after an action is done, and the layout drawn for the measured width."""
+    wait_ready(page)
+
+
+def idle(page: Page) -> None:
+    wait_idle(page, timeout_for(page))
+
+
+def open_app(page: Page, server: str) -> None:
+    """The bedside page (the app's default, at "/"); later waits scale from its measured load."""
+    open_ready(page, f"{server}/")
+
+
+def soon(page: Page) -> dict:
+    return {"timeout": timeout_for(page)}
 
 
 def scroll_to(page: Page, y: int) -> None:
@@ -67,9 +81,9 @@ def test_first_field_has_focus_and_a_full_panel_goes_in_by_keyboard(page: Page, 
     open_app(page, server)
     page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'INPUT'")
     assert focused_label(page) == "Underlying disease"
-    done = enter_panel(page, settle=wait_idle)
+    done = enter_panel(page, settle=idle)
     page.keyboard.press("Tab")
-    wait_idle(page)
+    idle(page)
     assert done.wrong_focus == []
     assert done.keystrokes + 1 <= 90, done.keystrokes  # issue 12: ≤ 90 keys for 20 entries (was ~145)
     assert ENTRIES == 20
@@ -82,8 +96,8 @@ def test_first_field_has_focus_and_a_full_panel_goes_in_by_keyboard(page: Page, 
         group = page.locator(f".st-key-ctx--{field} [role='radiogroup']")
         assert group.get_by_role("radio", name=answer, exact=True).is_checked(), field
     headline = page.locator(".st-key-assess_answer [data-testid='stAlert']").first
-    expect(headline).to_contain_text("Features suggestive of MAS")
-    expect(headline).to_contain_text("2016 MAS criteria")
+    expect(headline).to_contain_text("Features suggestive of MAS", **soon(page))
+    expect(headline).to_contain_text("2016 MAS criteria", **soon(page))
     # Phones get the decimal keypad; help icons and unit selectors are out of the Tab order.
     modes = page.evaluate(
         "() => [...document.querySelectorAll('[class*=\"st-key-lab--\"] input')].map(i => i.inputMode)"
@@ -108,11 +122,11 @@ def test_answer_key_does_not_pass_through_another_answer(page: Page, server):
           .observe(g, { attributes: true, subtree: true }); }"""
     )
     page.keyboard.press("n")
-    wait_idle(page)
+    idle(page)
     assert group.get_by_role("radio", name="No", exact=True).is_checked()
     assert "Yes" not in page.evaluate("() => window.__seen")
     page.keyboard.press("u")
-    wait_idle(page)
+    idle(page)
     assert group.get_by_role("radio", name="Unknown", exact=True).is_checked()
 
 
@@ -134,7 +148,7 @@ def test_headline_stays_in_view_while_scrolling(page: Page, server, artifacts, s
     else:  # a strip pinned under the app header, whatever the scroll position
         target = page.locator(".st-key-assess_strip")
         positions = [0, 500, 1500, height // 2, height]
-    expect(target).to_contain_text("Features suggestive of MAS")
+    expect(target).to_contain_text("Features suggestive of MAS", **soon(page))
     for y in positions:
         scroll_to(page, y)
         box = target.bounding_box()
@@ -156,10 +170,10 @@ def test_phone_page_is_a_third_of_what_it_was_and_nothing_is_printed_twice(page:
     assert height <= TODAY_PHONE_HEIGHT_PX / 3, height
     pdf = page.get_by_role("button", name="Download PDF summary")
     pdf.scroll_into_view_if_needed()
-    expect(pdf).to_be_in_viewport()
+    expect(pdf).to_be_in_viewport(**soon(page))
     # The teaching topic that three cards used to print is printed once.
     page.get_by_text("Learn more: recognising MAS").click()
-    wait_idle(page)
+    idle(page)
     assert page.get_by_text("Recognising early MAS", exact=False).count() == 1
     # Each instrument once in the answer, once as a card: never a second copy of either block.
     answer = page.locator(".st-key-assess_answer")
@@ -170,7 +184,7 @@ def test_phone_page_is_a_third_of_what_it_was_and_nothing_is_printed_twice(page:
     )
     # Instrument tables fit or scroll inside their card (never wider than the screen).
     page.locator("[data-testid='stExpander']").filter(has_text="2016 MAS criteria —").first.locator("summary").click()
-    wait_idle(page)
+    idle(page)
     table = page.locator(".st-key-assess_details table").first
     table.wait_for()
     assert table.evaluate("t => t.getBoundingClientRect().right") <= 390 + 1
@@ -186,9 +200,9 @@ def test_chart_labels_do_not_overlap_as_drawn(page: Page, server, artifacts, siz
     section = page.locator("[data-testid='stExpander']").filter(has_text="Labs against the thresholds").first
     if not section.locator("[data-testid='stPlotlyChart']").count():
         section.locator("summary").click()
-        wait_idle(page)
+        idle(page)
     page.wait_for_selector("[data-testid='stPlotlyChart'] .main-svg")
-    wait_idle(page)
+    idle(page)
     chart = page.locator("[data-testid='stPlotlyChart']").first
     chart_box = chart.bounding_box()
     assert chart_box and chart_box["width"] <= SIZES[size][0]
@@ -230,18 +244,18 @@ def enter_flare(page: Page) -> None:
     page.get_by_label("Underlying disease").click()
     page.keyboard.type("Systemic JIA")
     page.keyboard.press("Enter")
-    wait_idle(page)
+    idle(page)
     for label, value in FLARE_FIELDS:
         field = page.get_by_label(label, exact=True)
         field.fill(value)
         field.press("Tab")
-        wait_idle(page)
+        idle(page)
     for name, answer in FLARE_ANSWERS.items():
         group = page.locator(f".st-key-ctx--{name} [role='radiogroup']")
         group.get_by_role("radio", name=answer, exact=True).check(force=True)
-        wait_idle(page)
+        idle(page)
     expect(page.locator(".st-key-assess_answer [data-testid='stAlert']").first).to_contain_text(
-        "Features not suggestive of MAS", timeout=30_000
+        "Features not suggestive of MAS", **soon(page)
     )
     settled(page)
 
@@ -253,7 +267,7 @@ def test_other_populations_line_is_grey_under_the_headline(page: Page, server, a
     enter_flare(page)
     answer = page.locator(".st-key-assess_answer")
     headline = answer.get_by_test_id("stAlert").first
-    expect(headline).not_to_contain_text("Parodi")
+    expect(headline).not_to_contain_text("Parodi", **soon(page))
     line = answer.get_by_text(OTHER_LINE, exact=True)
     if size == "desktop":  # in the sticky column, straight under the headline, grey
         line.scroll_into_view_if_needed()
@@ -265,17 +279,19 @@ def test_other_populations_line_is_grey_under_the_headline(page: Page, server, a
         return
     # Phone: the pinned strip opens onto the grey line (lying over the page, which does not move).
     strip = page.locator(".st-key-assess_strip")
-    expect(strip.get_by_test_id("stMarkdownContainer").first).not_to_contain_text("Parodi")  # its headline
-    expect(strip.locator("summary")).to_contain_text("+1 met, built for other populations")
+    expect(strip.get_by_test_id("stMarkdownContainer").first).not_to_contain_text(
+        "Parodi", **soon(page)
+    )  # its headline
+    expect(strip.locator("summary")).to_contain_text("+1 met, built for other populations", **soon(page))
     scroll_to(page, 1500)
     form_top = page.locator(".st-key-assess_form").bounding_box()["y"]
     strip.locator("summary").click()
     in_strip = strip.get_by_text(OTHER_LINE, exact=True)
-    expect(in_strip).to_be_visible()
+    expect(in_strip).to_be_visible(**soon(page))
     box = in_strip.bounding_box()
     assert box and box["y"] >= 0 and box["y"] + box["height"] <= SIZES["phone"][1]
     assert in_strip.evaluate(GREY_OF) <= 12
     assert page.locator(".st-key-assess_form").bounding_box()["y"] == pytest.approx(form_top, abs=2)
     page.screenshot(path=str(artifacts / "bedside-flare-phone-strip-open.png"))
     strip.locator("summary").click()
-    expect(in_strip).to_be_hidden()
+    expect(in_strip).to_be_hidden(**soon(page))
