@@ -36,23 +36,31 @@ def serious(page: Page) -> list[str]:
     return found
 
 
+EXAMPLES = {  # the bedside page with a result on screen: headline, badges, panels, cards
+    "assess": "sJIA, febrile: 2016 criteria met",
+    # other populations' instruments met: the grey line, grey badges, the pinned strip opened
+    "assess-other-populations": "Adult with SLE on prednisone",
+}
+
+
 @pytest.mark.parametrize("size", list(WIDTHS))
-@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("name", [*PAGES, "assess-other-populations"])
 def test_no_serious_or_critical_accessibility_violation(page: Page, server, name, size):
     width, height = WIDTHS[size]
     page.set_viewport_size({"width": width, "height": height})
     # The bedside page is the app's default: it lives at "/" ("/assess" opens a "Page not found"
     # dialog over it, which makes the page inert).
-    budget = open_ready(page, f"{server}/" if name == "assess" else f"{server}/{name}")
+    budget = open_ready(page, f"{server}/" if name in EXAMPLES else f"{server}/{name}")
     print(f"{name} at {width} px: {budget}")
-    if name == "assess":  # a result on screen: headline, badges, panels, cards
+    if name in EXAMPLES:
         page.get_by_label("Example patient").click()
-        page.get_by_role("option").filter(has_text="sJIA, febrile: 2016 criteria met").click()
+        page.get_by_role("option").filter(has_text=EXAMPLES[name]).click()
         page.get_by_role("button", name="Load example").click()
-        headline = page.locator(".st-key-assess_answer [data-testid='stAlert']").filter(
-            has_text="Features suggestive of MAS"
-        )
-        headline.wait_for()
+        answer = page.locator(".st-key-assess_answer [data-testid='stAlert']")
+        answer.filter(has_text="Features suggestive of MAS").wait_for()
         wait_ready(page, budget.timeout_ms)
+        if name != "assess" and size == "phone":
+            page.locator(".st-key-assess_strip summary").click()
+            page.locator(".st-key-assess_strip [data-testid='stCaptionContainer']").first.wait_for()
     found = serious(page)
     assert not found, "\n".join(found)
