@@ -242,3 +242,20 @@ def test_pdf_details_are_optional_inputs_kept_out_of_the_patient(at):
     assert not at.exception
     assert "Ada Example" not in at.session_state["current_patient"].model_dump_json()
     assert "Ada Example" not in assessment(at).model_dump_json()
+
+
+def test_item_tables_put_the_result_first_and_drop_empty_columns(at):
+    """A phone shows a table's left columns before it scrolls: item and result come first; a
+    converted value sits beside what was entered; no points column where nothing scores points."""
+    enter(at, {"ferritin": "2500", "triglycerides": ("2.5", "mmol/L"), "platelets": "90"}, underlying_disease="sle")
+    tables = [m.value for m in at.markdown if m.value.startswith("| Item |")]
+    assert tables and all(t.startswith("| Item | Result | Entered | Rule |") for t in tables)
+    parodi = next(t for t in tables if "Cytopenia" in t)
+    assert "| Points |" not in parodi.splitlines()[0]
+    assert parodi.count("(supportive, not counted)") == parodi.count("Haemophagocytosis")  # once per row
+    assert "| 2.5 mmol/L = 221.4 mg/dL |" in parodi  # Parodi's rule is in mg/dL
+    enter(at, {}, underlying_disease="other")  # HScore is this patient's own now: its card is open
+    tables = [m.value for m in at.markdown if m.value.startswith("| Item |")]
+    hscore = next(t for t in tables if "Organomegaly" in t)
+    assert hscore.splitlines()[0] == "| Item | Result | Entered | Rule | Points |"
+    assert "| 2.5 mmol/L |" in hscore  # HScore's own unit: no conversion shown

@@ -174,25 +174,37 @@ def next_tests(a: Assessment) -> None:
             st.markdown("\n".join(f"- {line}" for line in lines))
 
 
-def _item_row(item: ItemResult, indent: str = "") -> list[str]:
-    entered = item.display or ":gray[not entered]"
+COLUMNS = ("Item", "Result", "Entered", "Rule", "Points")
+
+
+def _entered(item: ItemResult) -> str:
+    """What was entered, and the same value in the rule's unit when the number changes with it
+    ("2.5 mmol/L = 221.4 mg/dL"); "150 ×10³/µL" and "150 ×10⁹/L" are one number, shown once."""
+    if not item.display:
+        return ":gray[not entered]"
     value = item.value_text or ("" if item.value is None else f"{_num(item.value)} {pretty_unit(item.unit)}".strip())
+    if value and value.split(" ")[0] != item.display.split(" ")[0]:
+        return f"{item.display} = {value}"
+    return item.display
+
+
+def _item_row(item: ItemResult, indent: str = "") -> list[list[str]]:
     points = "" if item.points is None else _num(item.points)
-    counted = "" if item.counted else " (supportive, not counted)"
+    counted = "" if item.counted or "not counted" in item.label else " (supportive, not counted)"
     label = f"{indent}{item.label}{counted}"
-    rows = [f"| {label} | {entered} | {value} | {item.threshold or ''} | {RESULT_MARK[item.result]} | {points} |"]
+    rows = [[label, RESULT_MARK[item.result], _entered(item), item.threshold or "", points]]
     for sub in item.components or []:
         rows += _item_row(sub, indent + "↳ ")
     return rows
 
 
 def items_table(r: CriterionResult) -> None:
-    lines = [
-        "| Item | Entered | In published unit | Rule | Result | Points |",
-        "|---|---|---|---|---|---|",
-    ]
-    for item in r.items:
-        lines += _item_row(item)
+    """Item and result first (what a phone shows before the table scrolls sideways), then what was
+    entered and the rule; the points column only for a points-based instrument."""
+    rows = [row for item in r.items for row in _item_row(item)]
+    keep = [i for i, _ in enumerate(COLUMNS) if i < 4 or any(row[i] for row in rows)]
+    lines = ["| " + " | ".join(COLUMNS[i] for i in keep) + " |", "|" + "---|" * len(keep)]
+    lines += ["| " + " | ".join(row[i] for i in keep) + " |" for row in rows]
     st.markdown("\n".join(lines))
 
 
