@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -24,6 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from e2e.conftest import CHROME_ARGS, CHROMIUM, free_port, start_server, wait_healthy  # noqa: E402
 from e2e.helpers import wait_idle  # noqa: E402
 from e2e.keyboard_panel import ENTRIES, EXPECTED_LABS, enter_panel  # noqa: E402
+from e2e.readiness import open_ready, wait_ready  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 HEADLINE = ".st-key-assess_answer [data-testid='stAlert']"
@@ -54,9 +56,8 @@ def main(repeats: int = 20) -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
-            page.goto(url)
-            page.get_by_label("Ferritin", exact=True).wait_for(state="visible", timeout=60_000)
-            wait_idle(page)
+            print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores)")
+            print(f"1440 px page {open_ready(page, url)}")
             page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'INPUT'")
             done = enter_panel(page, char_ms=160, read_ms=1000)
             page.keyboard.press("Tab")  # leave the last answer as a person would
@@ -99,12 +100,10 @@ def main(repeats: int = 20) -> None:
             )
 
             phone = browser.new_page(viewport={"width": 390, "height": 844})
-            phone.goto(url)
-            phone.get_by_label("Ferritin", exact=True).wait_for(state="visible", timeout=60_000)
-            wait_idle(phone)
+            print(f"390 px page {open_ready(phone, url)}")
             enter_panel(phone, settle=wait_idle)
             phone.keyboard.press("Tab")
-            wait_idle(phone)
+            wait_ready(phone)
             phone.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, 0)")
             height = phone.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
             pdf = phone.get_by_role("button", name="Download PDF summary").bounding_box()
@@ -113,6 +112,7 @@ def main(repeats: int = 20) -> None:
                 f"390 px page with the panel: {height} px tall; headline strip at y={strip and round(strip['y'])}; "
                 f"PDF button at y={pdf and round(pdf['y'])} (page coordinates at scroll 0)"
             )
+            print(f"load average at end: {os.getloadavg()[0]:.1f}")
             browser.close()
     finally:
         server.terminate()
