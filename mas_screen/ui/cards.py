@@ -98,10 +98,13 @@ def status_strip(a: Assessment, own: tuple[str, ...] = ()) -> None:
     if s.other_population_met:  # named in the grey line once opened
         marks += f" · +{len(s.other_population_met)} met, built for other populations (indicative)"
     st.markdown(f":{SIGNAL_COLOUR[s.mas_signal]}[**{SIGNAL_ICON[s.mas_signal]} {s.headline}**]")
+    if s.phlh_signal == "favours_phlh":  # as urgent as the headline: never folded away
+        st.markdown(f":violet[**{s.phlh_text}**]")
     with st.expander(marks, expanded=False, key="strip_more"):
         if s.other_population_line:
             st.caption(s.other_population_line)  # grey, never the headline's colour
-        st.caption(s.phlh_text)
+        if s.phlh_signal != "favours_phlh":
+            st.caption(s.phlh_text)
         if s.next_steps:
             st.caption(f"**Next steps.** {s.next_steps}")
 
@@ -110,7 +113,7 @@ def own_instruments(a: Assessment, own: tuple[str, ...]) -> None:
     """One line per own instrument that the comparison panels below do not already show."""
     rest = [r for r in ordered(a, own)[: len(own)] if r.id not in FLARE_IDS and r.id not in PHLH_IDS]
     if rest:
-        st.markdown("**Built for this patient's population**")
+        st.markdown("**Instruments that decide this screen**")
     for r in rest:
         detail = score_text(r)
         st.markdown(f"{badge(r, a)} **{qualified_name(r.id)}**" + (f" · {detail}" if detail else ""))

@@ -51,6 +51,7 @@ PAGE_CSS = """
 [data-testid="stMainBlockContainer"] { padding-bottom: 3rem; }  /* not 10rem of blank under the last button */
 .st-key-bedside_page_script { display: none; }
 @media (min-width: 1101px) {
+  [data-testid="stMainBlockContainer"] { padding-top: 4.5rem; }  /* the answer higher on a laptop screen */
   [data-testid="stColumn"]:has(.st-key-assess_answer) { align-self: stretch; }
   [data-testid="stColumn"]:has(.st-key-assess_answer) > [data-testid="stVerticalBlock"] { height: 100%; }
   [data-testid="stLayoutWrapper"]:has(> .st-key-assess_answer) {
@@ -212,6 +213,10 @@ def answer(patient: PatientInput, assessment: Assessment) -> None:
         parts = [f"{len(left_out)} value(s) flagged and left out"] if left_out else []
         parts += [f"{kept} used as read but worth a check"] if kept else []
         st.warning(f"{'; '.join(parts)} — see the messages beside the fields.", icon=":material/warning:")
+    if assessment.summary.next_steps_kind == "empty_form":  # nothing entered: where to start, first
+        cards.next_tests(assessment)
+        export_buttons(patient, assessment)
+        return
     cards.own_instruments(assessment, own)
     cards.comparison_panels(assessment, flare=any(i in cards.FLARE_IDS for i in assessment.summary.own_instruments))
     cards.next_tests(assessment)
