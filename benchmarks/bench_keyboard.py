@@ -57,7 +57,7 @@ def main(repeats: int = 20) -> None:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
             print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores)")
-            print(f"1440 px page {open_ready(page, url)}")
+            print(f"1440 px page ready in {open_ready(page, url):.1f} s")
             page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'INPUT'")
             done = enter_panel(page, char_ms=160, read_ms=1000)
             page.keyboard.press("Tab")  # leave the last answer as a person would
@@ -100,7 +100,7 @@ def main(repeats: int = 20) -> None:
             )
 
             phone = browser.new_page(viewport={"width": 390, "height": 844})
-            print(f"390 px page {open_ready(phone, url)}")
+            print(f"390 px page ready in {open_ready(phone, url):.1f} s")
             enter_panel(phone, settle=wait_idle)
             phone.keyboard.press("Tab")
             wait_ready(phone)

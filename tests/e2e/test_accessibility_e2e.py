@@ -50,15 +50,15 @@ def test_no_serious_or_critical_accessibility_violation(page: Page, server, name
     page.set_viewport_size({"width": width, "height": height})
     # The bedside page is the app's default: it lives at "/" ("/assess" opens a "Page not found"
     # dialog over it, which makes the page inert).
-    budget = open_ready(page, f"{server}/" if name in EXAMPLES else f"{server}/{name}")
-    print(f"{name} at {width} px: {budget}")
+    took = open_ready(page, f"{server}/" if name in EXAMPLES else f"{server}/{name}")
+    print(f"{name} at {width} px: ready in {took:.1f} s")
     if name in EXAMPLES:
         page.get_by_label("Example patient").click()
         page.get_by_role("option").filter(has_text=EXAMPLES[name]).click()
         page.get_by_role("button", name="Load example").click()
         answer = page.locator(".st-key-assess_answer [data-testid='stAlert']")
         answer.filter(has_text="Features suggestive of MAS").wait_for()
-        wait_ready(page, budget.timeout_ms)
+        wait_ready(page)
         if name != "assess" and size == "phone":
             page.locator(".st-key-assess_strip summary").click()
             page.locator(".st-key-assess_strip [data-testid='stCaptionContainer']").first.wait_for()

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from e2e.helpers import full_screenshot, wait_idle
 from e2e.keyboard_panel import ENTRIES, EXPECTED_ANSWERS, EXPECTED_LABS, enter_panel, focused_label
-from e2e.readiness import open_ready, timeout_for, wait_ready
+from e2e.readiness import open_ready, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +48,7 @@ def load_example(page: Page, title: str) -> None:
     idle(page)
     page.get_by_role("button", name="Load example").click()
     answer = page.locator(".st-key-assess_answer [data-testid='stAlert']").first
-    expect(answer).to_contain_text("Features suggestive of", **soon(page))
+    expect(answer).to_contain_text("Features suggestive of")
     settled(page)
 
 
@@ -58,16 +58,12 @@ def settled(page: Page) -> None:
 
 
 def idle(page: Page) -> None:
-    wait_idle(page, timeout_for(page))
+    wait_idle(page)
 
 
 def open_app(page: Page, server: str) -> None:
-    """The bedside page (the app's default, at "/"); later waits scale from its measured load."""
+    """The bedside page (the app's default, at "/"), ready (e2e/readiness.py)."""
     open_ready(page, f"{server}/")
-
-
-def soon(page: Page) -> dict:
-    return {"timeout": timeout_for(page)}
 
 
 def scroll_to(page: Page, y: int) -> None:
@@ -96,8 +92,8 @@ def test_first_field_has_focus_and_a_full_panel_goes_in_by_keyboard(page: Page, 
         group = page.locator(f".st-key-ctx--{field} [role='radiogroup']")
         assert group.get_by_role("radio", name=answer, exact=True).is_checked(), field
     headline = page.locator(".st-key-assess_answer [data-testid='stAlert']").first
-    expect(headline).to_contain_text("Features suggestive of MAS", **soon(page))
-    expect(headline).to_contain_text("2016 MAS criteria", **soon(page))
+    expect(headline).to_contain_text("Features suggestive of MAS")
+    expect(headline).to_contain_text("2016 MAS criteria")
     # Phones get the decimal keypad; help icons and unit selectors are out of the Tab order.
     modes = page.evaluate(
         "() => [...document.querySelectorAll('[class*=\"st-key-lab--\"] input')].map(i => i.inputMode)"
@@ -148,7 +144,7 @@ def test_headline_stays_in_view_while_scrolling(page: Page, server, artifacts, s
     else:  # a strip pinned under the app header, whatever the scroll position
         target = page.locator(".st-key-assess_strip")
         positions = [0, 500, 1500, height // 2, height]
-    expect(target).to_contain_text("Features suggestive of MAS", **soon(page))
+    expect(target).to_contain_text("Features suggestive of MAS")
     for y in positions:
         scroll_to(page, y)
         box = target.bounding_box()
@@ -170,7 +166,7 @@ def test_phone_page_is_a_third_of_what_it_was_and_nothing_is_printed_twice(page:
     assert height <= TODAY_PHONE_HEIGHT_PX / 3, height
     pdf = page.get_by_role("button", name="Download PDF summary")
     pdf.scroll_into_view_if_needed()
-    expect(pdf).to_be_in_viewport(**soon(page))
+    expect(pdf).to_be_in_viewport()
     # The teaching topic that three cards used to print is printed once.
     page.get_by_text("Learn more: recognising MAS").click()
     idle(page)
@@ -255,7 +251,7 @@ def enter_flare(page: Page) -> None:
         group.get_by_role("radio", name=answer, exact=True).check(force=True)
         idle(page)
     expect(page.locator(".st-key-assess_answer [data-testid='stAlert']").first).to_contain_text(
-        "Features not suggestive of MAS", **soon(page)
+        "Features not suggestive of MAS"
     )
     settled(page)
 
@@ -267,7 +263,7 @@ def test_other_populations_line_is_grey_under_the_headline(page: Page, server, a
     enter_flare(page)
     answer = page.locator(".st-key-assess_answer")
     headline = answer.get_by_test_id("stAlert").first
-    expect(headline).not_to_contain_text("Parodi", **soon(page))
+    expect(headline).not_to_contain_text("Parodi")
     line = answer.get_by_text(OTHER_LINE, exact=True)
     if size == "desktop":  # in the sticky column, straight under the headline, grey
         line.scroll_into_view_if_needed()
@@ -279,19 +275,17 @@ def test_other_populations_line_is_grey_under_the_headline(page: Page, server, a
         return
     # Phone: the pinned strip opens onto the grey line (lying over the page, which does not move).
     strip = page.locator(".st-key-assess_strip")
-    expect(strip.get_by_test_id("stMarkdownContainer").first).not_to_contain_text(
-        "Parodi", **soon(page)
-    )  # its headline
-    expect(strip.locator("summary")).to_contain_text("+1 met, built for other populations", **soon(page))
+    expect(strip.get_by_test_id("stMarkdownContainer").first).not_to_contain_text("Parodi")  # its headline
+    expect(strip.locator("summary")).to_contain_text("+1 met, built for other populations")
     scroll_to(page, 1500)
     form_top = page.locator(".st-key-assess_form").bounding_box()["y"]
     strip.locator("summary").click()
     in_strip = strip.get_by_text(OTHER_LINE, exact=True)
-    expect(in_strip).to_be_visible(**soon(page))
+    expect(in_strip).to_be_visible()
     box = in_strip.bounding_box()
     assert box and box["y"] >= 0 and box["y"] + box["height"] <= SIZES["phone"][1]
     assert in_strip.evaluate(GREY_OF) <= 12
     assert page.locator(".st-key-assess_form").bounding_box()["y"] == pytest.approx(form_top, abs=2)
     page.screenshot(path=str(artifacts / "bedside-flare-phone-strip-open.png"))
     strip.locator("summary").click()
-    expect(in_strip).to_be_hidden(**soon(page))
+    expect(in_strip).to_be_hidden()
