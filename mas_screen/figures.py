@@ -775,31 +775,34 @@ def lab_threshold_figure(
     )
     margin = dict(sc.margin)
     margin["b"] += 18 * (len(notes) - 1)
-    fig = go.Figure(data=[*traces, *legend])
-    fig.update_layout(
-        template="plotly_white",
-        width=width,
-        height=height + 18 * (len(notes) - 1),
-        margin=margin,
-        font={"family": FONT_FAMILY, "size": sc.base_font, "color": "#222"},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        showlegend=True,
-        legend={
-            "orientation": "h",
-            "x": 0,
-            "xanchor": "left",
-            "y": 1,
-            "yanchor": "bottom",
-            "yref": "paper",
-            "font": {"size": sc.base_font - 1},
-            "itemwidth": 40,
-        },
-        hovermode="closest",
-        annotations=annotations,
-        **layout,
+    # The layout goes in with the data: update_layout on a built figure re-validates every
+    # annotation one property at a time (a 12-lab chart took ~0.3 s instead of ~0.06 s).
+    return go.Figure(
+        data=[*traces, *legend],
+        layout=dict(
+            template="plotly_white",
+            width=width,
+            height=height + 18 * (len(notes) - 1),
+            margin=margin,
+            font={"family": FONT_FAMILY, "size": sc.base_font, "color": "#222"},
+            paper_bgcolor="white",
+            plot_bgcolor="white",
+            showlegend=True,
+            legend={
+                "orientation": "h",
+                "x": 0,
+                "xanchor": "left",
+                "y": 1,
+                "yanchor": "bottom",
+                "yref": "paper",
+                "font": {"size": sc.base_font - 1},
+                "itemwidth": 40,
+            },
+            hovermode="closest",
+            annotations=annotations,
+            **layout,
+        ),
     )
-    return fig
 
 
 # -------------------------------------------------------------------------------------- gauges

@@ -280,22 +280,20 @@ def details(patient: PatientInput, assessment: Assessment, chart_px: int, narrow
         st.success("Added to the series: open the Trends page to see the course.")
 
 
-FIGURE_CACHE = "_bedside_figure"  # this session's last chart: (inputs, width) → figure JSON
+FIGURE_CACHE = "_bedside_figure"  # this session's last chart: (inputs, width) → figure
 
 
 def lab_chart(patient: PatientInput, assessment: Assessment, width: int):
     """The lab chart for `width`, rebuilt only when the panel or the width changed (kept in this
-    session's state only, never shared between users)."""
-    import plotly.io as pio
-
+    session's memory only, never shared between users)."""
     from mas_screen.figures import lab_threshold_figure
 
     stamp = (patient.model_dump_json(), width)
     cached = st.session_state.get(FIGURE_CACHE)
     if cached is not None and cached[0] == stamp:
-        return pio.from_json(cached[1], skip_invalid=True)
+        return cached[1]
     fig = lab_threshold_figure(patient, assessment, width=width)
-    st.session_state[FIGURE_CACHE] = (stamp, fig.to_json())
+    st.session_state[FIGURE_CACHE] = (stamp, fig)
     return fig
 
 
