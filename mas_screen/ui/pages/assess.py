@@ -311,8 +311,9 @@ def render() -> None:
             "diagnosis. Private: entries stay in this browser session only; nothing is stored, logged or sent "
             "anywhere."
         )
-    toolbar()
-    import_panel()  # FHIR R4 Bundle → the form (and the Trends page when several dates)
+    # Units, examples and the FHIR import sit here, but are drawn after the answer: their values
+    # are in the session already (set through callbacks), and the answer is what changed.
+    tools = st.container()
     patient: PatientInput | None = None
     assessment: Assessment | None = None
     try:
@@ -342,6 +343,9 @@ def render() -> None:
         with right, st.container(key="assess_answer"):
             if assessment is not None and patient is not None:
                 answer(patient, assessment)
+        with tools:
+            toolbar()
+            import_panel()  # FHIR R4 Bundle → the form (and the Trends page when several dates)
         with left, st.container(key="assess_form"):
             form(warnings)
     with st.container(key="assess_details"):
