@@ -40,6 +40,25 @@ TRI_VALUE = {"Unknown": None, "Yes": True, "No": False}
 TRI_LABEL = {None: "Unknown", True: "Yes", False: "No"}
 
 
+def shown_index(key: str, options: tuple | list, fallback: object) -> int:
+    """The option a choice widget shows when the browser draws it without the session's value.
+
+    Streamlit sends a widget's session-state value to the browser only in the run that set it; if
+    that run is cut short (a rerun requested meanwhile: the page script reporting the width while a
+    fresh server's first run is still going), the browser draws the widget at its default and sends
+    that back on the next rerun, so the default silently becomes the answer. Measured: on a fresh
+    server's first page every yes/no answer read "Yes" and CRP "mg/L" instead of "mg/dL". So every
+    default is the session's own value: a cut-short run can never change what was entered."""
+    value = st.session_state.get(key, fallback)
+    return options.index(value) if value in options else options.index(fallback) if fallback in options else 0
+
+
+def shown_text(key: str) -> str:
+    """A text field's default: the session's value (see shown_index)."""
+    value = st.session_state.get(key, "")
+    return "" if value is None else str(value)
+
+
 def lab_key(analyte: str) -> str:
     return f"lab::{analyte}"
 
@@ -127,6 +146,7 @@ def decimal_comma_toggle() -> None:
     number (never as 500); on, "," and "." swap roles and nothing else changes."""
     st.toggle(
         "Decimal comma (0,5)",
+        value=decimal_comma(),  # the session's value as the default (see shown_index)
         key=DECIMAL_COMMA,
         help="Off: 0.5 and 20,000 (a comma only between thousands). On: 0,5 and 20.000 — the comma is the "
         "decimal mark and the point separates thousands. Applies to every number you type or upload here.",

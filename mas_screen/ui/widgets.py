@@ -12,7 +12,15 @@ import streamlit as st
 from mas_screen.criteria_data import criteria
 from mas_screen.models import InputWarning, field_label
 from mas_screen.ui.safe_text import plain_markdown
-from mas_screen.ui.state import TRI_STATE, ctx_key, lab_key, sync_unit_from_text, unit_key
+from mas_screen.ui.state import (
+    TRI_STATE,
+    ctx_key,
+    lab_key,
+    shown_index,
+    shown_text,
+    sync_unit_from_text,
+    unit_key,
+)
 from mas_screen.units import pretty_unit
 
 WARNING_TITLES = {
@@ -48,6 +56,7 @@ def lab_row(analyte: str, warnings: dict[str, list[InputWarning]]) -> None:
     with st.container(key=f"labrow_{analyte}", horizontal=True, vertical_alignment="bottom", gap="small"):
         st.text_input(
             spec.label,
+            value=shown_text(lab_key(analyte)),
             key=lab_key(analyte),
             placeholder="not done",
             autocomplete="off",
@@ -56,9 +65,11 @@ def lab_row(analyte: str, warnings: dict[str, list[InputWarning]]) -> None:
             help=f"Leave blank if not done. Results beyond the assay range: type '>100000' or '<50'. "
             f"Another unit: type it after the number ({units}). LOINC {', '.join(spec.loinc)}.",
         )
+        options = [u.unit for u in spec.units]
         st.selectbox(
             f"{spec.label} unit",
-            [u.unit for u in spec.units],
+            options,
+            index=shown_index(unit_key(analyte), options, spec.default_unit),
             key=unit_key(analyte),
             format_func=pretty_unit,
             label_visibility="collapsed",
@@ -68,7 +79,14 @@ def lab_row(analyte: str, warnings: dict[str, list[InputWarning]]) -> None:
 
 
 def tri_state(field: str, warnings: dict[str, list[InputWarning]], help: str | None = None) -> None:
-    st.radio(field_label(field), TRI_STATE, key=ctx_key(field), horizontal=True, help=help)
+    st.radio(
+        field_label(field),
+        TRI_STATE,
+        index=shown_index(ctx_key(field), TRI_STATE, "Unknown"),  # never "Yes" by default (shown_index)
+        key=ctx_key(field),
+        horizontal=True,
+        help=help,
+    )
     show_warnings(field, warnings)
 
 
@@ -77,6 +95,7 @@ def number_field(
 ) -> None:
     st.text_input(
         label or field_label(field),
+        value=shown_text(ctx_key(field)),
         key=ctx_key(field),
         placeholder=placeholder,
         autocomplete="off",

@@ -289,3 +289,49 @@ def test_other_populations_line_is_grey_under_the_headline(page: Page, server, a
     page.screenshot(path=str(artifacts / "bedside-flare-phone-strip-open.png"))
     strip.locator("summary").click()
     expect(in_strip).to_be_hidden()
+
+
+# A fresh server's first page: its first run is slow, and the page script's width report asks for a
+# rerun meanwhile. Streamlit then never sent the session's values to the browser, which drew each
+# widget at its own default and sent that back: every yes/no answer read "Yes" (Yes is the first
+# option), CRP "mg/L" instead of the US "mg/dL", temperature "°C" instead of "°F". Every widget's
+# default is now the session's value (mas_screen/ui/state.shown_index), so a cut-short run changes nothing.
+US_UNITS = {
+    "CRP": "mg/dL",
+    "Temperature (highest in last 24 h)": "°F",
+    "D-dimer": "µg/mL FEU",
+    "Platelet count": "×10³/µL",
+}
+SHOWN_ANSWERS = """() => [...document.querySelectorAll('.st-key-assess_form [role=radiogroup]')]
+  .map(g => { const c = g.querySelector('input:checked'); return c ? c.closest('label').textContent.trim() : ''; })"""
+
+
+def test_first_page_on_a_fresh_server_answers_nothing_by_itself(browser):
+    from e2e.conftest import free_port, start_server, wait_healthy
+    from e2e.waits import waits
+
+    port = free_port()
+    proc = start_server(port)
+    try:
+        wait_healthy(port)
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        context.set_default_timeout(waits.action)
+        page = context.new_page()
+        open_app(page, f"http://127.0.0.1:{port}")  # the first session this server has
+        assert set(page.evaluate(SHOWN_ANSWERS)) == {"Unknown"}
+        for label, unit in US_UNITS.items():
+            assert page.get_by_label(f"{label} unit").input_value() == unit, label
+        # A rerun sends the browser's widgets back: the server still has nothing answered.
+        age = page.get_by_label("Age (years)", exact=True)
+        age.fill("6")
+        age.press("Tab")
+        settled(page)
+        assert set(page.evaluate(SHOWN_ANSWERS)) == {"Unknown"}
+        expect(page.locator("[data-testid='stExpander']").filter(has_text="Specialist results")).not_to_contain_text(
+            "answered"
+        )
+        assert page.get_by_label("CRP unit").input_value() == "mg/dL"
+        context.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=waits.action / 1000)

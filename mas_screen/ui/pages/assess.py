@@ -32,6 +32,7 @@ from mas_screen.ui.state import (
     init_state,
     load_example,
     on_unit_system_change,
+    shown_index,
 )
 from mas_screen.ui.widgets import lab_row, number_field, show_warnings, tri_state
 
@@ -101,6 +102,7 @@ def toolbar() -> None:
         st.radio(
             "Default units",
             ["us", "si"],
+            index=shown_index("unit_system", ("us", "si"), "us"),
             key="unit_system",
             format_func=lambda s: {"us": "US (mg/dL, °F)", "si": "SI (g/L, mmol/L, °C)"}[s],
             horizontal=True,
@@ -131,6 +133,7 @@ def form(warnings: dict) -> None:
         st.selectbox(
             "Underlying disease",
             list(DISEASE_LABELS),
+            index=shown_index(ctx_key("underlying_disease"), list(DISEASE_LABELS), "unknown"),
             key=ctx_key("underlying_disease"),
             format_func=DISEASE_LABELS.get,
         )
@@ -163,7 +166,11 @@ def form(warnings: dict) -> None:
     c1, c2 = st.columns([3, 2], wrap=False)
     with c1:
         st.selectbox(
-            "Biologic therapy", list(BIOLOGIC_LABELS), key=ctx_key("biologic_therapy"), format_func=BIOLOGIC_LABELS.get
+            "Biologic therapy",
+            list(BIOLOGIC_LABELS),
+            index=shown_index(ctx_key("biologic_therapy"), list(BIOLOGIC_LABELS), "unknown"),
+            key=ctx_key("biologic_therapy"),
+            format_func=BIOLOGIC_LABELS.get,
         )
     with c2:
         number_field("age_at_onset_years", warnings)

@@ -33,7 +33,15 @@ from mas_screen.models import (
 from mas_screen.parsing import echo
 from mas_screen.ui import cards
 from mas_screen.ui.safe_text import plain_markdown
-from mas_screen.ui.state import LAB_ORDER, TRI_LABEL, TRI_STATE, TRI_VALUE, current_patient, patient_data
+from mas_screen.ui.state import (
+    LAB_ORDER,
+    TRI_LABEL,
+    TRI_STATE,
+    TRI_VALUE,
+    current_patient,
+    patient_data,
+    shown_index,
+)
 from mas_screen.ui.state import init_state as init_bedside_state
 from mas_screen.ui.teaching_views import case_panels, case_patient, panel_name, panel_when
 from mas_screen.ui.widgets import WARNING_TITLES
@@ -437,7 +445,14 @@ def context_controls() -> None:
     cols = st.columns(2)
     for i, field in enumerate(BOOLEAN_FIELDS):
         with cols[i % 2]:
-            st.radio(field_label(field), TRI_STATE, key=flag_key(field), persist_state="session", horizontal=True)
+            st.radio(
+                field_label(field),
+                TRI_STATE,
+                index=shown_index(flag_key(field), TRI_STATE, "Unknown"),  # never "Yes" by default
+                key=flag_key(field),
+                persist_state="session",
+                horizontal=True,
+            )
 
 
 # -------------------------------------------------------------------------------------- results
