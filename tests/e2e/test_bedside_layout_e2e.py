@@ -234,6 +234,12 @@ FLARE_ANSWERS = {
 OTHER_LINE = "Also met by instruments built for other populations — indicative only: Parodi 2009 (jSLE)"
 GREY_OF = """e => { const [r, g, b] = getComputedStyle(e).color.match(/\\d+/g).map(Number);
   return Math.max(r, g, b) - Math.min(r, g, b); }"""  # 0 for a pure grey
+REDDISH = """e => { const seen = [];
+  for (let n = e; n && n !== document.body; n = n.parentElement) {
+    for (const c of [getComputedStyle(n).color, getComputedStyle(n).backgroundColor]) {
+      const [r, g, b, a = 1] = c.match(/[\\d.]+/g).map(Number);
+      if (a > 0.05 && r - Math.max(g, b) > 40) seen.push(c); } }
+  return seen; }"""  # text or background on the way up that is red (r well above g and b)
 
 
 def enter_flare(page: Page) -> None:
@@ -264,6 +270,7 @@ def test_other_populations_line_is_grey_under_the_headline(page: Page, server, a
     answer = page.locator(".st-key-assess_answer")
     headline = answer.get_by_test_id("stAlert").first
     expect(headline).not_to_contain_text("Parodi")
+    assert headline.locator("h3").evaluate(REDDISH) == []  # the headline is not red: a not-suggestive answer
     line = answer.get_by_text(OTHER_LINE, exact=True)
     if size == "desktop":  # in the sticky column, straight under the headline, grey
         line.scroll_into_view_if_needed()
@@ -275,7 +282,10 @@ def test_other_populations_line_is_grey_under_the_headline(page: Page, server, a
         return
     # Phone: the pinned strip opens onto the grey line (lying over the page, which does not move).
     strip = page.locator(".st-key-assess_strip")
-    expect(strip.get_by_test_id("stMarkdownContainer").first).not_to_contain_text("Parodi")  # its headline
+    strip_headline = strip.get_by_test_id("stMarkdownContainer").first
+    expect(strip_headline).to_contain_text("Features not suggestive of MAS")
+    expect(strip_headline).not_to_contain_text("Parodi")
+    assert strip_headline.locator("strong").first.evaluate(REDDISH) == []
     expect(strip.locator("summary")).to_contain_text("+1 met, built for other populations")
     scroll_to(page, 1500)
     form_top = page.locator(".st-key-assess_form").bounding_box()["y"]
@@ -335,3 +345,51 @@ def test_first_page_on_a_fresh_server_answers_nothing_by_itself(browser):
     finally:
         proc.terminate()
         proc.wait(timeout=waits.action / 1000)
+
+
+COVERED = """e => { const r = e.getBoundingClientRect(); const x = r.left + r.width / 2, y = r.top + r.height / 2;
+  const hit = document.elementFromPoint(x, y); return !(hit && (e === hit || e.contains(hit))); }"""
+
+
+def test_phone_controls_scrolled_to_are_never_under_the_pinned_strip(page: Page, server, artifacts):
+    """Tab, Shift+Tab or a focus() scrolls a control into view below the strip, not under it; the
+    PDF button and the page's last button are reachable and not covered."""
+    sized(page, "phone")
+    open_app(page, server)
+    enter_flare(page)
+    height = page.evaluate(f"() => document.querySelector('{MAIN}').scrollHeight")
+    scroll_to(page, height)  # the bottom: the last button clear of the edge
+    last = page.get_by_role("button", name="Add this panel to the series (Trends page)")
+    box = last.bounding_box()
+    assert box and box["y"] + box["height"] <= SIZES["phone"][1] - 16, box
+    assert not last.evaluate(COVERED)
+    strip_bottom = page.locator(".st-key-assess_strip").bounding_box()
+    for target in (
+        page.get_by_role("button", name="Download PDF summary"),
+        page.get_by_label("Ferritin", exact=True),
+        page.get_by_label("Underlying disease"),
+    ):
+        scroll_to(page, height)
+        target.focus()  # scrolled up to it: it must land below the pinned strip
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => r()))")  # one frame for the layout
+        box = target.bounding_box()
+        assert box and box["y"] >= strip_bottom["y"] + strip_bottom["height"] - 1, (box, strip_bottom)
+        assert not target.evaluate(COVERED)
+    # Shift+Tab from a field just below the strip: the field before it is under the strip until
+    # the browser scrolls to it (by the least amount), and must come out below the strip.
+    ferritin = page.get_by_label("Ferritin", exact=True)
+    ferritin.focus()
+    below_strip = strip_bottom["y"] + strip_bottom["height"]
+    page.evaluate(
+        f"() => {{ const m = document.querySelector('{MAIN}'); const f = document.activeElement;"
+        f" m.scrollTop += f.getBoundingClientRect().top - {below_strip} - 4; }}"
+    )
+    page.keyboard.press("Shift+Tab")
+    previous = page.get_by_label("Platelet count", exact=True)
+    expect(previous).to_be_focused()
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => r()))")
+    box = previous.bounding_box()
+    assert box and box["y"] >= below_strip - 1, (box, strip_bottom)
+    assert not previous.evaluate(COVERED)
+    page.get_by_role("button", name="Download PDF summary").click()  # a tap reaches it
+    page.screenshot(path=str(artifacts / "bedside-phone-pdf-focused.png"))

@@ -79,6 +79,10 @@ PAGE_CSS = """
   .st-key-assess_strip [data-testid="stExpanderDetails"] { padding: 0 0 0.5rem 1.75rem; max-height: 55vh; overflow-y: auto; }
   .st-key-assess_strip [data-testid="stExpanderDetails"] p { font-size: 0.85rem; }
   [data-testid="stMainBlockContainer"] { padding-top: calc(4.5rem + var(--mas-strip-height, 3.5rem)); }
+  /* A field or button scrolled to (Tab, Shift+Tab, a link) stops below the pinned strip, never under it;
+     the last button clears a phone's home bar. */
+  [data-testid="stMain"] { scroll-padding-top: calc(4.25rem + var(--mas-strip-height, 3.5rem)); scroll-padding-bottom: 1rem; }
+  [data-testid="stMainBlockContainer"] { padding-bottom: calc(3rem + env(safe-area-inset-bottom, 0px)); }
   .st-key-assess_answer [data-testid="stAlert"] h3 { font-size: 1.25rem; }
   .st-key-assess_title h2 { font-size: 1.45rem; }
 }
