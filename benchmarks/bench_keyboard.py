@@ -26,6 +26,7 @@ from e2e.conftest import CHROME_ARGS, CHROMIUM, free_port, start_server, wait_he
 from e2e.helpers import wait_idle  # noqa: E402
 from e2e.keyboard_panel import ENTRIES, EXPECTED_LABS, enter_panel  # noqa: E402
 from e2e.readiness import open_ready, wait_ready  # noqa: E402
+from e2e.waits import waits  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 HEADLINE = ".st-key-assess_answer [data-testid='stAlert']"
@@ -57,7 +58,10 @@ def main(repeats: int = 20) -> None:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
             print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores)")
-            print(f"1440 px page ready in {open_ready(page, url):.1f} s")
+            ready = open_ready(page, url)
+            print(f"1440 px page ready in {ready:.1f} s")
+            waits.ready_s, waits.measured = ready, True  # every wait below scales from it (e2e/waits.py)
+            expect.set_options(timeout=waits.action)
             page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'INPUT'")
             done = enter_panel(page, char_ms=160, read_ms=1000)
             page.keyboard.press("Tab")  # leave the last answer as a person would
@@ -85,9 +89,9 @@ def main(repeats: int = 20) -> None:
                 want = "2016 MAS criteria"
                 headline = expect(page.locator(HEADLINE).first)
                 if value == "500":
-                    headline.not_to_contain_text(want, timeout=30_000)
+                    headline.not_to_contain_text(want)
                 else:
-                    headline.to_contain_text(want, timeout=30_000)
+                    headline.to_contain_text(want)
                 wait_idle(page)
                 key_t = page.evaluate("() => window.__masKey")
                 changes = page.evaluate(f"() => window.__masTimes.slice({before})")
@@ -108,9 +112,11 @@ def main(repeats: int = 20) -> None:
             height = phone.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
             pdf = phone.get_by_role("button", name="Download PDF summary").bounding_box()
             strip = phone.locator(".st-key-assess_strip").bounding_box()
+            full = phone.locator(HEADLINE).first.bounding_box()
             print(
                 f"390 px page with the panel: {height} px tall; headline strip at y={strip and round(strip['y'])}; "
-                f"PDF button at y={pdf and round(pdf['y'])} (page coordinates at scroll 0)"
+                f"full headline at y={full and round(full['y'])}; PDF button at y={pdf and round(pdf['y'])} "
+                "(page coordinates at scroll 0)"
             )
             print(f"load average at end: {os.getloadavg()[0]:.1f}")
             browser.close()

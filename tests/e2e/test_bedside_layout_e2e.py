@@ -393,3 +393,52 @@ def test_phone_controls_scrolled_to_are_never_under_the_pinned_strip(page: Page,
     assert not previous.evaluate(COVERED)
     page.get_by_role("button", name="Download PDF summary").click()  # a tap reaches it
     page.screenshot(path=str(artifacts / "bedside-phone-pdf-focused.png"))
+
+
+TOO_SMALL = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const seen = (e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  const targets = [
+    ...main.querySelectorAll('input[type="text"], [data-baseweb="select"] > div, [data-testid="stRadioGroup"] label,'
+      + ' [data-testid="stCheckbox"] label, [data-testid^="stBaseButton"], [data-testid="stExpander"] summary'),
+  ].filter(seen);
+  const small = targets.filter((e) => e.getBoundingClientRect().height < 43.5)
+    .map((e) => `${e.tagName} ${(e.getAttribute('aria-label') || e.textContent).trim().slice(0, 40)}: `
+      + `${Math.round(e.getBoundingClientRect().height)} px`);
+  // Help icons: a 16 px glyph in a 44 × 34 px tap area (::after; WCAG 2.5.8 asks 24), which never
+  // reaches another control (the label rows leave no room for 44 in height).
+  const icons = [...main.querySelectorAll('[data-testid="stTooltipIcon"] button:not([data-testid])')].filter(seen);
+  const controls = 'input, button, label, summary, a, [data-baseweb="select"]';
+  for (const b of icons) {
+    const area = getComputedStyle(b, '::after');
+    if (parseFloat(area.width) < 43.5 || parseFloat(area.height) < 33.5)
+      small.push(`help icon ${b.getAttribute('aria-label')}: tap area ${area.width} × ${area.height}`);
+    b.scrollIntoView({ block: 'center' });  // clear of the pinned strip
+    const r = b.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+    if (document.elementFromPoint(x, y) !== b && !b.contains(document.elementFromPoint(x, y))) continue;  // folded away
+    for (const [dx, dy] of [[-21, 0], [21, 0], [0, -19], [0, 13]]) {  // the tap area's edges
+      const hit = document.elementFromPoint(x + dx, y + dy);
+      const other = hit && hit.closest(controls);
+      if (other && other !== b && !b.contains(other) && !other.contains(b))
+        small.push(`help icon ${b.getAttribute('aria-label')}: tap at (${dx}, ${dy}) reaches ${other.tagName}`);
+    }
+  }
+  return [targets.length, icons.length, small];
+}"""
+
+
+@pytest.mark.parametrize("size", ["tablet", "phone"])
+def test_touch_targets_are_at_least_44_px(page: Page, server, size):
+    sized(page, size)
+    open_app(page, server)
+    load_example(page, "Adult with SLE on prednisone: HScore 266")
+    fields = page.locator(".st-key-assess_form input[type='text']")
+    for i in range(fields.count()):  # a help icon's tap area never covers its own field
+        assert not fields.nth(i).evaluate(
+            "e => { e.scrollIntoView({ block: 'center' }); const r = e.getBoundingClientRect();"
+            " const hit = document.elementFromPoint(r.right - 4, r.top + 3);"
+            " return !!(hit && hit.closest('[data-testid=\"stTooltipIcon\"]')); }"
+        ), i
+    count, icons, small = page.evaluate(TOO_SMALL)
+    assert count > 60 and icons > 15, (count, icons)
+    assert small == [], "\n".join(small)

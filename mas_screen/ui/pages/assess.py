@@ -74,7 +74,7 @@ PAGE_CSS = """
   .st-key-assess_strip > * { flex-shrink: 0; }
   .st-key-assess_strip p { line-height: 1.3; font-size: 0.92rem; }
   .st-key-assess_strip [data-testid="stExpander"] details { border: none; border-radius: 0; background: transparent; }
-  .st-key-assess_strip [data-testid="stExpander"] summary { padding: 0.2rem 0; min-height: 2.25rem; }
+  .st-key-assess_strip [data-testid="stExpander"] summary { padding: 0.2rem 0; min-height: 44px; }
   .st-key-assess_strip [data-testid="stExpander"] summary p { font-size: 0.82rem; }
   .st-key-assess_strip [data-testid="stExpanderDetails"] { padding: 0 0 0.5rem 1.75rem; max-height: 55vh; overflow-y: auto; }
   .st-key-assess_strip [data-testid="stExpanderDetails"] p { font-size: 0.85rem; }
@@ -83,6 +83,16 @@ PAGE_CSS = """
      the last button clears a phone's home bar. */
   [data-testid="stMain"] { scroll-padding-top: calc(4.25rem + var(--mas-strip-height, 3.5rem)); scroll-padding-bottom: 1rem; }
   [data-testid="stMainBlockContainer"] { padding-bottom: calc(3rem + env(safe-area-inset-bottom, 0px)); }
+  /* Touch targets at least 44 px on tablets and phones: buttons, folded sections, choices, switches,
+     fields. Help icons keep their 16 px glyph in a 44 × 34 px tap area (the rows leave no room for 44 px
+     in height without covering the field below or above). */
+  [data-testid="stMain"] [data-testid^="stBaseButton"], [data-testid="stMain"] [data-testid="stExpander"] summary { min-height: 44px; }
+  [data-testid="stMain"] [data-testid="stRadioGroup"] label, [data-testid="stMain"] [data-testid="stCheckbox"] label { min-height: 44px; align-items: center; }
+  [data-testid="stMain"] [data-testid="stRadioGroup"] { row-gap: 0; }
+  [data-testid="stMain"] input[type="text"], [data-testid="stMain"] [data-baseweb="select"] > div { min-height: 44px; }
+  [data-testid="stMain"] [data-testid="stTooltipIcon"] button:not([data-testid]) { position: relative; }
+  [data-testid="stMain"] [data-testid="stTooltipIcon"] button:not([data-testid])::after { content: ""; position: absolute; inset: -12px -14px -6px; }
+  [data-testid="stMain"] [data-testid="stHeaderActionElements"] { display: none; }  /* hover-only anchors */
   .st-key-assess_answer [data-testid="stAlert"] h3 { font-size: 1.25rem; }
   .st-key-assess_title h2 { font-size: 1.45rem; }
 }
