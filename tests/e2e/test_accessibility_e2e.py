@@ -3,7 +3,9 @@
 axe-playwright-python ships axe-core inside the package (no network). No serious or critical
 violation may remain, except those listed in STREAMLIT_CHROME: inside Streamlit's own widgets,
 where the page cannot change the markup. Each exclusion names the rule and the exact selector.
-Each scan starts once the page is ready (e2e/readiness.py), never after a fixed time.
+Each scan starts once the page is ready (e2e/readiness.py), never after a fixed time; every wait is
+scaled from the page-ready time measured at the start of the session (e2e/waits.py), so a loaded
+machine waits longer instead of failing. The scan itself (axe.run in the page) has no time limit.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
 from e2e.readiness import open_ready, wait_ready
+from e2e.waits import waits
 
 pytestmark = pytest.mark.e2e
 
@@ -53,14 +56,15 @@ def test_no_serious_or_critical_accessibility_violation(page: Page, server, name
     took = open_ready(page, f"{server}/" if name in EXAMPLES else f"{server}/{name}")
     print(f"{name} at {width} px: ready in {took:.1f} s")
     if name in EXAMPLES:
-        page.get_by_label("Example patient").click()
-        page.get_by_role("option").filter(has_text=EXAMPLES[name]).click()
-        page.get_by_role("button", name="Load example").click()
+        page.get_by_label("Example patient").click(timeout=waits.action)
+        page.get_by_role("option").filter(has_text=EXAMPLES[name]).click(timeout=waits.action)
+        page.get_by_role("button", name="Load example").click(timeout=waits.action)
         answer = page.locator(".st-key-assess_answer [data-testid='stAlert']")
-        answer.filter(has_text="Features suggestive of MAS").wait_for()
-        wait_ready(page)
+        answer.filter(has_text="Features suggestive of MAS").wait_for(timeout=waits.action)
+        wait_ready(page, waits.action)
         if name != "assess" and size == "phone":
-            page.locator(".st-key-assess_strip summary").click()
-            page.locator(".st-key-assess_strip [data-testid='stCaptionContainer']").first.wait_for()
+            page.locator(".st-key-assess_strip summary").click(timeout=waits.action)
+            page.locator(".st-key-assess_strip [data-testid='stCaptionContainer']").first.wait_for(timeout=waits.action)
+            wait_ready(page, waits.action)
     found = serious(page)
     assert not found, "\n".join(found)
