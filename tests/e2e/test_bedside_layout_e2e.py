@@ -217,6 +217,10 @@ def test_chart_labels_do_not_overlap_as_drawn(page: Page, server, artifacts, siz
                 overlaps.append((text_a, text_b))
         assert right_a <= chart_box["x"] + chart_box["width"] + 1, text_a  # nothing cropped
     assert overlaps == []
+    # A chart taller than the window is painted only where it is on screen: grow the window first.
+    page.set_viewport_size({"width": SIZES[size][0], "height": min(int(chart_box["height"]) + 400, 16000)})
+    chart.scroll_into_view_if_needed()
+    settled(page)
     chart.screenshot(path=str(artifacts / f"bedside-chart-{size}.png"))
 
 
