@@ -570,7 +570,9 @@ class LabPanel:
     label_lines: list[int] = field(default_factory=list)
 
 
-def _panel(analyte: str, obs: list[Obs], shown: UnitSpec, facts: Facts, alert: float | None) -> LabPanel:
+def _panel(
+    analyte: str, obs: list[Obs], shown: UnitSpec, facts: Facts, alert: float | None, panel_px: int = PANEL_PX
+) -> LabPanel:
     values = [float(o.fact.value_in(shown)) for o in obs]
     latest = obs[-1].fact
     pairs: list[tuple[Mark, object]] = []
@@ -619,7 +621,7 @@ def _panel(analyte: str, obs: list[Obs], shown: UnitSpec, facts: Facts, alert: f
                 Crossing(obs[j].time, line.mark.x, " · ".join(labels), obs[i].time, obs[j].time, into, values[j])
             )
     label_lines = [len(line.mark.label.split(" · ")) for line in lines]
-    height = max(PANEL_PX, sum(label_lines) * LINE_PX + 2 * len(lines) + 8)
+    height = max(panel_px, sum(label_lines) * LINE_PX + 2 * len(lines) + 8)
     return LabPanel(analyte, obs, shown, values, lines, axis, crossings, height, label_lines)
 
 
@@ -657,6 +659,7 @@ def trend_small_multiples(
     unit_system: str | None = None,
     alert_levels: dict[str, float] | None = None,
     width: int = WIDTH,
+    panel_px: int = PANEL_PX,
 ) -> go.Figure:
     """One panel per lab with at least one value: the values over time (a real date axis) against
     every published threshold that reads the lab, labelled "2016 > 684"; crossings ringed.
@@ -671,6 +674,8 @@ def trend_small_multiples(
       "your alert level" (the consensus set no cut-off; these are the user's, never published).
     - Markers are thinned out when values are too close to tell apart (a year of daily values);
       every value keeps its hover text.
+    - `panel_px`: the plot height of one lab (taller on a projector slide; never below what its
+      threshold labels need).
     """
     series = lab_series(result)
     order = panel_order(list(series), analytes)
@@ -678,7 +683,7 @@ def trend_small_multiples(
     if not order:
         return _empty_figure(EMPTY_SERIES, width=width)
     facts = _context_facts(result)
-    panels = [_panel(a, series[a], _display_unit(a, unit_system), facts, alerts.get(a)) for a in order]
+    panels = [_panel(a, series[a], _display_unit(a, unit_system), facts, alerts.get(a), panel_px) for a in order]
     all_times = sorted({o.time for p in panels for o in p.obs})
     with_time = _needs_time(all_times)
 

@@ -101,7 +101,8 @@ def neutral_name(case: Case, number: int) -> str:
 
 def practice_order(cases: Sequence[Case]) -> list[Case]:
     """The order a trainee meets the library: introductory first, children before adults within a
-    difficulty (the library should not open on a 46-year-old), then by id for stability."""
+    difficulty (the library should not open on a 46-year-old), threshold near misses after the
+    clinical cases of their level, then by id for stability."""
 
     def age(c: Case) -> float:
         try:
@@ -109,4 +110,4 @@ def practice_order(cases: Sequence[Case]) -> list[Case]:
         except (TypeError, ValueError):
             return 99.0
 
-    return sorted(cases, key=lambda c: (c.difficulty or 2, age(c) >= 18, c.id))
+    return sorted(cases, key=lambda c: (c.difficulty or 2, age(c) >= 18, "near-miss" in c.themes, c.id))

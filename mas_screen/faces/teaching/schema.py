@@ -95,7 +95,7 @@ THEME_LABELS: dict[str, str] = {
 }
 READING_LABELS: dict[str, str] = {
     "mas": "MAS complicating a rheumatic or inflammatory disease",
-    "flare": "Flare of the underlying disease, not MAS",
+    "flare": "The underlying disease (a flare, or quiet), not MAS",
     "primary_hlh": "Primary (familial) HLH",
     "other_hlh": "Secondary HLH from another driver (infection, malignancy, drug, unknown)",
     "not_enough_data": "Not enough data to decide yet",
@@ -344,10 +344,8 @@ class ConstructedSource(_Strict):
 def _source_kind(value: Any) -> str | None:
     if isinstance(value, str):
         return "text"
-    if isinstance(value, dict):
-        kind = value.get("kind")
-        return kind if kind in ("published", "constructed") else None
-    return None
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)  # data, or a model
+    return kind if kind in ("published", "constructed") else None
 
 
 Source = Annotated[

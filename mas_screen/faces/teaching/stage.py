@@ -13,6 +13,9 @@ import re
 from dataclasses import dataclass
 
 from mas_screen.faces.teaching.schema import Case
+from mas_screen.trends import TREND_ANALYTES
+
+KEY_LABS = TREND_ANALYTES[:3]  # platelets, ferritin, AST: the consensus's "change matters most"
 
 CANVAS = (1280, 720)
 TEXT_BUDGET = 620  # characters of running text on one slide at the stage's type size
@@ -111,7 +114,9 @@ def case_screens(case: Case, lab_keys: list[list[str]]) -> list[Screen]:
         if panel.next_steps:
             screens += _parts("step_answer", i, _steps_parts(case, i))
         if i > 0:
-            screens += [Screen("timeline", i), Screen("trend", i)]
+            screens.append(Screen("timeline", i))
+            keys = [a for a in KEY_LABS if a in lab_keys[i]]
+            screens += _parts("trend", i, [[a] for a in keys])
     last = len(panels) - 1
     for k, tp in enumerate(case.teaching_points):
         screens.append(Screen("teaching", last, k, len(case.teaching_points), (k, tp.text)))
@@ -131,7 +136,7 @@ NEXT_LABELS = {
     "reading_answer": "The author's reading",
     "step_answer": "Next steps, ranked",
     "timeline": "Each instrument over time",
-    "trend": "The labs over time",
+    "trend": "Over time",
     "teaching": "Teaching point",
     "objectives": "Learning objectives",
 }
@@ -140,6 +145,8 @@ NEXT_LABELS = {
 def next_label(screen: Screen) -> str:
     """The Next button's words: where it leads."""
     label = NEXT_LABELS.get(screen.kind, "Next")
+    if screen.kind == "trend" and screen.items:
+        return f"{label}: {LAB_NAMES.get(screen.items[0], screen.items[0])}"
     if screen.parts > 1 and screen.kind != "teaching":
         label += f" ({screen.part + 1}/{screen.parts})"
     if screen.kind == "teaching":
@@ -147,4 +154,5 @@ def next_label(screen: Screen) -> str:
     return label
 
 
+LAB_NAMES = {"platelets": "platelets", "ferritin": "ferritin", "ast": "AST"}
 EXPLORE_SCREENS = ("status", "changes", "distance", "flips")

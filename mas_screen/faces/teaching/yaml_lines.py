@@ -93,6 +93,8 @@ def load_with_lines(text: str) -> tuple[Any, LineMap]:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             where = f" ({exc.context})" if exc.context else ""
+            if exc.context and exc.context_mark is not None and exc.problem_mark is not None:
+                where = f" ({exc.context} that starts on line {at(exc.context_mark)})"
             raise YamlError(f"not valid YAML: {exc.problem}{where}", at(mark)) from exc
         except yaml.YAMLError as exc:
             raise YamlError(f"not valid YAML: {exc}") from exc
