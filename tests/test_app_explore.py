@@ -203,7 +203,7 @@ def test_stage_shows_the_explorers_state_one_idea_per_screen(at):
     at.button(key="stage_next").click().run()  # suspected sJIA: the 2016 criteria, then the MS score
     assert headings() == ["## How far each value is from the 2016 MAS criteria thresholds"]
     (fig,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key == "xp_stage_chart"]
-    assert fig["layout"]["height"] <= 500 and fig["layout"]["width"] == 1180
+    assert fig["layout"]["height"] <= 500 and fig["layout"]["width"] == 1192  # the slide's body
     at.button(key="stage_pgdn").click().run()
     assert headings() == ["## How far each value is from the MS score thresholds"]
     at.button(key="stage_next").click().run()

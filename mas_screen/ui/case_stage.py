@@ -13,6 +13,7 @@ from mas_screen.faces.teaching.schema import READING_LABELS, THEME_LABELS, Case
 from mas_screen.faces.teaching.stage import LAB_COLUMNS, Screen, case_screens
 from mas_screen.trend_figures import status_timeline, trend_small_multiples
 from mas_screen.ui import cards
+from mas_screen.ui.stage import CHART_PX, stage_chart
 from mas_screen.ui.teaching_views import (
     GRADE_BADGE,
     citation_link,
@@ -26,8 +27,8 @@ from mas_screen.ui.teaching_views import (
     text,
 )
 
-SLIDE_CHART_PX = 1180  # the canvas minus its side padding
-TREND_PANEL_PX = 250  # one lab's plot on a slide (the figure is then ~470 px tall)
+SLIDE_CHART_PX = CHART_PX
+TREND_PANEL_PX = 280  # one lab's plot on a slide (the figure is then ~500 px tall)
 LETTERS = "ABCDEF"
 
 
@@ -37,10 +38,10 @@ def screens_of(case: Case) -> list[Screen]:
 
 
 def _chart(fig, key: str, stage: bool) -> None:
-    config = {"displaylogo": False, "displayModeBar": False}
     if stage:
-        config["staticPlot"] = True  # a scaled slide would misplace hover labels; the projector needs none
-    st.plotly_chart(fig, key=key, width="content", theme=None, config=config)
+        stage_chart(fig, key)
+    else:
+        st.plotly_chart(fig, key=key, width="content", theme=None, config={"displaylogo": False})
 
 
 def _heading(case: Case, screen: Screen, words: str) -> None:

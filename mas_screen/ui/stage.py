@@ -2,12 +2,12 @@
 
 Shown when the page's URL has `?stage=1` (app.py then hides the navigation). The slide is laid
 out on a fixed 1280 × 720 canvas (stage.CANVAS) and scaled by a small script to the window, so a
-1920 × 1080 projector or a laptop at 150 % zoom shows the same slide and nothing ever scrolls; if a
-slide's text still overflows (an unusually long authored text), the script steps the type size
-down until it fits. Streamlit's header, toolbar, sidebar and page padding are hidden by CSS that
-is drawn only in this view.
+1920 × 1080 projector or a laptop at 150 % zoom shows the same slide and nothing ever scrolls. The
+type starts at 32 px on the canvas (a short slide is read from the back of the room) and the
+script steps it down until the slide's content fits, in height and width. Streamlit's header,
+toolbar, sidebar and page padding are hidden by CSS that is drawn only in this view.
 
-Keys: → / Page Down / Space-free clickers (Page Down) move on, ← / Page Up move back, Home goes to
+Keys: → or Page Down (what presentation clickers send) move on, ← or Page Up move back, Home goes to
 the start, Esc leaves the stage (Streamlit's own button shortcuts; the Page Up/Down buttons are
 hidden duplicates, as one button takes one shortcut).
 """
@@ -21,6 +21,8 @@ import streamlit as st
 from mas_screen.faces.teaching.stage import CANVAS
 
 W, H = CANVAS
+PAD_X = 44  # the slide's side padding (STAGE_CSS)
+CHART_PX = W - 2 * PAD_X  # a chart as wide as the slide's body
 STAGE_PARAM = "stage"
 
 STAGE_CSS = f"""
@@ -34,7 +36,7 @@ footer {{ display: none !important; }}
   position: fixed !important; left: 0; top: 0; z-index: 999990;
   width: {W}px !important; min-width: {W}px !important; max-width: none !important;
   height: {H}px !important; flex: none !important; box-sizing: border-box;
-  padding: 20px 44px 14px 44px; gap: 0.4rem !important; overflow: hidden; background: #fff;
+  padding: 20px {PAD_X}px 14px {PAD_X}px; gap: 0.4rem !important; overflow: hidden; background: #fff;
   transform-origin: 0 0;
   transform: translate(var(--stage-x, 0px), var(--stage-y, 0px)) scale(var(--stage-scale, 1));
   display: flex !important; flex-direction: column !important; flex-wrap: nowrap !important;
@@ -60,6 +62,12 @@ footer {{ display: none !important; }}
 .st-key-stage_bar {{ align-items: center; }}
 .st-key-stage_bar p {{ font-size: 15px !important; }}
 .st-key-stage_keys {{ display: none !important; }}
+/* Charts: Streamlit sizes a plotly figure from its box as measured on screen, which on a scaled
+   slide would be scaled twice. The chart's box is scaled back (so it measures at the figure's own
+   size and plotly lays the figure out as designed) and the drawing is scaled with the slide. */
+.st-key-stage [class*="st-key-stagechart_"] {{ transform: scale(calc(1 / var(--stage-scale, 1))); transform-origin: 0 0; }}
+.st-key-stage [class*="st-key-stagechart_"] * {{ overflow: visible !important; }}
+.st-key-stage [class*="st-key-stagechart_"] .svg-container {{ transform: scale(var(--stage-scale, 1)); transform-origin: 0 0; }}
 </style>
 """
 
@@ -75,14 +83,16 @@ STAGE_JS = f"""
     if (!stage || busy) return;
     busy = true;
     const s = Math.min(innerWidth / W, innerHeight / H);
+    stage.dataset.scale = s;
     stage.style.setProperty('--stage-scale', s);
     stage.style.setProperty('--stage-x', Math.max(0, (innerWidth - W * s) / 2) + 'px');
     stage.style.setProperty('--stage-y', Math.max(0, (innerHeight - H * s) / 2) + 'px');
     const body = stage.querySelector('.st-key-stage_body');
     if (body) {{
-      let size = 26;
+      let size = 32;  // as large as the slide allows: a short text reads from the back of the room
       body.style.setProperty('--stage-font', size + 'px');
-      while (body.scrollHeight > body.clientHeight + 1 && size > 14) {{
+      const over = () => body.scrollHeight > body.clientHeight + 1 || body.scrollWidth > body.clientWidth + 1;
+      while (over() && size > 14) {{
         size -= 1;
         body.style.setProperty('--stage-font', size + 'px');
       }}
@@ -102,6 +112,26 @@ STAGE_JS = f"""
 }})();
 </script>
 """
+
+
+def stage_chart(fig, key: str) -> None:
+    """A plotly figure on a slide, laid out at its own size on the canvas and scaled with the slide
+    (an outer box of that size clips the scaled-back inner box, so it adds no overflow)."""
+    width, height = int(fig.layout.width or CHART_PX), int(fig.layout.height or 450)
+    size = f"width: {width}px !important; height: {height}px !important; flex: none !important;"
+    st.markdown(
+        f"<style>.st-key-stageclip_{key} {{ {size} overflow: hidden !important; }} "
+        f".st-key-stagechart_{key} {{ {size} }}</style>",
+        unsafe_allow_html=True,
+    )
+    with st.container(key=f"stageclip_{key}"), st.container(key=f"stagechart_{key}"):
+        st.plotly_chart(
+            fig,
+            key=key,
+            width="stretch",
+            theme=None,
+            config={"displaylogo": False, "displayModeBar": False, "staticPlot": True},
+        )
 
 
 def on_stage() -> bool:

@@ -333,7 +333,7 @@ def arithmetic_view(fb: Feedback, assessment: Assessment) -> None:
     for f in a.instruments:
         said = "met" if f.answered_met else "not met"
         rows.append(
-            f"| {f.name.split(' (')[0]} | {said} | {cards.STATUS_BADGE[f.expected_status]} | {MARK[f.correct]} |"
+            f"| {assessment.criteria[f.id].short_name} | {said} | {cards.STATUS_BADGE[f.expected_status]} | {MARK[f.correct]} |"
         )
     st.markdown("\n".join(rows))
     st.caption("Indeterminate (missing inputs could still change it) counts as not met yet. Item by item:")

@@ -32,7 +32,7 @@ from mas_screen.models import (
 )
 from mas_screen.ui import cards
 from mas_screen.ui.case_library import find, library
-from mas_screen.ui.stage import enter_stage, on_stage, stage_frame
+from mas_screen.ui.stage import CHART_PX, enter_stage, on_stage, stage_chart, stage_frame
 from mas_screen.ui.state import LAB_ORDER, TRI_LABEL, TRI_STATE, TRI_VALUE, current_patient, patient_data
 from mas_screen.ui.state import init_state as init_bedside_state
 from mas_screen.ui.teaching_views import case_panels, case_patient, panel_name, panel_when
@@ -40,7 +40,6 @@ from mas_screen.ui.widgets import WARNING_TITLES
 from mas_screen.units import convert, format_number, pretty_unit, unit_index, unit_key
 
 STAGE_STEP = "xp_stage_step"
-STAGE_CHART_PX = 1180
 STAGE_CHART_MAX_PX = 500
 
 CHART_WIDTH_PX = 1150
@@ -669,17 +668,11 @@ def stage_view() -> None:
                 distances(patient, now),
                 baseline=distances(start_patient, start),
                 instruments=[iid],
-                width=STAGE_CHART_PX,
+                width=CHART_PX,
             )
             if fig.layout.height and fig.layout.height > STAGE_CHART_MAX_PX:
                 fig.update_layout(height=STAGE_CHART_MAX_PX)
-            st.plotly_chart(
-                fig,
-                key="xp_stage_chart",
-                width="content",
-                theme=None,
-                config={"displaylogo": False, "displayModeBar": False, "staticPlot": True},
-            )
+            stage_chart(fig, "xp_stage_chart")
         else:
             st.markdown("## The smallest single change that flips each instrument")
             units = {lab: info["unit"] for lab, info in st.session_state[LABS].items()}
