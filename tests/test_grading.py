@@ -282,3 +282,15 @@ def test_answer_validation():
 def test_grading_an_unknown_panel_fails_clearly():
     with pytest.raises(KeyError, match="no panel"):
         grade(case_by_id(EARLY), answer(), at_time="2026-02-03T08:00")
+
+
+def test_outside_population_mh_score_is_shown_as_not_for_this_patient():
+    """Adult EBV-HLH: the MH score reaches 60 (it would favour primary HLH) but was built for children;
+    the author reads other HLH, and the feedback says why the MH score is not this patient's."""
+    case = case_by_id("adult_infection_shlh")
+    fb = grade(case, answer(reading="primary_hlh"))
+    assert fb.reading.expected == "other_hlh" and fb.reading.correct is False
+    mh = next(o for o in fb.arithmetic.others if o.id == "mh_score")
+    assert mh.status == "met"
+    assert "never decides the screen on its own" in mh.why and "children" in mh.why
+    assert "MH score is 60 or more, but it separates primary HLH" in fb.reading.rationale
