@@ -294,3 +294,17 @@ def test_outside_population_mh_score_is_shown_as_not_for_this_patient():
     assert mh.status == "met"
     assert "never decides the screen on its own" in mh.why and "children" in mh.why
     assert "MH score is 60 or more, but it separates primary HLH" in fb.reading.rationale
+
+
+def test_not_hlh_is_a_reading_an_author_can_give():
+    """A mimic explained by another condition (sepsis, DRESS without HLH): the reading `not_hlh`."""
+    from mas_screen.cases import CASES_DIR
+
+    text = (CASES_DIR / "adult_infection_shlh.yaml").read_text(encoding="utf-8")
+    text = text.replace("reading: other_hlh", "reading: not_hlh").replace(
+        "expected_interpretation: other_hlh", "expected_interpretation: not_hlh"
+    )
+    case = read_case_text(text, "adult_infection_shlh.yaml", stem="adult_infection_shlh")
+    assert case.final_reading == "not_hlh"
+    assert grade(case, answer(reading="not_hlh")).reading.correct is True
+    assert grade(case, answer(reading="other_hlh")).reading.correct is False

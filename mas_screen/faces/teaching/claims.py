@@ -61,16 +61,18 @@ INTERPRETATION_RULE = (
 
 
 def case_series(case: Case) -> SeriesInput:
-    """The case as the core's series input (context + dated panels, in time order). A panel's context
-    changes the case context from that panel on (docs/case-schema.md), so each panel carries the
-    changes of every panel before it: a spleen felt on day 3 is still there on day 5."""
-    panels = []
-    changed: dict = {}
-    for _time, p in case.panels_in_order():
-        changed = {**changed, **(p.context or {})}
-        panels.append({"time": p.time, "labs": p.labs} | ({"context": dict(changed)} if changed else {}))
+    """The case as the core's series input (context + dated panels). A panel's context applies to
+    that panel only (docs/case-schema.md: authors repeat a finding in later panels while it persists),
+    as the core's series reads a panel's context."""
     return SeriesInput.model_validate(
-        {"id": case.id, "context": case.context.model_dump(exclude_none=True), "panels": panels}
+        {
+            "id": case.id,
+            "context": case.context.model_dump(exclude_none=True),
+            "panels": [
+                {"time": p.time, "labs": p.labs} | ({"context": p.context} if p.context is not None else {})
+                for p in case.panels
+            ],
+        }
     )
 
 
@@ -96,15 +98,12 @@ class CaseResult(BaseModel):
         raise KeyError(f"no panel at {time!r} in case {self.case_id}")
 
     def context_at(self, case: Case, time: str | None = None) -> ClinicalContext:
-        """The clinical context in force at a panel (case context with the overrides of every panel up
-        to and including it: a finding reported on day 3 still holds on day 5)."""
+        """The clinical context in force at a panel: the case context with that panel's own fields."""
         normal = self.times[-1] if time in (None, "last") else self.times[0] if time == "first" else normal_time(time)
         data = case.context.model_dump()
         for t, p in case.panels_in_order():
-            if p.context:
+            if t == normal and p.context:
                 data.update(p.context)
-            if t == normal:
-                break
         return ClinicalContext.model_validate(data)
 
 

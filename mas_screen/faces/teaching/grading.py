@@ -25,7 +25,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mas_screen.criteria_data import INSTRUMENT_IDS, criteria
-from mas_screen.engine import MAS_INSTRUMENTS, POPULATION_INSTRUMENTS
 from mas_screen.faces.teaching.claims import compute
 from mas_screen.faces.teaching.schema import (
     READING_LABELS,
@@ -38,6 +37,8 @@ from mas_screen.faces.teaching.schema import (
 from mas_screen.models import DISEASE_LABELS, Assessment, ClinicalContext, CriterionResult, ItemResult, field_label
 from mas_screen.references import full_citation, link, short_citation
 from mas_screen.score_display import shown_score
+from mas_screen.summary import own_instruments as policy_own_instruments
+from mas_screen.summary import policy, supporting_instruments
 from mas_screen.units import format_number
 
 Skill = Literal["interpretation", "population", "next_step", "arithmetic"]
@@ -51,14 +52,16 @@ SKILL_LABELS: dict[str, str] = {
 WEIGHTS: dict[str, float] = {"interpretation": 4, "population": 3, "next_step": 2, "arithmetic": 1}
 GRADE_CREDIT: dict[str, float] = {"best": 1.0, "acceptable": 0.5, "unhelpful": 0.0}
 MasInstrument = Literal["mas2016", "ms_score", "hscore", "hlh2004", "parodi2009", "ohi"]
+MAS_INSTRUMENTS: tuple[str, ...] = tuple(policy().mas_instruments)  # the instruments that can decide a screen
+if set(MAS_INSTRUMENTS) != set(MasInstrument.__args__):  # the answer type must follow the policy data
+    raise RuntimeError(f"criteria/policy.yaml lists mas_instruments {MAS_INSTRUMENTS}; update MasInstrument")
 COMPARISON_INSTRUMENTS = tuple(i for i in INSTRUMENT_IDS if i not in MAS_INSTRUMENTS)  # MH score, ferritin:ESR
 
 
 def own_instruments(disease: str | None) -> tuple[str, ...]:
-    """The instruments built for a patient's underlying disease (contract: "The patient's own
-    instruments"). The one place practice reads that table: repoint it when the table moves to
-    criteria/policy.yaml."""
-    return POPULATION_INSTRUMENTS.get(disease or "unknown", POPULATION_INSTRUMENTS["unknown"])
+    """The instruments built for a patient's underlying disease (contract "The patient's own
+    instruments", criteria/policy.yaml `populations`): the one place practice reads that table."""
+    return policy_own_instruments(disease or "unknown")
 
 
 # -------------------------------------------------------------------------------------- the answer
@@ -263,6 +266,8 @@ def instrument_why(iid: str, context: ClinicalContext, result: CriterionResult |
     built = f"built for {_population_text(iid)}"
     if iid in own:
         return f"{name}: {built}. This patient's population: it decides the screen."
+    if iid in supporting_instruments(context.underlying_disease or "unknown"):
+        return f"{name}: supports or weighs against MAS in this population, never decides the screen alone; {built}."
     if iid in COMPARISON_INSTRUMENTS:
         purpose = criteria().instruments[iid].purpose.rstrip(".")
         return f"{name}: a comparison that never decides the screen on its own ({purpose[:1].lower() + purpose[1:]}); {built}."

@@ -50,7 +50,7 @@ InstrumentId = Literal["mas2016", "ms_score", "mh_score", "hscore", "hlh2004", "
 # The case-level reading of version 1 (also what `derive_interpretation` and `interpretation` claims use).
 Interpretation = Literal["mas", "flare", "phlh", "other_hlh", "unsure"]
 # The authored reading of a panel (version 2).
-Reading = Literal["mas", "flare", "primary_hlh", "other_hlh", "not_enough_data"]
+Reading = Literal["mas", "flare", "primary_hlh", "other_hlh", "not_hlh", "not_enough_data"]
 READING_OF_INTERPRETATION: dict[str, str] = {"phlh": "primary_hlh", "unsure": "not_enough_data"}
 Driver = Literal["rheumatic_disease", "infection", "malignancy", "inborn_error", "drug", "unknown"]
 SummaryField = Literal["mas_signal", "phlh_signal", "next_tests", "supporting", "against", "caveats", "headline"]
@@ -98,6 +98,7 @@ READING_LABELS: dict[str, str] = {
     "flare": "The underlying disease (a flare, or quiet), not MAS",
     "primary_hlh": "Primary (familial) HLH",
     "other_hlh": "Secondary HLH from another driver (infection, malignancy, drug, unknown)",
+    "not_hlh": "Not HLH: another condition explains the picture (sepsis, a drug reaction, an infection alone)",
     "not_enough_data": "Not enough data to decide yet",
 }
 GRADE_LABELS = {"best": "best", "acceptable": "acceptable", "unhelpful": "unhelpful"}
@@ -369,7 +370,7 @@ class CasePanel(_Strict):
     short_label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=12)] | None = None
     story: LongText | None = None  # what has happened since the previous panel (the case story tells the start)
     labs: dict[str, Any] = Field(default_factory=dict, max_length=60)
-    context: dict[str, Any] | None = None  # fields that change at this panel (override the case context)
+    context: dict[str, Any] | None = None  # context fields that differ at this panel (this panel only)
     adapted: dict[str, ShortText] | None = None  # values filled in or changed from the published report
     answer: PanelAnswer | None = None
     next_steps: list[NextStep] | None = Field(default=None, max_length=12)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import streamlit as st
 
 from mas_screen.criteria_data import criteria
-from mas_screen.engine import MAS_INSTRUMENTS
 from mas_screen.faces.teaching.claims import compute
 from mas_screen.faces.teaching.grading import (
+    MAS_INSTRUMENTS,
     SKILL_LABELS,
     SKILLS,
     MasInstrument,
