@@ -171,6 +171,13 @@ def test_filters_narrow_the_case_list(at):
     assert "No case matches these filters." in text(at)
 
 
+def test_a_theme_the_filters_leave_out_falls_back_to_any(at):
+    at.selectbox(key="cases_random_theme").set_value("dynamics").run()
+    at.multiselect(key="cases_f_population").set_value(["sle"]).run()
+    assert not at.exception
+    assert at.selectbox(key="cases_random_theme").value == "__any__"
+
+
 def test_random_case_from_a_theme(at):
     for _ in range(4):
         at.selectbox(key="cases_random_theme").set_value("dynamics").run()

@@ -108,6 +108,8 @@ def test_each_kind_of_schema_error_is_shown_with_field_and_line(at, old, new, ne
     table = next(m.value for m in at.markdown if m.value.startswith("| Line | Field | Problem |"))
     row = next(r for r in table.splitlines() if r.startswith(f"| {line} |"))
     assert f"`{field or '(whole file)'}`" in row and message.split(" (")[0] in row.replace("\\", "")
+    written = broken.splitlines()[line - 1].strip()
+    assert f"`{written}`" in row  # the line as written, beside its number
     assert not at.get("download_button")  # a broken case is not offered for download
 
 

@@ -257,7 +257,8 @@ def test_write_page_checks_a_pasted_case(page: Page, server, artifacts):
     expect(page.get_by_text("1 problem(s). Each names the field and the line", exact=False)).to_be_visible(
         timeout=waits.action
     )
-    expect(page.get_by_role("cell", name="difficulty")).to_be_visible()
+    expect(page.get_by_role("cell", name="difficulty", exact=True)).to_be_visible()
+    expect(page.get_by_role("cell", name="difficulty: 5", exact=True)).to_be_visible()  # the line as written
     full_screenshot(page, artifacts / "teaching-write-error-1440.png", 1440)
 
 

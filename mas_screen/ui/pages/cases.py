@@ -250,6 +250,8 @@ def browser(mode: str) -> Case | None:
         )
     with c2:
         themes = [ANY, *themes_in(shown)]
+        if state.get("cases_random_theme") not in themes:  # the filters left that theme out
+            state["cases_random_theme"] = ANY
         st.selectbox(
             "Random case from",
             themes,

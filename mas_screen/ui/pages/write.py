@@ -346,11 +346,15 @@ def build_from_form(count: int) -> tuple[str, str]:
 # ------------------------------------------------------------------------------ check & preview
 
 
-def problems_view(problems: list[Problem]) -> None:
+def problems_view(problems: list[Problem], source: str | None = None) -> None:
+    """Every problem with its line, field and, when the text is at hand, the line as written."""
     st.error(f"{len(problems)} problem(s). Each names the field and the line of the YAML.", icon=":material/rule:")
-    rows = ["| Line | Field | Problem |", "|---:|---|---|"]
+    lines = source.splitlines() if source else []
+    rows = ["| Line | Field | Problem | The line reads |", "|---:|---|---|---|"]
     for p in problems:
-        rows.append(f"| {p.line or '—'} | `{p.field or '(whole file)'}` | {plain_markdown(p.message)} |")
+        written = lines[p.line - 1].strip() if p.line and 0 < p.line <= len(lines) else ""
+        shown = f"`{written[:80].replace('`', chr(39))}`" if written else ""
+        rows.append(f"| {p.line or '—'} | `{p.field or '(whole file)'}` | {plain_markdown(p.message)} | {shown} |")
     st.markdown("\n".join(rows))
 
 
@@ -399,7 +403,7 @@ def yaml_editor() -> None:
         return
     case, problems = check_text(raw, reserved_ids=reserved_ids())
     if problems:
-        problems_view(problems)
+        problems_view(problems, raw)
     if case is None:
         return
     if not problems:
