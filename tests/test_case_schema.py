@@ -55,7 +55,7 @@ def edit(old: str, new: str, text: str = BASE) -> str:
         ("        grade: best", "        grade: good", "grade: good", "panels.0.next_steps.0.grade", "Input should be"),
         ('short_label: "Week 1"', 'short_label: "The first week"', "short_label", "panels.0.short_label", "at most 12"),
         ("    labs:\n      ferritin:", "    labs:\n      ferritn:", "    labs:", "panels.0.labs", "unknown analyte"),
-        ("  febrile: true", "  febrile: maybe", "febrile:", "context.febrile", "valid boolean"),
+        ("  febrile: true", "  febrile: maybe", "febrile:", "context.febrile", "is not a yes/no answer"),
         (
             "    citation: minoia2019",
             "    citation: smith1999",
