@@ -48,9 +48,42 @@ def by_id(case_id: str):
 
 
 def test_library_size_and_unique_ids():
-    assert len(CASES) >= 13
+    assert len(CASES) >= 40
     assert len(set(IDS)) == len(IDS)
     assert sorted(p.stem for p in case_files(CASES_DIR)) == sorted(IDS)
+
+
+def test_library_shape_asked_for_by_issue_16():
+    """>= 15 adapted from published reports (each with a DOI), >= 12 with three or more panels, near
+    misses kept but no more than a quarter of the library."""
+    published = [c for c in CASES if c.published]
+    assert len(published) >= 15 and all(c.source_doi for c in published)
+    assert sum(len(c.panels) >= 3 for c in CASES) >= 12
+    near = [c for c in CASES if "near-miss" in c.themes or "near-miss" in c.tags or c.near_miss]
+    assert 0 < len(near) <= len(CASES) / 4
+
+
+def test_published_cases_cover_the_scenarios_of_issue_16():
+    """sJIA-MAS, AOSD-MAS, jSLE-MAS, Kawasaki, MAS under IL-1/IL-6 blockade, primary HLH in a child
+    under 2, EBV/infection HLH, malignancy HLH, sepsis or other mimics, MIS-C, DRESS, an sJIA flare."""
+    published = [c for c in CASES if c.published]
+    themes = {t for c in published for t in c.themes}
+    assert {
+        "sjia-mas",
+        "aosd-mas",
+        "jsle-mas",
+        "kawasaki",
+        "biologic-blunted",
+        "primary-hlh",
+        "infection-hlh",
+        "malignancy-hlh",
+        "sepsis-mimic",
+        "mis-c",
+        "drug-reaction",
+        "sjia-flare",
+    } <= themes
+    assert any("primary-hlh" in c.themes and float(c.context.age_years) < 2 for c in published)
+    assert any(c.final_reading == "not_hlh" for c in published)  # a mimic without a haemophagocytic syndrome
 
 
 def test_library_covers_the_required_scenarios():
