@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from mas_screen.cases import case_by_id, compute
 from mas_screen.faces.teaching.grading import model_answer
 from mas_screen.faces.teaching.library import practice_order
-from mas_screen.faces.teaching.progress import Progress, dumps
+from mas_screen.faces.teaching.progress import MAX_PROGRESS_BYTES, Progress, dumps
 from mas_screen.faces.teaching.schema import load_cases
 
 APP = str(ROOT / "app.py")
@@ -138,6 +138,36 @@ def test_feedback_explains_each_answer_with_sources(at):
     assert "Not for this patient, and why" in shown and "you ticked it" in shown
 
 
+def test_score_banner_lists_the_skills_in_their_order_of_weight(at):
+    choose(at, "sjia_flare")
+    answer(at, reading="flare", applies={"mas2016"}, step="marrow")
+    banner = next(e.value for kind in (at.success, at.warning, at.error) for e in kind if "points**" in e.value)
+    order = [banner.index(f"{name} ") for name in ("Interpretation", "Population", "Next step", "Arithmetic")]
+    assert order == sorted(order), banner
+    assert "Interpretation 4/4" in banner and "Next step 0/2" in banner
+
+
+def test_a_mimic_without_hlh_is_graded_against_the_authors_not_hlh(at):
+    """A library mimic (septic shock): 'secondary HLH' is wrong against the author's 'not HLH', while
+    the rest of the answer still earns its points; the author's answers on the next panel earn full
+    credit."""
+    case_id = "pneumococcal_septic_shock_not_hlh"
+    choose(at, case_id)
+    first = compute(case_by_id(case_id)).times[0]
+    right = model(case_id, first)
+    assert right["reading"] == "not_hlh"
+    answer(at, **{**right, "reading": "other_hlh"})
+    banner = at.warning[0].value
+    assert "**6 of 10 points**" in banner and "Interpretation 0/4" in banner
+    shown = text(at)
+    assert "The case author: **Not HLH: another condition explains the picture" in shown
+    assert "[Knaak 2020](https://doi.org/" in shown
+    at.button(key="practice_next_panel_top").click().run()
+    second = compute(case_by_id(case_id)).times[1]
+    answer(at, **model(case_id, second))
+    assert "**10 of 10 points**" in at.success[0].value
+
+
 def test_full_computed_result_opens_after_answering(at):
     choose(at, "sjia_flare")
     answer(at, **model("sjia_flare", "last"))
@@ -159,23 +189,42 @@ def test_restart_clears_this_cases_answers_but_keeps_the_record(at):
 # ------------------------------------------------------------------------------------------ browser
 
 
+def offered(at: AppTest) -> list[str]:
+    """The case ids the practice picker offers (its options are shown as neutral names)."""
+    box = at.selectbox(key="practice_case")
+    by_label = {box.format_func(c.id): c.id for c in load_cases()}
+    return [by_label[o] for o in box.options]
+
+
 def test_filters_narrow_the_case_list(at):
+    cases = load_cases()
+    aosd = [c.id for c in cases if c.context.underlying_disease == "aosd"]
     at.multiselect(key="cases_f_population").set_value(["aosd"]).run()
-    options = at.selectbox(key="practice_case").options
-    assert len(options) == sum(c.context.underlying_disease == "aosd" for c in load_cases())
-    assert at.selectbox(key="practice_case").value in {"aosd_flare", "aosd_mas"}
+    assert offered(at) == aosd
+    assert at.selectbox(key="practice_case").value in aosd
     at.multiselect(key="cases_f_theme").set_value(["aosd-mas"]).run()
-    assert at.selectbox(key="practice_case").value == "aosd_mas"
-    assert f"1 of {len(load_cases())} cases match the filters." in text(at)
-    at.multiselect(key="cases_f_difficulty").set_value([3]).run()
+    both = [c.id for c in cases if c.id in aosd and "aosd-mas" in c.themes]
+    assert "aosd_mas" in both and offered(at) == both
+    assert f"{len(both)} of {len(cases)} cases match the filters." in text(at)
+    at.radio(key="cases_f_source").set_value("published").run()
+    published = [i for i in both if case_by_id(i).published]
+    assert published and offered(at) == published
+    at.multiselect(key="cases_f_population").set_value(["sle"]).run()  # no lupus case in that theme
     assert "No case matches these filters." in text(at)
+    assert "practice_case" not in [s.key for s in at.selectbox]  # no picker, no practice form
+    assert "practice_commit" not in [b.key for b in at.button]
 
 
 def test_a_theme_the_filters_leave_out_falls_back_to_any(at):
-    at.selectbox(key="cases_random_theme").set_value("dynamics").run()
+    assert not any(
+        c.context.underlying_disease == "sle" and "primary-hlh" in c.themes for c in load_cases()
+    )  # the premise
+    at.selectbox(key="cases_random_theme").set_value("primary-hlh").run()
     at.multiselect(key="cases_f_population").set_value(["sle"]).run()
     assert not at.exception
     assert at.selectbox(key="cases_random_theme").value == "__any__"
+    at.button(key="practice_random").click().run()
+    assert case_by_id(at.selectbox(key="practice_case").value).context.underlying_disease == "sle"
 
 
 def test_random_case_from_a_theme(at):
@@ -216,6 +265,33 @@ def test_progress_file_loads_and_a_bad_one_is_refused(at):
     at.file_uploader(key="practice_progress_file").set_value(("evil.json", bad, "application/json")).run()
     assert "Nothing was loaded" in text(at) and "records.0" in text(at)
     assert [r.case_id for r in at.session_state["practice_progress"].records] == ["jsle_mas"]
+
+
+def test_progress_file_size_and_format_limits(at):
+    """The progress file is checked before anything is merged: too large, not JSON, not ours."""
+    choose(at, "sjia_flare")
+    answer(at, **model("sjia_flare", "last"))
+    before = list(at.session_state["practice_progress"].records)
+    big = b"{" + b" " * MAX_PROGRESS_BYTES + b"}"
+    for name, raw, says in [
+        ("big.json", big, f"larger than {MAX_PROGRESS_BYTES // 1000} kB"),
+        ("notes.json", b"my notes, not JSON", "not JSON"),
+        ("other.json", json.dumps({"format": "something-else", "records": []}).encode(), "Nothing was loaded"),
+        ("latin1.json", "caf\xe9".encode("latin-1"), "not UTF-8"),
+    ]:
+        at.file_uploader(key="practice_progress_file").upload(name, raw, "application/json").run()
+        assert not at.exception
+        assert says in text(at) and "Nothing was loaded" in text(at), name
+        assert at.session_state["practice_progress"].records == before
+    # A round trip: what this session downloads loads back in a fresh one.
+    data = at.get("download_button")[0].proto
+    saved = dumps(at.session_state["practice_progress"])
+    assert data.label == "Download my progress"
+    fresh = AppTest.from_file(APP, default_timeout=90)
+    fresh.run()
+    fresh.switch_page(CASES).run()
+    fresh.file_uploader(key="practice_progress_file").upload("p.json", saved, "application/json").run()
+    assert [r.case_id for r in fresh.session_state["practice_progress"].records] == ["sjia_flare"]
 
 
 def test_progress_is_per_browser_session(at):
@@ -297,3 +373,17 @@ def test_stage_moves_with_its_buttons_and_exits(at):
     at.button(key="stage_exit").click().run()
     assert "stage" not in at.query_params
     assert any(m.value == "## Teaching cases" for m in at.markdown)
+
+
+def test_stage_opened_directly_shows_the_default_case_without_the_page():
+    """?stage=1 on the Cases page (a bookmarked projector link): the default case's title screen,
+    no page heading, filters or practice form."""
+    app = AppTest.from_file(APP, default_timeout=90)
+    app.run()
+    app.query_params["stage"] = "1"
+    app.switch_page(CASES).run()
+    assert not app.exception
+    assert headings(app)[-1].startswith("## Early MAS in systemic JIA")
+    assert not any(m.value == "## Teaching cases" for m in app.markdown)
+    assert "practice_commit" not in [b.key for b in app.button]
+    assert "stage_next" in [b.key for b in app.button]

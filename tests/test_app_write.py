@@ -97,6 +97,28 @@ def test_a_library_case_copied_into_the_form_keeps_its_claims(at):
         ('  - time: "2026-03-16T09:00"', '  - time: "16/03/2026"', "- time:", "panels.0.time", "ambiguous"),
         ("difficulty: 1", "difficulty: 1\ndifficulty: 2", "difficulty: 2", "", "appears twice"),
         ("themes: [sjia-flare]", "themes: [sjia-flare", "difficulty:", "", "sequence that starts on line 9"),
+        ("        grade: best", "        grade: good", "grade: good", "panels.0.next_steps.0.grade", "Input should be"),
+        (
+            "        references: [ravelli2016_dynamics]",
+            "        references: [ravelli2016_dynamix]",
+            "references: [ravelli2016_dynamix]",
+            "panels.0.next_steps.0.references.0",
+            "unknown citation key",
+        ),
+        (
+            "expected_interpretation: flare",
+            "expected_interpretation: not_hlh",
+            "expected_interpretation:",
+            "expected_interpretation",
+            "contradicts the last panel's authored reading",
+        ),
+        (
+            '    short_label: "Week 1"',
+            '    short_label: "The whole first week"',
+            "short_label:",
+            "panels.0.short_label",
+            "at most 12",
+        ),
     ],
 )
 def test_each_kind_of_schema_error_is_shown_with_field_and_line(at, old, new, needle, field, message):

@@ -5,6 +5,7 @@ and `python -m mas_screen cases check` are bounded and exit as documented."""
 from __future__ import annotations
 
 import io
+import random
 import subprocess
 import sys
 import zipfile
@@ -16,8 +17,14 @@ import yaml
 from mas_screen.cases import CASES_DIR
 from mas_screen.faces.teaching.check import check_folder
 from mas_screen.faces.teaching.claims import check_case, published_value_problems
-from mas_screen.faces.teaching.schema import CaseDataError, load_case_file, read_case_text
-from mas_screen.faces.teaching.upload import MAX_UPLOAD_BYTES, MAX_ZIP_FILES, read_upload
+from mas_screen.faces.teaching.schema import MAX_CASE_BYTES, CaseDataError, load_case_file, read_case_text
+from mas_screen.faces.teaching.upload import (
+    MAX_TOTAL_BYTES,
+    MAX_UPLOAD_BYTES,
+    MAX_ZIP_ENTRIES,
+    MAX_ZIP_FILES,
+    read_upload,
+)
 from mas_screen.faces.teaching.yaml_lines import MAX_DEPTH, YamlError, load_with_lines
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -301,6 +308,16 @@ def test_upload_limits():
     ratio = read_upload("ratio.zip", _zip({"r.yaml": b"# " + b"a" * 150_000}))
     assert "zip bomb" in ratio.problems[0].message
     assert "no .yaml case files" in read_upload("empty.zip", _zip({"a.txt": b"x"})).problems[0].message
+    entries = _zip({f"notes/{i}.txt": b"" for i in range(MAX_ZIP_ENTRIES + 1)})
+    assert f"a zip of cases holds at most {MAX_ZIP_ENTRIES}" in read_upload("entries.zip", entries).problems[0].message
+    # Many case-sized files that each compress modestly: the total read is capped, the rest not read.
+    rng = random.Random(16)
+    size = MAX_CASE_BYTES - 1_000
+    count = MAX_TOTAL_BYTES // size + 2
+    files = {f"c{i}.yaml": ("# " + "".join(rng.choices("acgt", k=size))).encode() for i in range(count)}
+    total = read_upload("total.zip", _zip(files))
+    assert len(_zip(files)) <= MAX_UPLOAD_BYTES  # the upload itself is within its limit
+    assert any("of cases: the rest were not read" in p.message for p in total.problems)
     text = read_upload("bad.yaml", b"\xff\xfe not utf-8")
     assert "not UTF-8" in text.problems[0].message
 
