@@ -15,6 +15,7 @@ from mas_screen.faces.teaching.grading import model_answer
 from mas_screen.faces.teaching.library import practice_order
 from mas_screen.faces.teaching.progress import MAX_PROGRESS_BYTES, Progress, dumps
 from mas_screen.faces.teaching.schema import load_cases
+from mas_screen.ui.safe_text import plain_markdown
 
 APP = str(ROOT / "app.py")
 CASES = str(ROOT / "mas_screen" / "ui" / "pages" / "cases.py")
@@ -135,7 +136,7 @@ def test_feedback_explains_each_answer_with_sources(at):
     # 4: own instruments item by item; the others as not for this patient.
     assert [t.label for t in at.tabs][:2] == ["✓ 2016 MAS criteria", "✓ MS score"]
     assert "| Ferritin (mandatory) | 2400 ng/mL | 2400 ng/mL | > 684 ng/mL | ● met |" in shown
-    assert "Not for this patient, and why" in shown and "you ticked it" in shown
+    assert "Not for this patient (or supporting only), and why" in shown and "you ticked it" in shown
 
 
 def test_score_banner_lists_the_skills_in_their_order_of_weight(at):
@@ -387,3 +388,23 @@ def test_stage_opened_directly_shows_the_default_case_without_the_page():
     assert not any(m.value == "## Teaching cases" for m in app.markdown)
     assert "practice_commit" not in [b.key for b in app.button]
     assert "stage_next" in [b.key for b in app.button]
+
+
+def test_the_chosen_case_stays_on_the_stage_and_after_it():
+    """The stage draws no case picker: the educator's chosen case (and the filters) must survive the
+    stage's reruns and the way back, not fall back to the default case."""
+    app = AppTest.from_file(APP, default_timeout=90)
+    app.run()
+    app.switch_page(CASES).run()
+    app.multiselect(key="cases_f_population").set_value(["aosd"]).run()
+    educator(app, "aosd_mas")
+    app.button(key="educator_project").click().run()
+    title = plain_markdown(case_by_id("aosd_mas").title)
+    assert headings(app)[-1] == f"## {title}"
+    app.button(key="stage_next").click().run()
+    app.button(key="stage_next").click().run()
+    assert headings(app)[-1] == "## The patient"
+    assert any(m.value.startswith(title) for m in app.markdown)  # the slide's head names the case
+    app.button(key="stage_exit").click().run()
+    assert app.selectbox(key="educator_case").value == "aosd_mas"
+    assert app.multiselect(key="cases_f_population").value == ["aosd"]

@@ -11,6 +11,7 @@ from mas_screen.faces.teaching.claims import compute
 from mas_screen.faces.teaching.grading import own_instruments, ranked_next_steps, shuffled_next_steps
 from mas_screen.faces.teaching.schema import READING_LABELS, THEME_LABELS, Case
 from mas_screen.faces.teaching.stage import LAB_COLUMNS, Screen, case_screens
+from mas_screen.summary import supporting_instruments
 from mas_screen.trend_figures import status_timeline, trend_small_multiples
 from mas_screen.ui import cards
 from mas_screen.ui.stage import CHART_PX, stage_chart
@@ -134,11 +135,13 @@ def criteria_table(case: Case, time: str) -> None:
     a = compute(case).at(time)
     context = compute(case).context_at(case, time)
     own = own_instruments(context.underlying_disease)
+    support = supporting_instruments(context.underlying_disease or "unknown")
     colour = {"suggestive": "red", "not_suggestive": "green", "insufficient_data": "orange"}[a.summary.mas_signal]
     st.markdown(f":{colour}[**{a.summary.headline}**]")
     rows = ["| Instrument | For this patient | Status | Result |", "|---|---|---|---|"]
-    for iid in [*own, *(i for i in INSTRUMENT_IDS if i not in own)]:
+    order = [*own, *support, *(i for i in INSTRUMENT_IDS if i not in own and i not in support)]
+    for iid in order:
         r = a.criteria[iid]
-        mine = "**own**" if iid in own else ":gray[other population]"
+        mine = "**own**" if iid in own else "supporting" if iid in support else ":gray[other population]"
         rows.append(f"| {r.short_name} | {mine} | {cards.STATUS_BADGE[r.status]} | {cards.score_text(r) or '—'} |")
     st.markdown("\n".join(rows))

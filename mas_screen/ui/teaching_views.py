@@ -347,7 +347,7 @@ def arithmetic_view(fb: Feedback, assessment: Assessment) -> None:
             if f.caveats:
                 st.markdown("**Caveats**\n" + "\n".join(f"- {c}" for c in f.caveats))
             st.markdown("**Sources**\n" + "\n".join(f"- {citation_line(c.key)}" for c in f.citations))
-    st.markdown("**Not for this patient, and why** (computed, never graded)")
+    st.markdown("**Not for this patient (or supporting only), and why** (computed, never graded)")
     rows = ["| Instrument | Computed | Why not this patient's |", "|---|---|---|"]
     for o in a.others:
         ticked = " · you ticked it" if o.answered_met else ""

@@ -22,6 +22,8 @@ pytestmark = pytest.mark.e2e
 EARLY = "sjia_mas_early"
 # 150 % zoom on a W × H screen is a W/1.5 × H/1.5 CSS viewport drawn at 1.5 device pixels per pixel.
 SCREENS = {1.0: [(1280, 720), (1920, 1080)], 1.5: [(853, 480), (1280, 720)]}
+WORDIEST = "sjia_prolonged_fever_not_mas_yeh2010"  # longest teaching point; long next steps; 41 screens
+MIN_STAGE_FONT_PX = 18  # body type on the 1280 x 720 slide: below this the back of a room cannot read it
 
 MEASURE = """() => {
   const stage = document.querySelector('.st-key-stage');
@@ -161,9 +163,9 @@ def test_full_practice_session(page: Page, server, artifacts):
 # ------------------------------------------------------------------------------------------- stage
 
 
-def _walk_stage(page: Page, count: int, dsf: float, artifacts, name: str) -> list[dict]:
+def _walk_stage(page: Page, count: int, dsf: float, artifacts, name: str, sizes=None) -> list[dict]:
     """Every screen, moved by keys (→ and a clicker's Page Down in turn), measured at both screen
-    sizes of this zoom; one screenshot of each kind of screen."""
+    sizes of this zoom (or the sizes given); one screenshot of each kind of screen."""
     seen: list[dict] = []
     shot_kinds: set[str] = set()
     for k in range(count):
@@ -171,7 +173,7 @@ def _walk_stage(page: Page, count: int, dsf: float, artifacts, name: str) -> lis
         wait_idle(page)
         heading = page.locator(".st-key-stage_body h2").first.inner_text()
         kind = heading.split(":")[-1].strip().split(" (")[0]
-        for w, h in SCREENS[dsf]:
+        for w, h in sizes or SCREENS[dsf]:
             page.set_viewport_size({"width": w, "height": h})
             settle(page)
             m = page.evaluate(MEASURE)
@@ -185,6 +187,20 @@ def _walk_stage(page: Page, count: int, dsf: float, artifacts, name: str) -> lis
     return seen
 
 
+def _open_case_stage(page: Page, server: str, case_id: str = EARLY) -> None:
+    """Cases page → Educator mode → the case (by its title) → Project full screen."""
+    page.goto(f"{server}/cases")
+    page.get_by_role("button", name="Commit answers").wait_for(state="visible", timeout=waits.page)
+    wait_idle(page)
+    page.get_by_text("Educator (projector)").click()
+    wait_idle(page)
+    if case_id != EARLY:  # the educator's default case
+        choose_option(page, page.get_by_label("Case", exact=True).locator(".."), case_by_id(case_id).title)
+    page.get_by_role("button", name="Project full screen").click()
+    wait_idle(page)
+    page.locator(".st-key-stage").wait_for(timeout=waits.action)
+
+
 @pytest.mark.parametrize("dsf", [1.0, 1.5], ids=["zoom100", "zoom150"])
 def test_case_stage_fits_every_screen_without_scrolling(browser, server, artifacts, dsf):
     count = len(screens_of(case_by_id(EARLY)))
@@ -192,14 +208,7 @@ def test_case_stage_fits_every_screen_without_scrolling(browser, server, artifac
     context = browser.new_context(viewport={"width": w, "height": h}, device_scale_factor=dsf)
     page = context.new_page()
     try:
-        page.goto(f"{server}/cases")
-        page.get_by_role("button", name="Commit answers").wait_for(state="visible", timeout=waits.page)
-        wait_idle(page)
-        page.get_by_text("Educator (projector)").click()
-        wait_idle(page)
-        page.get_by_role("button", name="Project full screen").click()
-        wait_idle(page)
-        page.locator(".st-key-stage").wait_for(timeout=waits.action)
+        _open_case_stage(page, server)
         # No app chrome on the stage: no navigation, header or toolbar.
         assert page.locator('[data-testid="stHeader"]').evaluate_all("els => els.every(e => !e.offsetParent)")
         expect(page.get_by_role("link", name="Assess")).to_have_count(0)
@@ -218,6 +227,24 @@ def test_case_stage_fits_every_screen_without_scrolling(browser, server, artifac
         page.keyboard.press("Escape")
         expect(page.get_by_role("heading", name="Teaching cases")).to_be_visible(timeout=waits.action)
         assert "stage" not in page.url
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("case_id", [WORDIEST])
+def test_a_wordy_library_case_fits_the_stage_in_legible_type(browser, server, artifacts, case_id):
+    """The library case with the longest teaching point and next-step texts, on a 1280 × 720
+    projector: every screen fits the slide without scrolling, in type a room can read."""
+    count = len(screens_of(case_by_id(case_id)))
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1.0)
+    page = context.new_page()
+    try:
+        _open_case_stage(page, server, case_id)
+        expect(page.locator(".st-key-stage_head")).to_contain_text(case_by_id(case_id).title[:30])
+        seen = _walk_stage(page, count, 1.0, artifacts, f"library-{case_id}", sizes=[(1280, 720)])
+        assert len(seen) == count
+        small = [(k + 1, m["font"]) for k, m in enumerate(seen) if m["font"] < MIN_STAGE_FONT_PX]
+        assert not small, f"screens set below {MIN_STAGE_FONT_PX} px: {small}"
     finally:
         context.close()
 

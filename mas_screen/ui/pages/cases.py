@@ -206,6 +206,7 @@ def browser(mode: str) -> Case | None:
             list(POPULATION_LABELS),
             format_func=POPULATION_LABELS.get,
             key="cases_f_population",
+            persist_state="session",
             placeholder="Any",
         )
         counts = themes_in(lib)
@@ -214,6 +215,7 @@ def browser(mode: str) -> Case | None:
             list(counts),
             format_func=lambda t: f"{THEME_LABELS[t]} ({counts[t]})",
             key="cases_f_theme",
+            persist_state="session",
             placeholder="Any",
         )
         c3.multiselect(
@@ -221,9 +223,12 @@ def browser(mode: str) -> Case | None:
             list(DIFFICULTY_LABELS),
             format_func=DIFFICULTY_LABELS.get,
             key="cases_f_difficulty",
+            persist_state="session",
             placeholder="Any",
         )
-        c4.radio("Source", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get, key="cases_f_source")
+        c4.radio(
+            "Source", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get, key="cases_f_source", persist_state="session"
+        )
     shown = filter_cases(lib, _filter())
     numbers = {c.id: n for n, c in enumerate(lib, start=1)}
     select_key = "educator_case" if mode == "educator" else "practice_case"
@@ -244,6 +249,7 @@ def browser(mode: str) -> Case | None:
             label,
             ids,
             key=select_key,
+            persist_state="session",  # the stage draws no picker: the chosen case must outlive it
             format_func=fmt,
             on_change=_clear_answers,
             help="Titles are hidden in practice until you finish a case: they would give the answer away.",
@@ -256,6 +262,7 @@ def browser(mode: str) -> Case | None:
             "Random case from",
             themes,
             key="cases_random_theme",
+            persist_state="session",
             format_func=lambda t: "any theme" if t == ANY else THEME_LABELS[t],
         )
     with c3:
