@@ -190,12 +190,17 @@ def _walk_stage(page: Page, count: int, dsf: float, artifacts, name: str, sizes=
 def _open_case_stage(page: Page, server: str, case_id: str = EARLY) -> None:
     """Cases page → Educator mode → the case (by its title) → Project full screen."""
     page.goto(f"{server}/cases")
+    _project(page, None if case_id == EARLY else case_by_id(case_id).title)  # EARLY: the educator's default
+
+
+def _project(page: Page, title: str | None) -> None:
+    """On the Cases page: Educator mode → the case with this title (None: the default) → Project."""
     page.get_by_role("button", name="Commit answers").wait_for(state="visible", timeout=waits.page)
     wait_idle(page)
     page.get_by_text("Educator (projector)").click()
     wait_idle(page)
-    if case_id != EARLY:  # the educator's default case
-        choose_option(page, page.get_by_label("Case", exact=True).locator(".."), case_by_id(case_id).title)
+    if title is not None:
+        choose_option(page, page.get_by_label("Case", exact=True).locator(".."), title)
     page.get_by_role("button", name="Project full screen").click()
     wait_idle(page)
     page.locator(".st-key-stage").wait_for(timeout=waits.action)
@@ -287,6 +292,50 @@ def test_write_page_checks_a_pasted_case(page: Page, server, artifacts):
     expect(page.get_by_role("cell", name="difficulty", exact=True)).to_be_visible()
     expect(page.get_by_role("cell", name="difficulty: 5", exact=True)).to_be_visible()  # the line as written
     full_screenshot(page, artifacts / "teaching-write-error-1440.png", 1440)
+
+
+def test_an_educator_writes_a_case_and_projects_it(browser, server, artifacts):
+    """The educator's round trip in one browser session: the starter case on the Write page, renamed,
+    checked (computed findings and a practice preview), added to this session's library; then, by the
+    app's own navigation (a reload would start a new session), the Cases page in Educator mode
+    projects it on a 1280 × 720 stage whose every screen fits."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    title = "A flare written in the browser"
+    try:
+        page.goto(f"{server}/write")
+        page.get_by_role("heading", name="Write a case").wait_for(timeout=waits.page)
+        wait_idle(page)
+        page.get_by_role("tab", name="YAML, check and preview").click()
+        box = page.get_by_role("textbox", name="The case in YAML", exact=False)
+        written = box.input_value()
+        assert "id: my_new_case" in written
+        text = written.replace("id: my_new_case", "id: e2e_written_flare")
+        text = text.replace("A short title (hidden from trainees until they finish)", title)
+        box.fill(text)
+        box.press("Control+Enter")
+        wait_idle(page)
+        expect(page.get_by_text("“e2e_written_flare” passes every check", exact=False)).to_be_visible(
+            timeout=waits.action
+        )
+        expect(page.get_by_role("heading", name="What the criteria compute")).to_be_visible()
+        expect(page.get_by_role("heading", name="Practice preview: what a trainee sees", exact=False)).to_be_visible()
+        expect(page.get_by_role("button", name="Download the YAML")).to_be_visible()
+        full_screenshot(page, artifacts / "teaching-write-preview-1440.png", 1440)
+        page.get_by_role("button", name="Add it to this session's library").click()
+        wait_idle(page)
+        expect(page.get_by_text("Added “e2e_written_flare” to this session's library", exact=False)).to_be_visible(
+            timeout=waits.action
+        )
+        page.get_by_role("link", name="Cases").click()  # the app's navigation keeps the session
+        _project(page, title)
+        page.set_viewport_size({"width": 1280, "height": 720})
+        expect(page.locator(".st-key-stage_head")).to_contain_text(title, timeout=waits.action)
+        count = int(page.locator(".st-key-stage_head").inner_text().rsplit(" of ", 1)[1].split()[0])
+        seen = _walk_stage(page, count, 1.0, artifacts, "written", sizes=[(1280, 720)])
+        assert len(seen) == count >= 8  # title, story, patient, labs, reading, next step, criteria, answer...
+    finally:
+        context.close()
 
 
 # ----------------------------------------------------------------------------------------- explore

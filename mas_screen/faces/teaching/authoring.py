@@ -37,13 +37,28 @@ def starter_case() -> dict[str, Any]:
             "A 6-year-old girl with systemic JIA has had a week of daily fever spikes. Her knees are swollen. "
             "She is well between spikes."
         ),
-        "context": {"age_years": 6, "underlying_disease": "sjia", "febrile": True, "active_arthritis": True},
+        "context": {
+            "age_years": 6,
+            "underlying_disease": "sjia",
+            "febrile": True,
+            "active_arthritis": True,
+            "cns_involvement": False,
+            "hemorrhagic_manifestations": False,
+        },
         "panels": [
             {
                 "time": "2026-01-05T08:00",
                 "label": "Day 7 (admission)",
                 "short_label": "Day 7",
-                "labs": {"ferritin": 1200, "platelets": 480, "fibrinogen": 550, "esr": 90, "ast": 30},
+                "labs": {
+                    "ferritin": 1200,
+                    "platelets": 480,
+                    "fibrinogen": 550,
+                    "esr": 90,
+                    "ast": 30,
+                    "ldh": 320,
+                    "triglycerides": 140,
+                },
                 "answer": {
                     "reading": "flare",
                     "rationale": "High platelets, fibrinogen and ESR with a moderate ferritin: the pattern of a flare.",
@@ -59,7 +74,7 @@ def starter_case() -> dict[str, Any]:
                     },
                     {
                         "id": "d_dimer",
-                        "text": "Add D-dimer and LDH",
+                        "text": "Add D-dimer and a blood film",
                         "grade": "acceptable",
                         "rationale": "They support, never decide.",
                     },
