@@ -64,7 +64,7 @@ def choose_option(page: Page, box, option: str) -> None:
     """Streamlit's option list is virtualised: type to bring the option into the list, then pick it."""
     box.click()
     page.keyboard.type(option[:12])
-    page.get_by_role("option", name=option, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click(timeout=waits.action)
     wait_idle(page)
 
 
@@ -199,8 +199,13 @@ def _project(page: Page, title: str | None) -> None:
     wait_idle(page)
     page.get_by_text("Educator (projector)").click()
     wait_idle(page)
+    # Under load the rerun may start after wait_idle's grace: the practice picker (neutral names) would
+    # still be there. The educator's own button says the mode has switched.
+    page.get_by_role("button", name="Project full screen").wait_for(state="visible", timeout=waits.action)
+    wait_idle(page)
     if title is not None:
         choose_option(page, page.get_by_label("Case", exact=True).locator(".."), title)
+        expect(page.get_by_role("combobox", name="Case", exact=True)).to_have_value(title, timeout=waits.action)
     page.get_by_role("button", name="Project full screen").click()
     wait_idle(page)
     page.locator(".st-key-stage").wait_for(timeout=waits.action)
