@@ -454,6 +454,7 @@ class Scale:
     margin: dict
     titles_above: bool
     ticks: int
+    note_font: int  # the notes under the chart
 
 
 COMPACT_BELOW_PX = 600  # below this width the chart uses the phone scale
@@ -461,10 +462,11 @@ COMPACT_BELOW_PX = 600  # below this width the chart uses the phone scale
 
 def scale_for(width: int) -> Scale:
     if width >= 900:
-        return Scale(BASE_FONT, LABEL_FONT, TICK_FONT, dict(MARGIN), False, 6)
-    if width >= COMPACT_BELOW_PX:
-        return Scale(BASE_FONT - 1, LABEL_FONT - 1, TICK_FONT - 1, {"l": 140, "r": 28, "t": 64, "b": 64}, False, 5)
-    return Scale(14, 13, 12, {"l": 10, "r": 14, "t": 84, "b": 60}, True, 4)
+        return Scale(BASE_FONT, LABEL_FONT, TICK_FONT, dict(MARGIN), False, 6, TICK_FONT - 1)
+    if width >= COMPACT_BELOW_PX:  # also the print figure (report.PRINT_FIGURE_WIDTH_PX): 13 px prints at >= 8 pt
+        margin = {"l": 140, "r": 28, "t": 64, "b": 64}
+        return Scale(BASE_FONT - 1, LABEL_FONT - 1, TICK_FONT - 1, margin, False, 5, TICK_FONT - 1)
+    return Scale(14, 13, 12, {"l": 10, "r": 14, "t": 84, "b": 60}, True, 4, 11)
 
 
 def _place(marks: list[Mark], axis: Axis, plot_px: float, font_px: float) -> list[tuple[Mark, LabelBox]]:
@@ -757,7 +759,7 @@ def lab_threshold_figure(
     unused = [analytes[k].label for k in facts.labs if k not in used_analytes()]
     if unused:
         notes.append("Used by none of these criteria: " + ", ".join(unused) + ".")
-    notes = [line for note in notes for line in wrap_px(note, sc.tick_font - 1, width - sc.margin["l"] - 8)]
+    notes = [line for note in notes for line in wrap_px(note, sc.note_font, width - sc.margin["l"] - 8)]
     annotations.append(
         {
             "text": "<br>".join(notes),
@@ -770,7 +772,7 @@ def lab_threshold_figure(
             "yshift": -30,
             "align": "left",
             "showarrow": False,
-            "font": {"size": sc.tick_font - 1, "color": "#555"},
+            "font": {"size": sc.note_font, "color": "#555"},
         }
     )
     margin = dict(sc.margin)

@@ -94,6 +94,9 @@ def test_first_field_has_focus_and_a_full_panel_goes_in_by_keyboard(page: Page, 
     headline = page.locator(".st-key-assess_answer [data-testid='stAlert']").first
     expect(headline).to_contain_text("Features suggestive of MAS")
     expect(headline).to_contain_text("2016 MAS criteria")
+    # After the last keystroke (the form scrolled down to the last answer) the headline is on screen.
+    box = headline.bounding_box()
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= 1000, box
     # Phones get the decimal keypad; help icons and unit selectors are out of the Tab order.
     modes = page.evaluate(
         "() => [...document.querySelectorAll('[class*=\"st-key-lab--\"] input')].map(i => i.inputMode)"
