@@ -130,9 +130,10 @@ def test_fhir_bundle_fills_the_bedside_form(page: Page, server, artifacts, tmp_p
     page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(path))
     wait_idle(page)
     expect(page.get_by_text("are now in the form below")).to_be_visible(timeout=waits.action)
-    assert page.get_by_label("Ferritin", exact=True).input_value() == "4000"
-    assert page.get_by_label("Platelet count", exact=True).input_value() == "140"
-    assert page.get_by_label("Fibrinogen", exact=True).input_value() == "2.6"
+    # The report is drawn before the form in the same run: wait for the form's values (retrying).
+    expect(page.get_by_label("Ferritin", exact=True)).to_have_value("4000")
+    expect(page.get_by_label("Platelet count", exact=True)).to_have_value("140")
+    expect(page.get_by_label("Fibrinogen", exact=True)).to_have_value("2.6")
     expect(page.get_by_text("is not a LOINC code MAS Screen reads")).to_be_visible()
     expect(page.get_by_text("has no fixed conversion")).to_be_visible()
     page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=waits.action)
