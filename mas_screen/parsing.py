@@ -401,9 +401,15 @@ def read_number_column(texts: pa.Array, *, decimal_comma: bool = False) -> Numbe
     import pyarrow.compute as pc
 
     n = len(texts)
+    # A cell longer than any lab cell is never read here (kind 2: `read_number` refuses it by its
+    # length alone); blanking it first keeps the kernels below from walking megabytes of text.
+    sizes = _np(pc.binary_length(texts), np.int64)
+    long = sizes > MAX_CELL_CHARS
+    if long.any():
+        texts = pc.if_else(pa.array(long), pa.scalar("", texts.type), texts)
     if decimal_comma:
         texts = swap_separators(texts)
-    empty = _np(pc.equal(pc.binary_length(texts), 0), bool)
+    empty = sizes == 0
     fast = _np(pc.match_substring_regex(texts, _ARROW_FAST), bool)
     op = np.zeros(n, np.int8)
     numbers = texts
@@ -423,6 +429,7 @@ def read_number_column(texts: pa.Array, *, decimal_comma: bool = False) -> Numbe
         ambiguous = fast & _np(pc.match_substring_regex(numbers, _ARROW_AMBIGUOUS), bool)
         if ambiguous.any():  # "12.500": also 12500 in the other locale (exactly the typed digits)
             other[ambiguous] = np.rint(x[ambiguous] * 1000.0)
+    fast &= ~long
     kind = np.where(empty, 0, np.where(fast, 1, 2)).astype(np.int8)
     return NumberColumn(kind, op, x, numbers, other)
 
