@@ -1070,7 +1070,7 @@ def _mas2016(spec: InstrumentSpec, f: Frame) -> Result:
     out = {i.id: evaluate(i, f).result for i in spec.items}
     companions = [out[i.id] for i in _role(spec, "companion")]
     gates = [out[i.id] for i in _role(spec, "entry") + _role(spec, "mandatory")]
-    status = and3([*gates, at_least(companions, int(spec.rule["companions_required"]))])
+    status = and3([*gates, at_least(companions, spec.rule.at_least["companion"])])
     return Result(status, count_met=_count(companions))
 
 
@@ -1098,8 +1098,8 @@ def _point_score(spec: InstrumentSpec, f: Frame) -> Result:
 
 def _hlh2004(spec: InstrumentSpec, f: Frame) -> Result:
     results = [evaluate(i, f).result for i in spec.items]
-    status = at_least(results, int(spec.rule["criteria_required"]))
-    status = np.where(f.flag(str(spec.rule["molecular_field"])) == 1, MET, status).astype(np.int8)
+    status = at_least(results, spec.rule.at_least["criterion"])
+    status = np.where(f.flag(str(spec.rule.override)) == 1, MET, status).astype(np.int8)
     return Result(status, count_met=_count(results))
 
 
@@ -1108,8 +1108,8 @@ def _parodi2009(spec: InstrumentSpec, f: Frame) -> Result:
     laboratory = [evaluate(i, f).result for i in _role(spec, "laboratory")]
     status = and3(
         [
-            at_least(clinical, int(spec.rule["clinical_required"])),
-            at_least(laboratory, int(spec.rule["laboratory_required"])),
+            at_least(clinical, spec.rule.at_least["clinical"]),
+            at_least(laboratory, spec.rule.at_least["laboratory"]),
         ]
     )
     return Result(status, count_met=_count(clinical + laboratory))

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import (
@@ -35,16 +35,10 @@ CRITERIA_DIR = ROOT / "criteria"
 REFERENCES_DIR = ROOT / "references"
 CRITERIA_DIR_ENV = "MAS_SCREEN_CRITERIA_DIR"
 
-INSTRUMENT_IDS = (
-    "mas2016",
-    "ms_score",
-    "mh_score",
-    "hscore",
-    "hlh2004",
-    "ferritin_esr",
-    "parodi2009",
-    "ohi",
-)
+# contract.md "Output": these criterion ids are always present (more may be added as YAML files).
+CONTRACT_IDS = ("mas2016", "ms_score", "mh_score", "hscore", "hlh2004", "ferritin_esr", "parodi2009", "ohi")
+# criteria/*.yaml files that are not instruments; every other YAML file there is one instrument.
+DATA_FILES = frozenset({"analytes.yaml", "policy.yaml", "cds_hooks.yaml"})
 
 Comparator = Literal[">", ">=", "<", "<="]
 Confirmation = Literal["CONFIRMED-2", "CONFIRMED-1", "UNCONFIRMED", "DECISION", "ADAPTATION"]
@@ -327,6 +321,45 @@ class Verdicts(_Strict):
     indeterminate: str
 
 
+# ---------------------------------------------------------------------------- combination rules
+
+
+class CountRule(_Strict):
+    """Items combine by counting: every item of the `all_of` roles met, and at least n items of each
+    `at_least` role (2016 criteria, HLH-2004, Parodi 2009, OHI). `counted` names the roles whose
+    items give count_met / count_assessable (none: no counts); a 'yes' to the `override` field meets
+    the instrument on its own (HLH-2004: a molecular diagnosis)."""
+
+    type: Literal["count"]
+    all_of: list[Role] = Field(default_factory=list)
+    at_least: dict[Role, int] = Field(default_factory=dict)
+    counted: list[Role] | None = None
+    override: str | None = None
+    override_label: str | None = None  # the override in a rule's few words: "molecular diagnosis"
+
+
+class PointsRule(_Strict):
+    """Points summed, a [lowest, highest] range while items are undecided, status from the cut-off."""
+
+    type: Literal["points"]
+
+
+class WeightedSumRule(_Strict):
+    """A weighted sum of linear items, rounded half-up to `score_round_places` before it meets the
+    cut-off; with inputs missing, decided from the sum's bounds (MS score)."""
+
+    type: Literal["weighted_sum"]
+
+
+class RatioRule(_Strict):
+    """One ratio item decides; the ratio is shown rounded to `score_round_places` (ferritin:ESR)."""
+
+    type: Literal["ratio"]
+
+
+Rule = Annotated[CountRule | PointsRule | WeightedSumRule | RatioRule, Field(discriminator="type")]
+
+
 class InstrumentSpec(_Strict):
     id: str
     name: str
@@ -337,13 +370,41 @@ class InstrumentSpec(_Strict):
     population: Population
     verdicts: Verdicts
     items: list[ItemSpec]
-    rule: dict[str, Number | str | bool]
+    rule: Rule
+    # Where the instrument stands among the others (outputs, cards, columns); ties by id.
+    order: Number = 1000
+    # Short tag for labels beside a threshold line ("2016 > 684"); the short name when absent.
+    tag: str | None = None
     cutoff: Cutoff | None = None
     additional_cutoffs: list[Cutoff] = Field(default_factory=list)
     score_round_places: int | None = None
+    # Decimals a reader sees (the JSON keeps score_round_places): MS score 2 (contract).
+    display_places: int | None = None
     probability: ProbabilityTable | None = None
     performance: str | None = None
     caveats: list[Caveat] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _rule_fits(self) -> InstrumentSpec:
+        rule = self.rule
+        roles = {i.role for i in self.items}
+        if isinstance(rule, CountRule):
+            named = [*rule.all_of, *rule.at_least, *(rule.counted or [])]
+            absent = sorted({r for r in named if r not in roles})
+            if absent:
+                raise ValueError(f"rule names role(s) no item has: {', '.join(absent)}")
+            if not rule.all_of and not rule.at_least:
+                raise ValueError("a count rule needs all_of or at_least")
+        elif isinstance(rule, PointsRule | WeightedSumRule) and self.cutoff is None:
+            raise ValueError(f"a {rule.type} rule needs a cutoff")
+        if isinstance(rule, WeightedSumRule):
+            if self.score_round_places is None:
+                raise ValueError("a weighted_sum rule needs score_round_places")
+            if any(i.kind != "linear" for i in self.items):
+                raise ValueError("a weighted_sum rule sums linear items only")
+        if isinstance(rule, RatioRule) and (len(self.items) != 1 or self.items[0].kind != "ratio"):
+            raise ValueError("a ratio rule needs exactly one item, of kind ratio")
+        return self
 
     def item(self, item_id: str) -> ItemSpec:
         for it in self.items:
@@ -428,6 +489,13 @@ class CriteriaData(BaseModel):
     education: EducationFile
 
 
+def instrument_files(criteria_dir: Path) -> list[Path]:
+    """Every instrument file: each criteria/*.yaml but the data files (analytes, policy, ...)."""
+    if not criteria_dir.is_dir():
+        raise CriteriaDataError(f"{criteria_dir.name}: criteria folder not found at {criteria_dir}")
+    return sorted(p for p in criteria_dir.glob("*.yaml") if p.name not in DATA_FILES)
+
+
 def load_criteria(criteria_dir: Path = CRITERIA_DIR, references_dir: Path = REFERENCES_DIR) -> CriteriaData:
     """Read and cross-check every data file; raises CriteriaDataError naming file and field."""
     analytes_path = criteria_dir / "analytes.yaml"
@@ -440,14 +508,20 @@ def load_criteria(criteria_dir: Path = CRITERIA_DIR, references_dir: Path = REFE
     edu_path = references_dir / "education.yaml"
     education = _validate(EducationFile, edu_path, _read_yaml(edu_path))
 
-    instruments: dict[str, InstrumentSpec] = {}
-    for iid in INSTRUMENT_IDS:
-        path = criteria_dir / f"{iid}.yaml"
+    found: list[InstrumentSpec] = []
+    paths = instrument_files(criteria_dir)
+    for iid in CONTRACT_IDS:
+        if criteria_dir / f"{iid}.yaml" not in paths:
+            raise CriteriaDataError(
+                f"{iid}.yaml: file not found at {criteria_dir / f'{iid}.yaml'} (a contract instrument)"
+            )
+    for path in paths:
         spec = _validate(InstrumentSpec, path, _read_yaml(path))
-        if spec.id != iid:
+        if spec.id != path.stem:
             raise CriteriaDataError(f"{path.name}: field id: {spec.id!r} does not match the file name")
         _cross_check(spec, path, analytes, references)
-        instruments[iid] = spec
+        found.append(spec)
+    instruments = {spec.id: spec for spec in sorted(found, key=lambda s: (s.order, s.id))}
 
     for topic in education.topics:
         for cited in [p.citation for p in topic.points] + [link.citation for link in topic.links]:
@@ -510,3 +584,15 @@ def criteria_dir() -> Path:
 def criteria() -> CriteriaData:
     """The project's criteria, loaded once per process."""
     return load_criteria(criteria_dir())
+
+
+def instrument_ids() -> tuple[str, ...]:
+    """The ids of every instrument in the loaded criteria, in their order."""
+    return tuple(criteria().instruments)
+
+
+def __getattr__(name: str):
+    # Transitional: INSTRUMENT_IDS was a fixed tuple; instruments now come from the criteria files.
+    if name == "INSTRUMENT_IDS":
+        return instrument_ids()
+    raise AttributeError(name)

@@ -395,25 +395,9 @@ def rule_text(r: CriterionResult) -> str:
     """The decision rule in a few words: the cut-off, or the count the instrument requires."""
     if r.cutoff_label:
         return _minus(r.cutoff_label)
-    spec = criteria().instruments[r.id]
-    rule = spec.rule
-    sym = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
-    if "companions_required" in rule:
-        mandatory = [i for i in spec.items if i.role == "mandatory"]
-        companions = [i for i in spec.items if i.role == "companion"]
-        parts = ["fever"] if any(i.role == "entry" for i in spec.items) else []
-        parts += [
-            f"{i.analyte} {sym[i.comparator or '>']} {format_number(i.threshold or 0)}" for i in mandatory if i.analyte
-        ]
-        parts.append(f"≥ {rule['companions_required']} of {len(companions)} others")
-        return " + ".join(parts)
-    if "criteria_required" in rule:
-        counted = [i for i in spec.items if i.role != "supportive"]
-        text = f"≥ {rule['criteria_required']} of {len(counted)}"
-        return text + (" (or molecular diagnosis)" if "molecular_field" in rule else "")
-    if "clinical_required" in rule:
-        return f"≥ {rule['clinical_required']} clinical + ≥ {rule.get('laboratory_required', 0)} laboratory"
-    return "all items met"
+    from mas_screen.kernel.instruments import instruments
+
+    return instruments()[r.id].rule_text()
 
 
 def short_label(key: str) -> str:

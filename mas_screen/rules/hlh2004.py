@@ -15,14 +15,14 @@ from mas_screen.rules.items import Outcome
 
 
 def status(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> str:
-    if facts.flags.get(str(spec.rule["molecular_field"])) is True:
+    if facts.flags.get(str(spec.rule.override)) is True:
         return "met"
-    return STATUS[at_least([o.result for o in outcomes.values()], int(spec.rule["criteria_required"]))]
+    return STATUS[at_least([o.result for o in outcomes.values()], spec.rule.at_least["criterion"])]
 
 
 def combine(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> Combined:
     met, assessable = count_rule(list(outcomes.values()))
-    field = str(spec.rule["molecular_field"])
+    field = str(spec.rule.override)
     extra = (field,) if facts.flags.get(field) is None else ()
     return Combined(status(spec, outcomes, facts), count_met=met, count_assessable=assessable, extra_missing=extra)
 

@@ -19,7 +19,7 @@ def status(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> 
     return STATUS[
         and3(
             [outcomes[i].result for i in by_role(spec, "entry") + by_role(spec, "mandatory")]
-            + [at_least(companions, int(spec.rule["companions_required"]))]
+            + [at_least(companions, spec.rule.at_least["companion"])]
         )
     ]
 

@@ -20,8 +20,8 @@ def status(spec: InstrumentSpec, outcomes: dict[str, Outcome], facts: Facts) -> 
     return STATUS[
         and3(
             [
-                at_least(clinical, int(spec.rule["clinical_required"])),
-                at_least(laboratory, int(spec.rule["laboratory_required"])),
+                at_least(clinical, spec.rule.at_least["clinical"]),
+                at_least(laboratory, spec.rule.at_least["laboratory"]),
             ]
         )
     ]

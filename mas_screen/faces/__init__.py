@@ -1,0 +1,1 @@
+"""Faces: the ways in (bedside assess, trends, teaching, explore, cohort, FHIR, CDS Hooks, command line)."""

@@ -1,0 +1,53 @@
+"""assess(): every instrument on one panel, plus the summary a clinician reads first."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from mas_screen.criteria_data import criteria
+from mas_screen.explain.results import criterion_result
+from mas_screen.explain.summary import SLOW_TESTS, summarise
+from mas_screen.facts import normalise
+from mas_screen.kernel.instruments import instruments
+from mas_screen.kernel.ops import MISSING
+from mas_screen.kernel.values import PatientValues
+from mas_screen.models import Assessment, CriterionResult, PatientInput, ReferenceOut
+from mas_screen.references import full_citation, link
+
+
+def assess(patient: PatientInput) -> Assessment:
+    facts, warnings = normalise(patient)
+    v = PatientValues(facts)
+    results: dict[str, CriterionResult] = {}
+    compiled = instruments()
+    for iid, instrument in compiled.items():
+        verdict = instrument.evaluate(v)
+        missing = instrument.missing(verdict)
+        decisive = instrument.decisive(v, verdict, missing, SLOW_TESTS) if verdict.status == MISSING else []
+        results[iid] = criterion_result(instrument, verdict, facts, missing, decisive)
+    summary, summary_refs = summarise(results, {iid: i.items for iid, i in compiled.items()}, facts)
+    keys: dict[str, None] = {}
+    for r in results.values():
+        keys.update(dict.fromkeys(r.references))
+    keys.update(dict.fromkeys(summary_refs))
+    return Assessment(
+        schema_version="1",
+        criteria=results,
+        summary=summary,
+        input_warnings=warnings,
+        references={k: ReferenceOut(**_reference_fields(k)) for k in keys},
+    )
+
+
+@cache
+def _reference_fields(key: str) -> dict[str, str | None]:
+    """A reference as the output shows it (formatted once per process)."""
+    return {"citation": full_citation(key), "doi": criteria().references[key].doi, "url": link(key)}
+
+
+def assess_json(data: dict) -> dict:
+    """Convenience for tools: input JSON → Assessment JSON."""
+    return assess(PatientInput.model_validate(data)).model_dump(mode="json")
+
+
+__all__ = ["assess", "assess_json"]

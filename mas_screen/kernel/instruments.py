@@ -1,0 +1,111 @@
+"""Instruments assembled from criteria/*.yaml: compiled items plus their combination rule.
+
+`instruments()` compiles every instrument file once per loaded criteria (a new YAML file that uses
+existing item kinds and combination rules is a new instrument here, in `assess()` and in the cohort,
+with no code touched). `Instrument.evaluate` runs on one patient or a cohort; `missing` and
+`decisive` give, for one patient or for every row, the inputs not entered and the ones that,
+entered alone, could decide an open instrument (next tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mas_screen.criteria_data import CriteriaData, InstrumentSpec, criteria
+from mas_screen.kernel.combine import Rule, Verdict, compile_rule
+from mas_screen.kernel.kinds import Item, compile_item
+from mas_screen.kernel.ops import MISSING
+from mas_screen.kernel.values import candidates
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPlan:
+    """How to try one missing input of one instrument (next tests), fixed by the spec alone."""
+
+    affected: tuple[int, ...]  # the items that read the key
+    knowable: bool  # one item reads it, and its outcome at the key's ends follows from its outcome now
+
+
+class Instrument:
+    """One published instrument, compiled: its spec, items and combination rule."""
+
+    def __init__(self, spec: InstrumentSpec):
+        self.spec = spec
+        self.id = spec.id
+        self.items: tuple[Item, ...] = tuple(compile_item(item) for item in spec.items)
+        self.rule: Rule = compile_rule(spec, self.items)
+        keys: dict[str, None] = {}
+        for item in self.items:
+            keys.update(dict.fromkeys(sorted(item.keys)))
+        self.keys: tuple[str, ...] = tuple(keys)  # every input it reads, item by item
+        self.plans: dict[str, KeyPlan] = {}
+        for key in self.keys:
+            affected = tuple(i for i, item in enumerate(self.items) if key in item.keys)
+            knowable = len(affected) == 1 and self.items[affected[0]].knowable(key)
+            self.plans[key] = KeyPlan(affected, knowable)
+
+    def evaluate(self, v) -> Verdict:
+        return self.rule.combine(v, [item.evaluate(v) for item in self.items])
+
+    def rule_text(self) -> str:
+        return self.rule.rule_text()
+
+    # -------------------------------------------------------------------------------- one patient
+
+    @staticmethod
+    def missing(verdict: Verdict) -> list[str]:
+        """Input keys the items list as missing (first mention first), then the rule's own."""
+        seen: dict[str, None] = {}
+        for out in verdict.outs:
+            for key, listed in out.missing:
+                if listed:
+                    seen[key] = None
+        return list(seen) + [key for key, listed in verdict.extra_missing if listed]
+
+    def decisive(self, v, verdict: Verdict, missing: list[str], skip: frozenset[str] = frozenset()) -> list[str]:
+        """Missing inputs that alone could decide this (open) instrument; all of them when only together.
+
+        Every item is monotone in each input, so trying each input at the two ends of its plausible
+        range finds every decisive one. An item that reads only that input gives its least and
+        greatest outcome from the outcome already computed; only items reading several inputs are
+        evaluated again, at the two ends. The rule decides from its tally with those outcomes swapped.
+        """
+        ops, rule, outs = v.ops, self.rule, verdict.outs
+        tally = rule.tally(ops, outs)
+        found: list[str] = []
+        for key in missing:
+            if key in skip:
+                continue
+            plan = self.plans[key]
+            if plan.knowable:
+                (i,) = plan.affected
+                ends = self.items[i].extremes(ops, outs[i], key)
+                decided = any(rule.status_of(ops, rule.swapped(ops, tally, i, outs[i], e), v) != MISSING for e in ends)
+            else:
+                decided = False
+                for candidate in candidates(key):
+                    trial = v.replaced(key, candidate)
+                    changed = tally
+                    for i in plan.affected:
+                        changed = rule.swapped(ops, changed, i, outs[i], self.items[i].evaluate(trial))
+                    if rule.status_of(ops, changed, trial) != MISSING:
+                        decided = True
+                        break
+            if decided:
+                found.append(key)
+        return found or [k for k in missing if k not in skip]
+
+
+_COMPILED: tuple[CriteriaData, dict[str, Instrument]] | None = None
+
+
+def instruments() -> dict[str, Instrument]:
+    """Every instrument of the loaded criteria, compiled once (again after the criteria reload)."""
+    global _COMPILED
+    data = criteria()
+    if _COMPILED is None or _COMPILED[0] is not data:
+        _COMPILED = (data, {iid: Instrument(spec) for iid, spec in data.instruments.items()})
+    return _COMPILED[1]
+
+
+__all__ = ["Instrument", "KeyPlan", "instruments"]
