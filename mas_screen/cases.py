@@ -40,6 +40,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mas_screen.criteria_data import INSTRUMENT_IDS, ROOT, ItemSpec, criteria
+from mas_screen.explain.results import probability
 from mas_screen.models import (
     BOOLEAN_FIELDS,
     CONTEXT_LABELS,
@@ -53,7 +54,6 @@ from mas_screen.models import (
     field_label,
 )
 from mas_screen.references import full_citation
-from mas_screen.rules.hscore import probability
 from mas_screen.score_display import shown_score
 from mas_screen.trends import Panel, SeriesInput, TimeError, TrendResult, assess_series, format_time, parse_time
 from mas_screen.units import format_number

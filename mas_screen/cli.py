@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from mas_screen.columns import ColumnError, read_series_csv, unknown_columns_message, with_lines
 from mas_screen.criteria_data import CriteriaDataError, criteria
-from mas_screen.engine import assess
+from mas_screen.faces.bedside import assess
 from mas_screen.models import Assessment, PatientInput
 from mas_screen.references import full_citation
 from mas_screen.report_text import render_text

@@ -23,7 +23,7 @@ from fpdf import FPDF, FontFace, XPos, YPos
 
 from mas_screen import __version__
 from mas_screen.criteria_data import criteria
-from mas_screen.engine import POPULATION_INSTRUMENTS, SCREENING_CAVEAT
+from mas_screen.explain.summary import POPULATION_INSTRUMENTS, SCREENING_CAVEAT
 from mas_screen.models import (
     BIOLOGIC_LABELS,
     CONTEXT_LABELS,

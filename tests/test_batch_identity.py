@@ -16,13 +16,14 @@ from decimal import Decimal, localcontext
 
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mas_screen import PatientInput, assess
-from mas_screen.batch import RANGE_COLUMNS, analyte_needs, plan_columns, screen_frame
+from mas_screen.batch import plan_columns, range_instruments, screen_frame
 from mas_screen.columns import column_name, convert_row
-from mas_screen.criteria_data import INSTRUMENT_IDS, criteria
+from mas_screen.criteria_data import criteria, criteria_dir, instrument_files, instrument_ids
 from mas_screen.models import BOOLEAN_FIELDS
 from mas_screen.units import convert
 
@@ -67,6 +68,44 @@ def _text(d: Decimal) -> str:
     return text
 
 
+def _yaml_numbers() -> dict[tuple[str, str], set[Decimal]]:
+    """(lab, unit) → every number an item compares that lab with, read from the YAML files themselves
+    (never from the code under test): thresholds, infant thresholds, band edges, the fever convention;
+    linear terms and ratios add their unit with no number."""
+    found: dict[tuple[str, str], set[Decimal]] = {}
+
+    def add(analyte, unit, *numbers):
+        found.setdefault((analyte, unit), set()).update(Decimal(repr(x)) for x in numbers)
+
+    def walk(items):
+        for item in items:
+            kind = item["kind"]
+            if kind == "threshold":
+                rule = item.get("infant_rule")
+                add(item["analyte"], item["unit"], item["threshold"], *([rule["threshold"]] if rule else []))
+            elif kind == "fever":
+                add("temperature", item["unit"], item["threshold"])
+            elif kind == "bands":
+                edges = [v for band in item["bands"] for k, v in band.items() if k in ("gt", "ge", "lt", "le")]
+                add(item["analyte"], item["unit"], *edges)
+            elif kind == "linear" and "analyte" in item:
+                add(item["analyte"], item["unit"])
+            elif kind == "ratio":
+                add(item["numerator"], item["numerator_unit"])
+                add(item["denominator"], item["denominator_unit"])
+            walk(item.get("items", []))
+
+    for path in instrument_files(criteria_dir()):
+        walk(yaml.safe_load(path.read_text(encoding="utf-8"))["items"])
+    analytes = yaml.safe_load((criteria_dir() / "analytes.yaml").read_text(encoding="utf-8"))
+    fever = analytes["fever_convention"]
+    add("temperature", fever["unit"], fever["threshold"])
+    return found
+
+
+YAML_NUMBERS = _yaml_numbers()
+
+
 def boundary_values(key: str, unit: str) -> list[str]:
     """Every number the items compare with (and the plausible bounds), in `unit`, exactly and nearby."""
     spec = ANALYTES[key]
@@ -74,12 +113,13 @@ def boundary_values(key: str, unit: str) -> list[str]:
         return ["1000", "2500"]
     target = spec.unit(unit)
     numbers_: set[Decimal] = set()
-    needs = analyte_needs()[key]
-    for item_unit, values in needs.critical.items():
+    for (analyte, item_unit), values in YAML_NUMBERS.items():
+        if analyte != key:
+            continue
         for t in values:
             with localcontext() as ctx:
                 ctx.prec = 28
-                numbers_.add(convert(Decimal(repr(t)), spec.unit(item_unit), target))
+                numbers_.add(convert(t, spec.unit(item_unit), target))
     with localcontext() as ctx:
         ctx.prec = 28
         for bound in (spec.plausible.min, spec.plausible.max):
@@ -172,12 +212,13 @@ def expected_row(row: dict, cmap) -> dict:
     converted = convert_row(row, cmap)
     a = assess(PatientInput.model_validate(converted.data))
     out: dict = {}
-    for iid in INSTRUMENT_IDS:
+    ranged = range_instruments()
+    for iid in instrument_ids():
         c = a.criteria[iid]
         out[f"{iid}_status"] = c.status
         out[f"{iid}_score"] = c.score
         out[f"{iid}_count_met"] = c.count_met
-        if iid in RANGE_COLUMNS:
+        if iid in ranged:
             low_high = c.score_bounds if iid == "ms_score" else c.score_range
             out[f"{iid}_score_min"] = low_high[0] if low_high else None
             out[f"{iid}_score_max"] = low_high[1] if low_high else None
@@ -228,7 +269,7 @@ def test_fixed_table_identical_to_assess(table):
 
 def test_fixed_table_exercises_every_status_and_warning(table):
     screened = screen_frame(table)
-    for iid in INSTRUMENT_IDS:
+    for iid in instrument_ids():
         assert set(screened[f"{iid}_status"].astype(str)) == {"met", "not_met", "indeterminate"}, iid
     assert set(screened["mas_signal"].astype(str)) == {"suggestive", "not_suggestive", "insufficient_data"}
     codes = {c.split(":")[1] for w in screened["warnings"] if w for c in w.split("; ")}

@@ -83,7 +83,7 @@ FEBRILE_SJIA = {"underlying_disease": "sjia", "febrile": True}
 
 
 def test_harness_sees_a_silently_dropped_value(monkeypatch):
-    from mas_screen import engine
+    from mas_screen.faces import bedside as engine
 
     real = engine.normalise
 
@@ -99,12 +99,12 @@ def test_harness_sees_a_silently_dropped_value(monkeypatch):
 
 
 def test_harness_sees_a_threshold_typo(monkeypatch):
-    from mas_screen.rules import items
+    from mas_screen.kernel.kinds import numeric as items
 
     real = items.compare
 
-    def typo(iv, comparator, threshold):
-        return real(iv, comparator, 700 if threshold == 684 else threshold)  # "> 700" instead of "> 684"
+    def typo(ops, iv, comparator, threshold):
+        return real(ops, iv, comparator, 700 if threshold == 684 else threshold)  # "> 700" instead of "> 684"
 
     monkeypatch.setattr(items, "compare", typo)
     report = Report()

@@ -11,6 +11,7 @@ from mas_screen.explain.cards import card
 from mas_screen.explain.wording import STATUS_WORDS, SYMBOL
 from mas_screen.facts import Facts
 from mas_screen.kernel.combine import Verdict
+from mas_screen.kernel.combine import probability as table_probability
 from mas_screen.kernel.instruments import Instrument
 from mas_screen.models import AdditionalCutoff, CriterionResult, Probability
 from mas_screen.references import short_citation
@@ -81,6 +82,12 @@ def caveats_for(spec: InstrumentSpec, situation: Situation) -> tuple[list[str], 
             texts.append(f"{cav.text} ({'; '.join(short_citation(k) for k in cav.references)})")
             refs.extend(k for k in cav.references if k not in refs)
     return texts, refs
+
+
+def probability(score: float, table) -> Probability:
+    """The published table's probability for a complete score (HScore), as the output shows it."""
+    low, high, label = table_probability(score, table)
+    return Probability(low_percent=low, high_percent=high, label=label)
 
 
 def cutoff_label(spec: InstrumentSpec) -> str | None:

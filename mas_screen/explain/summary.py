@@ -9,29 +9,17 @@ from __future__ import annotations
 
 from mas_screen.facts import Facts, febrile_with_low_temperature
 from mas_screen.kernel.kinds.base import Item
+from mas_screen.kernel.signals import MAS_INSTRUMENTS, POPULATION_INSTRUMENTS, own_instruments
 from mas_screen.models import CriterionResult, Summary, field_label
 from mas_screen.references import short_citation
 from mas_screen.score_display import shown_score
 from mas_screen.units import format_number
 
-MAS_INSTRUMENTS = ("mas2016", "ms_score", "hscore", "hlh2004", "parodi2009", "ohi")
-POPULATION_INSTRUMENTS = {
-    "sjia": ("mas2016", "ms_score"),
-    "suspected_sjia": ("mas2016", "ms_score"),
-    "aosd": ("mas2016", "ms_score"),
-    "sle": ("parodi2009",),
-    "other": ("hscore", "hlh2004"),
-    "unknown": ("hscore", "hlh2004"),
-}
 SLOW_TESTS = frozenset({"hlh_molecular_diagnosis"})
 SCREENING_CAVEAT = (
     "Screening aid, not a diagnosis: published criteria support, and never replace, clinical judgement. "
     "MAS can evolve over hours; repeat the screen as results change."
 )
-
-
-def own_instruments(disease: str) -> tuple[str, ...]:
-    return POPULATION_INSTRUMENTS.get(disease, POPULATION_INSTRUMENTS["unknown"])
 
 
 def _score_text(r: CriterionResult) -> str:

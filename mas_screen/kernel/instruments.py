@@ -38,6 +38,9 @@ class Instrument:
         for item in self.items:
             keys.update(dict.fromkeys(sorted(item.keys)))
         self.keys: tuple[str, ...] = tuple(keys)  # every input it reads, item by item
+        self.integer_points = self.rule.type == "points" and all(
+            float(x).is_integer() for x in _point_numbers(spec.items)
+        )  # the score and its range are whole numbers
         self.plans: dict[str, KeyPlan] = {}
         for key in self.keys:
             affected = tuple(i for i, item in enumerate(self.items) if key in item.keys)
@@ -94,6 +97,15 @@ class Instrument:
             if decided:
                 found.append(key)
         return found or [k for k in missing if k not in skip]
+
+
+def _point_numbers(items):
+    for item in items:
+        yield from [item.points] if item.points is not None else []
+        yield from (item.points_by_count or {}).values()
+        yield from (item.organ_points or {}).values()
+        yield from (b.points for b in item.bands or [])
+        yield from _point_numbers(item.sub_items())
 
 
 _COMPILED: tuple[CriteriaData, dict[str, Instrument]] | None = None

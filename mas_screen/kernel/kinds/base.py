@@ -19,7 +19,9 @@ class Edge:
     `comparator`/`threshold` in the item's published `unit`; `points` is what the side the
     comparator describes gives (band edges: the side with more points). `when` narrows where the
     edge applies: "infant" (HLH-2004's infant haemoglobin), "not_infant" (the usual threshold of an
-    item with an infant rule), "febrile_unknown" (a fever item reads the temperature only then).
+    item with an infant rule), "infant_age" (the age at which the infant threshold stops applying),
+    "febrile_unknown" (a fever item reads the temperature only then), "fallback" (an input read only
+    in place of another: the current age for the age at onset).
     """
 
     key: str
@@ -31,6 +33,13 @@ class Edge:
     when: str | None = None
     infant_days: float | None = None
     days_per_year: float | None = None
+
+    def applies(self, age_years: float | None) -> bool:
+        """An infant threshold only for a patient of known infant age; the usual one otherwise."""
+        if self.when not in ("infant", "not_infant"):
+            return True
+        is_infant = age_years is not None and age_years * self.days_per_year < self.infant_days
+        return is_infant if self.when == "infant" else not is_infant
 
 
 class Item:

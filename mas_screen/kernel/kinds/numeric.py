@@ -68,7 +68,8 @@ class Threshold(Item):
                  infant_days=infant[0], days_per_year=infant[1]),
             Edge(spec.analyte, spec.comparator, rule.threshold, spec.unit, spec.points, when="infant",
                  infant_days=infant[0], days_per_year=infant[1]),
-            Edge("age_years", "<", rule.age_below_days / rule.days_per_year, "years", when="infant_age"),
+            Edge("age_years", "<", rule.age_below_days / rule.days_per_year, "years", when="infant_age",
+                 infant_days=infant[0], days_per_year=infant[1]),
         ]  # fmt: skip
 
     def rule_text(self) -> str:
@@ -233,7 +234,7 @@ class AgeAtOnset(Item):
         spec = self.spec
         return [
             Edge(spec.field, spec.comparator, spec.threshold, spec.unit, spec.points),
-            Edge(spec.fallback_field, spec.comparator, spec.threshold, spec.unit, spec.points),
+            Edge(spec.fallback_field, spec.comparator, spec.threshold, spec.unit, spec.points, when="fallback"),
         ]
 
     def rule_text(self) -> str:
