@@ -45,6 +45,7 @@ import pyarrow.compute as pc
 
 from mas_screen.columns import Column, ColumnError, ColumnMap, convert_row, parse_columns, unknown_columns_message
 from mas_screen.criteria_data import ItemSpec, criteria, instrument_ids
+from mas_screen.explain.cohort import explain_columns
 from mas_screen.facts import ORGAN_FIELDS, normalise, unit_spec
 from mas_screen.kernel.cohort import CohortValues
 from mas_screen.kernel.exact import MAX_DIGITS, conversion, digits, near
@@ -161,13 +162,16 @@ class BatchPlan:
     lab_order: tuple[str, ...]  # order of labs in the input JSON (first column of each)
     target_order: tuple[tuple[str, str], ...]  # ("lab"|"context", key) in convert_row's order
     ignored: tuple[str, ...]  # unknown or unnamed columns passed through untouched
+    explain: bool = False  # add `<id>_missing` and `next_tests` (what the bedside explains)
 
     @property
     def id_column(self) -> str | None:
         return self.cmap.id.name if self.cmap.id is not None else None
 
 
-def plan_columns(names: Sequence[str], *, unknown: str = "error", require_id: bool = True) -> BatchPlan:
+def plan_columns(
+    names: Sequence[str], *, unknown: str = "error", require_id: bool = True, explain: bool = False
+) -> BatchPlan:
     """Read the header; raise BatchError for a missing id column or (unless ignored) unknown columns."""
     names = tuple(str(n) for n in names)
     if len(set(names)) != len(names):
@@ -181,7 +185,7 @@ def plan_columns(names: Sequence[str], *, unknown: str = "error", require_id: bo
         raise BatchError(
             "the table has no 'id' column; every row needs an identifier (contract 'Batch': id, time, context, labs)"
         )
-    outputs = set(output_columns())
+    outputs = set(output_columns(explain=True))
     clash = [u for u in cmap.unknown if u.name in outputs]
     real_unknown = [u for u in cmap.unknown if u.name not in outputs and not u.name.startswith("Unnamed: ")]
     if real_unknown and unknown == "error":
@@ -210,6 +214,7 @@ def plan_columns(names: Sequence[str], *, unknown: str = "error", require_id: bo
         lab_order=tuple(k for kind, k in order if kind == "lab"),
         target_order=tuple(order),
         ignored=ignored,
+        explain=explain,
     )
 
 
@@ -219,15 +224,18 @@ def range_instruments() -> tuple[str, ...]:
     return tuple(iid for iid, i in instruments().items() if i.rule.type in ("points", "weighted_sum"))
 
 
-def output_columns() -> tuple[str, ...]:
-    """The result columns, every instrument of the loaded criteria in order (contract "Batch")."""
+def output_columns(explain: bool = False) -> tuple[str, ...]:
+    """The result columns, every instrument of the loaded criteria in order (contract "Batch");
+    with `explain`, each instrument's `<id>_missing` and the row's `next_tests` too."""
     ranged = range_instruments()
     cols: list[str] = []
     for iid in instruments():
         cols += [f"{iid}_status", f"{iid}_score", f"{iid}_count_met"]
         if iid in ranged:
             cols += [f"{iid}_score_min", f"{iid}_score_max"]
-    return (*cols, "mas_signal", "phlh_signal", "warnings")
+        if explain:
+            cols.append(f"{iid}_missing")
+    return (*cols, "mas_signal", "phlh_signal", "warnings", *(["next_tests"] if explain else []))
 
 
 # ----------------------------------------------------------------------------------- cell text
@@ -773,6 +781,7 @@ class Screened:
     phlh_signal: np.ndarray
     warnings: pa.Array  # large_string: "field:code; field:code"
     slow_cells: int
+    explained: dict[str, pa.Array] | None = None  # `<id>_missing`, `next_tests` (plan.explain)
 
 
 def _conflicts(f: CohortValues, codes: Codes) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
@@ -821,11 +830,14 @@ def screen_arrays(plan: BatchPlan, texts: dict[str, pa.Array], n: int) -> Screen
     codes = Codes()
     labs = {key: lab_values(key, cols, [texts[c.name] for c in cols], n, codes) for key, cols in plan.labs.items()}
     ctx = context_values(plan, texts, n, codes)
-    f = CohortValues(n, labs, ctx.flags, ctx.numbers, ctx.disease)
-    results = {iid: _result(instrument.evaluate(f)) for iid, instrument in instruments().items()}
+    f = CohortValues(n, labs, ctx.flags, ctx.numbers, ctx.disease, explain=plan.explain)
+    compiled = instruments()
+    verdicts = {iid: instrument.evaluate(f) for iid, instrument in compiled.items()}
+    results = {iid: _result(verdict) for iid, verdict in verdicts.items()}
     statuses = {iid: r.status for iid, r in results.items()}
     mas = mas_signal(f.ops, statuses, ctx.disease).astype(np.int8)
     phlh = phlh_signal(f.ops, statuses).astype(np.int8)
+    explained = explain_columns(f, compiled, verdicts, ctx.disease, phlh) if plan.explain else None
 
     febrile_conflict, age_conflict, organ_conflicts = _conflicts(f, codes)
     slots: list[tuple[str, np.ndarray]] = [(key, labs[key].warn) for key in plan.lab_order]
@@ -836,7 +848,7 @@ def screen_arrays(plan: BatchPlan, texts: dict[str, pa.Array], n: int) -> Screen
         slots.append((key, labs[key].problem if kind == "lab" else ctx.problems[key]))
     warnings = _join_warnings(slots, codes, n)
     slow = sum(lab.slow_cells for lab in labs.values())
-    return Screened(results, mas, phlh, warnings, slow)
+    return Screened(results, mas, phlh, warnings, slow, explained)
 
 
 def _dictionary(codes: np.ndarray, names: tuple[str, ...]) -> pa.Array:
@@ -867,9 +879,13 @@ def results_arrays(screened: Screened) -> dict[str, pa.Array]:
         if iid in ranged:
             cols[f"{iid}_score_min"] = _numbers_array(r.score_min, n, integer)
             cols[f"{iid}_score_max"] = _numbers_array(r.score_max, n, integer)
+        if screened.explained is not None:
+            cols[f"{iid}_missing"] = screened.explained[f"{iid}_missing"]
     cols["mas_signal"] = _dictionary(screened.mas_signal, SIGNAL_NAMES)
     cols["phlh_signal"] = _dictionary(screened.phlh_signal, PHLH_NAMES)
     cols["warnings"] = screened.warnings
+    if screened.explained is not None:
+        cols["next_tests"] = screened.explained["next_tests"]
     return cols
 
 
@@ -900,17 +916,23 @@ def screened_counts(screened: Screened) -> dict[str, int]:
 
 
 def screen_frame(
-    df: pd.DataFrame, *, unknown: Literal["error", "ignore"] = "error", require_id: bool = True
+    df: pd.DataFrame,
+    *,
+    unknown: Literal["error", "ignore"] = "error",
+    require_id: bool = True,
+    explain: bool = False,
 ) -> pd.DataFrame:
     """Screen every row of a "Batch" table: the input columns plus every instrument's result.
 
     Adds `<id>_status`, `<id>_score`, `<id>_count_met` for the 8 instruments, `<id>_score_min` /
     `<id>_score_max` for HScore, MH score (score_range) and MS score (score_bounds), `mas_signal`,
     `phlh_signal` and `warnings` ("field:code; field:code", input warnings as `assess()` gives them,
-    then column problems such as two_units or bad_value). Raises BatchError when the table cannot be
-    screened (no id column, unknown columns unless unknown="ignore").
+    then column problems such as two_units or bad_value). With `explain`, also each instrument's
+    `<id>_missing` and the row's `next_tests` (";"-joined input keys, as `assess()` gives them).
+    Raises BatchError when the table cannot be screened (no id column, unknown columns unless
+    unknown="ignore").
     """
-    plan = plan_columns(list(df.columns), unknown=unknown, require_id=require_id)
+    plan = plan_columns(list(df.columns), unknown=unknown, require_id=require_id, explain=explain)
     return screen_with_plan(df, plan)
 
 
@@ -953,12 +975,16 @@ def _concat(parts: list[Screened]) -> Screened:
             score_min=cat(lambda p, i=iid: p.results[i].score_min),
             score_max=cat(lambda p, i=iid: p.results[i].score_max),
         )
+    explained = None
+    if parts[0].explained is not None:
+        explained = {k: cat(lambda p, k=k: p.explained[k]) for k in parts[0].explained}
     return Screened(
         results,
         cat(lambda p: p.mas_signal),
         cat(lambda p: p.phlh_signal),
         cat(lambda p: p.warnings),
         sum(p.slow_cells for p in parts),
+        explained,
     )
 
 
@@ -976,15 +1002,15 @@ def screen_with_plan(df: pd.DataFrame, plan: BatchPlan, threads: int | None = No
 
 
 @cache
-def _plan(names: tuple[str, ...], unknown: str, require_id: bool) -> BatchPlan:
-    return plan_columns(names, unknown=unknown, require_id=require_id)
+def _plan(names: tuple[str, ...], unknown: str, require_id: bool, explain: bool) -> BatchPlan:
+    return plan_columns(names, unknown=unknown, require_id=require_id, explain=explain)
 
 
 def screen_partition(
-    df: pd.DataFrame, unknown: str = "error", require_id: bool = True, threads: int = 1
+    df: pd.DataFrame, unknown: str = "error", require_id: bool = True, threads: int = 1, explain: bool = False
 ) -> pd.DataFrame:
     """The per-partition function (file chunks, Dask partitions): screen_frame on one piece."""
-    return screen_with_plan(df, _plan(tuple(map(str, df.columns)), unknown, require_id), threads)
+    return screen_with_plan(df, _plan(tuple(map(str, df.columns)), unknown, require_id, explain), threads)
 
 
 # -------------------------------------------------------------------------------------- summary
@@ -1264,6 +1290,7 @@ def run_file(
     unknown: str = "error",
     progress: Callable[[int, int, int], None] | None = None,
     threads: int | None = None,
+    explain: bool = False,
 ) -> dict:
     """Screen a CSV or Parquet file into a CSV or Parquet file; returns the summary.
 
@@ -1277,7 +1304,7 @@ def run_file(
     if not os.path.exists(in_path):
         raise BatchInputError(f"cannot read {in_path}: no such file")
     names, total, chunks = iter_table_chunks(in_path, fmt_in, chunk_rows)
-    plan = plan_columns(names, unknown=unknown)
+    plan = plan_columns(names, unknown=unknown, explain=explain)
     writer = _Writer(out_path, fmt_out, tuple(c.name for cols in plan.context.values() for c in cols))
     totals: dict[str, int] = {}
     codes: dict[str, int] = {}
@@ -1357,6 +1384,7 @@ def run_dask(
     workers: int | None = None,
     unknown: str = "error",
     client=None,
+    explain: bool = False,
 ) -> dict:
     """The same per-partition function under dask.dataframe.map_partitions.
 
@@ -1378,7 +1406,7 @@ def run_dask(
             names = pq.ParquetFile(in_path).schema_arrow.names
         except (pa.ArrowInvalid, OSError) as exc:
             raise _arrow_error(in_path, exc) from exc
-    plan = plan_columns(names, unknown=unknown)  # fail fast, before any cluster starts
+    plan = plan_columns(names, unknown=unknown, explain=explain)  # fail fast, before any cluster starts
     if fmt_in == "csv":
         ddf = dd.read_csv(
             in_path,
@@ -1391,8 +1419,8 @@ def run_dask(
         )
     else:
         ddf = dd.read_parquet(in_path, split_row_groups=True)
-    meta = screen_partition(ddf._meta, unknown, True, 1)  # the result's empty frame, from the real dtypes
-    screened = ddf.map_partitions(screen_partition, unknown, True, 1, meta=meta, align_dataframes=False)
+    meta = screen_partition(ddf._meta, unknown, True, 1, explain)  # the result's empty frame, from the real dtypes
+    screened = ddf.map_partitions(screen_partition, unknown, True, 1, explain, meta=meta, align_dataframes=False)
     counts = screened.map_partitions(partition_counts, meta=partition_counts(meta)).sum()
     if fmt_out == "parquet":
         write = screened.to_parquet(out_path, write_index=False, compute=False)

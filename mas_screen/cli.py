@@ -254,6 +254,7 @@ def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                 blocksize=args.blocksize,
                 workers=args.workers,
                 unknown=unknown,
+                explain=args.explain,
             )
         else:
             show = args.progress if args.progress is not None else sys.stderr.isatty()
@@ -267,6 +268,7 @@ def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                     chunk_rows=args.chunk_rows,
                     unknown=unknown,
                     progress=bar,
+                    explain=args.explain,
                 )
             finally:
                 if bar is not None:
@@ -335,6 +337,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)"
     )
     p_batch.add_argument("--summary-json", metavar="FILE", help="also write the summary as JSON")
+    p_batch.add_argument(
+        "--explain",
+        action="store_true",
+        help="also each instrument's <id>_missing and the row's next_tests (as assess() gives them; slower)",
+    )
     p_batch.add_argument("--engine", choices=("pandas", "dask"), default="pandas", help="dask: beyond one process")
     p_batch.add_argument("--scheduler", metavar="ADDRESS", help="dask: a running scheduler (default: a local cluster)")
     p_batch.add_argument("--workers", type=_positive, default=None, help="dask: local cluster workers (default: cores)")

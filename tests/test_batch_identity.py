@@ -208,7 +208,7 @@ def make_table(n: int, seed: int) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------ comparison
 
 
-def expected_row(row: dict, cmap) -> dict:
+def expected_row(row: dict, cmap, explain: bool = True) -> dict:
     converted = convert_row(row, cmap)
     a = assess(PatientInput.model_validate(converted.data))
     out: dict = {}
@@ -219,13 +219,17 @@ def expected_row(row: dict, cmap) -> dict:
         out[f"{iid}_score"] = c.score
         out[f"{iid}_count_met"] = c.count_met
         if iid in ranged:
-            low_high = c.score_bounds if iid == "ms_score" else c.score_range
+            low_high = c.score_bounds if c.score_bounds is not None else c.score_range
             out[f"{iid}_score_min"] = low_high[0] if low_high else None
             out[f"{iid}_score_max"] = low_high[1] if low_high else None
+        if explain:
+            out[f"{iid}_missing"] = ";".join(c.missing)
     out["mas_signal"] = a.summary.mas_signal
     out["phlh_signal"] = a.summary.phlh_signal
     codes = [f"{w.field}:{w.code}" for w in a.input_warnings] + [f"{p.field}:{p.code}" for p in converted.problems]
     out["warnings"] = "; ".join(codes)
+    if explain:
+        out["next_tests"] = ";".join(a.summary.next_tests)
     return out
 
 
@@ -241,12 +245,14 @@ def _same(a, b) -> bool:
 
 
 def mismatches(df: pd.DataFrame, screened: pd.DataFrame | None = None) -> list[str]:
-    screened = screen_frame(df) if screened is None else screened
+    """Every field where the batch (with --explain's columns) differs from assess() on the row."""
+    screened = screen_frame(df, explain=True) if screened is None else screened
     cmap = plan_columns(list(df.columns)).cmap
     found = []
     records = screened.to_dict("records")
+    explain = "next_tests" in screened.columns
     for i, row in enumerate(df.to_dict("records")):
-        want = expected_row(row, cmap)
+        want = expected_row(row, cmap, explain)
         got = records[i]
         for key, value in want.items():
             if not _same(value, got[key]):
@@ -261,10 +267,14 @@ def table() -> pd.DataFrame:
 
 
 def test_fixed_table_identical_to_assess(table):
-    screened = screen_frame(table)
-    assert list(screened.columns[: len(table.columns)]) == list(table.columns)
-    found = mismatches(table, screened)
+    """Every output column, --explain's `<id>_missing` and `next_tests` included, equals assess()."""
+    explained = screen_frame(table, explain=True)
+    assert list(explained.columns[: len(table.columns)]) == list(table.columns)
+    found = mismatches(table, explained)
     assert not found, "\n".join(found[:20])
+    plain = screen_frame(table)  # without --explain: the same columns less the explanation
+    extra = [c for c in explained.columns if c.endswith("_missing") or c == "next_tests"]
+    pd.testing.assert_frame_equal(plain, explained.drop(columns=extra))
 
 
 def test_fixed_table_exercises_every_status_and_warning(table):

@@ -8,6 +8,7 @@ field an array. Everything else (item kinds, combination rules) is the same code
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
 
 import numpy as np
@@ -28,7 +29,8 @@ from mas_screen.kernel.exact import (
 )
 from mas_screen.kernel.logic import Interval, compare, holds
 from mas_screen.kernel.ops import MET, NOT_MET, ArrayOps
-from mas_screen.units import convert
+from mas_screen.models import NUMERIC_CONTEXT_FIELDS
+from mas_screen.units import as_float, convert
 
 
 class CohortValues:
@@ -88,6 +90,44 @@ class CohortValues:
         v = self.numbers[name]
         known = ~np.isnan(v)
         return Interval(np.where(known, v, p.lo), np.where(known, v, p.hi), self.ops.false, self.ops.false)
+
+    def replaced(self, key: str, value) -> CohortValues:
+        """Every row with one input set to a candidate value (a bool, or a number in the default unit)."""
+        out = copy.copy(self)
+        out._intervals = {}
+        out.explain = False
+        n = self.n
+        if key in criteria().analytes.analytes:
+            out.labs = {**self.labs, key: ConstantLab(key, value, n)}
+        elif key in NUMERIC_CONTEXT_FIELDS:
+            out.numbers = {**self.numbers, key: np.full(n, float(value))}
+        else:
+            out.flags = {**self.flags, key: np.full(n, 1 if value else 0, np.int8)}
+        return out
+
+
+class ConstantLab:
+    """A lab entered with the same exact value on every row, in its default unit (next tests' trials)."""
+
+    def __init__(self, key: str, value, n: int):
+        spec = criteria().analytes.analytes[key]
+        typed = Decimal(repr(value))
+        default = spec.unit(spec.default_unit)
+        self.state = np.ones(n, np.int8)
+        self.op = np.zeros(n, np.int8)
+        self.unit = np.full(n, [u.unit for u in spec.units].index(spec.default_unit), np.int8)
+        self.values = {u.unit: np.full(n, as_float(convert(typed, default, u))) for u in spec.units}
+        sign, ds, exponent = typed.as_tuple()
+        whole = int("".join(map(str, ds)) or "0") * (-1 if sign else 1)
+        if exponent > 0:
+            whole, exponent = whole * 10**exponent, 0
+        self.mant = np.full(n, whole, np.int64)
+        self.dec = np.full(n, -exponent, np.int64)
+        self.rep = np.full(n, len(ds) <= 15 and abs(whole) < 10**15, bool)
+        self._decimal = (typed, spec.default_unit)
+
+    def decimal(self, row: int) -> tuple[Decimal, str]:
+        return self._decimal
 
 
 # -------------------------------------------------------------------------------- exact arithmetic

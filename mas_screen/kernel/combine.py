@@ -69,8 +69,13 @@ class Rule:
     def rule_text(self) -> str:  # pragma: no cover
         raise NotImplementedError
 
-    def at_cutoff(self, outs: list):
-        return any(o.at_cutoff for o in outs) if outs else False
+    @staticmethod
+    def at_cutoff(ops, outs: list):
+        """Whether an entered value lies exactly on an item's threshold (a caveat's `when`)."""
+        found = ops.false
+        for o in outs:
+            found = found | o.at_cutoff
+        return found
 
 
 class Count(Rule):
@@ -126,7 +131,7 @@ class Count(Rule):
             verdict.count_met = ops.count(r == MET for r in results)
             verdict.count_assessable = ops.count(r != MISSING for r in results)
         if v.explain:
-            verdict.at_cutoff = self.at_cutoff(outs)
+            verdict.at_cutoff = self.at_cutoff(ops, outs)
             if self.override is not None:
                 verdict.extra_missing = [(self.override, v.flag(self.override) < 0)]
         return verdict
@@ -192,7 +197,7 @@ class Points(Rule):
                 verdict.probability = probability(verdict.score, self.spec.probability)
         else:
             verdict.score_range = [_number(lo), _number(hi)]
-        verdict.at_cutoff = self.at_cutoff(outs)
+        verdict.at_cutoff = self.at_cutoff(ops, outs)
         return verdict
 
     def rule_text(self) -> str:
@@ -243,7 +248,7 @@ class WeightedSum(Points):
         cut = spec.cutoff
         verdict = Verdict(exact_ops.weighted_status(exact, lo, hi, cut.comparator, cut.value, places), outs)
         verdict.score, verdict.score_bounds = score, bounds
-        if v.explain:
+        if not ops.array:  # the cohort has no column for them
             verdict.additional = [
                 (extra, exact_ops.weighted_status(exact, lo, hi, extra.comparator, extra.value, places))
                 for extra in spec.additional_cutoffs

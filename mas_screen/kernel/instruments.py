@@ -65,37 +65,37 @@ class Instrument:
                     seen[key] = None
         return list(seen) + [key for key, listed in verdict.extra_missing if listed]
 
-    def decisive(self, v, verdict: Verdict, missing: list[str], skip: frozenset[str] = frozenset()) -> list[str]:
-        """Missing inputs that alone could decide this (open) instrument; all of them when only together.
+    def decides(self, v, outs: list, tally, key: str):
+        """Whether entering `key` alone could decide the instrument (a bool, or one per row).
 
-        Every item is monotone in each input, so trying each input at the two ends of its plausible
-        range finds every decisive one. An item that reads only that input gives its least and
-        greatest outcome from the outcome already computed; only items reading several inputs are
-        evaluated again, at the two ends. The rule decides from its tally with those outcomes swapped.
+        Every item is monotone in each input, so trying the input at the two ends of its plausible
+        range is enough. An item that reads only that input gives its least and greatest outcome from
+        the outcome already computed; items reading several inputs are evaluated again at the two
+        ends. The rule decides from its tally with those outcomes swapped in.
         """
-        ops, rule, outs = v.ops, self.rule, verdict.outs
-        tally = rule.tally(ops, outs)
-        found: list[str] = []
-        for key in missing:
-            if key in skip:
-                continue
-            plan = self.plans[key]
-            if plan.knowable:
-                (i,) = plan.affected
-                ends = self.items[i].extremes(ops, outs[i], key)
-                decided = any(rule.status_of(ops, rule.swapped(ops, tally, i, outs[i], e), v) != MISSING for e in ends)
-            else:
-                decided = False
-                for candidate in candidates(key):
-                    trial = v.replaced(key, candidate)
-                    changed = tally
-                    for i in plan.affected:
-                        changed = rule.swapped(ops, changed, i, outs[i], self.items[i].evaluate(trial))
-                    if rule.status_of(ops, changed, trial) != MISSING:
-                        decided = True
-                        break
-            if decided:
-                found.append(key)
+        ops, rule = v.ops, self.rule
+        plan = self.plans.get(key) or KeyPlan((), False)  # an input only the rule reads (an override)
+        decided = ops.false
+        if plan.knowable:
+            (i,) = plan.affected
+            for end in self.items[i].extremes(ops, outs[i], key):
+                decided = decided | (rule.status_of(ops, rule.swapped(ops, tally, i, outs[i], end), v) != MISSING)
+            return decided
+        for candidate in candidates(key):
+            trial = v.replaced(key, candidate)
+            changed = tally
+            for i in plan.affected:
+                changed = rule.swapped(ops, changed, i, outs[i], self.items[i].evaluate(trial))
+            decided = decided | (rule.status_of(ops, changed, trial) != MISSING)
+            if decided is True:
+                break
+        return decided
+
+    def decisive(self, v, verdict: Verdict, missing: list[str], skip: frozenset[str] = frozenset()) -> list[str]:
+        """One patient's missing inputs that alone could decide this (open) instrument, in the order
+        of `missing`; all of them when they decide it only together (next tests)."""
+        tally = self.rule.tally(v.ops, verdict.outs)
+        found = [key for key in missing if key not in skip and self.decides(v, verdict.outs, tally, key)]
         return found or [k for k in missing if k not in skip]
 
 
