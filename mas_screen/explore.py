@@ -33,6 +33,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from mas_screen.criteria_data import InstrumentSpec, ItemSpec, UnitSpec, criteria
+from mas_screen.explain.wording import SYMBOL
 from mas_screen.faces.bedside import assess
 from mas_screen.facts import Facts, normalise, unit_spec
 from mas_screen.kernel.instruments import Instrument, instruments
@@ -484,9 +485,6 @@ def smallest_flip(patient: PatientInput, instrument_id: str, *, units: dict[str,
 # -------------------------------------------------------------------------------------- distances
 
 
-_SYMBOL = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
-
-
 def _distance(
     spec: InstrumentSpec,
     kind: str,
@@ -513,7 +511,7 @@ def _distance(
         unit=unit,
         comparator=comparator,
         threshold=threshold,
-        threshold_text=text or f"{_SYMBOL[comparator]} {format_threshold(threshold)} {pretty_unit(unit)}".strip(),
+        threshold_text=text or f"{SYMBOL[comparator]} {format_threshold(threshold)} {pretty_unit(unit)}".strip(),
         distance=float(diff),
         relative_percent=None
         if threshold == 0

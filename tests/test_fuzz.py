@@ -21,7 +21,7 @@ from fuzz_harness import (
 )
 from hypothesis import HealthCheck, given, settings
 
-from mas_screen.intervals import Interval
+from mas_screen.kernel.logic import Interval
 
 PATIENTS, SERIES = hypothesis_strategies()
 FUZZ_SETTINGS = settings(

@@ -20,8 +20,9 @@ from test_report import flat, page_count, pdf_text
 from trend_series import build_series
 
 from mas_screen import PatientInput, assess, report
+from mas_screen.explain.wording import MET_WORD as MET
+from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
 from mas_screen.figures import OKABE_ITO, STYLE, rules_by_analyte
-from mas_screen.intervals import MET, NOT_MET
 from mas_screen.report import TIMELINE_HEADING, TREND_HEADING, pdf_summary
 from mas_screen.trend_figures import (
     ALERT_COLOUR,

@@ -9,7 +9,9 @@ entered alone, could decide an open instrument (next tests).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from mas_screen.criteria_data import CriteriaData, InstrumentSpec, criteria
 from mas_screen.kernel.combine import Rule, Verdict, compile_rule
@@ -120,4 +122,23 @@ def instruments() -> dict[str, Instrument]:
     return _COMPILED[1]
 
 
-__all__ = ["Instrument", "KeyPlan", "instruments"]
+T = TypeVar("T")
+
+
+def per_criteria(compute: Callable[[], T]) -> Callable[[], T]:
+    """Remember a table derived from the instruments alone until the criteria are loaded again
+    (tables for figures, what-if and columns: worked out once, never stale)."""
+    slot: list = [None, None]
+
+    def remembered() -> T:
+        compiled = instruments()
+        if slot[0] is not compiled:
+            slot[0], slot[1] = compiled, compute()
+        return slot[1]
+
+    remembered.__doc__ = compute.__doc__
+    remembered.__name__ = compute.__name__
+    return remembered
+
+
+__all__ = ["Instrument", "KeyPlan", "instruments", "per_criteria"]

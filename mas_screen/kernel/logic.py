@@ -23,6 +23,14 @@ class Interval(NamedTuple):
     lo_open: object = False
     hi_open: object = False
 
+    @classmethod
+    def point(cls, value) -> Interval:
+        return cls(value, value)
+
+    @property
+    def is_point(self) -> bool:
+        return self.lo == self.hi and not (self.lo_open or self.hi_open)
+
 
 def point(value) -> Interval:
     return Interval(value, value)
