@@ -49,8 +49,16 @@ from mas_screen.explain.cohort import explain_columns
 from mas_screen.facts import ORGAN_FIELDS, normalise, unit_spec
 from mas_screen.kernel.cohort import CohortValues
 from mas_screen.kernel.exact import MAX_DIGITS, conversion, digits, near
-from mas_screen.kernel.instruments import instruments
-from mas_screen.kernel.signals import DISEASES, MAS_SIGNALS, PHLH_SIGNALS, mas_signal, phlh_signal
+from mas_screen.kernel.instruments import instruments, per_criteria
+from mas_screen.kernel.signals import (
+    DISEASES,
+    MAS_SIGNALS,
+    PHLH_SIGNALS,
+    mas_instruments,
+    mas_signal,
+    other_population_met,
+    phlh_signal,
+)
 from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, PatientInput
 from mas_screen.safe_csv import neutralise_arrow
 from mas_screen.units import as_float, convert, plausible_in, unit_key
@@ -73,6 +81,7 @@ NOT_MET, MISSING, MET = 0, 1, 2  # Kleene order: AND is the minimum, OR the maxi
 STATUS_NAMES = ("not_met", "indeterminate", "met")
 SIGNAL_NAMES = MAS_SIGNALS
 PHLH_NAMES = PHLH_SIGNALS
+OTHER_SEPARATOR = ";"  # other_population_met cells: "parodi2009" or "hscore;parodi2009", "" when none
 OPS = (None, ">", ">=", "<", "<=")
 WARNING_SEPARATOR = "; "
 _MAX_DIGITS = MAX_DIGITS
@@ -235,7 +244,8 @@ def output_columns(explain: bool = False) -> tuple[str, ...]:
             cols += [f"{iid}_score_min", f"{iid}_score_max"]
         if explain:
             cols.append(f"{iid}_missing")
-    return (*cols, "mas_signal", "phlh_signal", "warnings", *(["next_tests"] if explain else []))
+    outputs = ("mas_signal", "other_population_met", "phlh_signal", "warnings")
+    return (*cols, *outputs, *(["next_tests"] if explain else []))
 
 
 # ----------------------------------------------------------------------------------- cell text
@@ -778,6 +788,7 @@ def _result(verdict) -> Result:
 class Screened:
     results: dict[str, Result]
     mas_signal: np.ndarray  # int8 index into SIGNAL_NAMES
+    other_met: np.ndarray  # int8 bit set over policy mas_instruments (other_population_names())
     phlh_signal: np.ndarray
     warnings: pa.Array  # large_string: "field:code; field:code"
     slow_cells: int
@@ -837,6 +848,7 @@ def screen_arrays(plan: BatchPlan, texts: dict[str, pa.Array], n: int) -> Screen
     statuses = {iid: r.status for iid, r in results.items()}
     mas = mas_signal(f.ops, statuses, ctx.disease).astype(np.int8)
     phlh = phlh_signal(f.ops, statuses).astype(np.int8)
+    other = np.asarray(other_population_met(f.ops, statuses, ctx.disease), np.int8)
     explained = explain_columns(f, compiled, verdicts, ctx.disease, phlh) if plan.explain else None
 
     febrile_conflict, age_conflict, organ_conflicts = _conflicts(f, codes)
@@ -848,7 +860,16 @@ def screen_arrays(plan: BatchPlan, texts: dict[str, pa.Array], n: int) -> Screen
         slots.append((key, labs[key].problem if kind == "lab" else ctx.problems[key]))
     warnings = _join_warnings(slots, codes, n)
     slow = sum(lab.slow_cells for lab in labs.values())
-    return Screened(results, mas, phlh, warnings, slow, explained)
+    return Screened(results, mas, other, phlh, warnings, slow, explained)
+
+
+@per_criteria
+def other_population_names() -> tuple[str, ...]:
+    """The `other_population_met` cell for each bit set: the ids in contract order, ";"-joined."""
+    ids = mas_instruments()
+    return tuple(
+        OTHER_SEPARATOR.join(iid for bit, iid in enumerate(ids) if code >> bit & 1) for code in range(1 << len(ids))
+    )
 
 
 def _dictionary(codes: np.ndarray, names: tuple[str, ...]) -> pa.Array:
@@ -882,6 +903,7 @@ def results_arrays(screened: Screened) -> dict[str, pa.Array]:
         if screened.explained is not None:
             cols[f"{iid}_missing"] = screened.explained[f"{iid}_missing"]
     cols["mas_signal"] = _dictionary(screened.mas_signal, SIGNAL_NAMES)
+    cols["other_population_met"] = _dictionary(screened.other_met, other_population_names())
     cols["phlh_signal"] = _dictionary(screened.phlh_signal, PHLH_NAMES)
     cols["warnings"] = screened.warnings
     if screened.explained is not None:
@@ -910,6 +932,8 @@ def screened_counts(screened: Screened) -> dict[str, int]:
         found = np.bincount(values, minlength=len(names))
         for position, name in enumerate(names):
             counts[f"{key}:{name}"] = int(found[position])
+    for bit, iid in enumerate(mas_instruments()):
+        counts[f"other_population_met:{iid}"] = int(np.count_nonzero(screened.other_met & (1 << bit)))
     blank = pc.sum(pc.equal(screened.warnings, "")).as_py() or 0
     counts["rows_with_warnings"] = len(screened.warnings) - int(blank)
     return counts
@@ -981,6 +1005,7 @@ def _concat(parts: list[Screened]) -> Screened:
     return Screened(
         results,
         cat(lambda p: p.mas_signal),
+        cat(lambda p: p.other_met),
         cat(lambda p: p.phlh_signal),
         cat(lambda p: p.warnings),
         sum(p.slow_cells for p in parts),
@@ -1032,6 +1057,9 @@ def partition_counts(df: pd.DataFrame) -> pd.DataFrame:
     for column, names in (("mas_signal", SIGNAL_NAMES), ("phlh_signal", PHLH_NAMES)):
         for name, k in zip(names, _value_counts(df[column], names), strict=True):
             counts[f"{column}:{name}"] = int(k)
+    other = _value_counts(df["other_population_met"], other_population_names())
+    for bit, iid in enumerate(mas_instruments()):
+        counts[f"other_population_met:{iid}"] = sum(k for code, k in enumerate(other) if code & (1 << bit))
     warned = df["warnings"].astype("str").fillna("")
     counts["rows_with_warnings"] = int((warned != "").sum())
     return pd.DataFrame([counts])
@@ -1045,6 +1073,7 @@ def summarise_counts(counts: pd.DataFrame | pd.Series | dict) -> dict:
         "status": {iid: {name: int(total[f"{iid}:{name}"]) for name in STATUS_NAMES} for iid in instrument_ids()},
         "mas_signal": {name: int(total[f"mas_signal:{name}"]) for name in SIGNAL_NAMES},
         "phlh_signal": {name: int(total[f"phlh_signal:{name}"]) for name in PHLH_NAMES},
+        "other_population_met": {iid: int(total[f"other_population_met:{iid}"]) for iid in mas_instruments()},
         "rows_with_warnings": int(total["rows_with_warnings"]),
     }
     return out

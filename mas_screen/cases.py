@@ -39,7 +39,7 @@ from typing import Any, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from mas_screen.criteria_data import INSTRUMENT_IDS, ROOT, ItemSpec, criteria
+from mas_screen.criteria_data import ROOT, ItemSpec, criteria, instrument_ids
 from mas_screen.explain.results import probability
 from mas_screen.models import (
     BOOLEAN_FIELDS,
@@ -435,7 +435,7 @@ def _resolve_item_spec(iid: str, path_ids: list[str], path: Path | None = None, 
 def _check_claim_refs(claim: Claim, where: str, path: Path, times: set[str]) -> None:
     _check_at(claim.at, f"{where}.at", path, times)
     if claim.item is not None:
-        if claim.item[0] not in INSTRUMENT_IDS:
+        if claim.item[0] not in instrument_ids():
             _fail(path, f"{where}.item", f"unknown instrument {claim.item[0]!r}")
         _resolve_item_spec(claim.item[0], claim.item[1:], path, f"{where}.item")
     if claim.first_met is not None and claim.time is not None:
@@ -1062,7 +1062,7 @@ def grade(case: Case, answer: Answer, at_time: str | None = None) -> Feedback:
     time = resolve_time(case, at_time)
     a = result.at(time)
     context = result.context_at(case, time)
-    instruments = [_instrument_feedback(a.criteria[iid], iid in answer.met_instruments) for iid in INSTRUMENT_IDS]
+    instruments = [_instrument_feedback(a.criteria[iid], iid in answer.met_instruments) for iid in instrument_ids()]
     hs = _hscore_feedback(a.criteria["hscore"], answer.hscore_band)
     interp = _interpretation_feedback(case, a, context, answer.interpretation)
     nxt = _next_test_feedback(a, answer.next_test)
@@ -1089,7 +1089,7 @@ def model_answer(case: Case, at_time: str | None = None) -> Answer:
     time = resolve_time(case, at_time)
     a = result.at(time)
     return Answer(
-        met_instruments={iid for iid in INSTRUMENT_IDS if a.criteria[iid].status == "met"},
+        met_instruments={iid for iid in instrument_ids() if a.criteria[iid].status == "met"},
         hscore_band=hscore_band(a.criteria["hscore"]),
         interpretation=derive_interpretation(case, a, result.context_at(case, time)),
         next_test=a.summary.next_tests[0] if a.summary.next_tests else None,

@@ -221,6 +221,10 @@ def render_batch_summary(summary: dict, out: str, seconds: float) -> str:
     for key in ("mas_signal", "phlh_signal"):
         parts = " · ".join(f"{name} {count:,}" for name, count in summary[key].items())
         lines.append(f"{key}: {parts}")
+    others = {iid: n for iid, n in (summary.get("other_population_met") or {}).items() if n}
+    if others:
+        parts = " · ".join(f"{iid} {n:,}" for iid, n in others.items())
+        lines.append(f"other_population_met (indicative only): {parts}")
     lines.append(f"{'instrument':<14}{'met':>12}{'not_met':>12}{'indeterminate':>15}")
     for iid, counts in summary["status"].items():
         lines.append(f"{iid:<14}{counts['met']:>12,}{counts['not_met']:>12,}{counts['indeterminate']:>15,}")

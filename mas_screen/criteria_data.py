@@ -40,6 +40,25 @@ CONTRACT_IDS = ("mas2016", "ms_score", "mh_score", "hscore", "hlh2004", "ferriti
 # criteria/*.yaml files that are not instruments; every other YAML file there is one instrument.
 DATA_FILES = frozenset({"analytes.yaml", "policy.yaml", "cds_hooks.yaml"})
 
+# Every value of `context.underlying_disease` (contract), in the contract's order.
+DISEASES = ("sjia", "suspected_sjia", "aosd", "sle", "other", "unknown")
+
+# The yes/no context answers (contract "Input"), in the contract's order.
+BOOLEAN_FIELDS = (
+    "febrile",
+    "hepatomegaly",
+    "splenomegaly",
+    "cns_involvement",
+    "hemorrhagic_manifestations",
+    "active_arthritis",
+    "hemophagocytosis_marrow",
+    "hemophagocytosis_other_site",
+    "known_immunosuppression",
+    "nk_activity_low",
+    "hlh_molecular_diagnosis",
+    "hematologic_malignancy",
+)
+
 Comparator = Literal[">", ">=", "<", "<="]
 Confirmation = Literal["CONFIRMED-2", "CONFIRMED-1", "UNCONFIRMED", "DECISION", "ADAPTATION"]
 # Strict: a threshold typed as "684" or `yes` must fail to load, never become 684 or 1.
@@ -292,6 +311,7 @@ class Caveat(_Strict):
     id: str
     text: str
     references: list[str]
+    note: str | None = None  # for maintainers (how the text was checked); no face prints it
     when: Literal[
         "always",
         "outside_population",
@@ -455,6 +475,128 @@ class EducationFile(_Strict):
     topics: list[EducationTopic]
 
 
+# ----------------------------------------------------------------------------------------- policy
+
+
+class PopulationPolicy(_Strict):
+    """The instruments built for one population: they alone decide the summary's signal."""
+
+    instruments: list[str] = Field(min_length=1)
+    supporting: list[str]
+    references: list[str] = Field(min_length=1)
+    confirmation: Confirmation
+    note: str | None = None
+
+
+class HeadlineGroup(_Strict):
+    diseases: list[str] = Field(min_length=1)
+    syndrome: str
+
+
+class HeadlineWords(_Strict):
+    rheumatic: HeadlineGroup
+    other: HeadlineGroup
+    suggestive: str
+    not_suggestive: str
+    insufficient: str
+    insufficient_enter: str
+    enter_shown: int = Field(ge=1)
+
+
+class OtherPopulationWords(_Strict):
+    line: str
+    sentence: str
+    caveat: str
+
+
+class TestTier(_Strict):
+    id: Literal["routine", "bedside", "specialist", "history"]
+    label: str
+    verb: str
+    keys: list[str] = Field(min_length=1)
+    note: str | None = None
+
+
+class CitedText(_Strict):
+    text: str
+    references: list[str]
+    confirmation: Confirmation | None = None
+    note: str | None = None
+
+
+class NextStepsWords(_Strict):
+    empty_form: CitedText
+    decide_own: str
+    specialist_only: str
+    own_decided: CitedText
+    more_title: str
+    more_specialist: str
+    more_other: str
+
+
+class SentenceMerge(_Strict):
+    keys: list[str] = Field(min_length=2)
+    label: str
+
+
+class UnconfirmedValues(_Strict):
+    qualifier: str
+    instruments: list[str]
+    note: str | None = None
+
+
+class PhlhWords(_Strict):
+    favours_phlh: str
+    favours_mas: str
+    insufficient_data: str
+    outside: str
+
+
+class PolicyFile(_Strict):
+    """criteria/policy.yaml: population -> own instruments, next-test tiers, summary wording."""
+
+    populations: dict[str, PopulationPolicy]
+    mas_instruments: list[str]
+    headline: HeadlineWords
+    other_population: OtherPopulationWords
+    next_test_tiers: list[TestTier]
+    collapsed_tiers: list[str]
+    sentence_labels: dict[str, str]
+    sentence_merges: list[SentenceMerge]
+    next_steps: NextStepsWords
+    phlh: PhlhWords
+    unconfirmed_values: UnconfirmedValues
+    confirmation_words: dict[Confirmation, str]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PolicyFile:
+        if set(self.populations) != set(DISEASES):
+            raise ValueError(f"populations must name exactly the diseases {', '.join(DISEASES)}")
+        grouped = self.headline.rheumatic.diseases + self.headline.other.diseases
+        if sorted(grouped) != sorted(DISEASES):
+            raise ValueError("headline: rheumatic and other diseases must together name every disease once")
+        ids = [t.id for t in self.next_test_tiers]
+        if len(set(ids)) != len(ids):
+            raise ValueError("next_test_tiers: a tier id is listed twice")
+        keys = [k for t in self.next_test_tiers for k in t.keys]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise ValueError(f"next_test_tiers: {', '.join(twice)} in more than one tier")
+        unknown_tiers = set(self.collapsed_tiers) - set(ids)
+        if unknown_tiers:
+            raise ValueError(f"collapsed_tiers: unknown tier(s) {', '.join(sorted(unknown_tiers))}")
+        missing_words = set(Confirmation.__args__) - set(self.confirmation_words)  # type: ignore[attr-defined]
+        if missing_words:
+            raise ValueError(f"confirmation_words: no words for {', '.join(sorted(missing_words))}")
+        return self
+
+    def tier_of(self, key: str) -> TestTier:
+        for tier in self.next_test_tiers:
+            if key in tier.keys:
+                return tier
+        raise KeyError(key)
+
+
 # ---------------------------------------------------------------------------------------- loading
 
 
@@ -487,6 +629,7 @@ class CriteriaData(BaseModel):
     instruments: dict[str, InstrumentSpec]
     references: dict[str, Reference]
     education: EducationFile
+    policy: PolicyFile
 
 
 def instrument_files(criteria_dir: Path) -> list[Path]:
@@ -527,7 +670,79 @@ def load_criteria(criteria_dir: Path = CRITERIA_DIR, references_dir: Path = REFE
         for cited in [p.citation for p in topic.points] + [link.citation for link in topic.links]:
             if cited not in references:
                 raise CriteriaDataError(f"{edu_path.name}: topic {topic.id}: unknown citation key {cited!r}")
-    return CriteriaData(analytes=analytes, instruments=instruments, references=references, education=education)
+
+    # Read by name, never as an instrument (DATA_FILES above).
+    policy_path = criteria_dir / "policy.yaml"
+    policy = _validate(PolicyFile, policy_path, _read_yaml(policy_path))
+    _cross_check_policy(policy, policy_path, analytes, instruments, references)
+    return CriteriaData(
+        analytes=analytes, instruments=instruments, references=references, education=education, policy=policy
+    )
+
+
+def _cross_check_policy(
+    policy: PolicyFile,
+    path: Path,
+    analytes: AnalytesFile,
+    instruments: dict[str, InstrumentSpec],
+    references: dict[str, Reference],
+) -> None:
+    def fail(where: str, msg: str) -> None:
+        raise CriteriaDataError(f"{path.name}: field {where}: {msg}")
+
+    def check_refs(where: str, keys: list[str]) -> None:
+        for i, key in enumerate(keys):
+            if key not in references:
+                fail(f"{where}.{i}", f"unknown citation key {key!r}")
+
+    for disease, pop in policy.populations.items():
+        for name, ids in (("instruments", pop.instruments), ("supporting", pop.supporting)):
+            for i, iid in enumerate(ids):
+                if iid not in instruments:
+                    fail(f"populations.{disease}.{name}.{i}", f"unknown instrument {iid!r}")
+        if set(pop.instruments) & set(pop.supporting):
+            fail(f"populations.{disease}.supporting", "an own instrument cannot also be a supporting one")
+        if not set(pop.instruments) <= set(policy.mas_instruments):
+            fail(f"populations.{disease}.instruments", "own instruments must be MAS/HLH instruments (mas_instruments)")
+        check_refs(f"populations.{disease}.references", pop.references)
+    for i, iid in enumerate(policy.mas_instruments):
+        if iid not in instruments:
+            fail(f"mas_instruments.{i}", f"unknown instrument {iid!r}")
+    if len(set(policy.mas_instruments)) != len(policy.mas_instruments):
+        fail("mas_instruments", "an instrument is listed twice")
+    known = set(analytes.analytes) | set(analytes.context_numbers) | set(BOOLEAN_FIELDS)
+    for t, tier in enumerate(policy.next_test_tiers):
+        for i, key in enumerate(tier.keys):
+            if key not in known:
+                fail(f"next_test_tiers.{t}.keys.{i}", f"unknown input key {key!r}")
+    # That every input an instrument reads sits in a tier is checked where items are compiled
+    # (kernel.instruments: the item kinds know which inputs they read).
+    for key in policy.sentence_labels:
+        if key not in known:
+            fail(f"sentence_labels.{key}", f"unknown input key {key!r}")
+    for m, merge in enumerate(policy.sentence_merges):
+        for i, key in enumerate(merge.keys):
+            if key not in known:
+                fail(f"sentence_merges.{m}.keys.{i}", f"unknown input key {key!r}")
+        if len({policy.tier_of(k).id for k in merge.keys}) != 1:
+            fail(f"sentence_merges.{m}.keys", "merged keys must sit in one tier")
+    for i, iid in enumerate(policy.unconfirmed_values.instruments):
+        spec = instruments.get(iid)
+        if spec is None:
+            fail(f"unconfirmed_values.instruments.{i}", f"unknown instrument {iid!r}")
+        tags = [c.confirmation for c in (spec.cutoff, *spec.additional_cutoffs) if c is not None]
+        tags += [item.confirmation for item in _walk_items(spec.items)]
+        if "UNCONFIRMED" not in tags:
+            fail(f"unconfirmed_values.instruments.{i}", f"{iid} has no UNCONFIRMED item or cut-off any more")
+    check_refs("next_steps.empty_form.references", policy.next_steps.empty_form.references)
+    check_refs("next_steps.own_decided.references", policy.next_steps.own_decided.references)
+
+
+def _walk_items(items: list[ItemSpec]) -> list[ItemSpec]:
+    out: list[ItemSpec] = []
+    for item in items:
+        out += [item, *_walk_items(item.sub_items())]
+    return out
 
 
 def _cross_check(spec: InstrumentSpec, path: Path, analytes: AnalytesFile, references: dict[str, Reference]) -> None:
@@ -589,10 +804,3 @@ def criteria() -> CriteriaData:
 def instrument_ids() -> tuple[str, ...]:
     """The ids of every instrument in the loaded criteria, in their order."""
     return tuple(criteria().instruments)
-
-
-def __getattr__(name: str):
-    # Transitional: INSTRUMENT_IDS was a fixed tuple; instruments now come from the criteria files.
-    if name == "INSTRUMENT_IDS":
-        return instrument_ids()
-    raise AttributeError(name)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mas_screen.criteria_data import BOOLEAN_FIELDS as BOOLEAN_FIELDS  # the contract's yes/no answers
 from mas_screen.criteria_data import criteria
 
 SCHEMA_VERSION = "1"
@@ -70,20 +71,6 @@ class ClinicalContext(BaseModel):
         return self.biologic_therapy or "unknown"
 
 
-BOOLEAN_FIELDS = (
-    "febrile",
-    "hepatomegaly",
-    "splenomegaly",
-    "cns_involvement",
-    "hemorrhagic_manifestations",
-    "active_arthritis",
-    "hemophagocytosis_marrow",
-    "hemophagocytosis_other_site",
-    "known_immunosuppression",
-    "nk_activity_low",
-    "hlh_molecular_diagnosis",
-    "hematologic_malignancy",
-)
 NUMERIC_CONTEXT_FIELDS = ("age_years", "age_at_onset_years", "hepatomegaly_cm", "splenomegaly_cm")
 
 CONTEXT_LABELS = {
@@ -247,14 +234,29 @@ class CriterionResult(BaseModel):
     additional_cutoffs: list[AdditionalCutoff] = Field(default_factory=list)
 
 
+NextStepsKind = Literal["empty_form", "decide_own", "specialist_only", "own_decided"]
+
+
 class Summary(BaseModel):
     mas_signal: Literal["suggestive", "not_suggestive", "insufficient_data"]
     phlh_signal: Literal["favours_phlh", "favours_mas", "insufficient_data"]
+    # Contract (2026-12-06): MAS/HLH instruments met that are not the patient's own, in order.
+    other_population_met: list[str] = Field(default_factory=list)
     headline: str
     supporting: list[str]
     against: list[str]
     next_tests: list[str]
     caveats: list[str] = Field(default_factory=list)
+    # Extensions (docs/contract-extensions.md): what every face shows under the headline.
+    own_instruments: list[str] = Field(default_factory=list)
+    other_population_line: str | None = None  # the grey "also met by ... indicative only" line
+    indicative: list[str] = Field(default_factory=list)  # other populations' results, as indicative
+    phlh_text: str = ""
+    next_steps: str = ""
+    next_steps_kind: NextStepsKind = "decide_own"
+    next_tests_first: list[str] = Field(default_factory=list)  # own instruments, not collapsed tiers
+    next_tests_specialist: list[str] = Field(default_factory=list)  # own instruments, collapsed tiers
+    next_tests_other: list[str] = Field(default_factory=list)  # only other or supporting instruments
 
 
 class ReferenceOut(BaseModel):

@@ -15,15 +15,17 @@ import logging
 import math
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from fpdf import FPDF, FontFace, XPos, YPos
 
 from mas_screen import __version__
 from mas_screen.criteria_data import criteria
-from mas_screen.explain.summary import POPULATION_INSTRUMENTS, SCREENING_CAVEAT
+from mas_screen.explain.summary import SCREENING_CAVEAT, more_tests_lines, more_tests_title, qualified_name
 from mas_screen.models import (
     BIOLOGIC_LABELS,
     CONTEXT_LABELS,
@@ -35,7 +37,7 @@ from mas_screen.models import (
     field_label,
 )
 from mas_screen.references import compact_citation
-from mas_screen.score_display import minus, shown_score
+from mas_screen.score_display import STATUS_WORDS, minus, shown_score
 from mas_screen.units import format_number, pretty_unit, unit_index, unit_key
 
 if TYPE_CHECKING:
@@ -188,39 +190,59 @@ def figure_png(fig: Any, *, scale: float = 2) -> bytes | None:
             return None
 
 
-PRINT_SINGLE_COLUMN_ROWS = 5  # up to this many lab rows print in one column; more print in two
-PRINT_COLUMN_WIDTH_PX = 820
+# The printed figure is laid out at this width and placed at the A4 text width (184 mm), so one
+# layout pixel prints at 0.224 mm = 0.64 pt: the figure's smallest font (13 px) prints at 8.3 pt.
+# Long panels are split into chunks of rows, each a page at most; never shrunk below this scale.
+PRINT_FIGURE_WIDTH_PX = 820
+PRINT_PAGE_ROOM_MM = 297.0 - 12 - 14 - 12  # A4 height minus margins and the figure's heading
 
 
-def print_figure_png(patient: PatientInput, assessment: Assessment) -> bytes | None:
-    """The lab figure laid out for an A4 page: long panels print as two columns of rows side by
-    side, so a 12-lab panel fits the two-page summary with labels still ~5 pt (one tall column
-    would need a page of its own)."""
-    from PIL import Image
+def print_scale_pt_per_px(width_px: float = PRINT_FIGURE_WIDTH_PX) -> float:
+    """Printed points per layout pixel of a figure of `width_px` placed at the A4 text width."""
+    return (210.0 - 2 * 13.0) / width_px / (25.4 / 72)
 
+
+PRINT_MM_PER_PX = (210.0 - 2 * 13.0) / PRINT_FIGURE_WIDTH_PX
+
+
+def _print_rows(patient: PatientInput) -> list[str]:
     from mas_screen.facts import normalise
-    from mas_screen.figures import lab_threshold_figure, used_analytes
+    from mas_screen.figures import used_analytes
 
     facts, _ = normalise(patient)
-    rows = [a for a in used_analytes() if a in facts.labs]
-    if len(rows) <= PRINT_SINGLE_COLUMN_ROWS:
-        return figure_png(lab_threshold_figure(patient, assessment))
-    half = (len(rows) + 1) // 2
-    parts = []
-    for chunk in (rows[:half], rows[half:]):
-        png = figure_png(lab_threshold_figure(patient, assessment, width=PRINT_COLUMN_WIDTH_PX, only=chunk))
-        if png is None:
-            return None
-        parts.append(Image.open(io.BytesIO(png)).convert("RGB"))
-    gap = 24
-    sheet = Image.new("RGB", (sum(p.width for p in parts) + gap, max(p.height for p in parts)), "white")
-    x = 0
-    for part in parts:
-        sheet.paste(part, (x, 0))
-        x += part.width + gap
-    out = io.BytesIO()
-    sheet.save(out, format="PNG", optimize=True)
-    return out.getvalue()
+    return [a for a in used_analytes() if a in facts.labs]
+
+
+def _print_figure(patient: PatientInput, assessment: Assessment, rows: list[str]) -> Any:
+    from mas_screen.figures import lab_threshold_figure
+
+    return lab_threshold_figure(patient, assessment, width=PRINT_FIGURE_WIDTH_PX, only=rows)
+
+
+def _print_height_mm(fig: Any) -> float:
+    return (fig.layout.height or 0) * PRINT_MM_PER_PX
+
+
+def print_chunks(patient: PatientInput, assessment: Assessment, first_room_mm: float) -> list[list[str]]:
+    """The lab rows in print chunks: the first fills `first_room_mm` (the rest of the current
+    page), each later one a page at most; a row that would not fit starts the next chunk."""
+    chunks: list[list[str]] = []
+    room = first_room_mm
+    for row in _print_rows(patient):
+        if chunks and _print_height_mm(_print_figure(patient, assessment, [*chunks[-1], row])) <= room:
+            chunks[-1].append(row)
+            continue
+        if chunks or _print_height_mm(_print_figure(patient, assessment, [row])) > room:
+            room = PRINT_PAGE_ROOM_MM  # this chunk starts a page
+            if not chunks:
+                chunks.append([])  # nothing fits here: the first chunk is empty
+        chunks.append([row])
+    return chunks
+
+
+def print_figures(patient: PatientInput, assessment: Assessment) -> list[Any]:
+    """The lab figure for print: rows in chunks that each fit a page at the legible print scale."""
+    return [_print_figure(patient, assessment, c) for c in print_chunks(patient, assessment, PRINT_PAGE_ROOM_MM) if c]
 
 
 # ------------------------------------------------------------------------------------------- PDF
@@ -234,17 +256,7 @@ MUTED = (85, 85, 85)
 RULE = (170, 170, 170)
 # Okabe–Ito vermillion / blue, as tints for table cells (the status is also spelled out).
 STATUS_FILL = {"met": (251, 224, 208), "not_met": (214, 232, 245), "indeterminate": (238, 238, 238)}
-STATUS_WORD = {"met": "MET", "not_met": "not met", "indeterminate": "open"}
-MAS_SIGNAL_WORDS = {
-    "suggestive": "features suggestive of MAS",
-    "not_suggestive": "features not suggestive of MAS on the instruments for this population",
-    "insufficient_data": "insufficient data to screen for MAS",
-}
-PHLH_SIGNAL_WORDS = {
-    "favours_phlh": "the MH score favours primary HLH over MAS",
-    "favours_mas": "the MH score favours MAS over primary HLH",
-    "insufficient_data": "insufficient data for the MH score",
-}
+STATUS_WORD = STATUS_WORDS  # the app's words and marks: ● met, ○ not met, ◐ indeterminate
 POPULATION_WORDS = {
     "validated": "",
     "outside": "Patient outside the derivation population",
@@ -278,9 +290,10 @@ SHORT_LABELS = {
     "temperature": "Max temperature",
 }
 
-# Point sizes: readable when printed; caveats and references smaller but still ≥ 6.5 pt.
+# Point sizes on A4: nothing printed below 8 pt (caveats, references, footer, chart labels).
+MIN_PT = 8.0
 BODY_PT, SMALL_PT = 9.0, 8.0
-NOTES_PT = (7.6, 7.0, 6.5)  # caveats and references: the largest that fits the page
+NOTES_PT = (8.5, 8.0)  # caveats and references: the largest that fits the page
 PT_MM = 25.4 / 72
 NOTES_GUTTER = 5.0
 NOTES_LINE = 1.12  # line height as a multiple of the font size
@@ -289,18 +302,22 @@ WRAP_SLACK = 1.12  # words wrap early: a line holds ~90% of its width on average
 A4_MARGIN_MM = 13.0
 BULLET_INDENT = 4.0
 HEADING_H = 9.7  # _heading(): space, title line, rule
-MIN_FIGURE_W_MM = 110.0  # narrower, a 1000-px figure's labels print below ~4.5 pt
+MIN_FIGURE_W_MM = 110.0  # a figure of unknown layout is never printed narrower
+A4_TEXT_W_MM = 210.0 - 2 * A4_MARGIN_MM
 
 
 class _SummaryPDF(FPDF):
+    generated: str = ""
+
     def footer(self) -> None:
         self.set_y(-10)
-        self.set_font(FONT, "", 7)
+        self.set_font(FONT, "", MIN_PT)
         self.set_text_color(*MUTED)
         self.cell(
             0,
             4,
-            f"MAS Screen {__version__} · screening aid, not a diagnosis · page {self.page_no()}/{{nb}}",
+            f"MAS Screen {__version__} · {self.generated} · screening aid, not a diagnosis · "
+            f"page {self.page_no()}/{{nb}}",
             align="C",
         )
 
@@ -319,6 +336,7 @@ def _new_pdf(compress: bool, generated_at: datetime) -> _SummaryPDF:
     pdf.set_subject("Screening summary for macrophage activation syndrome (not a diagnosis)")
     pdf.set_creator(f"MAS Screen {__version__}")
     pdf.set_creation_date(generated_at)
+    pdf.generated = _when(generated_at)
     pdf.set_text_color(*INK)
     return pdf
 
@@ -351,8 +369,18 @@ def _bullets(pdf: FPDF, items: list[str], *, size: float = BODY_PT, bullet: str 
 
 
 def _when(generated_at: datetime) -> str:
-    zone = generated_at.strftime(" %Z") if generated_at.tzinfo is not None else ""
-    return generated_at.strftime("%d %b %Y, %H:%M") + zone
+    """'14 Mar 2025, 09:26 UTC' or '14 Mar 2025, 10:26 CET (UTC+01:00)': local time with its zone."""
+    text = generated_at.strftime("%d %b %Y, %H:%M")
+    offset = generated_at.utcoffset()
+    if offset is None:
+        return text
+    name = generated_at.tzname() or ""
+    total = int(offset.total_seconds()) // 60
+    sign, total = ("+" if total >= 0 else "−"), abs(total)
+    utc = "UTC" if total == 0 else f"UTC{sign}{total // 60:02d}:{total % 60:02d}"
+    if not name or name.startswith(("UTC", "GMT+", "GMT-", "+", "-")):
+        return f"{text} {utc}"
+    return f"{text} {name}" + ("" if name == utc else f" ({utc})")
 
 
 # ---------------------------------------------------------------------------------- text pieces
@@ -458,7 +486,7 @@ def relevant_ids(a: Assessment, patient: PatientInput) -> list[str]:
     patient's population, and those met or validated for a patient inside their derivation
     population. The rest are in the app and the JSON export; printing all ~30 caveats would push
     the summary past two pages."""
-    own = POPULATION_INSTRUMENTS.get(patient.context.disease, POPULATION_INSTRUMENTS["unknown"])
+    own = a.summary.own_instruments
     return [iid for iid, r in a.criteria.items() if iid in own or r.population == "validated"]
 
 
@@ -492,7 +520,43 @@ def _caveats(a: Assessment, patient: PatientInput) -> list[str]:
 # -------------------------------------------------------------------------------------- sections
 
 
-def _header(pdf: FPDF, patient: PatientInput, generated_at: datetime) -> None:
+def _details(pdf: FPDF, details: PatientDetails | None) -> None:
+    """The filing block: patient name, ID, date of birth, sample time, clinician. Blank fields
+    print as lines to write on; what was entered on the page prints as typed (never stored)."""
+    details = details or PatientDetails()
+    rows = (
+        (
+            ("Patient name", details.name, 0.5),
+            ("Patient ID", details.patient_id, 0.25),
+            ("Date of birth", details.date_of_birth, 0.25),
+        ),
+        (("Sample taken (date, time)", details.sample_time, 0.5), ("Clinician", details.clinician, 0.5)),
+    )
+    pdf.set_draw_color(*RULE)
+    pdf.set_line_width(0.2)
+    for row in rows:
+        y = pdf.get_y()
+        x = pdf.l_margin
+        for label, value, share in row:
+            width = pdf.epw * share
+            pdf.set_xy(x, y)
+            pdf.set_font(FONT, "", SMALL_PT)
+            pdf.set_text_color(*MUTED)
+            label_w = pdf.get_string_width(label + ": ") + 0.5
+            pdf.cell(label_w, 6, label + ":")
+            pdf.set_font(FONT, "B" if value else "", BODY_PT)
+            pdf.set_text_color(*INK)
+            field_w = width - label_w - 3
+            text = value.strip() if value else ""
+            while text and pdf.get_string_width(text) > field_w - 1:
+                text = text[:-2] + "…"
+            pdf.cell(field_w, 6, text)
+            pdf.line(x + label_w, y + 5.4, x + width - 3, y + 5.4)
+            x += width
+        pdf.set_xy(pdf.l_margin, y + 6.6)
+
+
+def _header(pdf: FPDF, patient: PatientInput, generated_at: datetime, details: PatientDetails | None) -> None:
     pdf.set_font(FONT, "B", 15)
     pdf.set_text_color(*INK)
     pdf.cell(0, 8, TITLE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -503,7 +567,9 @@ def _header(pdf: FPDF, patient: PatientInput, generated_at: datetime) -> None:
         meta += f" · record {patient.id}"
     meta += f" · MAS Screen {__version__}, criteria as published (see references)"
     pdf.cell(0, 4.5, meta, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(2)
+    pdf.ln(0.5)
+    _details(pdf, details)
+    pdf.ln(1.5)
     pdf.set_draw_color(*INK)
     pdf.set_line_width(0.4)
     pdf.set_fill_color(255, 244, 214)
@@ -529,33 +595,34 @@ def _summary(pdf: FPDF, a: Assessment) -> None:
     s = a.summary
     pdf.ln(3)
     _para(pdf, s.headline, size=12.5, style="B", h=6)
+    if s.other_population_line:  # secondary and grey, never in the headline's weight or colour
+        pdf.ln(0.4)
+        _para(pdf, s.other_population_line, size=BODY_PT, colour=MUTED, h=4.4)
     pdf.ln(0.8)
-    pdf.set_font(FONT, "", BODY_PT)
-    pdf.multi_cell(
-        0,
-        4.6,
-        f"**MAS signal:** {MAS_SIGNAL_WORDS[s.mas_signal]}.  **MAS vs primary HLH:** {PHLH_SIGNAL_WORDS[s.phlh_signal]}.",
-        markdown=True,
-        align="L",
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
-    )
+    _para(pdf, _minus(s.phlh_text), size=BODY_PT, style="B" if s.phlh_signal == "favours_phlh" else "", h=4.6)
     for title, items in (("Supporting MAS", s.supporting), ("Against MAS", s.against)):
         pdf.ln(1.2)
         _para(pdf, title, size=BODY_PT, style="B", h=4.6)
-        _bullets(pdf, [_minus(t) for t in items] or ["none"], bullet="+" if title.startswith("Supp") else "−")
-    if s.next_tests:
+        if items:
+            _bullets(pdf, [_minus(t) for t in items], bullet="+" if title.startswith("Supp") else "−")
+        else:
+            _para(pdf, "none", size=BODY_PT, colour=MUTED, h=4.6)
+    if s.indicative:
+        pdf.ln(1.2)
+        _para(pdf, "Instruments built for other populations", size=BODY_PT, style="B", colour=MUTED, h=4.6)
+        _bullets(pdf, [_minus(t) for t in s.indicative], bullet="~", colour=MUTED)
+    if s.next_steps:
         pdf.ln(1.2)
         pdf.set_font(FONT, "", BODY_PT)
+        pdf.set_text_color(*INK)
         pdf.multi_cell(
-            0,
-            4.6,
-            "**Would decide an open result:** " + "; ".join(short_label(k) for k in s.next_tests) + ".",
-            markdown=True,
-            align="L",
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
+            0, 4.6, f"**Next steps.** {s.next_steps}", markdown=True, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
         )
+    more = more_tests_lines(a)
+    if more:
+        pdf.ln(0.8)
+        _para(pdf, more_tests_title(), size=SMALL_PT, style="B", colour=MUTED, h=3.9)
+        _bullets(pdf, more, size=SMALL_PT, bullet="·", colour=MUTED)
 
 
 def _instruments(pdf: FPDF, a: Assessment) -> None:
@@ -565,9 +632,9 @@ def _instruments(pdf: FPDF, a: Assessment) -> None:
     pdf.set_draw_color(*RULE)
     pdf.set_line_width(0.15)
     head = FontFace(emphasis="B", fill_color=(230, 230, 230), size_pt=SMALL_PT)
-    note = FontFace(emphasis="I", color=MUTED, size_pt=SMALL_PT - 0.6)
+    note = FontFace(emphasis="I", color=MUTED, size_pt=SMALL_PT)
     with pdf.table(
-        col_widths=(36, 18, 82, 48),
+        col_widths=(40, 26, 70, 48),
         text_align=("LEFT", "CENTER", "LEFT", "LEFT"),
         headings_style=head,
         line_height=3.9,
@@ -579,7 +646,8 @@ def _instruments(pdf: FPDF, a: Assessment) -> None:
         for r in a.criteria.values():
             row = table.row()
             name = r.short_name if r.version in r.short_name else f"{r.short_name} ({r.version})"
-            row.cell(name, style=FontFace(emphasis="B"))
+            qualifier = qualified_name(r.id).removeprefix(r.short_name)  # the MH score's "not confirmed"
+            row.cell(name + qualifier, style=FontFace(emphasis="B"))
             row.cell(
                 STATUS_WORD[r.status],
                 style=FontFace(emphasis="B" if r.status == "met" else "", fill_color=STATUS_FILL[r.status]),
@@ -658,18 +726,19 @@ def _opaque(png: bytes) -> Any:
         return img.convert("RGB")
 
 
-def _notes_height(pdf: FPDF, caveats: list[str], references: list[str], size: float) -> float:
+def _notes_height(pdf: FPDF, caveats: list[str], references: list[Reference], size: float) -> float:
     """Height of the two-column caveats and references block, estimated from string widths
     (a dry-run line break costs as much as the rendering itself), erring on the tall side."""
     pdf.set_font(FONT, "", size)
     width = (pdf.epw - NOTES_GUTTER) / 2 - BULLET_INDENT
     line = size * PT_MM * NOTES_LINE
-    lines = sum(math.ceil(pdf.get_string_width(text) * WRAP_SLACK / width) for text in caveats + references)
-    total = lines * line + len(caveats + references) * NOTES_PARA_GAP
+    texts = caveats + [_reference_text(r) for r in references]
+    lines = sum(math.ceil(pdf.get_string_width(text) * WRAP_SLACK / width) for text in texts)
+    total = lines * line + len(texts) * NOTES_PARA_GAP
     return HEADING_H + total / 2 + 5 * line  # two sub-headings, column-balance slack
 
 
-def _notes(pdf: FPDF, caveats: list[str], references: list[str]) -> None:
+def _notes(pdf: FPDF, caveats: list[str], references: list[Reference]) -> None:
     """Caveats and references in small print, two balanced columns (they are long: ~25 caveats).
 
     The largest of NOTES_PT that fits the room left on the page, else the largest that ends on
@@ -688,12 +757,16 @@ def _notes(pdf: FPDF, caveats: list[str], references: list[str]) -> None:
     _heading(pdf, "Caveats and references")
     pdf.set_text_color(*INK)
     with pdf.text_columns(ncols=2, gutter=NOTES_GUTTER, balance=True, text_align="LEFT") as cols:
-        for title, items, bullet in (("Caveats", caveats, "•"), ("References", references, "–")):
+        entries: tuple[tuple[str, list[Reference], str], ...] = (
+            ("Caveats", [(c, "", None) for c in caveats], "•"),
+            ("References", references, "–"),
+        )
+        for title, items, bullet in entries:
             pdf.set_font(FONT, "B", size + 0.4)
             with cols.paragraph(line_height=NOTES_LINE, top_margin=0 if title == "Caveats" else 1.5) as para:
                 para.write(title)
             pdf.set_font(FONT, "", size)
-            for text in items:
+            for text, link_text, url in items:
                 with cols.paragraph(
                     line_height=NOTES_LINE,
                     indent=BULLET_INDENT,
@@ -701,6 +774,36 @@ def _notes(pdf: FPDF, caveats: list[str], references: list[str]) -> None:
                     bottom_margin=NOTES_PARA_GAP,
                 ) as para:
                     para.write(text)
+                    if link_text:
+                        para.write(" ")
+                        para.write(link_text, link=url)
+
+
+def _lab_figure(pdf: FPDF, patient: PatientInput, assessment: Assessment) -> None:
+    """The lab figure in print layout (`print_chunks`): the rows that fit the rest of this page
+    here, the others on the next page(s), always at the text width so labels print at 8 pt or
+    more. Rendered with kaleido; without it the PDF has no figure (the app shows it)."""
+    room = pdf.h - pdf.b_margin - pdf.get_y() - HEADING_H - 2.0
+    heading = True
+    for rows in print_chunks(patient, assessment, room):
+        if not rows:
+            pdf.add_page()
+            continue
+        png = figure_png(_print_figure(patient, assessment, rows))
+        if png is None:
+            return
+        image = _opaque(png)
+        h = pdf.epw * image.size[1] / image.size[0]
+        if pdf.get_y() + h + (HEADING_H if heading else 0) > pdf.h - pdf.b_margin + 0.5:
+            pdf.add_page()
+        if heading:
+            _heading(pdf, "Labs against the published thresholds", space=2.0)
+            heading = False
+        pdf.image(image, x=pdf.l_margin, y=pdf.get_y(), w=pdf.epw, h=h, alt_text=FIGURE_ALT)
+        pdf.set_y(pdf.get_y() + h + 1)
+
+
+FIGURE_ALT = "Each lab against the published thresholds"
 
 
 def _figure(pdf: FPDF, png: bytes, after_h: float) -> None:
@@ -727,15 +830,32 @@ def _figure(pdf: FPDF, png: bytes, after_h: float) -> None:
     _heading(pdf, "Labs against the published thresholds", space=2.0)
     w = h / ratio
     x = pdf.l_margin + (pdf.epw - w) / 2
-    pdf.image(image, x=x, y=pdf.get_y(), w=w, h=h, alt_text="Each lab against the published thresholds")
+    pdf.image(image, x=x, y=pdf.get_y(), w=w, h=h, alt_text=FIGURE_ALT)
     pdf.set_y(pdf.get_y() + h + 1)
 
 
-def _references(a: Assessment) -> list[str]:
-    """Compact citations (first author, journal, volume, pages, DOI): full titles are in the app."""
-    return [
-        compact_citation(key) + ("" if ref.doi or not ref.url else f" {ref.url}") for key, ref in a.references.items()
-    ]
+Reference = tuple[str, str, str | None]  # (citation text, link text, link target)
+
+
+def _references(a: Assessment) -> list[Reference]:
+    """Compact citations (first author, journal, volume, pages) with the DOI as a short link, or
+    the host of the record's page where no DOI is known: never a long raw URL."""
+    out: list[Reference] = []
+    for key, ref in a.references.items():
+        text = compact_citation(key)
+        if ref.doi:
+            text = text.removesuffix(f" doi:{ref.doi}").rstrip()
+            out.append((text, f"doi:{ref.doi}", f"https://doi.org/{ref.doi}"))
+        elif ref.url:
+            host = urlsplit(ref.url).netloc.removeprefix("www.")
+            out.append((text, f"(record: {host})", ref.url))
+        else:
+            out.append((text, "", None))
+    return out
+
+
+def _reference_text(ref: Reference) -> str:
+    return f"{ref[0]} {ref[1]}".strip()
 
 
 # ----------------------------------------------------------------------------------- trend page
@@ -743,7 +863,6 @@ def _references(a: Assessment) -> list[str]:
 TREND_HEADING = "Serial labs: change over time"
 TIMELINE_HEADING = "Instrument status at each panel"
 TREND_FIGURE_GAP = 2.0
-MIN_TREND_FIGURE_W_MM = 120.0  # the trend charts' 15–17 px labels stay ≥ ~6 pt
 
 
 def trend_pngs(series: TrendResult) -> tuple[bytes | None, bytes | None]:
@@ -754,8 +873,8 @@ def trend_pngs(series: TrendResult) -> tuple[bytes | None, bytes | None]:
 
     present = list(lab_series(series))
     keys = [a for a in KEY_ANALYTES if a in present] or panel_order(present)[:3]
-    small = figure_png(charts(series, analytes=keys)) if keys else None
-    return small, figure_png(status_timeline(series))
+    small = figure_png(charts(series, analytes=keys, width=PRINT_FIGURE_WIDTH_PX)) if keys else None
+    return small, figure_png(status_timeline(series, width=PRINT_FIGURE_WIDTH_PX))
 
 
 def _trend_lines(series: TrendResult) -> tuple[str, list[str], list[str]]:
@@ -802,8 +921,8 @@ def _bullets_height(pdf: FPDF, items: list[str], size: float) -> float:
 
 def _trend_page(pdf: FPDF, series: TrendResult, pngs: tuple[bytes | None, bytes | None]) -> None:
     """A page of its own after the single-panel summary: the key labs over time, the instrument
-    timeline, first-met times and each key lab's change, the series' caveats. The two figures are
-    scaled together to fit the page, never below a legible width (then the timeline moves on)."""
+    timeline, first-met times and each key lab's change, the series' caveats. The figures print at
+    the text width (labels 8 pt or more); the timeline moves to the next page when it does not fit."""
     pdf.add_page()
     _heading(pdf, TREND_HEADING, space=0)
     intro, met, changes = _trend_lines(series)
@@ -827,14 +946,11 @@ def _trend_page(pdf: FPDF, series: TrendResult, pngs: tuple[bytes | None, bytes 
         if w.severity == "warning"  # not the notes that left nothing out
     ]
     notes = [_minus(n) for n in notes]
-    words_h = (0 if timeline_png else 4.2 * (len(met) + 1) / 2) + _bullets_height(pdf, notes, NOTES_PT[0])
-    room = pdf.h - pdf.b_margin - pdf.get_y() - words_h - HEADING_H - TREND_FIGURE_GAP * len(images)
     natural = [pdf.epw * img.size[1] / img.size[0] for img, _alt in images]
-    scale = min(1.0, room / sum(natural)) if natural else 1.0
-    if pdf.epw * scale < MIN_TREND_FIGURE_W_MM:
-        scale = 1.0  # too small to read: full width, the timeline flows to the next page
+    # Never scaled below the text width: laid out at PRINT_FIGURE_WIDTH_PX, labels print at 8 pt or
+    # more; what does not fit flows to the next page.
     for (img, alt), h_mm in zip(images, natural, strict=True):
-        h = min(h_mm * scale, pdf.h - pdf.t_margin - pdf.b_margin - HEADING_H)
+        h = min(h_mm, pdf.h - pdf.t_margin - pdf.b_margin - HEADING_H)
         w = pdf.epw * h / h_mm
         timeline = alt.startswith("Status")
         if pdf.get_y() + h + HEADING_H * timeline > pdf.h - pdf.b_margin:
@@ -856,16 +972,35 @@ def _trend_page(pdf: FPDF, series: TrendResult, pngs: tuple[bytes | None, bytes 
         _bullets(pdf, notes, size=NOTES_PT[0], colour=MUTED)
 
 
+@dataclass(frozen=True)
+class PatientDetails:
+    """What files the printed summary in a patient's notes: typed on the page for this PDF only,
+    never stored, logged or put in the JSON. Empty fields print as lines to write on."""
+
+    name: str = ""
+    patient_id: str = ""
+    date_of_birth: str = ""
+    sample_time: str = ""
+    clinician: str = ""
+
+
 def pdf_summary(
     patient: PatientInput,
     assessment: Assessment,
     *,
     figure_png: bytes | None = None,
+    lab_figure: bool = False,
     generated_at: datetime | None = None,
     compress: bool = True,
     series: TrendResult | None = None,
+    details: PatientDetails | None = None,
 ) -> bytes:
-    """A one- or two-page A4 summary of a screen, as PDF bytes.
+    """A two- to four-page A4 summary of a screen, as PDF bytes.
+
+    `lab_figure=True` prints the lab figure in its print layout (rendered here with kaleido, split
+    over pages so its labels print at 8 pt or more); `figure_png` instead places a ready PNG.
+    `details`: patient name, ID, date of birth, sample time and clinician for filing (blank lines
+    when not given). `generated_at` should carry the reader's time zone (printed with it).
 
     `series` (serial panels, usually ending with this one) adds a page after the summary: the
     key labs over time against the thresholds and each instrument's status at each panel
@@ -876,13 +1011,15 @@ def pdf_summary(
     generated_at = generated_at or datetime.now().astimezone()
     pdf = _new_pdf(compress, generated_at)
     pdf.add_page()
-    _header(pdf, patient, generated_at)
+    _header(pdf, patient, generated_at, details)
     _summary(pdf, assessment)
     _instruments(pdf, assessment)
     _inputs(pdf, patient, assessment)
     caveats = [_minus(c) for c in _caveats(assessment, patient)]
     references = _references(assessment)
-    if figure_png:
+    if lab_figure:
+        _lab_figure(pdf, patient, assessment)
+    elif figure_png:
         _figure(pdf, figure_png, _notes_height(pdf, caveats, references, NOTES_PT[-1]))
     _notes(pdf, caveats, references)
     if series is not None and series.points:

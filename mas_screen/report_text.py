@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import textwrap
 
-from mas_screen.models import Assessment, CriterionResult
+from mas_screen.explain.summary import more_tests_lines, more_tests_title, qualified_name
+from mas_screen.models import Assessment, CriterionResult, field_label
 from mas_screen.score_display import minus, shown_score
 from mas_screen.units import format_number
 
 STATUS_WORD = {"met": "MET", "not_met": "not met", "indeterminate": "indeterminate"}
 RESULT_MARK = {"met": "✓", "not_met": "✗", "missing": "?"}
-PHLH_WORD = {
-    "favours_phlh": "MH score favours primary HLH over MAS",
-    "favours_mas": "MH score favours MAS over primary HLH",
-    "insufficient_data": "MH score: insufficient data (MAS vs primary HLH)",
-}
 
 
 def _wrap(text: str, indent: str = "  ") -> str:
@@ -39,21 +35,31 @@ def _score(r: CriterionResult) -> str:
 
 def render_text(a: Assessment) -> str:
     s = a.summary
-    lines = ["MAS Screen — screening aid, not a diagnosis", "", s.headline, PHLH_WORD[s.phlh_signal], ""]
+    lines = ["MAS Screen — screening aid, not a diagnosis", "", s.headline]
+    if s.other_population_line:
+        lines.append(f"({s.other_population_line})")
+    lines += [s.phlh_text, ""]
     if s.supporting:
         lines.append("Supporting MAS:")
-        lines += [_wrap(f"+ {t}") for t in s.supporting]
+        lines += [_wrap(f"+ {minus(t)}") for t in s.supporting]
     if s.against:
         lines.append("Against MAS:")
-        lines += [_wrap(f"- {t}") for t in s.against]
-    if s.next_tests:
-        lines.append("Would decide an open result: " + ", ".join(s.next_tests))
+        lines += [_wrap(f"- {minus(t)}") for t in s.against]
+    if s.indicative:
+        lines.append("Instruments built for other populations:")
+        lines += [_wrap(f"~ {minus(t)}") for t in s.indicative]
+    if s.next_steps:
+        lines.append(textwrap.fill(f"Next steps: {s.next_steps}", width=100, subsequent_indent="  "))
+    more = more_tests_lines(a)
+    if more:
+        lines.append(more_tests_title() + ":")
+        lines += [_wrap(f"· {t}") for t in more]
     if a.input_warnings:
         lines += ["", "Input warnings (values left out):"]
         lines += [_wrap(f"! {w.field} [{w.code}] {w.message}") for w in a.input_warnings]
     lines.append("")
     for r in a.criteria.values():
-        head = f"{r.short_name}: {STATUS_WORD[r.status]}"
+        head = f"{qualified_name(r.id)}: {STATUS_WORD[r.status]}"
         extra = _score(r)
         lines.append(head + (f" — {extra}" if extra else ""))
         lines.append(_wrap(r.verdict))
@@ -66,9 +72,9 @@ def render_text(a: Assessment) -> str:
                 f"    {extra_cut.label}: {extra_cut.comparator} {extra_cut.cutoff} → {STATUS_WORD[extra_cut.status]}"
             )
         if r.next_tests:
-            lines.append(_wrap("would decide it: " + ", ".join(r.next_tests), "    "))
+            lines.append(_wrap("would decide it: " + ", ".join(map(field_label, r.next_tests)), "    "))
         if r.missing:
-            lines.append(_wrap("missing: " + ", ".join(r.missing), "    "))
+            lines.append(_wrap("missing: " + ", ".join(map(field_label, r.missing)), "    "))
         if r.population != "validated":
             lines.append(f"    population: {r.population}")
         lines.append("")

@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 import plotly.graph_objects as go
 
-from mas_screen.criteria_data import INSTRUMENT_IDS, UnitSpec, criteria
+from mas_screen.criteria_data import UnitSpec, criteria, instrument_ids
 from mas_screen.explain.wording import MET_WORD as MET
 from mas_screen.explain.wording import MISSING_WORD as MISSING
 from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
@@ -1107,7 +1107,7 @@ def _legend(seen: set[str], rings: set[str], censored: bool, alert: bool) -> lis
 # -------------------------------------------------------------------------------- status timeline
 
 STATUS_SYMBOL = {"met": "●", "not_met": "○", "indeterminate": "◐"}
-STATUS_WORD = {"met": "met", "not_met": "not met", "indeterminate": "open (indeterminate)"}
+STATUS_WORD = {"met": "met", "not_met": "not met", "indeterminate": "indeterminate"}  # the app's words
 STATUS_Z = {"not_met": 0, "indeterminate": 1, "met": 2}
 # Lightness differs too (dark / mid / light), so the strip reads in greyscale without the symbols.
 STATUS_FILL = {"met": OKABE_ITO["vermillion"], "indeterminate": "#BDBDBD", "not_met": "#DCEAF6"}
@@ -1126,7 +1126,7 @@ def _instrument_ids(points) -> list[str]:
     present: dict[str, None] = {}
     for p in points:
         present.update(dict.fromkeys(p.assessment.criteria))
-    return [i for i in INSTRUMENT_IDS if i in present] + [i for i in present if i not in INSTRUMENT_IDS]
+    return [i for i in instrument_ids() if i in present] + [i for i in present if i not in instrument_ids()]
 
 
 def _first_met_index(result: TrendResult, iid: str, statuses: list[str | None]) -> int | None:

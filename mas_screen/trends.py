@@ -646,7 +646,11 @@ def render_trend_text(result: TrendResult) -> str:
         cells = [
             _STATUS_SHORT[p.assessment.criteria[iid].status].ljust(w) for iid, w in zip(heads, widths, strict=True)
         ]
-        lines.append("  ".join([p.time.ljust(tw), *cells, _SIGNAL_SHORT[p.assessment.summary.mas_signal]]))
+        s = p.assessment.summary
+        signal = _SIGNAL_SHORT[s.mas_signal]
+        if s.other_population_met:  # never part of the signal: named as indicative only
+            signal += " (+ indicative only: " + ", ".join(names.get(i, i) for i in s.other_population_met) + ")"
+        lines.append("  ".join([p.time.ljust(tw), *cells, signal]))
     if not result.points:
         lines.append("(no time point could be read)")
     lines.append("MET = criteria met; ? = indeterminate (values missing)")

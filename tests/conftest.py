@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,12 @@ def item(result: dict, iid: str, item_id: str) -> dict:
 @pytest.fixture
 def assess_json():
     return run
+
+
+@pytest.fixture
+def data_dirs(tmp_path):
+    """A copy of criteria/ and references/ for a test to break."""
+    crit_dir, refs_dir = tmp_path / "criteria", tmp_path / "references"
+    shutil.copytree(ROOT / "criteria", crit_dir)
+    shutil.copytree(ROOT / "references", refs_dir)
+    return crit_dir, refs_dir

@@ -57,7 +57,7 @@ from pydantic import ValidationError
 from mas_screen import Assessment, PatientInput, assess
 from mas_screen.batch import analyte_needs, plan_columns, screen_frame
 from mas_screen.cli import main
-from mas_screen.criteria_data import INSTRUMENT_IDS, ItemSpec, criteria, parse_factor
+from mas_screen.criteria_data import CONTRACT_IDS, ItemSpec, criteria, parse_factor
 from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, ClinicalContext
 from mas_screen.trends import SeriesInput, TrendResult, assess_series
 from mas_screen.units import convert
@@ -67,7 +67,7 @@ DATA = criteria()
 ANALYTES = DATA.analytes.analytes
 LAB_KEYS = tuple(ANALYTES)
 MAS_INSTRUMENTS = ("mas2016", "ms_score", "hscore", "hlh2004", "parodi2009", "ohi")
-OWN = {  # contract.md summary.mas_signal: the instruments that fit each population
+OWN = {  # contract.md "The patient's own instruments" (revised 2026-12-06), restated as an oracle
     "sjia": ("mas2016", "ms_score"),
     "suspected_sjia": ("mas2016", "ms_score"),
     "aosd": ("mas2016", "ms_score"),
@@ -504,7 +504,7 @@ def check_output(target: str, a: Assessment, report: Report, sample: Any) -> Non
         json.dumps(a.model_dump(mode="json"), allow_nan=False)
     except ValueError as exc:
         report.fail(target, "strict_json", str(exc), sample)
-    if set(a.criteria) != set(INSTRUMENT_IDS):
+    if set(a.criteria) != set(CONTRACT_IDS):
         report.fail(target, "criterion_ids", f"{sorted(a.criteria)}", sample)
         return
     texts = [a.summary.headline, *a.summary.supporting, *a.summary.against, *a.summary.caveats]
@@ -523,7 +523,7 @@ def check_output(target: str, a: Assessment, report: Report, sample: Any) -> Non
 
 def check_mas_signal(target: str, a: Assessment, disease: str, report: Report, sample: Any) -> None:
     statuses = {iid: c.status for iid, c in a.criteria.items()}
-    if any(statuses[i] == "met" for i in MAS_INSTRUMENTS):
+    if any(statuses[i] == "met" for i in OWN[disease]):
         want = "suggestive"
     elif all(statuses[i] == "not_met" for i in OWN[disease]):
         want = "not_suggestive"
@@ -531,6 +531,11 @@ def check_mas_signal(target: str, a: Assessment, disease: str, report: Report, s
         want = "insufficient_data"
     if a.summary.mas_signal != want:
         report.fail(target, "mas_signal", f"{disease}: {statuses} but {a.summary.mas_signal}", sample)
+    others = [i for i in MAS_INSTRUMENTS if i not in OWN[disease] and statuses[i] == "met"]
+    if a.summary.other_population_met != others:
+        report.fail(
+            target, "other_population_met", f"{disease}: {statuses} but {a.summary.other_population_met}", sample
+        )
 
 
 def _check_status_consistency(target: str, a: Assessment, report: Report, sample: Any) -> None:

@@ -8,6 +8,8 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
+from mas_screen.explain.summary import qualified_name
+
 APP = str(ROOT / "app.py")
 
 
@@ -64,7 +66,8 @@ def test_full_panel_gives_suggestive_headline_and_cards(at):
     assert "Features suggestive of MAS" in at.error[0].value
     text = markdown_text(at)
     assert "2016 MAS criteria" in text and "MAS vs primary HLH" in text
-    cards = [e for e in at.expander if e.label.split(" — ")[0] in {r.short_name for r in a.criteria.values()}]
+    names = {qualified_name(iid) for iid in a.criteria}  # the MH score's carries its "not confirmed"
+    cards = [e for e in at.expander if e.label.split(" — ")[0] in names]
     assert len(cards) == 8
     charts = at.get("plotly_chart")
     assert len(charts) == 1
@@ -132,8 +135,15 @@ def test_about_page_lists_every_instrument():
     titles = [e.label for e in app.expander]
     assert len(titles) == 8
     assert any("Privacy" in m.value for m in app.markdown)
-    # Decisions are read from criteria/*.yaml, numbers included: the unconfirmed MH cut-off is listed.
-    assert any("MH score, cut-off >= 60: unconfirmed" in m.value for m in app.markdown)
+    # Decisions are read from criteria/*.yaml, numbers included: the unconfirmed MH cut-off is listed,
+    # in plain words for clinicians, with no internal tags or file references.
+    text = "\n".join(m.value for m in app.markdown)
+    assert "MH score, cut-off ≥ 60: not confirmed against the primary paper" in text
+    assert "confirmed in two independent sources" in text
+    assert not re.search(r"CONFIRMED-\d|UNCONFIRMED|DECISION|ADAPTATION|docs/|source-verification\.md", text)
+    # How each number was checked: linked (a download of the record), not pasted into the page.
+    assert any(b.label.startswith("How each number was checked") for b in app.get("download_button"))
+    assert "Which instruments decide the summary" in text and "Systemic JIA: 2016 MAS criteria and MS score" in text
 
 
 def test_typed_markdown_is_shown_literally_never_rendered(at):
@@ -159,3 +169,69 @@ def test_bedside_values_survive_a_round_trip_through_other_pages(at):
     assert at.text_input(key="lab::fibrinogen").value == "3.2"
     assert at.selectbox(key="unit::fibrinogen").value == "g/L"
     assert at.radio(key="ctx::febrile").value == "Yes"
+
+
+# ------------------------------------------------------------- the patient's own instruments decide
+
+
+FLARE_LABS = {
+    "temperature": "39.2", "ferritin": "1800", "platelets": "480", "ast": "35", "ldh": "650", "triglycerides": "190",
+    "fibrinogen": ("620", "mg/dL"), "esr": "95", "wbc": "21", "hemoglobin": ("10.5", "g/dL"),
+}  # fmt: skip
+FLARE_ANSWERS = {
+    "underlying_disease": "sjia", "febrile": "Yes", "hepatomegaly": "No", "splenomegaly": "No",
+    "cns_involvement": "No", "hemorrhagic_manifestations": "No", "active_arthritis": "Yes",
+}  # fmt: skip
+
+
+def test_flare_shows_parodi_only_in_a_grey_line(at):
+    at.selectbox(key="unit::temperature").set_value("degC")
+    enter(at, FLARE_LABS, **FLARE_ANSWERS)
+    a = assessment(at)
+    assert a.criteria["parodi2009"].status == "met" and a.summary.mas_signal == "not_suggestive"
+    assert not at.error  # never the red box
+    assert at.success and at.success[0].value.startswith("### Features not suggestive of MAS")
+    grey = [c.value for c in at.caption if c.value.startswith("Also met by instruments built for other populations")]
+    assert grey == ["Also met by instruments built for other populations — indicative only: Parodi 2009 (jSLE)"]
+    headline_boxes = " ".join(b.value for b in (*at.error, *at.success, *at.warning))
+    assert "Parodi" not in headline_boxes  # not in the headline's colour
+    assert not any("Parodi" in m.value and ":red[" in m.value for m in at.markdown)  # badges aside
+
+
+def test_next_steps_say_what_to_do_and_collapse_the_rest(at):
+    # Fresh page: choose the disease, then routine labs.
+    text = markdown_text(at)
+    assert "**Next steps.** Start here: choose the underlying disease" in text
+    assert "then enter ferritin, platelets, AST, triglycerides and fibrinogen" in text
+    # sJIA with ferritin only: the routine tests that decide the own instruments, by label.
+    enter(at, {"ferritin": "2500"}, underlying_disease="sjia")
+    text = markdown_text(at)
+    assert "**Next steps.** To decide 2016 MAS criteria and MS score: enter platelet count, AST" in text
+    more = [e for e in at.expander if e.label == "More tests: specialist, and instruments built for other populations"]
+    assert len(more) == 1 and not more[0].proto.expanded
+    inside = "\n".join(m.value for m in more[0].markdown)
+    assert "Neutrophil count (absolute) (MH score, HLH-2004)" in inside
+    assert "Would decide instruments built for other populations" in inside
+    # Own instruments decided: repeat the routine panel as the illness evolves.
+    at.selectbox(key="unit::temperature").set_value("degC")
+    enter(at, FLARE_LABS, **FLARE_ANSWERS)
+    text = markdown_text(at)
+    assert "The instruments built for this population are decided (2016 MAS criteria and MS score)" in text
+    assert "Repeat ferritin, platelets, AST and fibrinogen (and D-dimer, LDH) as the illness evolves" in text
+
+
+def test_mh_score_result_carries_its_qualifier_on_the_page(at):
+    enter(at, {"neutrophils": "0.5", "platelets": "40", "hemoglobin": ("7.5", "g/dL")}, splenomegaly="Yes")
+    text = markdown_text(at)
+    assert "MH score (values not confirmed against the primary paper)" in text
+    assert any(e.label.startswith("MH score (values not confirmed against the primary paper) — ") for e in at.expander)
+
+
+def test_pdf_details_are_optional_inputs_kept_out_of_the_patient(at):
+    enter(at, {"ferritin": "2500"}, underlying_disease="sjia")
+    box = [e for e in at.expander if e.label == "Details printed on the PDF (optional, never stored)"]
+    assert len(box) == 1 and not box[0].proto.expanded
+    at.text_input(key="pdf::name").set_value("Ada Example").run()
+    assert not at.exception
+    assert "Ada Example" not in at.session_state["current_patient"].model_dump_json()
+    assert "Ada Example" not in assessment(at).model_dump_json()

@@ -10,7 +10,7 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from mas_screen.cases import case_by_id, compute, load_cases, model_answer
-from mas_screen.criteria_data import INSTRUMENT_IDS
+from mas_screen.criteria_data import CONTRACT_IDS
 
 APP = str(ROOT / "app.py")
 CASES = str(ROOT / "mas_screen" / "ui" / "pages" / "cases.py")
@@ -37,7 +37,7 @@ def choose(at: AppTest, case_id: str) -> AppTest:
 
 
 def answer(at: AppTest, met: set[str], hscore: str, interpretation: str, next_test: str) -> AppTest:
-    for iid in INSTRUMENT_IDS:
+    for iid in CONTRACT_IDS:
         at.checkbox(key=f"practice_met::{iid}").set_value(iid in met)
     at.radio(key="practice_hscore").set_value(hscore)
     at.radio(key="practice_interp").set_value(interpretation)

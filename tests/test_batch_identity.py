@@ -225,6 +225,7 @@ def expected_row(row: dict, cmap, explain: bool = True) -> dict:
         if explain:
             out[f"{iid}_missing"] = ";".join(c.missing)
     out["mas_signal"] = a.summary.mas_signal
+    out["other_population_met"] = ";".join(a.summary.other_population_met)
     out["phlh_signal"] = a.summary.phlh_signal
     codes = [f"{w.field}:{w.code}" for w in a.input_warnings] + [f"{p.field}:{p.code}" for p in converted.problems]
     out["warnings"] = "; ".join(codes)
@@ -282,6 +283,9 @@ def test_fixed_table_exercises_every_status_and_warning(table):
     for iid in instrument_ids():
         assert set(screened[f"{iid}_status"].astype(str)) == {"met", "not_met", "indeterminate"}, iid
     assert set(screened["mas_signal"].astype(str)) == {"suggestive", "not_suggestive", "insufficient_data"}
+    others = set(screened["other_population_met"].astype(str))
+    assert "" in others and any(";" in cell for cell in others)  # none, one and several instruments
+    assert {"mas2016", "ms_score", "hscore", "hlh2004", "parodi2009"} <= {i for c in others for i in c.split(";") if i}
     codes = {c.split(":")[1] for w in screened["warnings"] if w for c in w.split("; ")}
     assert {"not_a_number", "negative", "implausible", "unit_suspect", "unknown_unit", "not_convertible"} <= codes
     assert {"conflict", "two_units", "two_values", "cell_unit", "bad_value"} <= codes

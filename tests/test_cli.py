@@ -153,3 +153,33 @@ def test_conflict_exits_0_with_warning():
     proc = cli("assess", stdin=json.dumps({"context": {"febrile": False}, "labs": {"temperature": 39}}))
     data = assert_assessment(proc)
     assert [(w["field"], w["code"]) for w in data["input_warnings"]] == [("febrile", "conflict")]
+
+
+def test_text_report_qualifies_the_mh_score_and_words_next_steps():
+    infant = {
+        "context": {"underlying_disease": "other", "age_years": 0.3, "febrile": True, "splenomegaly": True},
+        "labs": {"ferritin": 3000, "platelets": 40, "neutrophils": 0.4, "hemoglobin": 7.5, "fibrinogen": 90},
+    }
+    proc = cli("assess", "--format", "text", stdin=json.dumps(infant))
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "MH score (values not confirmed against the primary paper) 123 (≥ 60): favours primary HLH" in out
+    assert "MH score (values not confirmed against the primary paper): MET" in out
+    assert "Next steps: To decide" in out and "haemophagocytic syndrome (HLH/MAS)" in out
+    assert "hemophagocytosis_marrow" not in out  # labels, never keys
+
+
+def test_text_report_shows_other_populations_as_indicative_only():
+    flare = {
+        "context": {"underlying_disease": "sjia", "febrile": True, "age_years": 8, "hepatomegaly": False,
+                    "splenomegaly": False, "cns_involvement": False, "hemorrhagic_manifestations": False,
+                    "active_arthritis": True},
+        "labs": {"temperature": 39.2, "ferritin": 1800, "platelets": 480, "ast": 35, "ldh": 650,
+                 "triglycerides": 190, "fibrinogen": 620, "esr": 95, "wbc": 21, "hemoglobin": 10.5},
+    }  # fmt: skip
+    out = cli("assess", "--format", "text", stdin=json.dumps(flare)).stdout
+    head = out.split("\n\n")[1].splitlines()
+    assert head[0] == "Features not suggestive of MAS on 2016 MAS criteria and MS score (screening result)"
+    assert head[1] == "(Also met by instruments built for other populations — indicative only: Parodi 2009 (jSLE))"
+    assert "Supporting MAS:" not in out.split("2016 MAS criteria: not met")[0]
+    assert "~ Indicative only (built for juvenile SLE)" in out

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -463,14 +462,6 @@ def test_loaded_references_equal_the_file():
 
 
 # ----------------------------------------------------------------------------- (c) load failures
-
-
-@pytest.fixture
-def data_dirs(tmp_path):
-    crit_dir, refs_dir = tmp_path / "criteria", tmp_path / "references"
-    shutil.copytree(ROOT / "criteria", crit_dir)
-    shutil.copytree(ROOT / "references", refs_dir)
-    return crit_dir, refs_dir
 
 
 def test_untouched_copy_loads(data_dirs):

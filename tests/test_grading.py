@@ -21,7 +21,7 @@ from mas_screen.cases import (
     load_cases,
     model_answer,
 )
-from mas_screen.criteria_data import INSTRUMENT_IDS
+from mas_screen.criteria_data import CONTRACT_IDS
 
 CASES = load_cases()
 
@@ -90,7 +90,7 @@ def test_partly_wrong_answer_item_by_item():
     fb = grade(case, answer)
     inst = by_instrument(fb)
     # Three ticked wrongly (two not met, one indeterminate); the other five right.
-    assert [i for i in INSTRUMENT_IDS if not inst[i].correct] == ["mas2016", "hlh2004", "ferritin_esr"]
+    assert [i for i in CONTRACT_IDS if not inst[i].correct] == ["mas2016", "hlh2004", "ferritin_esr"]
     assert inst["mas2016"].explanation.startswith("Ticked, but the criteria are not met")
     assert inst["hlh2004"].explanation.startswith("Ticked, but it cannot be met yet")
     assert "Soluble CD25" in inst["hlh2004"].explanation

@@ -12,6 +12,7 @@ import sys
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from panels import FULL_PANEL as BASE_PANEL
@@ -55,10 +56,12 @@ def _objects(pdf: bytes) -> dict[int, bytes]:
 
 
 def _stream(body: bytes) -> bytes:
-    m = re.search(rb"stream\r?\n(.*?)\r?\nendstream", body, re.S)
-    if m is None:
+    """The object's stream, cut at its /Length (binary data may itself end in CR or LF)."""
+    m = re.search(rb"stream\r?\n", body)
+    length = re.search(rb"/Length (\d+)\b", body)
+    if m is None or length is None:
         return b""
-    raw = m.group(1)
+    raw = body[m.end() : m.end() + int(length.group(1))]
     return zlib.decompress(raw) if b"/FlateDecode" in body else raw
 
 
@@ -118,6 +121,54 @@ def pdf_text(pdf: bytes) -> str:
     return re.sub(r"[ \t]+", " ", "".join(parts))
 
 
+def font_sizes_px(fig) -> list[float]:
+    """Every font size a plotly figure draws text with: layout, axes, annotations, traces' text and
+    legend, and inline `font-size:Npx` spans. Elements without their own size use the layout's."""
+    data = fig.to_plotly_json() if hasattr(fig, "to_plotly_json") else fig
+    sizes: list[float] = []
+
+    def walk(node, key: str = "") -> None:
+        if isinstance(node, dict):
+            if key in ("font", "tickfont", "textfont", "insidetextfont", "outsidetextfont") and "size" in node:
+                value = node["size"]
+                sizes.extend(value if isinstance(value, list | tuple) else [value])
+            for k, v in node.items():
+                if k != "marker":
+                    walk(v, k)
+        elif isinstance(node, list | tuple):
+            for v in node:
+                walk(v, key)
+        elif isinstance(node, str):
+            sizes.extend(float(s) for s in re.findall(r"font-size:\s*([\d.]+)px", node))
+
+    walk(data)
+    return [float(s) for s in sizes if s is not None]
+
+
+def min_font_px(fig) -> float:
+    return min(font_sizes_px(fig))
+
+
+def pdf_font_sizes(pdf: bytes) -> set[float]:
+    """Every text size (pt) set in the page content streams of an uncompressed PDF."""
+    sizes: set[float] = set()
+    for body in _objects(pdf).values():
+        content = _stream(body)
+        sizes |= {float(s) for s in re.findall(rb"/F\d+\s+([\d.]+)\s+Tf", content)}
+    return sizes
+
+
+def pdftotext(pdf: bytes, tmp_path: Path) -> str:
+    """The PDF's text as poppler's pdftotext reads it (what a reader copies out of the file)."""
+    path = tmp_path / "summary.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True)
+    return flat(out.stdout.decode("utf-8"))
+
+
+PDFTOTEXT = shutil.which("pdftotext") is not None
+
+
 def flat(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
@@ -170,7 +221,9 @@ def test_pdf_says_what_a_clinician_needs(full_pdf):
         assert r.short_name in text
     for line in a.summary.supporting:
         assert flat(line.replace("-2.1", "−2.1")) in text
-    assert "Would decide an open result" in text
+    assert flat(f"Next steps. {a.summary.next_steps}") in text
+    assert flat(a.summary.phlh_text) in text
+    assert a.summary.other_population_line and flat(a.summary.other_population_line) in text
 
 
 def test_pdf_lists_every_input_as_typed_with_proper_symbols(full_pdf):
@@ -284,14 +337,15 @@ def test_figure_png_renders_and_reuses_one_server():
 @pytest.mark.skipif(not CHROMIUM, reason="needs Chromium for the end-to-end PDF")
 def test_full_panel_pdf_with_figure(tmp_path):
     patient, a = patient_and_assessment(FULL_PANEL)
-    png = figure_png(lab_threshold_figure(patient, a))
-    assert png is not None
-    pdf = pdf_summary(patient, a, figure_png=png, generated_at=WHEN)
-    # The 12-row figure needs most of a page to stay legible: summary, figure, notes.
-    assert page_count(pdf) <= 3
+    pdf = pdf_summary(patient, a, lab_figure=True, generated_at=WHEN, compress=False)
+    # The 12-row figure prints in two chunks at a legible scale: summary, inputs and figure, notes.
+    assert page_count(pdf) <= 4
+    placed = [float(w) for w in re.findall(rb"q ([\d.]+) 0 0 [\d.]+ [\d.]+ [\d.]+ cm /I", pdf)]
+    assert len(placed) == len(report.print_figures(patient, a))
+    assert all(w == pytest.approx(report.A4_TEXT_W_MM / 25.4 * 72, abs=0.1) for w in placed)  # never shrunk
     small_patient, small = patient_and_assessment(SMALL_PANEL)
-    small_pdf = pdf_summary(small_patient, small, figure_png=figure_png(lab_threshold_figure(small_patient, small)))
-    assert page_count(small_pdf) <= 2
+    small_pdf = pdf_summary(small_patient, small, lab_figure=True)
+    assert page_count(small_pdf) <= 3
     if shutil.which("pdftoppm"):  # visual check: the page renders (look at it when changing the layout)
         (tmp_path / "summary.pdf").write_bytes(pdf)
         subprocess.run(
@@ -345,12 +399,13 @@ def test_figure_png_gives_up_on_a_hung_render(monkeypatch):
     monkeypatch.setattr(kaleido, "calc_fig_sync", lambda *a, **k: release.wait(30))
     monkeypatch.setattr(report, "START_TIMEOUT_S", 0.3)
     patient, a = patient_and_assessment(SMALL_PANEL)
+    fig = lab_threshold_figure(patient, a)  # built outside the timed calls (slow on a busy machine)
     try:
         t0 = time.monotonic()
-        assert figure_png(lab_threshold_figure(patient, a)) is None
+        assert figure_png(fig) is None
         assert time.monotonic() - t0 < 5
         t0 = time.monotonic()
-        assert figure_png(lab_threshold_figure(patient, a)) is None
+        assert figure_png(fig) is None
         assert time.monotonic() - t0 < 0.2  # no second wait
     finally:
         release.set()
@@ -366,3 +421,155 @@ def test_figure_png_is_safe_from_several_threads():
     with ThreadPoolExecutor(max_workers=3) as pool:
         pngs = list(pool.map(lambda _: figure_png(fig, scale=1), range(3)))
     assert all(p is not None and p.startswith(b"\x89PNG") for p in pngs)
+
+
+# ------------------------------------------------------------------- a PDF a clinician can file
+
+FLARE = {  # the walkthrough's sJIA flare: Parodi 2009 met, the own instruments not met
+    "context": {
+        "underlying_disease": "sjia", "febrile": True, "age_years": 8, "hepatomegaly": False, "splenomegaly": False,
+        "cns_involvement": False, "hemorrhagic_manifestations": False, "active_arthritis": True,
+    },
+    "labs": {
+        "temperature": 39.2, "ferritin": 1800, "platelets": 480, "ast": 35, "ldh": 650, "triglycerides": 190,
+        "fibrinogen": 620, "esr": 95, "wbc": 21, "hemoglobin": 10.5,
+    },
+}  # fmt: skip
+BERLIN = datetime(2026, 12, 6, 14, 5, tzinfo=ZoneInfo("Europe/Berlin"))
+needs_pdftotext = pytest.mark.skipif(not PDFTOTEXT, reason="needs poppler-utils (pdftotext)")
+
+
+@needs_pdftotext
+def test_pdf_prints_the_filing_details_typed_on_the_page(tmp_path):
+    patient, a = patient_and_assessment(SMALL_PANEL)
+    details = report.PatientDetails(
+        name="Ada Example", patient_id="MRN 004211", date_of_birth="2019-04-02", sample_time="6 Dec 2026 07:40",
+        clinician="Dr B. Reviewer",
+    )  # fmt: skip
+    text = pdftotext(pdf_summary(patient, a, generated_at=BERLIN, details=details), tmp_path)
+    for label, value in (
+        ("Patient name:", "Ada Example"), ("Patient ID:", "MRN 004211"), ("Date of birth:", "2019-04-02"),
+        ("Sample taken (date, time):", "6 Dec 2026 07:40"), ("Clinician:", "Dr B. Reviewer"),
+    ):  # fmt: skip
+        assert label in text and value in text
+    # the details are for the PDF only: never in the assessment or its JSON export
+    assert "Ada Example" not in assessment_json(a, patient).decode()
+
+
+@needs_pdftotext
+def test_pdf_without_details_prints_lines_to_write_on(tmp_path):
+    patient, a = patient_and_assessment(SMALL_PANEL)
+    pdf = pdf_summary(patient, a, generated_at=BERLIN, compress=False)
+    text = pdftotext(pdf, tmp_path)
+    for label in ("Patient name:", "Patient ID:", "Date of birth:", "Sample taken (date, time):", "Clinician:"):
+        assert label in text
+    assert len(re.findall(rb"[\d.]+ [\d.]+ m [\d.]+ [\d.]+ l S", pdf)) >= 5  # one ruled line per field
+
+
+@needs_pdftotext
+def test_pdf_prints_local_time_with_its_zone_and_a_footer(tmp_path):
+    patient, a = patient_and_assessment(SMALL_PANEL)
+    text = pdftotext(pdf_summary(patient, a, generated_at=BERLIN), tmp_path)
+    assert "Generated 06 Dec 2026, 14:05 CET (UTC+01:00)" in text
+    footer = f"MAS Screen {report.__version__} · 06 Dec 2026, 14:05 CET (UTC+01:00) · screening aid, not a diagnosis"
+    assert text.count(footer) == page_count(pdf_summary(patient, a, generated_at=BERLIN))
+    utc = pdftotext(pdf_summary(patient, a, generated_at=WHEN), tmp_path)
+    assert "Generated 14 Mar 2025, 09:26 UTC ·" in utc
+    summer = datetime(2026, 7, 1, 9, 0, tzinfo=ZoneInfo("America/New_York"))
+    assert "01 Jul 2026, 09:00 EDT (UTC−04:00)" in pdftotext(pdf_summary(patient, a, generated_at=summer), tmp_path)
+
+
+@needs_pdftotext
+def test_pdf_uses_the_apps_status_words(tmp_path):
+    patient, a = patient_and_assessment(FULL_PANEL)
+    text = pdftotext(pdf_summary(patient, a, generated_at=WHEN), tmp_path)
+    assert "◐ indeterminate" in text and "● met" in text
+    assert re.search(r"\bopen\b", text) is None
+
+
+def test_pdf_has_no_text_below_8_pt():
+    for data in (FULL_PANEL, FLARE, {}):
+        patient, a = patient_and_assessment(data)
+        sizes = pdf_font_sizes(pdf_summary(patient, a, generated_at=WHEN, compress=False))
+        assert sizes and min(sizes) >= 8.0, (data.get("id"), sorted(sizes))
+
+
+def test_printed_lab_figure_labels_are_at_least_8_pt_on_a4():
+    """The print figure's smallest font, at the scale it is placed on the page, is ≥ 8 pt; each
+    chunk fits a page (the rows are split, never shrunk)."""
+    patient, a = patient_and_assessment(FULL_PANEL)
+    figures = report.print_figures(patient, a)
+    assert len(figures) >= 2  # 12 labs do not fit one page at a legible scale
+    assert sum(len(f.layout.annotations) > 0 for f in figures) == len(figures)
+    for fig in figures:
+        assert fig.layout.width == report.PRINT_FIGURE_WIDTH_PX
+        assert min_font_px(fig) * report.print_scale_pt_per_px() >= 8.0
+        assert fig.layout.height * report.PRINT_MM_PER_PX <= report.PRINT_PAGE_ROOM_MM
+    # the on-screen figure (1000 px) squeezed into the text width would not be
+    screen = lab_threshold_figure(patient, a)
+    assert min_font_px(screen) * report.print_scale_pt_per_px(screen.layout.width) < 8.0
+
+
+def test_print_chunks_fill_the_room_left_on_the_page_first():
+    patient, a = patient_and_assessment(FULL_PANEL)
+    whole = report.print_chunks(patient, a, report.PRINT_PAGE_ROOM_MM)
+    small = report.print_chunks(patient, a, 110.0)
+    none = report.print_chunks(patient, a, 5.0)
+    rows = [r for c in whole for r in c]
+    assert [r for c in small for r in c] == rows == [r for c in none for r in c]
+    assert 0 < len(small[0]) < len(whole[0]) and none[0] == []
+
+
+@needs_pdftotext
+def test_pdf_links_are_short_text_with_the_doi(tmp_path):
+    patient, a = patient_and_assessment(FULL_PANEL)
+    pdf = pdf_summary(patient, a, generated_at=WHEN, compress=False)
+    text = pdftotext(pdf, tmp_path)
+    assert "http" not in text  # no raw URL printed
+    for ref in a.references.values():
+        if ref.doi:
+            assert f"doi:{ref.doi}" in text.replace(" ", "").replace("doi:", "doi:")
+            assert f"/URI (https://doi.org/{ref.doi})".encode() in pdf
+    assert "(record: fis.uke.de)" in text  # Minoia 2017 has no verified DOI: the record's host
+
+
+DEV_NOTES = re.compile(
+    r"(?i:not verified|could not be checked|docs/|criteria-spec|source-verification|\bverify\b|\bspec\b)|"
+    r"CONFIRMED-\d|UNCONFIRMED|DECISION|ADAPTATION"
+)
+
+
+@needs_pdftotext
+@pytest.mark.parametrize("data", [FULL_PANEL, FLARE, {}, SMALL_PANEL], ids=["full", "flare", "empty", "small"])
+def test_pdf_prints_no_development_notes(data, tmp_path):
+    patient, a = patient_and_assessment(data)
+    text = pdftotext(pdf_summary(patient, a, generated_at=WHEN), tmp_path)
+    assert DEV_NOTES.search(text) is None, DEV_NOTES.search(text)
+
+
+@needs_pdftotext
+def test_pdf_of_the_flare_keeps_parodi_secondary_and_says_what_next(tmp_path):
+    patient, a = patient_and_assessment(FLARE)
+    s = a.summary
+    assert s.mas_signal == "not_suggestive" and s.other_population_met == ["parodi2009"]
+    text = pdftotext(pdf_summary(patient, a, generated_at=WHEN), tmp_path)
+    assert "Features not suggestive of MAS on 2016 MAS criteria and MS score (screening result)" in text
+    assert "Also met by instruments built for other populations — indicative only: Parodi 2009 (jSLE)" in text
+    assert "Supporting MAS none Against MAS − 2016 MAS classification criteria not met" in text
+    assert "Repeat ferritin, platelets, AST and fibrinogen (and D-dimer, LDH) as the illness evolves" in text
+    assert "Ravelli 2016, RMD Open" in text and "Shakoory 2023" in text
+    assert "MH score (values not confirmed against the primary paper)" in text
+
+
+@needs_pdftotext
+def test_pdf_words_primary_hlh_in_an_infant_as_a_haemophagocytic_syndrome(tmp_path):
+    infant = {
+        "context": {"underlying_disease": "other", "age_years": 0.3, "febrile": True, "splenomegaly": True,
+                    "hepatomegaly": True, "hemophagocytosis_marrow": True},
+        "labs": {"ferritin": 3000, "platelets": 40, "neutrophils": 0.4, "hemoglobin": 7.5, "triglycerides": 400,
+                 "fibrinogen": 90, "temperature": 39.5, "ast": 150},
+    }  # fmt: skip
+    patient, a = patient_and_assessment(infant)
+    text = pdftotext(pdf_summary(patient, a, generated_at=WHEN), tmp_path)
+    assert "Features suggestive of a haemophagocytic syndrome (HLH/MAS): HScore, HLH-2004 met" in text
+    assert "MH score (values not confirmed against the primary paper) 123 (≥ 60): favours primary HLH" in text

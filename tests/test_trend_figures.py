@@ -16,7 +16,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
-from test_report import flat, page_count, pdf_text
+from test_report import flat, min_font_px, page_count, pdf_text
 from trend_series import build_series
 
 from mas_screen import PatientInput, assess, report
@@ -28,11 +28,13 @@ from mas_screen.trend_figures import (
     ALERT_COLOUR,
     CONSENSUS_NOTE,
     EMPTY_SERIES,
+    KEY_ANALYTES,
     STATUS_FILL,
     STATUS_SYMBOL,
     TABLE_COLUMNS,
     changes_table,
     first_met_times,
+    lab_series,
     status_timeline,
     trend_small_multiples,
 )
@@ -434,13 +436,17 @@ def test_pdf_with_a_series_includes_the_charts(series, tmp_path):
     patient, a = _patient(series)
     plain = pdf_summary(patient, a, generated_at=WHEN, compress=False)
     pdf = pdf_summary(patient, a, generated_at=WHEN, compress=False, series=series)
-    assert page_count(pdf) == page_count(plain) + 1
+    assert page_count(plain) + 1 <= page_count(pdf) <= page_count(plain) + 2
     assert pdf.count(b"/Subtype /Image") == plain.count(b"/Subtype /Image") + 2
     text = flat(pdf_text(pdf))
     assert TREND_HEADING in text and TIMELINE_HEADING in text
-    # the charts print at a legible width: ≥ 120 mm for a 1000-px figure (its 14 px ticks ≥ ~6 pt)
+    # the charts print at the A4 text width, laid out at the print width: labels at 8 pt or more
     widths = [float(w) for w in re.findall(rb"q ([\d.]+) 0 0 [\d.]+ [\d.]+ [\d.]+ cm /I", pdf)]
-    assert len(widths) >= 2 and min(widths[-2:]) >= 120 / 25.4 * 72
+    assert len(widths) >= 2 and min(widths[-2:]) == pytest.approx(report.A4_TEXT_W_MM / 25.4 * 72, abs=0.1)
+    keys = [k for k in KEY_ANALYTES if k in lab_series(series)]
+    for fig in (trend_small_multiples(series, analytes=keys, width=report.PRINT_FIGURE_WIDTH_PX),
+                status_timeline(series, width=report.PRINT_FIGURE_WIDTH_PX)):  # fmt: skip
+        assert min_font_px(fig) * report.print_scale_pt_per_px() >= 8.0
 
 
 @pytest.mark.skipif(not CHROMIUM, reason="needs Chromium for kaleido")

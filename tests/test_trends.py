@@ -581,3 +581,22 @@ def test_text_rendering():
     assert "2026-03-03T08:00" in text and "−80 (−36.36%)" in text and "+3100 (+344.44%)" in text
     assert "First met: 2016 MAS criteria: 2026-03-03T08:00" in text
     assert "warning, row 4: Time 'bad' cannot be read" in text and "No published percent-change cut-off" in text
+
+
+def test_text_names_other_populations_instruments_beside_the_signal_as_indicative_only():
+    """The sJIA flare: typing the temperature meets Parodi 2009 (jSLE); the signal stays "not
+    suggestive" at both times and Parodi is named only as indicative."""
+    context = {"underlying_disease": "sjia", "febrile": True, "age_years": 8, "hepatomegaly": False,
+               "splenomegaly": False, "cns_involvement": False, "hemorrhagic_manifestations": False,
+               "active_arthritis": True}  # fmt: skip
+    labs = {"ferritin": 1800, "platelets": 480, "ast": 35, "ldh": 650, "triglycerides": 190, "fibrinogen": 620}
+    panels = [
+        {"time": "2026-03-01T08:00", "labs": labs},
+        {"time": "2026-03-02T08:00", "labs": {**labs, "temperature": 39.2}},
+    ]
+    result = run(panels, context)
+    assert [p.assessment.summary.mas_signal for p in result.points] == ["not_suggestive", "not_suggestive"]
+    assert [p.assessment.summary.other_population_met for p in result.points] == [[], ["parodi2009"]]
+    lines = render_trend_text(result).splitlines()
+    assert lines[3].endswith("  not suggestive")
+    assert lines[4].endswith("  not suggestive (+ indicative only: Parodi 2009 (jSLE))")

@@ -12,10 +12,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mas_screen.explain.summary import SLOW_TESTS
+from mas_screen.explain.summary import SLOW_TESTS, tier_ranks
 from mas_screen.kernel.combine import Verdict
 from mas_screen.kernel.instruments import Instrument
-from mas_screen.kernel.ops import MISSING
 from mas_screen.kernel.signals import DISEASES, own_instruments
 
 SEPARATOR = ";"
@@ -50,63 +49,45 @@ def _join(pieces: list[tuple[str, np.ndarray]], n: int) -> pa.Array:
 def explain_columns(
     v, compiled: dict[str, Instrument], verdicts: dict[str, Verdict], disease: np.ndarray, phlh: np.ndarray
 ) -> dict[str, pa.Array]:
-    """`<id>_missing` per instrument and `next_tests` per row."""
+    """`<id>_missing` per instrument and `next_tests` per row, as explain.summary gives them: the
+    inputs that can still change an open own instrument first, then the others', each by tier."""
     n = v.n
     cols: dict[str, pa.Array] = {}
-    chosen: dict[str, list[tuple[str, np.ndarray]]] = {}  # per instrument: (key, rows) in missing order
+    own_keys: dict[str, np.ndarray] = {}
+    other_keys: dict[str, np.ndarray] = {}
     for iid, instrument in compiled.items():
         verdict = verdicts[iid]
         pairs = [pair for out in verdict.outs for pair in out.missing]
         mentions = first_mentions(pairs) + [(k, np.asarray(m, bool)) for k, m in verdict.extra_missing]
         cols[f"{iid}_missing"] = _join(mentions, n)
-        chosen[iid] = _decisive(v, instrument, verdict, mentions)
-
-    # The union over instruments, the row's own instruments first (explain.summary's order).
+        listed: dict[str, np.ndarray] = {}
+        for key, rows in mentions:
+            listed[key] = listed.get(key, np.zeros(n, bool)) | rows
+        own = _own_rows(iid, disease, n)
+        for key, rows in instrument.relevant(v, verdict, listed, SLOW_TESTS).items():
+            rows = np.asarray(rows, bool)
+            own_keys[key] = own_keys.get(key, np.zeros(n, bool)) | (rows & own)
+            other_keys[key] = other_keys.get(key, np.zeros(n, bool)) | (rows & ~own)
+    molecular = (np.asarray(phlh) == 0) & (v.flag(MOLECULAR) < 0)
+    other_keys[MOLECULAR] = other_keys.get(MOLECULAR, np.zeros(n, bool)) | molecular
     ranks: dict[str, np.ndarray] = {}
-    order_of = {name: list(own_instruments(name)) for name in DISEASES}
-    for name in order_of:
-        own = order_of[name]
-        order_of[name] = own + [iid for iid in compiled if iid not in own]
-    for position, name in enumerate(DISEASES):
-        rows = disease == position
-        if not rows.any():
-            continue
-        for o, iid in enumerate(order_of[name]):
-            for j, (key, include) in enumerate(chosen.get(iid, [])):
-                rank = ranks.setdefault(key, np.full(n, np.inf))
-                here = rows & include
-                rank[here] = np.minimum(rank[here], o * 10_000 + j)
-    rank = ranks.setdefault(MOLECULAR, np.full(n, np.inf))
-    extra = (phlh == 0) & (v.flag(MOLECULAR) < 0) & np.isinf(rank)
-    rank[extra] = 1e9
+    last = len(tier_ranks())
+    for key in {*own_keys, *other_keys}:
+        tier, place = tier_ranks().get(key, (last, 0))
+        r = tier * 1000 + place
+        own = own_keys.get(key, np.zeros(n, bool))
+        other = other_keys.get(key, np.zeros(n, bool))
+        ranks[key] = np.where(own, r, np.where(other, 10**6 + r, np.inf))
     cols["next_tests"] = _ordered(ranks, n)
     return cols
 
 
-def _decisive(v, instrument: Instrument, verdict: Verdict, mentions) -> list[tuple[str, np.ndarray]]:
-    """(key, rows where it is one of the instrument's next tests), in missing order."""
-    open_ = np.asarray(verdict.status == MISSING)
-    if not open_.any():
-        return []
-    listed: dict[str, np.ndarray] = {}
-    for key, rows in mentions:
-        listed[key] = listed.get(key, np.zeros(v.n, bool)) | rows
-    tally = instrument.rule.tally(v.ops, verdict.outs)
-    decided: dict[str, np.ndarray] = {}
-    for key, rows in listed.items():
-        if key in SLOW_TESTS:
-            continue
-        test = rows & open_
-        decided[key] = test & instrument.decides(v, verdict.outs, tally, key) if test.any() else test
-    found_any = np.zeros(v.n, bool)
-    for rows in decided.values():
-        found_any |= rows
-    out = []
-    for key, rows in mentions:
-        if key in SLOW_TESTS:
-            continue
-        mine = decided.get(key, np.zeros(v.n, bool))
-        out.append((key, rows & open_ & np.where(found_any, mine, True)))
+def _own_rows(iid: str, disease: np.ndarray, n: int) -> np.ndarray:
+    """Rows whose population the instrument was built for (policy.yaml `populations`)."""
+    out = np.zeros(n, bool)
+    for position, name in enumerate(DISEASES):
+        if iid in own_instruments(name):
+            out |= disease == position
     return out
 
 
@@ -118,17 +99,15 @@ def _ordered(ranks: dict[str, np.ndarray], n: int) -> pa.Array:
     matrix = np.stack([ranks[k] for k in keys], axis=1)
     order = np.argsort(matrix, axis=1, kind="stable")
     names = np.array(keys, dtype=object)
-    pieces = []
-    for p in range(len(keys)):
-        idx = order[:, p]
-        present = np.isfinite(matrix[np.arange(n), idx])
-        if not present.any():
-            break
-        pieces.append((names[idx], present))
     kind = pa.large_string()
     arrays = [pa.array(np.full(n, ""), kind)]
-    for values, present in pieces:
-        arrays.append(pa.array(np.where(present, values, None), kind))
+    rows = np.arange(n)
+    for p in range(len(keys)):
+        idx = order[:, p]
+        present = np.isfinite(matrix[rows, idx])
+        if not present.any():
+            break
+        arrays.append(pa.array(np.where(present, names[idx], None), kind))
     joined = pc.binary_join_element_wise(*arrays, pa.scalar(SEPARATOR, kind), null_handling="skip")
     return pc.utf8_ltrim(joined, characters=SEPARATOR)
 

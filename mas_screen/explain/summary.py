@@ -1,25 +1,150 @@
-"""The summary a clinician reads first, built from the instruments' results.
+"""The summary a clinician reads first: the patient's own instruments decide it.
 
-`mas_signal` from the MAS/HLH instruments (ferritin:ESR supports but never decides), `phlh_signal`
-from the MH score, the supporting and against sentences, the headline, the screen-wide caveats and
-`next_tests` (the union of each open instrument's decisive inputs, the population's own first).
+contract.md "The patient's own instruments" (revised 2026-12-06): only the instruments built for
+the patient's population (criteria/policy.yaml) move `mas_signal`; instruments met outside it are
+listed in `other_population_met`, shown as indicative only and never as evidence for MAS in this
+patient. `next_tests` puts the inputs that would decide an own instrument first, then the rest,
+each group by tier (routine blood tests, bedside findings, specialist tests, history). Every table
+and every sentence pattern is read from policy.yaml; this module only applies them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
+from mas_screen.criteria_data import PolicyFile, criteria
+from mas_screen.explain.wording import STATUS_CODES
 from mas_screen.facts import Facts, febrile_with_low_temperature
-from mas_screen.kernel.kinds.base import Item
-from mas_screen.kernel.signals import MAS_INSTRUMENTS, POPULATION_INSTRUMENTS, own_instruments
-from mas_screen.models import CriterionResult, Summary, field_label
+from mas_screen.kernel import signals
+from mas_screen.kernel.instruments import per_criteria
+from mas_screen.kernel.ops import SCALAR
+from mas_screen.kernel.signals import MAS_SIGNALS, mas_instruments, own_instruments
+from mas_screen.models import Assessment, CriterionResult, Summary, field_label
 from mas_screen.references import short_citation
 from mas_screen.score_display import shown_score
 from mas_screen.units import format_number
 
-SLOW_TESTS = frozenset({"hlh_molecular_diagnosis"})
 SCREENING_CAVEAT = (
     "Screening aid, not a diagnosis: published criteria support, and never replace, clinical judgement. "
     "MAS can evolve over hours; repeat the screen as results change."
 )
+SLOW_TESTS = frozenset({"hlh_molecular_diagnosis"})  # weeks to a result: never "decisive" for a screen today
+
+
+def policy() -> PolicyFile:
+    return criteria().policy
+
+
+# ------------------------------------------------------------------------------- the rule itself
+
+
+def supporting_instruments(disease: str) -> tuple[str, ...]:
+    """Instruments that support or weigh against MAS for this population but never decide it."""
+    pops = policy().populations
+    return tuple((pops.get(disease) or pops["unknown"]).supporting)
+
+
+def _codes(statuses: Mapping[str, str]) -> dict[str, int]:
+    return {iid: STATUS_CODES[status] for iid, status in statuses.items()}
+
+
+def mas_signal(statuses: Mapping[str, str], own: Iterable[str]) -> str:
+    """suggestive when an own instrument is met; not_suggestive when all are decided not met."""
+    return MAS_SIGNALS[signals.signal_of(SCALAR, _codes(statuses), tuple(own))]
+
+
+def other_population_met(statuses: Mapping[str, str], own: Iterable[str]) -> list[str]:
+    """MAS/HLH instruments met that are not the patient's own, in the contract's order."""
+    bits = signals.others_met_of(SCALAR, _codes(statuses), tuple(own))
+    return [iid for bit, iid in enumerate(mas_instruments()) if bits >> bit & 1]
+
+
+def syndrome(disease: str) -> str:
+    """ "MAS" with a rheumatic underlying disease, "a haemophagocytic syndrome (HLH/MAS)" otherwise."""
+    words = policy().headline
+    return words.rheumatic.syndrome if disease in words.rheumatic.diseases else words.other.syndrome
+
+
+@per_criteria
+def tier_ranks() -> dict[str, tuple[int, int]]:
+    """key → (tier, place in the tier) from policy.yaml `next_test_tiers`."""
+    return {key: (t, i) for t, tier in enumerate(policy().next_test_tiers) for i, key in enumerate(tier.keys)}
+
+
+def by_tier(keys: Iterable[str]) -> list[str]:
+    """Distinct keys by tier, then by their place in the tier (policy.yaml `next_test_tiers`)."""
+    rank = tier_ranks()
+    return sorted(dict.fromkeys(keys), key=lambda k: rank.get(k, (len(rank), 0)))
+
+
+def tier_id(key: str) -> str:
+    return policy().tier_of(key).id
+
+
+# ---------------------------------------------------------------------------------------- words
+
+
+def sentence_label(key: str) -> str:
+    """An input's name inside a sentence: its label without the parenthesis, lower-case unless an
+    acronym ("ferritin", "platelet count", "AST", "D-dimer", "soluble CD25")."""
+    special = policy().sentence_labels.get(key)
+    if special:
+        return special
+    label = field_label(key).split(" (")[0].strip()
+    if len(label) > 1 and label[0].isupper() and label[1].islower():
+        return label[0].lower() + label[1:]
+    return label
+
+
+def sentence_labels(keys: Iterable[str]) -> list[str]:
+    """Sentence labels of the keys, in order, naming once the inputs that answer one question
+    (policy.yaml `sentence_merges`: the fever answer and the highest temperature)."""
+    keys = list(dict.fromkeys(keys))
+    merged: dict[str, str] = {}
+    dropped: set[str] = set()
+    for merge in policy().sentence_merges:
+        present = [k for k in keys if k in merge.keys]
+        if len(present) > 1:
+            merged[present[0]] = merge.label
+            dropped.update(present[1:])
+    return [merged.get(k) or sentence_label(k) for k in keys if k not in dropped]
+
+
+def join_words(words: Iterable[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    words = list(words)
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def qualified_name(iid: str) -> str:
+    """The instrument's short name, with the 'values not confirmed' qualifier where policy lists it."""
+    name = criteria().instruments[iid].short_name
+    unconfirmed = policy().unconfirmed_values
+    return f"{name} {unconfirmed.qualifier}" if iid in unconfirmed.instruments else name
+
+
+def _names(results: Mapping[str, CriterionResult], ids: Iterable[str]) -> str:
+    return join_words(results[i].short_name for i in ids)
+
+
+def _population_words(iid: str) -> str:
+    text = criteria().instruments[iid].population.description.split(" (")[0].rstrip(".")
+    return text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
+
+
+def _tests_by_tier(keys: list[str]) -> str:
+    """'enter ferritin and AST; record fever' — grouped by tier, each with its verb."""
+    parts = []
+    for tier in policy().next_test_tiers:
+        chosen = sentence_labels(k for k in keys if k in tier.keys)
+        if chosen:
+            parts.append(f"{tier.verb} {join_words(chosen)}")
+    return "; ".join(parts)
+
+
+# ------------------------------------------------------------------------------------- evidence
 
 
 def _score_text(r: CriterionResult) -> str:
@@ -30,18 +155,14 @@ def _score_text(r: CriterionResult) -> str:
     return "not computable yet"
 
 
-def _companions(items: tuple[Item, ...]) -> int:
-    return sum(1 for i in items if i.role == "companion")
-
-
-def evidence(r: CriterionResult, items: tuple[Item, ...]) -> tuple[str | None, str | None]:
-    """(supporting, against) sentence for one instrument, or None."""
+def evidence(r: CriterionResult) -> tuple[str | None, str | None]:
+    """(supporting, against) sentence for one decided instrument, or None."""
     status = r.status
     if status == "indeterminate":
         return None, None
     iid = r.id
     if iid == "mas2016":
-        of = _companions(items)
+        of = sum(1 for item in criteria().instruments[iid].items if item.role == "companion")
         if status == "met":
             return (
                 f"2016 MAS classification criteria met (ferritin plus {r.count_met} of {of} companion criteria)",
@@ -49,12 +170,12 @@ def evidence(r: CriterionResult, items: tuple[Item, ...]) -> tuple[str | None, s
             )
         return None, f"2016 MAS classification criteria not met ({r.count_met} of {of} companion criteria met)"
     if iid == "ms_score":
-        text = (
-            f"MS score {_score_text(r)} ({r.cutoff_label})"
-            if r.score is not None
-            else f"MS score {r.cutoff_label} whatever the missing values"
-        )
         if status == "met":
+            text = (
+                f"MS score {_score_text(r)} ({r.cutoff_label})"
+                if r.score is not None
+                else f"MS score {r.cutoff_label} whatever the missing values"
+            )
             return f"{text}: favours MAS over active sJIA", None
         text = (
             f"MS score {_score_text(r)} (< {format_number(r.cutoff)})"
@@ -94,43 +215,88 @@ def evidence(r: CriterionResult, items: tuple[Item, ...]) -> tuple[str | None, s
     return None, None
 
 
+def phlh_text(r: CriterionResult, signal: str) -> str:
+    """The MAS-vs-primary-HLH sentence from the MH score, with its qualifier while unconfirmed."""
+    words = policy().phlh
+    mh = qualified_name(r.id)
+    if signal == "insufficient_data":
+        return words.insufficient_data.format(mh=mh)
+    result = _score_text(r) if r.score is not None or r.score_range is not None else ""
+    result = f"{result} ({r.cutoff_label})" if result and r.cutoff_label else result
+    text = getattr(words, signal).format(mh=mh, result=result).replace("  ", " ").replace(" :", ":")
+    if r.population == "outside":
+        text += f" {words.outside}"
+    return text
+
+
+# -------------------------------------------------------------------------------------- summary
+
+
 def summarise(
-    results: dict[str, CriterionResult], items: dict[str, tuple[Item, ...]], facts: Facts
+    results: dict[str, CriterionResult], facts: Facts, relevant: Mapping[str, list[str]]
 ) -> tuple[Summary, list[str]]:
+    """The Summary and the reference keys its sentences cite.
+
+    Each indeterminate instrument's `next_tests` holds the inputs that alone could decide it;
+    `relevant[iid]` every input that can still change it (the summary's `next_tests`: what a
+    clinician would order, not only what completes a score).
+    """
+    pol = policy()
     disease = facts.disease
     own = own_instruments(disease)
-    met = [iid for iid in MAS_INSTRUMENTS if results[iid].status == "met"]
-    if met:
-        mas_signal = "suggestive"
-    elif all(results[iid].status == "not_met" for iid in own):
-        mas_signal = "not_suggestive"
-    else:
-        mas_signal = "insufficient_data"
-    mh = results["mh_score"].status
-    phlh_signal = {"met": "favours_phlh", "not_met": "favours_mas"}.get(mh, "insufficient_data")
+    support = supporting_instruments(disease)
+    statuses = {iid: r.status for iid, r in results.items()}
+    signal = mas_signal(statuses, own)
+    others_met = other_population_met(statuses, own)
+    phlh_signal = {"met": "favours_phlh", "not_met": "favours_mas"}.get(statuses["mh_score"], "insufficient_data")
 
     supporting: list[str] = []
     against: list[str] = []
-    order = list(own) + [i for i in results if i not in own]
-    for iid in order:
-        if iid == "mh_score":
+    indicative: list[str] = []
+    for iid in (*own, *support):
+        sup, ag = evidence(results[iid])
+        supporting += [sup] if sup else []
+        against += [ag] if ag else []
+    for iid in results:
+        if iid in own or iid in support or iid == "mh_score" or statuses[iid] != "met":
             continue
-        sup, ag = evidence(results[iid], items[iid])
-        # Instruments outside the population only count against MAS for their own population.
+        sup, _ = evidence(results[iid])
         if sup:
-            supporting.append(sup)
-        if ag and (iid in own or iid == "ferritin_esr"):
-            against.append(ag)
+            indicative.append(pol.other_population.sentence.format(population=_population_words(iid), evidence=sup))
 
-    next_tests: dict[str, None] = {}
-    for iid in order:
-        for key in results[iid].next_tests:
-            next_tests.setdefault(key)
+    # Next tests: own instruments' decisive inputs first, then the others', each by tier.
+    own_keys: list[str] = []
+    other_keys: list[str] = []
+    for iid, r in results.items():
+        if r.status == "indeterminate":
+            (own_keys if iid in own else other_keys).extend(relevant[iid])
     if phlh_signal == "favours_phlh" and facts.flags.get("hlh_molecular_diagnosis") is None:
-        next_tests.setdefault("hlh_molecular_diagnosis")
+        other_keys.append("hlh_molecular_diagnosis")
+    own_sorted = by_tier(own_keys)
+    other_sorted = [k for k in by_tier(other_keys) if k not in own_sorted]
+    collapsed = set(pol.collapsed_tiers)
+    first = [k for k in own_sorted if tier_id(k) not in collapsed]
+    specialist = [k for k in own_sorted if tier_id(k) in collapsed]
+
+    own_names = _names(results, own)
+    open_names = _names(results, [i for i in own if statuses[i] == "indeterminate"])
+    refs: list[str] = []
+    steps = pol.next_steps
+    if not facts.labs and disease == "unknown":
+        kind, next_steps = "empty_form", steps.empty_form.text
+        refs += steps.empty_form.references
+    elif all(statuses[i] != "indeterminate" for i in own):
+        kind, next_steps = "own_decided", steps.own_decided.text.format(own=own_names)
+        refs += steps.own_decided.references
+    elif first:
+        kind, next_steps = "decide_own", steps.decide_own.format(own=open_names, tests=_tests_by_tier(first))
+    else:
+        waiting = specialist or by_tier(k for i in own if statuses[i] == "indeterminate" for k in results[i].missing)
+        kind = "specialist_only"
+        next_steps = steps.specialist_only.format(own=open_names, tests=join_words(sentence_labels(waiting)))
+        next_steps = next_steps[0].upper() + next_steps[1:]
 
     caveats = [SCREENING_CAVEAT]
-    refs: list[str] = []
     if facts.biologic in ("il1", "il6"):
         caveats.append(
             "On IL-1/IL-6 blockade, fever, ferritin and CRP can be blunted while MAS evolves; a 'not met' result is weak "
@@ -143,52 +309,81 @@ def summarise(
             "'febrile' answer and temperature-banded items use the temperature. A quotidian fever may skip a day, or be "
             "suppressed by antipyretics, glucocorticoids or IL-6 blockade."
         )
-    if results["hlh2004"].status == "met" and disease in ("sjia", "suspected_sjia", "aosd"):
+    if statuses["hlh2004"] == "met" and disease in ("sjia", "suspected_sjia", "aosd"):
         caveats.append(
             "In systemic JIA and Still's disease HLH-2004 tends to be met late; the 2016 criteria and MS score were "
             f"built for this population ({short_citation('ravelli2016')})."
         )
         refs.append("ravelli2016")
+    other_names = ", ".join(results[i].short_name for i in others_met)
+    line = None
+    if others_met:
+        line = pol.other_population.line.format(names=other_names)
+        caveats.append(pol.other_population.caveat.format(names=other_names, own=own_names))
 
-    names = {iid: results[iid].short_name for iid in results}
-    if mas_signal == "suggestive":
-        # The population's own instruments first, then by population fit.
-        fit = {"validated": 0, "unknown": 1, "outside": 2}
-        met.sort(key=lambda i: (i not in own, fit[results[i].population]))
-        headline = "Features suggestive of MAS: " + ", ".join(names[i] for i in met) + " met"
-        if all(results[i].population == "outside" for i in met):
-            # The contract counts any met instrument; the reader must see that none fits this patient.
-            headline += " (only by instruments built for other populations: weigh with care)"
-            caveats.append(
-                "Only instruments derived in other populations are met ("
-                + ", ".join(names[i] for i in met)
-                + "); in this patient they may be met by the underlying disease itself. The instruments built for "
-                "this population are: " + (", ".join(names[i] for i in own) or "none") + "."
-            )
-    elif mas_signal == "not_suggestive":
-        headline = "Features not suggestive of MAS on " + " and ".join(names[i] for i in own) + " (screening result)"
+    words = pol.headline
+    syn = syndrome(disease)
+    if signal == "suggestive":
+        met = [i for i in own if statuses[i] == "met"]
+        headline = words.suggestive.format(syndrome=syn, met=", ".join(results[i].short_name for i in met))
+    elif signal == "not_suggestive":
+        headline = words.not_suggestive.format(syndrome=syn, own=own_names)
     else:
-        wanted = ", ".join(field_label(k).split(" (")[0].lower() for k in list(next_tests)[:5])
-        headline = "Insufficient data to screen for MAS" + (f": enter {wanted}" if wanted else "")
-    summary = Summary.model_validate(
-        {
-            "mas_signal": mas_signal,
-            "phlh_signal": phlh_signal,
-            "headline": headline,
-            "supporting": supporting,
-            "against": against,
-            "next_tests": list(next_tests),
-            "caveats": caveats,
-        }
+        # The first tier that has any (routine blood tests, as a rule), at most `enter_shown` of them.
+        tier = tier_id(first[0]) if first else None
+        wanted = sentence_labels([k for k in first if tier_id(k) == tier])[: words.enter_shown]
+        headline = (
+            words.insufficient_enter.format(syndrome=syn, tests=", ".join(wanted))
+            if wanted
+            else words.insufficient.format(syndrome=syn)
+        )
+    summary = Summary(
+        mas_signal=signal,
+        phlh_signal=phlh_signal,
+        other_population_met=others_met,
+        headline=headline,
+        supporting=supporting,
+        against=against,
+        next_tests=own_sorted + other_sorted,
+        caveats=caveats,
+        own_instruments=list(own),
+        other_population_line=line,
+        indicative=indicative,
+        phlh_text=phlh_text(results["mh_score"], phlh_signal),
+        next_steps=next_steps,
+        next_steps_kind=kind,
+        next_tests_first=first,
+        next_tests_specialist=specialist,
+        next_tests_other=other_sorted,
     )
     return summary, refs
 
 
-__all__ = [
-    "MAS_INSTRUMENTS",
-    "POPULATION_INSTRUMENTS",
-    "SCREENING_CAVEAT",
-    "SLOW_TESTS",
-    "own_instruments",
-    "summarise",
-]
+# ----------------------------------------------------------------------------- for every face
+
+
+def more_tests_title() -> str:
+    return policy().next_steps.more_title
+
+
+def more_tests_lines(a: Assessment) -> list[str]:
+    """The collapsed list: own instruments' specialist tests, then the inputs that would decide
+    instruments built for other populations (or supporting ones), each with what it would decide."""
+    s = a.summary
+    words = policy().next_steps
+    lines: list[str] = []
+    if s.next_tests_specialist:
+        tests = ", ".join(field_label(k) for k in s.next_tests_specialist)
+        lines.append(words.more_specialist.format(own=_names(a.criteria, s.own_instruments), tests=tests))
+    if s.next_tests_other:
+        decides: dict[str, list[str]] = {k: [] for k in s.next_tests_other}
+        for r in a.criteria.values():
+            if r.status == "indeterminate" and r.id not in s.own_instruments:
+                for k in r.missing:
+                    if k in decides:
+                        decides[k].append(r.short_name)
+        tests = "; ".join(
+            field_label(k) + (f" ({', '.join(decides[k])})" if decides[k] else "") for k in s.next_tests_other
+        )
+        lines.append(words.more_other.format(tests=tests))
+    return lines

@@ -19,13 +19,17 @@ def assess(patient: PatientInput) -> Assessment:
     facts, warnings = normalise(patient)
     v = PatientValues(facts)
     results: dict[str, CriterionResult] = {}
-    compiled = instruments()
-    for iid, instrument in compiled.items():
+    relevant: dict[str, list[str]] = {}
+    for iid, instrument in instruments().items():
         verdict = instrument.evaluate(v)
         missing = instrument.missing(verdict)
-        decisive = instrument.decisive(v, verdict, missing, SLOW_TESTS) if verdict.status == MISSING else []
+        decisive: list[str] = []
+        if verdict.status == MISSING:
+            decisive = instrument.decisive(v, verdict, missing, SLOW_TESTS)
+            found = instrument.relevant(v, verdict, dict.fromkeys(missing, True), SLOW_TESTS)
+            relevant[iid] = [key for key, listed in found.items() if listed]
         results[iid] = criterion_result(instrument, verdict, facts, missing, decisive)
-    summary, summary_refs = summarise(results, {iid: i.items for iid, i in compiled.items()}, facts)
+    summary, summary_refs = summarise(results, facts, relevant)
     keys: dict[str, None] = {}
     for r in results.values():
         keys.update(dict.fromkeys(r.references))

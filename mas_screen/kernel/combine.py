@@ -63,6 +63,10 @@ class Rule:
         """The tally with item `index`'s outcome `old` replaced by `new`."""
         raise NotImplementedError
 
+    def settled(self, ops, tally) -> dict[int, object]:
+        """Items whose part of the rule is already decided (none, unless a count rule says so)."""
+        return {}
+
     def status_of(self, ops, tally, v):  # pragma: no cover
         raise NotImplementedError
 
@@ -90,6 +94,7 @@ class Count(Rule):
         roles = [i.role for i in items]
         gated = [i for i, role in enumerate(roles) if role in rule.all_of]
         self.groups: list[tuple[tuple[int, ...], int]] = [(tuple(gated), len(gated))] if gated else []
+        self.counted_groups = range(len(self.groups), len(self.groups) + len(rule.at_least))  # at-least parts
         for role, required in rule.at_least.items():
             self.groups.append((tuple(i for i, r in enumerate(roles) if r == role), required))
         self.counted = None if rule.counted is None else tuple(i for i, r in enumerate(roles) if r in rule.counted)
@@ -111,6 +116,18 @@ class Count(Rule):
                     met - (old.result == MET) + (new.result == MET),
                     undecided - (old.result == MISSING) + (new.result == MISSING),
                 )
+        return out
+
+    def settled(self, ops, tally) -> dict[int, object]:
+        """Items of an at-least part that is already decided (two companions met): entering them
+        cannot change the instrument, whatever they are."""
+        out: dict[int, object] = {}
+        for g in self.counted_groups:
+            indices, required = self.groups[g]
+            met, undecided = tally[g]
+            decided = at_least_counts(ops, met, undecided, required) != MISSING
+            for i in indices:
+                out[i] = decided
         return out
 
     def status_of(self, ops, tally, v):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from mas_screen.criteria_data import CriteriaData, InstrumentSpec, criteria
+from mas_screen.criteria_data import CriteriaData, CriteriaDataError, InstrumentSpec, criteria
 from mas_screen.kernel.combine import Rule, Verdict, compile_rule
 from mas_screen.kernel.kinds import Item, compile_item
 from mas_screen.kernel.ops import MISSING
@@ -93,6 +93,32 @@ class Instrument:
                 break
         return decided
 
+    def relevant(self, v, verdict: Verdict, missing: dict, skip: frozenset[str] = frozenset()) -> dict:
+        """key → where the input can still change this open instrument (a bool, or one per row).
+
+        Every rule is an AND of parts (gates, counted parts, or one sum), so an undecided item matters
+        unless its counted part is already decided; supportive items never count. Unlike `decides`,
+        inputs that decide only together are included: what a clinician orders, not only what
+        completes a score. `missing`: key → where it is among the instrument's missing inputs.
+        """
+        ops = v.ops
+        open_ = verdict.status == MISSING
+        settled = self.rule.settled(ops, self.rule.tally(ops, verdict.outs))
+        found: dict = {}
+        for i, (item, out) in enumerate(zip(self.items, verdict.outs, strict=True)):
+            if item.role == "supportive":
+                continue
+            take = open_ & ops.not_(settled.get(i, ops.false)) & ((out.result == MISSING) | (out.lo != out.hi))
+            listed = ops.false
+            for key, rows in out.missing:
+                listed = listed | rows
+                if key in missing and key not in skip:
+                    found[key] = found.get(key, ops.false) | (take & rows & missing[key])
+            for key in item.keys:  # an undecided item that lists nothing: any of its inputs
+                if key in missing and key not in skip:
+                    found[key] = found.get(key, ops.false) | (take & ops.not_(listed) & missing[key])
+        return found
+
     def decisive(self, v, verdict: Verdict, missing: list[str], skip: frozenset[str] = frozenset()) -> list[str]:
         """One patient's missing inputs that alone could decide this (open) instrument, in the order
         of `missing`; all of them when they decide it only together (next tests)."""
@@ -118,8 +144,22 @@ def instruments() -> dict[str, Instrument]:
     global _COMPILED
     data = criteria()
     if _COMPILED is None or _COMPILED[0] is not data:
-        _COMPILED = (data, {iid: Instrument(spec) for iid, spec in data.instruments.items()})
+        _COMPILED = (data, compile_all(data))
     return _COMPILED[1]
+
+
+def compile_all(data: CriteriaData) -> dict[str, Instrument]:
+    """Compile every instrument of loaded criteria and check what only compiled items can tell:
+    every input an instrument reads sits in a next-test tier (policy.yaml). CriteriaDataError else."""
+    compiled = {iid: Instrument(spec) for iid, spec in data.instruments.items()}
+    tiered = {k for tier in data.policy.next_test_tiers for k in tier.keys}
+    for iid, instrument in compiled.items():
+        untiered = sorted(set(instrument.keys) - tiered)
+        if untiered:
+            raise CriteriaDataError(
+                f"policy.yaml: field next_test_tiers: {iid} reads {', '.join(untiered)}, which no tier lists"
+            )
+    return compiled
 
 
 T = TypeVar("T")
@@ -141,4 +181,4 @@ def per_criteria(compute: Callable[[], T]) -> Callable[[], T]:
     return remembered
 
 
-__all__ = ["Instrument", "KeyPlan", "instruments", "per_criteria"]
+__all__ = ["Instrument", "KeyPlan", "compile_all", "instruments", "per_criteria"]

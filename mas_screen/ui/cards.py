@@ -11,6 +11,7 @@ from decimal import Decimal
 import streamlit as st
 
 from mas_screen.criteria_data import criteria
+from mas_screen.explain.summary import more_tests_lines, more_tests_title, qualified_name
 from mas_screen.models import Assessment, CriterionResult, ItemResult, field_label
 from mas_screen.references import full_citation, link, short_citation
 from mas_screen.score_display import minus, shown_score
@@ -62,10 +63,13 @@ def headline(a: Assessment) -> None:
         st.success(f"### {s.headline}", icon=":material/check_circle:")
     else:
         st.warning(f"### {s.headline}", icon=":material/help:")
+    if s.other_population_line:
+        # Secondary and grey, never in the headline's colour: indicative only (contract).
+        st.caption(s.other_population_line)
     phlh = {
-        "favours_phlh": ":violet[**MH score favours primary HLH over MAS** — consider genetic and immunological work-up]",
-        "favours_mas": "MH score favours MAS over primary HLH",
-        "insufficient_data": ":gray[MAS vs primary HLH: not enough data for the MH score]",
+        "favours_phlh": f":violet[**{s.phlh_text}**]",
+        "favours_mas": s.phlh_text,
+        "insufficient_data": f":gray[{s.phlh_text}]",
     }[s.phlh_signal]
     st.markdown(phlh)
     st.caption("Screening aid, not a diagnosis. Results support, and never replace, clinical judgement.")
@@ -85,14 +89,14 @@ def status_grid(a: Assessment) -> None:
     rows = ["| Instrument | Status | Result |", "|---|---|---|"]
     for r in a.criteria.values():
         mark = " †" if r.population == "outside" else ""
-        rows.append(f"| {r.short_name}{mark} | {STATUS_BADGE[r.status]} | {score_text(r) or '—'} |")
+        rows.append(f"| {qualified_name(r.id)}{mark} | {STATUS_BADGE[r.status]} | {score_text(r) or '—'} |")
     st.markdown("\n".join(rows))
     if any(r.population == "outside" for r in a.criteria.values()):
         st.caption("† Patient outside the population the instrument was derived in: indicative only.")
 
 
 def _panel_line(r: CriterionResult) -> str:
-    return f"**{r.short_name}** {STATUS_BADGE[r.status]} — {r.verdict}"
+    return f"**{qualified_name(r.id)}** {STATUS_BADGE[r.status]} — {r.verdict}"
 
 
 def comparison_panels(a: Assessment) -> None:
@@ -114,15 +118,16 @@ def comparison_panels(a: Assessment) -> None:
         st.caption("Genetic testing remains the reference standard for primary HLH.")
 
 
-def next_tests(a: Assessment, shown: int = 6) -> None:
-    """Inputs that would decide an open result, most relevant first (the population's own instruments)."""
-    tests = a.summary.next_tests
-    if not tests:
-        return
-    st.markdown("**Would decide an open result:** " + " · ".join(field_label(k) for k in tests[:shown]))
-    if len(tests) > shown:
-        with st.expander(f"{len(tests) - shown} more that would decide other instruments"):
-            st.markdown(" · ".join(field_label(k) for k in tests[shown:]))
+def next_tests(a: Assessment) -> None:
+    """What to do next: the routine tests that decide the patient's own instruments (or, once they
+    are decided, repeat the routine panel); specialist tests and other populations' inputs collapsed."""
+    s = a.summary
+    if s.next_steps:
+        st.markdown(f"**Next steps.** {s.next_steps}")
+    lines = more_tests_lines(a)
+    if lines:
+        with st.expander(more_tests_title(), expanded=False):
+            st.markdown("\n".join(f"- {line}" for line in lines))
 
 
 def _item_row(item: ItemResult, indent: str = "") -> list[str]:
@@ -152,7 +157,7 @@ def education_for(iid: str) -> list:
 
 
 def criterion_card(r: CriterionResult, a: Assessment, expanded: bool) -> None:
-    title = f"{r.short_name} — {r.status.replace('_', ' ')}" + (
+    title = f"{qualified_name(r.id)} — {r.status.replace('_', ' ')}" + (
         f" · {score_text(r).replace('**', '')}" if score_text(r) else ""
     )
     with st.expander(title, expanded=expanded):

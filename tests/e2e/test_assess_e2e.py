@@ -120,5 +120,6 @@ def test_downloads_pdf_and_json(page: Page, server, artifacts, tmp_path):
         assert "not a diagnosis" in text
         assert "2500" in text and "Features suggestive of MAS" in text
         assert "≥" in text or "≤" in text
+        assert "Patient name:" in text and "Clinician:" in text and "Next steps." in text
     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
-    assert 1 <= pages <= 2
+    assert 1 <= pages <= 4  # summary, inputs and the lab figure at 8 pt, caveats and references

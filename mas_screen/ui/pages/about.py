@@ -2,29 +2,61 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 import mas_screen
-from mas_screen.criteria_data import criteria
+from mas_screen.criteria_data import ROOT, criteria
+from mas_screen.explain.summary import join_words
+from mas_screen.models import DISEASE_LABELS
 from mas_screen.references import full_citation, link
+
+SOURCE_CHECKS = ROOT / "docs" / "source-verification.md"
+SYMBOL = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
+
+
+def confirmation_words(tag: str) -> str:
+    """A confirmation tag in plain words ("confirmed in two independent sources")."""
+    return criteria().policy.confirmation_words[tag]
 
 
 def decision_lines() -> list[str]:
-    """Every DECISION / ADAPTATION / UNCONFIRMED entry of criteria/*.yaml with its note (numbers from the data)."""
+    """Every item and cut-off that is a project decision, an adaptation or not confirmed against the
+    primary paper, in plain words with its note (numbers from the data)."""
     out: list[str] = []
     for spec in criteria().instruments.values():
         for it in spec.items:
             if not it.confirmation.startswith("CONFIRMED"):
                 out.append(
-                    f"{spec.short_name}, {it.label}: {it.confirmation.lower()}" + (f" — {it.note}" if it.note else "")
+                    f"{spec.short_name}, {it.label}: {confirmation_words(it.confirmation)}"
+                    + (f" — {it.note}" if it.note else "")
                 )
         for cut in [spec.cutoff, *spec.additional_cutoffs]:
             if cut is not None and not cut.confirmation.startswith("CONFIRMED"):
                 out.append(
-                    f"{spec.short_name}, cut-off {cut.comparator} {cut.value}: {cut.confirmation.lower()}"
+                    f"{spec.short_name}, cut-off {SYMBOL[cut.comparator]} {cut.value}: {confirmation_words(cut.confirmation)}"
                     + (f" — {cut.note}" if cut.note else "")
                 )
     return out
+
+
+def own_instrument_lines() -> list[str]:
+    """Which instruments decide the summary for each underlying disease (criteria/policy.yaml)."""
+    specs = criteria().instruments
+    out = []
+    for disease, pop in criteria().policy.populations.items():
+        names = join_words(specs[i].short_name for i in pop.instruments)
+        support = join_words(specs[i].short_name for i in pop.supporting)
+        out.append(f"{DISEASE_LABELS[disease]}: {names}" + (f" (supported by {support})" if support else ""))
+    return out
+
+
+def source_checks() -> bytes | None:
+    try:
+        return Path(SOURCE_CHECKS).read_bytes()
+    except OSError:
+        return None
 
 
 def render() -> None:
@@ -48,8 +80,8 @@ def render() -> None:
             if spec.cutoff is not None:
                 note = f" — {spec.cutoff.note}" if spec.cutoff.note else ""
                 st.markdown(
-                    f"**Cut-off.** {spec.cutoff.comparator} {spec.cutoff.value} "
-                    f"(confirmation: {spec.cutoff.confirmation}){note}"
+                    f"**Cut-off.** {SYMBOL[spec.cutoff.comparator]} {spec.cutoff.value} "
+                    f"({confirmation_words(spec.cutoff.confirmation)}){note}"
                 )
             st.markdown("**Limitations and caveats.**\n" + "\n".join(f"- {c.text}" for c in spec.caveats))
             unconfirmed = [i.label for i in spec.items if i.confirmation == "UNCONFIRMED"]
@@ -72,6 +104,25 @@ def render() -> None:
     )
     st.markdown("Items and cut-offs set by the project, adapted, or not yet confirmed against the primary paper:")
     st.markdown("\n".join(f"- {line}" for line in decision_lines()))
+    record = source_checks()
+    if record is not None:
+        st.download_button(
+            "How each number was checked against its source (record, Markdown)",
+            data=record,
+            file_name="mas-screen-source-verification.md",
+            mime="text/markdown",
+            key="download_source_checks",
+            on_click="ignore",
+            icon=":material/fact_check:",
+        )
+
+    st.markdown("### Which instruments decide the summary")
+    st.markdown(
+        "The headline is decided only by the instruments built for the patient's population (chosen by the "
+        "underlying disease). Every other instrument is still computed and shown; when one built for another "
+        "population is met, a grey line says so, as indicative only."
+    )
+    st.markdown("\n".join(f"- {line}" for line in own_instrument_lines()))
     st.markdown("### Privacy")
     st.markdown(
         "Entries live only in your browser session's memory on the server that runs this app. Nothing is "

@@ -14,9 +14,12 @@ import streamlit as st
 from pydantic import ValidationError
 
 from mas_screen import assess
+from mas_screen.explain.summary import supporting_instruments
 from mas_screen.models import BIOLOGIC_LABELS, DISEASE_LABELS, Assessment, PatientInput
+from mas_screen.report import PatientDetails
 from mas_screen.ui import cards
 from mas_screen.ui.fhir_import import import_panel
+from mas_screen.ui.print_details import browser_now, details_inputs
 from mas_screen.ui.series_state import add_bedside_panel, init_series_state
 from mas_screen.ui.state import (
     LAB_ORDER,
@@ -31,14 +34,6 @@ from mas_screen.ui.state import (
 from mas_screen.ui.widgets import lab_row, number_field, show_warnings, tri_state
 
 CHART_WIDTH_PX = 680
-PANEL_INSTRUMENTS = {
-    "sjia": ("mas2016", "ms_score", "ferritin_esr"),
-    "suspected_sjia": ("mas2016", "ms_score", "ferritin_esr"),
-    "aosd": ("mas2016", "ms_score", "ferritin_esr"),
-    "sle": ("parodi2009",),
-    "other": ("hscore", "hlh2004"),
-    "unknown": ("hscore", "hlh2004"),
-}
 
 
 # Below this width the form and the results stack (tablets, phones, a projector at low resolution):
@@ -138,11 +133,10 @@ def form(warnings: dict) -> None:
     show_warnings("underlying_disease", warnings)
 
 
-def _pdf(patient: PatientInput, assessment: Assessment) -> bytes:
-    from mas_screen.report import pdf_summary, print_figure_png
+def _pdf(patient: PatientInput, assessment: Assessment, details: PatientDetails, when: datetime) -> bytes:
+    from mas_screen.report import pdf_summary
 
-    png = print_figure_png(patient, assessment)
-    return pdf_summary(patient, assessment, figure_png=png, generated_at=datetime.now().astimezone())
+    return pdf_summary(patient, assessment, lab_figure=True, generated_at=when, details=details)
 
 
 def _json(patient: PatientInput, assessment: Assessment) -> bytes:
@@ -171,18 +165,21 @@ def results(patient: PatientInput, assessment: Assessment) -> None:
     )
 
     st.markdown("#### Instruments")
-    own = PANEL_INSTRUMENTS.get(patient.context.disease, ())
+    # The patient's own instruments and the supporting ones open (criteria/policy.yaml), and any met.
+    own = (*assessment.summary.own_instruments, *supporting_instruments(patient.context.disease))
     for iid, result in assessment.criteria.items():
         cards.criterion_card(result, assessment, expanded=iid in own or result.status == "met")
     cards.caveats_and_sources(assessment)
 
     st.markdown("#### Export")
-    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    details = details_inputs()
+    when = browser_now()
+    stamp = when.strftime("%Y%m%d-%H%M")
     c1, c2 = st.columns(2)
     with c1:
         st.download_button(
             "Download PDF summary",
-            data=functools.partial(_pdf, patient, assessment),
+            data=functools.partial(_pdf, patient, assessment, details, when),
             file_name=f"mas-screen-{stamp}.pdf",
             mime="application/pdf",
             key="download_pdf",

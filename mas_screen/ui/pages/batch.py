@@ -13,7 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from mas_screen.batch_figures import SCORE_INSTRUMENTS, cohort_score_figure
-from mas_screen.criteria_data import INSTRUMENT_IDS, criteria
+from mas_screen.criteria_data import criteria, instrument_ids
+from mas_screen.explain.summary import qualified_name
+from mas_screen.score_display import STATUS_WORDS
 from mas_screen.ui.batch_demo import SYNTHETIC_LABEL, demo_cohort
 from mas_screen.ui.batch_io import (
     MAX_ROWS,
@@ -35,7 +37,6 @@ RESULT = "batch_result"
 ERROR = "batch_error"
 DONE = "batch_upload_done"  # what the results come from: ("upload", file_id, pass-through) or ("demo", file_id)
 MAX_TABLE_ROWS = 5_000  # rows drawn in the table; the downloads hold every row
-STATUS_WORDS = {"met": "● met", "not_met": "○ not met", "indeterminate": "◐ indeterminate"}
 SIGNAL_WORDS = {
     "suggestive": "⚠ features suggestive of MAS",
     "not_suggestive": "○ not suggestive",
@@ -185,7 +186,10 @@ def summary(result: CohortResult) -> None:
         cols = st.columns(5)
         cols[0].metric("Rows screened", f"{s['rows']:,}")
         cols[1].metric(
-            "Suggestive of MAS", f"{signal['suggestive']:,}", help="Features suggestive of MAS: any MAS instrument met."
+            "Suggestive of MAS",
+            f"{signal['suggestive']:,}",
+            help="An instrument built for the row's own population (by underlying disease) met. Instruments "
+            "built for other populations never count: they are listed as indicative only.",
         )
         cols[2].metric(
             "Not suggestive",
@@ -197,7 +201,7 @@ def summary(result: CohortResult) -> None:
     left, right = st.columns([3, 2], gap="medium")
     with left, st.container(key="batch_stack_status"):
         lines = ["| Instrument | ● met | ○ not met | ◐ indeterminate |", "|---|---:|---:|---:|"]
-        for iid in INSTRUMENT_IDS:
+        for iid in instrument_ids():
             counts = s["status"][iid]
             lines.append(
                 f"| {short_name(iid)} | {counts['met']:,} | {counts['not_met']:,} | {counts['indeterminate']:,} |"
@@ -240,14 +244,15 @@ def charts(result: CohortResult) -> None:
 def flagged(frame: pd.DataFrame) -> pd.Series:
     """Rows with features suggestive of MAS or any instrument met."""
     mask = frame["mas_signal"].astype("str") == "suggestive"
-    for iid in INSTRUMENT_IDS:
+    for iid in instrument_ids():
         mask |= frame[f"{iid}_status"].astype("str") == "met"
     return mask
 
 
 def display_frame(frame: pd.DataFrame, *, inputs: bool) -> tuple[pd.DataFrame, dict]:
     """The table as shown: id/time, signal, every status in words and symbols, scores, warnings."""
-    results = {f"{iid}_status" for iid in INSTRUMENT_IDS} | {"mas_signal", "phlh_signal", "warnings"}
+    results = {f"{iid}_status" for iid in instrument_ids()} | {"mas_signal", "other_population_met", "phlh_signal"}
+    results.add("warnings")
     shown: dict[str, pd.Series] = {}
     config: dict = {}
     for key in ("id", "time"):
@@ -257,16 +262,29 @@ def display_frame(frame: pd.DataFrame, *, inputs: bool) -> tuple[pd.DataFrame, d
             config[key] = st.column_config.TextColumn(key, pinned=True) if key == "id" else key
     shown["mas_signal"] = frame["mas_signal"].astype("str").map(SIGNAL_WORDS)
     config["mas_signal"] = st.column_config.TextColumn("MAS signal", width=215)
-    for iid in INSTRUMENT_IDS:
+    if "other_population_met" in frame.columns:
+        names = {iid: short_name(iid) for iid in instrument_ids()}
+        shown["other_population_met"] = (
+            frame["other_population_met"]
+            .astype("str")
+            .map(lambda cell: ", ".join(names.get(i, i) for i in cell.split(";") if i and i != "nan"))
+        )
+        config["other_population_met"] = st.column_config.TextColumn(
+            "Also met (other populations)",
+            width=190,
+            help="Met by instruments built for other populations: indicative only, never part of the MAS signal.",
+        )
+    for iid in instrument_ids():
         shown[iid] = frame[f"{iid}_status"].astype("str").map(STATUS_WORDS)
-        config[iid] = st.column_config.TextColumn(short_name(iid), width=118)
+        qualifier = qualified_name(iid).removeprefix(short_name(iid)).strip()
+        config[iid] = st.column_config.TextColumn(short_name(iid), width=118, help=qualifier.strip("()") or None)
     for iid in SCORE_INSTRUMENTS:
         shown[f"{iid}_score"] = frame[f"{iid}_score"]
         config[f"{iid}_score"] = st.column_config.NumberColumn(f"{short_name(iid)} (score)", format="%g")
     shown["warnings"] = readable_warnings(frame["warnings"], WARNING_TITLES)
     config["warnings"] = st.column_config.TextColumn("Warnings", width="large")
     if inputs:
-        own = [c for c in frame.columns if c not in results and not str(c).startswith(tuple(INSTRUMENT_IDS))]
+        own = [c for c in frame.columns if c not in results and not str(c).startswith(tuple(instrument_ids()))]
         for c in own:
             if str(c).strip().lower() not in ("id", "time"):
                 shown[f"in::{c}"] = frame[c]

@@ -26,7 +26,7 @@ from mas_screen.cases import (
     load_cases,
     teaching_points_out,
 )
-from mas_screen.criteria_data import INSTRUMENT_IDS, criteria
+from mas_screen.criteria_data import criteria, instrument_ids
 from mas_screen.models import DISEASE_LABELS
 from mas_screen.ui import cards
 from mas_screen.ui.teaching_views import (
@@ -117,7 +117,7 @@ def neutral_name(case: Case, number: int) -> str:
 
 def _clear_answers() -> None:
     state = st.session_state
-    for key in [MET_KEY.format(i) for i in INSTRUMENT_IDS] + [HSCORE_KEY, INTERP_KEY, NEXT_KEY]:
+    for key in [MET_KEY.format(i) for i in instrument_ids()] + [HSCORE_KEY, INTERP_KEY, NEXT_KEY]:
         state.pop(key, None)
     state[ERROR] = None
 
@@ -148,7 +148,7 @@ def commit(case_id: str, time: str) -> None:
         )
         return
     answer = Answer(
-        met_instruments={iid for iid in INSTRUMENT_IDS if state.get(MET_KEY.format(iid))},
+        met_instruments={iid for iid in instrument_ids() if state.get(MET_KEY.format(iid))},
         hscore_band=state[HSCORE_KEY],
         interpretation=state[INTERP_KEY],
         next_test=None if state[NEXT_KEY] == NO_TEST else state[NEXT_KEY],
@@ -210,7 +210,7 @@ def answer_form(case: Case, time: str) -> None:
             "unticked those not met *or not yet decidable* (missing inputs could still change them)."
         )
         cols = st.columns(4)
-        for i, iid in enumerate(INSTRUMENT_IDS):
+        for i, iid in enumerate(instrument_ids()):
             with cols[i % 4]:
                 st.checkbox(criteria().instruments[iid].short_name, key=MET_KEY.format(iid))
         c1, c2 = st.columns(2, gap="large")

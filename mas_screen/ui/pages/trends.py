@@ -20,6 +20,7 @@ from mas_screen.references import short_citation
 from mas_screen.safe_csv import neutralise
 from mas_screen.trends import SeriesInput, TrendResult, assess_series
 from mas_screen.ui import cards
+from mas_screen.ui.print_details import browser_now
 from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.series_state import (
     COLUMNS_KEY,
@@ -248,7 +249,7 @@ def exports(result: TrendResult, rows: list[dict], series: SeriesInput) -> None:
     with c3:
         st.download_button(
             "Download PDF with trends",
-            data=functools.partial(_pdf, result, series),
+            data=functools.partial(_pdf, result, series, browser_now()),
             file_name=f"mas-screen-series-{stamp}.pdf",
             mime="application/pdf",
             key="trend_pdf",
@@ -270,6 +271,7 @@ def _csv(result: TrendResult, rows: list[dict]) -> bytes:
         for iid in STATUS_COLUMNS:
             record[f"{iid}_status"] = point.assessment.criteria[iid].status if point else "not assessed"
         record["mas_signal"] = point.assessment.summary.mas_signal if point else "not assessed"
+        record["other_population_met"] = ";".join(point.assessment.summary.other_population_met) if point else ""
         out.append({k: neutralise(v) for k, v in record.items()})
     buffer = io.StringIO()
     pd.DataFrame(out).to_csv(buffer, index=False)
@@ -280,16 +282,13 @@ def _json(result: TrendResult) -> bytes:
     return json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2).encode("utf-8")
 
 
-def _pdf(result: TrendResult, series: SeriesInput) -> bytes:
+def _pdf(result: TrendResult, series: SeriesInput, when: datetime) -> bytes:
     """The latest panel's summary with the trend charts."""
-    from mas_screen.report import pdf_summary, print_figure_png
+    from mas_screen.report import pdf_summary
 
     last = result.points[-1]
     patient = PatientInput(context=series.context, labs=series.panels[last.row].labs)
-    png = print_figure_png(patient, last.assessment)
-    return pdf_summary(
-        patient, last.assessment, figure_png=png, generated_at=datetime.now().astimezone(), series=result
-    )
+    return pdf_summary(patient, last.assessment, lab_figure=True, generated_at=when, series=result)
 
 
 def point_detail(result: TrendResult) -> None:
