@@ -341,6 +341,19 @@ class Verdicts(_Strict):
     indeterminate: str
 
 
+class Evidence(_Strict):
+    """The summary's supporting / against sentence for a decided instrument. Placeholders:
+    {score} (the score, or its range), {cutoff_label} ("≥ 169"), {cutoff} (169), {count_met},
+    {counted} (items counted), {items} (all items), {count_assessable}, {probability}
+    ("; probability 54–70%" or nothing), {items_rule} ("sCD25 > 3900 U/mL and ferritin > 1000 ng/mL").
+    The `_without_score` forms are used while the score itself is not known (decided from bounds)."""
+
+    met: str | None = None
+    not_met: str | None = None
+    met_without_score: str | None = None
+    not_met_without_score: str | None = None
+
+
 # ---------------------------------------------------------------------------- combination rules
 
 
@@ -389,6 +402,7 @@ class InstrumentSpec(_Strict):
     references: list[str]
     population: Population
     verdicts: Verdicts
+    evidence: Evidence = Field(default_factory=Evidence)
     items: list[ItemSpec]
     rule: Rule
     # Where the instrument stands among the others (outputs, cards, columns); ties by id.

@@ -156,63 +156,30 @@ def _score_text(r: CriterionResult) -> str:
 
 
 def evidence(r: CriterionResult) -> tuple[str | None, str | None]:
-    """(supporting, against) sentence for one decided instrument, or None."""
+    """(supporting, against) sentence for one decided instrument, from its YAML `evidence`, or None."""
     status = r.status
     if status == "indeterminate":
         return None, None
-    iid = r.id
-    if iid == "mas2016":
-        of = sum(1 for item in criteria().instruments[iid].items if item.role == "companion")
-        if status == "met":
-            return (
-                f"2016 MAS classification criteria met (ferritin plus {r.count_met} of {of} companion criteria)",
-                None,
-            )
-        return None, f"2016 MAS classification criteria not met ({r.count_met} of {of} companion criteria met)"
-    if iid == "ms_score":
-        if status == "met":
-            text = (
-                f"MS score {_score_text(r)} ({r.cutoff_label})"
-                if r.score is not None
-                else f"MS score {r.cutoff_label} whatever the missing values"
-            )
-            return f"{text}: favours MAS over active sJIA", None
-        text = (
-            f"MS score {_score_text(r)} (< {format_number(r.cutoff)})"
-            if r.score is not None
-            else f"MS score < {format_number(r.cutoff)} whatever the missing values"
-        )
-        return None, f"{text}: favours active sJIA without MAS"
-    if iid == "ferritin_esr":
-        ratio = f"Ferritin:ESR ratio {_score_text(r)}" if r.score is not None else "Ferritin:ESR ratio (from a bound)"
-        if status == "met":
-            return f"{ratio} {r.cutoff_label}: favours MAS over an sJIA flare", None
-        return None, f"{ratio} < {format_number(r.cutoff)}: favours an sJIA flare over MAS"
-    if iid == "hscore":
-        prob = f"; probability {r.probability.label}" if r.probability else ""
-        if status == "met":
-            return (
-                f"HScore {_score_text(r)} ({r.cutoff_label}{prob}): suggestive of reactive haemophagocytic syndrome",
-                None,
-            )
-        return None, f"HScore {_score_text(r)} (< {format_number(r.cutoff)}{prob})"
-    if iid == "hlh2004":
-        if status == "met":
-            return f"HLH-2004 criteria fulfilled ({r.count_met} of {len(r.items)} criteria met)", None
-        return (
-            None,
-            f"HLH-2004 criteria not fulfilled ({r.count_met} of {len(r.items)} met, {r.count_assessable} assessable)",
-        )
-    if iid == "parodi2009":
-        if status == "met":
-            return "Preliminary jSLE-MAS guidelines (Parodi 2009) met", None
-        return None, "Preliminary jSLE-MAS guidelines (Parodi 2009) not met"
-    if iid == "ohi":
-        if status == "met":
-            rule = " and ".join(f"{i.label[:1].lower() + i.label[1:]} {i.threshold}" for i in r.items)
-            return f"OHI index positive ({rule})", None
-        return None, "OHI index negative"
-    return None, None
+    spec = criteria().instruments[r.id]
+    words = spec.evidence
+    template = getattr(words, status)
+    if r.score is None:
+        template = getattr(words, f"{status}_without_score") or template
+    if template is None:
+        return None, None
+    counted = [i for i in spec.items if spec.rule.type == "count" and i.role in (spec.rule.counted or [])]
+    text = template.format(
+        score=_score_text(r),
+        cutoff_label=r.cutoff_label,
+        cutoff=format_number(r.cutoff) if r.cutoff is not None else "",
+        count_met=r.count_met,
+        counted=len(counted),
+        items=len(r.items),
+        count_assessable=r.count_assessable,
+        probability=f"; probability {r.probability.label}" if r.probability else "",
+        items_rule=" and ".join(f"{i.label[:1].lower() + i.label[1:]} {i.threshold}" for i in r.items),
+    )
+    return (text, None) if status == "met" else (None, text)
 
 
 def phlh_text(r: CriterionResult, signal: str) -> str:
