@@ -566,6 +566,19 @@ class PhlhWords(_Strict):
     outside: str
 
 
+class ScreenCaveat(_Strict):
+    """A caveat of the whole screen (policy.yaml `screen_caveats`)."""
+
+    id: str
+    when: Literal["always", "biologic_il1_or_il6", "febrile_low", "met_in_population"]
+    text: str
+    references: list[str]
+    cited: bool = True  # the references are cited in the text ({cite}) and listed with the result
+    instrument: str | None = None  # met_in_population: this instrument met ...
+    diseases: list[str] | None = None  # ... with one of these underlying diseases
+    note: str | None = None
+
+
 class PolicyFile(_Strict):
     """criteria/policy.yaml: population -> own instruments, next-test tiers, summary wording."""
 
@@ -581,6 +594,8 @@ class PolicyFile(_Strict):
     phlh: PhlhWords
     unconfirmed_values: UnconfirmedValues
     confirmation_words: dict[Confirmation, str]
+    screen_caveats: list[ScreenCaveat]
+    slow_tests: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> PolicyFile:
@@ -748,6 +763,13 @@ def _cross_check_policy(
         tags += [item.confirmation for item in _walk_items(spec.items)]
         if "UNCONFIRMED" not in tags:
             fail(f"unconfirmed_values.instruments.{i}", f"{iid} has no UNCONFIRMED item or cut-off any more")
+    for c, cav in enumerate(policy.screen_caveats):
+        check_refs(f"screen_caveats.{c}.references", cav.references)
+        if cav.when == "met_in_population" and (cav.instrument not in instruments or not cav.diseases):
+            fail(f"screen_caveats.{c}", "met_in_population needs a known instrument and diseases")
+    for i, key in enumerate(policy.slow_tests):
+        if key not in known:
+            fail(f"slow_tests.{i}", f"unknown input key {key!r}")
     check_refs("next_steps.empty_form.references", policy.next_steps.empty_form.references)
     check_refs("next_steps.own_decided.references", policy.next_steps.own_decided.references)
 

@@ -25,7 +25,7 @@ from fpdf import FPDF, FontFace, XPos, YPos
 
 from mas_screen import __version__
 from mas_screen.criteria_data import criteria
-from mas_screen.explain.summary import SCREENING_CAVEAT, more_tests_lines, more_tests_title, qualified_name
+from mas_screen.explain.summary import more_tests_lines, more_tests_title, qualified_name, screening_caveat
 from mas_screen.models import (
     BIOLOGIC_LABELS,
     CONTEXT_LABELS,
@@ -492,7 +492,7 @@ def relevant_ids(a: Assessment, patient: PatientInput) -> list[str]:
 
 def _caveats(a: Assessment, patient: PatientInput) -> list[str]:
     """Summary caveats and the relevant instruments', deduplicated (the screening line is boxed above)."""
-    seen = {SCREENING_CAVEAT}
+    seen = {screening_caveat()}
     out: list[str] = []
     for text in a.summary.caveats:
         if text not in seen:
@@ -575,7 +575,7 @@ def _header(pdf: FPDF, patient: PatientInput, generated_at: datetime, details: P
     pdf.set_fill_color(255, 244, 214)
     pdf.set_font(FONT, "", BODY_PT)
     pdf.set_text_color(*INK)
-    lead, _, rest = SCREENING_CAVEAT.partition(":")
+    lead, _, rest = screening_caveat().partition(":")
     pdf.multi_cell(
         0,
         4.4,

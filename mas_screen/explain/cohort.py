@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mas_screen.explain.summary import SLOW_TESTS, tier_ranks
+from mas_screen.explain.summary import slow_tests, tier_ranks
 from mas_screen.kernel.combine import Verdict
 from mas_screen.kernel.instruments import Instrument
 from mas_screen.kernel.signals import DISEASES, own_instruments
@@ -64,7 +64,7 @@ def explain_columns(
         for key, rows in mentions:
             listed[key] = listed.get(key, np.zeros(n, bool)) | rows
         own = _own_rows(iid, disease, n)
-        for key, rows in instrument.relevant(v, verdict, listed, SLOW_TESTS).items():
+        for key, rows in instrument.relevant(v, verdict, listed, slow_tests()).items():
             rows = np.asarray(rows, bool)
             own_keys[key] = own_keys.get(key, np.zeros(n, bool)) | (rows & own)
             other_keys[key] = other_keys.get(key, np.zeros(n, bool)) | (rows & ~own)

@@ -24,15 +24,38 @@ from mas_screen.references import short_citation
 from mas_screen.score_display import shown_score
 from mas_screen.units import format_number
 
-SCREENING_CAVEAT = (
-    "Screening aid, not a diagnosis: published criteria support, and never replace, clinical judgement. "
-    "MAS can evolve over hours; repeat the screen as results change."
-)
-SLOW_TESTS = frozenset({"hlh_molecular_diagnosis"})  # weeks to a result: never "decisive" for a screen today
-
 
 def policy() -> PolicyFile:
     return criteria().policy
+
+
+def slow_tests() -> frozenset[str]:
+    """Inputs whose result takes weeks: never offered as deciding a screen today (policy.yaml)."""
+    return frozenset(policy().slow_tests)
+
+
+def screening_caveat() -> str:
+    """The first caveat of every screen: a screening aid, not a diagnosis (policy.yaml)."""
+    return policy().screen_caveats[0].text
+
+
+def screen_caveats(facts: Facts, statuses: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """The caveats of the whole screen that apply (policy.yaml `screen_caveats`) and what they cite."""
+    texts: list[str] = []
+    refs: list[str] = []
+    for cav in policy().screen_caveats:
+        if cav.when == "biologic_il1_or_il6":
+            applies = facts.biologic in ("il1", "il6")
+        elif cav.when == "febrile_low":
+            applies = febrile_with_low_temperature(facts)
+        elif cav.when == "met_in_population":
+            applies = statuses.get(cav.instrument) == "met" and facts.disease in (cav.diseases or ())
+        else:
+            applies = True
+        if applies:
+            texts.append(cav.text.format(cite="; ".join(short_citation(k) for k in cav.references)))
+            refs += cav.references if cav.cited else []
+    return texts, refs
 
 
 # ------------------------------------------------------------------------------- the rule itself
@@ -263,25 +286,8 @@ def summarise(
         next_steps = steps.specialist_only.format(own=open_names, tests=join_words(sentence_labels(waiting)))
         next_steps = next_steps[0].upper() + next_steps[1:]
 
-    caveats = [SCREENING_CAVEAT]
-    if facts.biologic in ("il1", "il6"):
-        caveats.append(
-            "On IL-1/IL-6 blockade, fever, ferritin and CRP can be blunted while MAS evolves; a 'not met' result is weak "
-            f"evidence against MAS ({short_citation('schulert2018')}; {short_citation('shimizu2020')})."
-        )
-        refs += ["schulert2018", "shimizu2020"]
-    if febrile_with_low_temperature(facts):
-        caveats.append(
-            "'Febrile' is answered yes while the highest temperature entered is below 38.0 °C: fever items use the "
-            "'febrile' answer and temperature-banded items use the temperature. A quotidian fever may skip a day, or be "
-            "suppressed by antipyretics, glucocorticoids or IL-6 blockade."
-        )
-    if statuses["hlh2004"] == "met" and disease in ("sjia", "suspected_sjia", "aosd"):
-        caveats.append(
-            "In systemic JIA and Still's disease HLH-2004 tends to be met late; the 2016 criteria and MS score were "
-            f"built for this population ({short_citation('ravelli2016')})."
-        )
-        refs.append("ravelli2016")
+    caveats, caveat_refs = screen_caveats(facts, statuses)
+    refs += caveat_refs
     other_names = ", ".join(results[i].short_name for i in others_met)
     line = None
     if others_met:

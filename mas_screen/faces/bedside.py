@@ -6,7 +6,7 @@ from functools import cache
 
 from mas_screen.criteria_data import criteria
 from mas_screen.explain.results import criterion_result
-from mas_screen.explain.summary import SLOW_TESTS, summarise
+from mas_screen.explain.summary import slow_tests, summarise
 from mas_screen.facts import normalise
 from mas_screen.kernel.instruments import instruments
 from mas_screen.kernel.ops import MISSING
@@ -25,8 +25,8 @@ def assess(patient: PatientInput) -> Assessment:
         missing = instrument.missing(verdict)
         decisive: list[str] = []
         if verdict.status == MISSING:
-            decisive = instrument.decisive(v, verdict, missing, SLOW_TESTS)
-            found = instrument.relevant(v, verdict, dict.fromkeys(missing, True), SLOW_TESTS)
+            decisive = instrument.decisive(v, verdict, missing, slow_tests())
+            found = instrument.relevant(v, verdict, dict.fromkeys(missing, True), slow_tests())
             relevant[iid] = [key for key, listed in found.items() if listed]
         results[iid] = criterion_result(instrument, verdict, facts, missing, decisive)
     summary, summary_refs = summarise(results, facts, relevant)
