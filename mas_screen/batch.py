@@ -28,6 +28,7 @@ Beyond one machine the same function runs per partition under Dask (`run_dask`).
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import sys
@@ -1244,6 +1245,23 @@ def _for_csv(table: pa.Table) -> pa.Table:
     return table
 
 
+PROVENANCE_KEY = b"mas_screen.provenance"
+
+
+def provenance_stamp() -> dict:
+    """The provenance of a batch run (no input recorded: the rows are the input)."""
+    from mas_screen.provenance import stamp
+
+    return stamp()
+
+
+def with_provenance(schema: pa.Schema, provenance: dict) -> pa.Schema:
+    """The schema with the run's provenance as JSON under the key `mas_screen.provenance`."""
+    metadata = dict(schema.metadata or {})
+    metadata[PROVENANCE_KEY] = json.dumps(provenance, sort_keys=True).encode("utf-8")
+    return schema.with_metadata(metadata)
+
+
 class _Writer:
     """Writes screened pieces to one CSV or Parquet file, all with the first piece's schema."""
 
@@ -1252,6 +1270,7 @@ class _Writer:
         self.low_cardinality = set(low_cardinality) | {"warnings", "time"}
         self.writer = None
         self.schema: pa.Schema | None = None
+        self.provenance = provenance_stamp()  # one stamp per output file
 
     def write(self, table: pa.Table) -> None:
         import pyarrow.csv as pacsv
@@ -1261,6 +1280,8 @@ class _Writer:
             table = _for_csv(table)
         if self.writer is None:
             self.schema = table.schema
+            if self.fmt == "parquet":
+                self.schema = with_provenance(self.schema, self.provenance)
             try:
                 if self.fmt == "parquet":
                     # Dictionary pages for categorical and context columns, plain pages for the
@@ -1380,6 +1401,7 @@ def run_file(
     summary["warnings"] = dict(sorted(codes.items()))
     summary["cells_decided_by_single_patient_code"] = slow
     summary["ignored_columns"] = list(plan.ignored)
+    summary["provenance"] = writer.provenance
     return summary
 
 
@@ -1451,8 +1473,14 @@ def run_dask(
     meta = screen_partition(ddf._meta, unknown, True, 1, explain)  # the result's empty frame, from the real dtypes
     screened = ddf.map_partitions(screen_partition, unknown, True, 1, explain, meta=meta, align_dataframes=False)
     counts = screened.map_partitions(partition_counts, meta=partition_counts(meta)).sum()
+    provenance = provenance_stamp()
     if fmt_out == "parquet":
-        write = screened.to_parquet(out_path, write_index=False, compute=False)
+        write = screened.to_parquet(
+            out_path,
+            write_index=False,
+            compute=False,
+            custom_metadata={PROVENANCE_KEY: json.dumps(provenance, sort_keys=True).encode("utf-8")},
+        )
     else:
         write = screened.to_csv(out_path, single_file=True, index=False, compute=False)
 
@@ -1482,6 +1510,7 @@ def run_dask(
     summary = summarise_counts(totals)
     summary["partitions"] = ddf.npartitions
     summary["ignored_columns"] = list(plan.ignored)
+    summary["provenance"] = provenance
     return summary
 
 

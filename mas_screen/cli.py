@@ -1,6 +1,8 @@
 """Command line: `python -m mas_screen assess FILE|-` (or `--fhir` for a FHIR Bundle),
 `python -m mas_screen criteria`, `python -m mas_screen trend FILE|-` (serial panels, JSON per
-contract "Series", or CSV), `python -m mas_screen batch IN -o OUT` (cohort screening, CSV/Parquet).
+contract "Series", or CSV), `python -m mas_screen batch IN -o OUT` (cohort screening, CSV/Parquet),
+`python -m mas_screen verify FILE` (recompute a saved result: exit 0 reproduced, 1 not) and
+`python -m mas_screen serve-cds` (the CDS Hooks service, mas_screen.faces.cds_hooks).
 
 Exit 0 when an assessment was produced (field warnings included); exit 2, with one line on
 stderr and nothing on stdout, when the input cannot be read at all (contract "Command line").
@@ -25,7 +27,7 @@ from mas_screen.references import full_citation
 from mas_screen.report_text import render_text
 from mas_screen.trends import SeriesInput, SeriesWarning, assess_series, render_trend_text
 
-EXIT_OK, EXIT_UNREADABLE, EXIT_DATA_BROKEN = 0, 2, 3
+EXIT_OK, EXIT_NOT_REPRODUCED, EXIT_UNREADABLE, EXIT_DATA_BROKEN = 0, 1, 2, 3
 
 
 class InputError(Exception):
@@ -237,6 +239,12 @@ def render_batch_summary(summary: dict, out: str, seconds: float) -> str:
         lines.append("most frequent: " + ", ".join(f"{code} {count:,}" for code, count in top))
     if summary.get("ignored_columns"):
         lines.append("columns passed through unread: " + ", ".join(summary["ignored_columns"]))
+    prov = summary.get("provenance")
+    if prov:
+        lines.append(
+            f"provenance: MAS Screen {prov['tool_version']}, criteria SHA-256 {prov['criteria_sha256']}, "
+            f"generated {prov['generated_at']} (also in the Parquet metadata and --summary-json)"
+        )
     lines.append("Screening aid, not a diagnosis.")
     return "\n".join(lines) + "\n"
 
@@ -285,6 +293,26 @@ def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             json.dump({**summary, "seconds": round(seconds, 3)}, fh, indent=2)
     stdout.write(render_batch_summary(summary, args.output, seconds))
     return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+    from mas_screen.verify import VerifyError, verify_text
+
+    try:
+        report = verify_text(_read(args.file, stdin))
+    except VerifyError as exc:
+        raise InputError(str(exc)) from exc
+    stdout.write(report.text())
+    return EXIT_OK if report.reproduced else EXIT_NOT_REPRODUCED
+
+
+def cmd_serve_cds(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+    from mas_screen.faces.cds_hooks.server import ConfigError, serve
+
+    try:
+        return serve(host=args.host, port=args.port, insecure_dev=args.insecure_dev, config_path=args.config)
+    except ConfigError as exc:
+        raise InputError(str(exc)) from exc
 
 
 def _positive(text: str) -> int:
@@ -351,6 +379,25 @@ def build_parser() -> argparse.ArgumentParser:
     p_batch.add_argument("--workers", type=_positive, default=None, help="dask: local cluster workers (default: cores)")
     p_batch.add_argument("--blocksize", default="64MB", help="dask: CSV partition size (default 64MB)")
     p_batch.set_defaults(func=cmd_batch)
+    p_verify = sub.add_parser(
+        "verify",
+        help="recompute a saved result (assess or trend JSON) from its recorded input under the installed "
+        "criteria: exit 0 reproduced, 1 not (naming each instrument that changed), 2 unreadable",
+    )
+    p_verify.add_argument("file", nargs="?", default="-", help="a saved result JSON, or - for stdin (default)")
+    p_verify.set_defaults(func=cmd_verify)
+    p_serve = sub.add_parser(
+        "serve-cds", help="run the CDS Hooks service (patient-view and order-sign) for an EHR; see docs/cds-hooks.md"
+    )
+    p_serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p_serve.add_argument("--port", type=int, default=8700, help="port (default 8700)")
+    p_serve.add_argument(
+        "--insecure-dev",
+        action="store_true",
+        help="LOCAL TRIALS ONLY: accept requests without a signed JWT (prints a warning)",
+    )
+    p_serve.add_argument("--config", metavar="FILE", help="service configuration (YAML or JSON; docs/cds-hooks.md)")
+    p_serve.set_defaults(func=cmd_serve_cds)
     return parser
 
 

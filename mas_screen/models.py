@@ -8,9 +8,10 @@ of a yes/no answer) raises, because then nothing sensible can be computed.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 from mas_screen.criteria_data import BOOLEAN_FIELDS as BOOLEAN_FIELDS  # the contract's yes/no answers
 from mas_screen.criteria_data import criteria
@@ -265,9 +266,47 @@ class ReferenceOut(BaseModel):
     url: str | None = None
 
 
+NON_FINITE_TAG = "$float"
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or Infinity: such numbers (only non-standard JSON or a library caller can
+    send them) are recorded as {"$float": "nan" | "inf" | "-inf"}; `verify` reads them back as floats."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return {NON_FINITE_TAG: repr(value)}
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+class Provenance(BaseModel):
+    """Extension (docs/contract-extensions.md, "Provenance"): what produced this result.
+
+    `input` is the input as given (fields not known left out), so that `python -m mas_screen
+    verify` can recompute the result under the installed criteria.
+    """
+
+    tool_version: str
+    schema_version: str
+    criteria_sha256: str
+    instruments: dict[str, str]
+    generated_at: str
+    data_sha256: dict[str, str] = Field(default_factory=dict)
+    input: PatientInput | None = None
+
+    @field_serializer("input")
+    def _input_json(self, value: PatientInput | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        return _finite(value.model_dump(exclude_none=True))
+
+
 class Assessment(BaseModel):
     schema_version: str = SCHEMA_VERSION
     criteria: dict[str, CriterionResult]
     summary: Summary
     input_warnings: list[InputWarning]
     references: dict[str, ReferenceOut]
+    provenance: Provenance | None = None

@@ -308,9 +308,10 @@ A4_TEXT_W_MM = 210.0 - 2 * A4_MARGIN_MM
 
 class _SummaryPDF(FPDF):
     generated: str = ""
+    provenance: str | None = None  # the provenance line printed under the page footer
 
     def footer(self) -> None:
-        self.set_y(-10)
+        self.set_y(-13 if self.provenance else -10)
         self.set_font(FONT, "", MIN_PT)
         self.set_text_color(*MUTED)
         self.cell(
@@ -319,7 +320,20 @@ class _SummaryPDF(FPDF):
             f"MAS Screen {__version__} · {self.generated} · screening aid, not a diagnosis · "
             f"page {self.page_no()}/{{nb}}",
             align="C",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
         )
+        if self.provenance:
+            self.cell(0, 4, self.provenance, align="C")
+
+
+def pdf_provenance(assessment: Assessment) -> str | None:
+    """The footer's provenance line (the line above it gives the tool version and the time; the
+    instruments table gives each instrument's version): criteria fingerprint and schema."""
+    prov = assessment.provenance
+    if prov is None:
+        return None
+    return f"Provenance: criteria SHA-256 {prov.criteria_sha256} · contract schema {prov.schema_version}"
 
 
 def _new_pdf(compress: bool, generated_at: datetime) -> _SummaryPDF:
@@ -1010,6 +1024,7 @@ def pdf_summary(
     """
     generated_at = generated_at or datetime.now().astimezone()
     pdf = _new_pdf(compress, generated_at)
+    pdf.provenance = pdf_provenance(assessment)
     pdf.add_page()
     _header(pdf, patient, generated_at, details)
     _summary(pdf, assessment)

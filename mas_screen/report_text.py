@@ -6,6 +6,7 @@ import textwrap
 
 from mas_screen.explain.summary import more_tests_lines, more_tests_title, qualified_name
 from mas_screen.models import Assessment, CriterionResult, field_label
+from mas_screen.provenance import one_line as provenance_line
 from mas_screen.score_display import minus, shown_score
 from mas_screen.units import format_number
 
@@ -87,4 +88,6 @@ def render_text(a: Assessment) -> str:
             lines.append(_wrap(f"• {c}"))
     lines += ["", "References:"]
     lines += [_wrap(f"[{k}] {ref.citation}") for k, ref in a.references.items()]
+    if a.provenance is not None:
+        lines += ["", "Provenance:", _wrap(provenance_line(a.provenance))]
     return "\n".join(lines) + "\n"

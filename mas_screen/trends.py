@@ -693,6 +693,11 @@ def render_trend_text(result: TrendResult) -> str:
         lines.extend(f"  {p.time}  {w.field}: {w.message}" for p, w in warned)
     lines.append("")
     lines.extend(f"Note: {c}" for c in result.caveats)
+    stamped = next((p.assessment.provenance for p in result.points if p.assessment.provenance is not None), None)
+    if stamped is not None:
+        from mas_screen.provenance import one_line
+
+        lines.append(f"Provenance: {one_line(stamped)}")
     return "\n".join(lines) + "\n"
 
 

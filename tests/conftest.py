@@ -18,6 +18,22 @@ def run(labs: dict | None = None, **context) -> dict:
     return assess(PatientInput.model_validate(data)).model_dump(mode="json")
 
 
+def without_generated_at(data):
+    """A result (or a series of them) without provenance.generated_at: two runs of the same input
+    differ only in that time stamp."""
+    if isinstance(data, dict):
+        out = {}
+        for key, value in data.items():
+            if key == "provenance" and isinstance(value, dict):
+                out[key] = {k: v for k, v in value.items() if k != "generated_at"}
+            else:
+                out[key] = without_generated_at(value)
+        return out
+    if isinstance(data, list):
+        return [without_generated_at(v) for v in data]
+    return data
+
+
 def crit(result: dict, iid: str) -> dict:
     return result["criteria"][iid]
 

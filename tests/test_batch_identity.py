@@ -329,3 +329,22 @@ def test_hypothesis_rows_identical_to_assess(batch):
     df = pd.DataFrame([{c: r.get(c, "") for c in columns} for r in batch], columns=columns, dtype="str")
     found = mismatches(df)
     assert not found, "\n".join(found[:10])
+
+
+def test_batch_provenance_equals_assess_without_the_time(tmp_path):
+    """A batch file's provenance is assess()'s, less generated_at (run time) and input (the rows)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from mas_screen.batch import PROVENANCE_KEY, run_file
+
+    src = tmp_path / "in.csv"
+    make_table(20, seed=7).to_csv(src, index=False)
+    summary = run_file(src, tmp_path / "out.parquet")
+    written = json.loads(pq.ParquetFile(tmp_path / "out.parquet").schema_arrow.metadata[PROVENANCE_KEY])
+    single = assess(PatientInput.model_validate({})).model_dump(mode="json")["provenance"]
+    for stamp in (written, summary["provenance"]):
+        assert {k: v for k, v in stamp.items() if k != "generated_at"} == {
+            k: v for k, v in single.items() if k not in ("generated_at", "input")
+        }

@@ -1,1 +1,2 @@
-"""Faces: the ways in (bedside assess, trends, teaching, explore, cohort, FHIR, CDS Hooks, command line)."""
+"""Faces: thin layers that present the kernel to a kind of user or system (bedside assess, trends,
+teaching, explore, cohort, FHIR, CDS Hooks, command line)."""

@@ -11,7 +11,8 @@ from mas_screen.facts import normalise
 from mas_screen.kernel.instruments import instruments
 from mas_screen.kernel.ops import MISSING
 from mas_screen.kernel.values import PatientValues
-from mas_screen.models import Assessment, CriterionResult, PatientInput, ReferenceOut
+from mas_screen.models import Assessment, CriterionResult, PatientInput, Provenance, ReferenceOut
+from mas_screen.provenance import SCHEMA_VERSION, fingerprint, tool_version, utc_now
 from mas_screen.references import full_citation, link
 
 
@@ -40,6 +41,22 @@ def assess(patient: PatientInput) -> Assessment:
         summary=summary,
         input_warnings=warnings,
         references={k: ReferenceOut(**_reference_fields(k)) for k in keys},
+        provenance=_provenance(patient),
+    )
+
+
+def _provenance(patient: PatientInput) -> Provenance:
+    """The stamp of this result: the fingerprint is computed once per criteria load; the input is
+    kept as given (serialised only when the result is)."""
+    fp = fingerprint()
+    return Provenance(
+        tool_version=tool_version(),
+        schema_version=SCHEMA_VERSION,
+        criteria_sha256=fp.criteria_sha256,
+        instruments=dict(fp.instruments),
+        generated_at=utc_now(),
+        data_sha256=dict(fp.data_sha256),
+        input=patient,
     )
 
 

@@ -239,7 +239,10 @@ def results_parquet(screened: pd.DataFrame) -> bytes:
     """The screened table as Parquet: cells as typed, statuses as categories, scores as numbers."""
     import pyarrow.parquet as pq
 
+    from mas_screen.batch import provenance_stamp, with_provenance
+
     table = pa.Table.from_pandas(screened, preserve_index=False)
+    table = table.replace_schema_metadata(with_provenance(table.schema, provenance_stamp()).metadata)
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
     return buffer.getvalue()

@@ -9,11 +9,12 @@ import streamlit as st
 import mas_screen
 from mas_screen.criteria_data import ROOT, criteria
 from mas_screen.explain.summary import join_words
+from mas_screen.explain.wording import SYMBOL
+from mas_screen.faces.cds_hooks.rules import card_rule_lines
 from mas_screen.models import DISEASE_LABELS
 from mas_screen.references import full_citation, link
 
 SOURCE_CHECKS = ROOT / "docs" / "source-verification.md"
-SYMBOL = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
 
 
 def confirmation_words(tag: str) -> str:
@@ -123,6 +124,14 @@ def render() -> None:
         "population is met, a grey line says so, as indicative only."
     )
     st.markdown("\n".join(f"- {line}" for line in own_instrument_lines()))
+    st.markdown("### In the EHR (CDS Hooks)")
+    st.markdown(
+        "`python -m mas_screen serve-cds` runs the same screen as a CDS Hooks service: when a chart is opened "
+        "(patient-view) or ferritin, triglycerides, fibrinogen or a bone-marrow aspirate is ordered (order-sign), "
+        "the EHR sends the recent results and the problem list, and a card appears only by these rules "
+        "(criteria/cds_hooks.yaml; the first that holds):"
+    )
+    st.markdown("\n".join(f"- {line}" for line in card_rule_lines()))
     st.markdown("### Privacy")
     st.markdown(
         "Entries live only in your browser session's memory on the server that runs this app. Nothing is "
