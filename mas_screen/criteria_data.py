@@ -629,10 +629,20 @@ class PolicyFile(_Strict):
 # ---------------------------------------------------------------------------------------- loading
 
 
+# libyaml's parser when PyYAML was built with it: the same documents, about ten times faster (every
+# process reads every criteria file at start).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_load(stream) -> object:
+    """yaml.safe_load, with libyaml's parser where available."""
+    return yaml.load(stream, Loader=SAFE_LOADER)
+
+
 def _read_yaml(path: Path) -> object:
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return safe_load(fh)
     except FileNotFoundError as exc:
         raise CriteriaDataError(f"{path.name}: file not found at {path}") from exc
     except yaml.YAMLError as exc:
