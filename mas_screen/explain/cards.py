@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 
+from mas_screen.criteria_data import BOOLEAN_FIELDS
 from mas_screen.explain.wording import RESULT_WORDS
 from mas_screen.facts import Facts, unit_spec
 from mas_screen.kernel.exact import round_half_up
+from mas_screen.kernel.instruments import per_criteria
 from mas_screen.kernel.kinds import Item
 from mas_screen.kernel.outcome import Out
 from mas_screen.models import ItemResult
@@ -51,28 +53,72 @@ def _composite_display(shows: str, parts: list[ItemResult]) -> str | None:
     return "; ".join(f"{p.label} {p.display}" for p in entered if p.display)
 
 
+@per_criteria
+def _static() -> dict:
+    """Per item, the card fields its spec alone decides, and cards shared between patients."""
+    return {}
+
+
+_SHARED_MAX = 4096  # shared cards kept at most (cleared when full): a bound, not a tuning
+
+
+def _plan(item: Item) -> tuple[dict, tuple[str, ...] | None, dict]:
+    """(the card's fields from the spec, the yes/no answers it reads when it reads nothing else,
+    this item's shared cards); worked out once per compiled item."""
+    found = _static().get(item)
+    if found is None:
+        spec = item.spec
+        fields = {
+            "id": item.id,
+            "label": item.label,
+            "input": None,
+            "value": None,
+            "unit": spec.unit if item.shows in _UNIT_SHOWN else None,
+            "threshold": item.rule_text(),
+            "result": None,
+            "points": None,
+            "display": None,
+            "value_text": None,
+            "role": spec.role,
+            "counted": spec.role != "supportive",
+            "components": None,
+            "source": spec.source,
+            "confirmation": spec.confirmation,
+            "note": spec.note,
+        }
+        flags = tuple(sorted(item.keys)) if all(k in BOOLEAN_FIELDS for k in item.keys) else None
+        found = _static()[item] = (fields, flags, {})
+    return found
+
+
 def card(item: Item, out: Out, facts: Facts, places: int | None = None) -> ItemResult:
-    """The item's card for one patient (`places`: decimals of a linear contribution)."""
+    """The item's card for one patient (`places`: decimals of a linear contribution).
+
+    A card is shared between patients when nothing but the outcome could change it: none of the
+    item's inputs entered, or only yes/no answers read (the key then holds them). Cards are frozen.
+    """
+    static, flag_keys, shared = _plan(item)
+    if out.parts is not None:
+        return _card(item, out, facts, places, static)
+    if item.keys.isdisjoint(facts.entered()):
+        key: tuple | None = (out.result, out.lo, out.hi)
+    elif flag_keys is not None:
+        key = (out.result, out.lo, out.hi, out.exact, *(facts.flags.get(k) for k in flag_keys))
+    else:
+        return _card(item, out, facts, places, static)
+    found = shared.get(key)
+    if found is None:
+        if len(shared) >= _SHARED_MAX:
+            shared.clear()
+        found = shared[key] = _card(item, out, facts, places, static)
+    return found
+
+
+def _card(item: Item, out: Out, facts: Facts, places: int | None, static: dict) -> ItemResult:
     spec = item.spec
     shows = item.shows
-    fields: dict = {
-        "id": item.id,
-        "label": item.label,
-        "input": None,
-        "value": None,
-        "unit": spec.unit if shows in _UNIT_SHOWN else None,
-        "threshold": item.rule_text(),
-        "result": RESULT_WORDS[out.result],
-        "points": None,
-        "display": None,
-        "value_text": None,
-        "role": spec.role,
-        "counted": spec.role != "supportive",
-        "components": None,
-        "source": spec.source,
-        "confirmation": spec.confirmation,
-        "note": spec.note,
-    }
+    fields = static.copy()
+    fields["result"] = RESULT_WORDS[out.result]
     flags, numbers = facts.flags, facts.numbers
     if shows == "lab":
         fact = facts.labs.get(spec.analyte)

@@ -12,7 +12,7 @@ from mas_screen.explain.wording import STATUS_WORDS, SYMBOL
 from mas_screen.facts import Facts
 from mas_screen.kernel.combine import Verdict
 from mas_screen.kernel.combine import probability as table_probability
-from mas_screen.kernel.instruments import Instrument
+from mas_screen.kernel.instruments import Instrument, per_criteria
 from mas_screen.models import AdditionalCutoff, CriterionResult, Probability
 from mas_screen.references import short_citation
 from mas_screen.units import format_threshold
@@ -72,16 +72,26 @@ CAVEAT_TESTS: dict[str, Callable[[Situation], bool]] = {
 }
 
 
+@per_criteria
+def _chosen() -> dict:
+    """(instrument, situation) → the caveats chosen for it: a handful of situations recur."""
+    return {}
+
+
 def caveats_for(spec: InstrumentSpec, situation: Situation) -> tuple[list[str], list[str]]:
     """The caveat texts that apply (each with its citations) and the citation keys they add."""
-    texts: list[str] = []
-    refs: list[str] = []
-    for cav in spec.caveats:
-        test = CAVEAT_TESTS.get(cav.when)
-        if test is not None and test(situation):
-            texts.append(f"{cav.text} ({'; '.join(short_citation(k) for k in cav.references)})")
-            refs.extend(k for k in cav.references if k not in refs)
-    return texts, refs
+    chosen = _chosen()
+    found = chosen.get((spec.id, situation))
+    if found is None:
+        texts: list[str] = []
+        refs: list[str] = []
+        for cav in spec.caveats:
+            test = CAVEAT_TESTS.get(cav.when)
+            if test is not None and test(situation):
+                texts.append(f"{cav.text} ({'; '.join(short_citation(k) for k in cav.references)})")
+                refs.extend(k for k in cav.references if k not in refs)
+        found = chosen[(spec.id, situation)] = (tuple(texts), tuple(refs))
+    return list(found[0]), list(found[1])
 
 
 def probability(score: float, table) -> Probability:

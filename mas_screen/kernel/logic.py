@@ -50,6 +50,25 @@ def compare(ops, iv: Interval, comparator: str, t: float):
     raise ValueError(f"unknown comparator {comparator!r}")  # pragma: no cover - validated at load
 
 
+def _gt(ops, iv, t):
+    return ops.three((iv.lo > t) | ((iv.lo == t) & iv.lo_open), iv.hi <= t)
+
+
+def _ge(ops, iv, t):
+    return ops.three(iv.lo >= t, (iv.hi < t) | ((iv.hi == t) & iv.hi_open))
+
+
+def _lt(ops, iv, t):
+    return ops.three((iv.hi < t) | ((iv.hi == t) & iv.hi_open), iv.lo >= t)
+
+
+def _le(ops, iv, t):
+    return ops.three(iv.hi <= t, (iv.lo > t) | ((iv.lo == t) & iv.lo_open))
+
+
+COMPARERS = {">": _gt, ">=": _ge, "<": _lt, "<=": _le}  # compare(), chosen once per item
+
+
 def holds(value, comparator: str, t):
     """`value <comparator> t` for known values (exact numbers, Decimals, arrays of them)."""
     if comparator == ">":
@@ -109,6 +128,7 @@ def points_result(ops, lo, hi):
 
 
 __all__ = [
+    "COMPARERS",
     "MET",
     "MISSING",
     "NOT_MET",

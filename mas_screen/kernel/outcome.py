@@ -54,7 +54,7 @@ class ArrayOut:
 
 def decided(ops, result, points) -> Out | ArrayOut:
     """An item that gives `points` (1 when unscored) when met and 0 when not met."""
-    p = 1.0 if points is None else float(points)
+    p = 1.0 if points is None else points if type(points) is float else float(points)
     if ops.array:
         return ArrayOut(result, points=p)
     if result == MET:

@@ -79,7 +79,13 @@ class PatientValues:
 
     def replaced(self, key: str, value) -> PatientValues:
         """A copy with one input set to a candidate value (a bool, or a number in the default unit)."""
-        return PatientValues(self.facts.replaced(key, value))
+        out = object.__new__(PatientValues)
+        out.facts = facts = self.facts.replaced(key, value)
+        out.labs, out.numbers, out.disease = facts.labs, facts.numbers, self.disease
+        out._flags = self._flags
+        if facts.flags is not self.facts.flags:
+            out._flags = {**self._flags, key: _FLAG[value]}
+        return out
 
 
 def temperature_interval(v, unit: str) -> Interval:

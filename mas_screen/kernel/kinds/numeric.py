@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from mas_screen.kernel.kinds.base import SYMBOL, Edge, Item
-from mas_screen.kernel.logic import Interval, band_possible, compare, point, points_result
+from mas_screen.kernel.logic import COMPARERS, Interval, band_possible, compare, point, points_result
 from mas_screen.kernel.ops import MISSING, NOT_MET
 from mas_screen.kernel.outcome import ArrayOut, Out, decided
 from mas_screen.kernel.values import FEVER_SOURCES, lab_missing, value_interval
@@ -33,10 +33,15 @@ class Threshold(Item):
             keys += ("age_years",)
         return keys
 
+    def __init__(self, spec):
+        super().__init__(spec)
+        self.compare = COMPARERS[spec.comparator]
+        self.p = 1.0 if spec.points is None else float(spec.points)
+
     def evaluate(self, v):
         ops, spec = v.ops, self.spec
         iv = value_interval(v, spec.analyte, spec.unit)
-        result = compare(ops, iv, spec.comparator, spec.threshold)
+        result = self.compare(ops, iv, spec.threshold)
         rule = spec.infant_rule
         age_listed = None
         if rule is not None:
@@ -49,7 +54,7 @@ class Threshold(Item):
                 is_infant == 2, infant, ops.where(unsure, ops.where(infant == result, result, MISSING), result)
             )
             age_listed = unsure & (result == MISSING) & (infant != MISSING)
-        out = decided(ops, result, spec.points)
+        out = decided(ops, result, self.p)
         if v.explain:
             out.missing = lab_missing(v, spec.analyte, result)
             if age_listed is not None:
