@@ -1174,6 +1174,8 @@ def iter_table_chunks(path: str | os.PathLike, fmt: str, chunk_rows: int | None)
             raise _arrow_error(path, exc) from exc
         total = pf.metadata.num_rows
         names = pf.schema_arrow.names
+        if chunk_rows is None:
+            chunk_rows = parquet_chunk_rows(path, total)
 
         def parquet_chunks():
             done = 0
@@ -1216,6 +1218,22 @@ def iter_table_chunks(path: str | os.PathLike, fmt: str, chunk_rows: int | None)
             raise _arrow_error(path, exc) from exc
 
     return names, size, csv_chunks()
+
+
+def parquet_chunk_rows(path: str | os.PathLike, rows: int) -> int | None:
+    """None (read whole) when the file decodes to at most AUTO_CHUNK_BYTES, else rows per chunk so each
+    chunk does. From the metadata and dictionaries (mas_screen.decoded_size), before any cell is
+    decoded: a small file can decode to gigabytes (issue 13, finding 3)."""
+    from mas_screen.decoded_size import DecodedBudget, DecodedSizeError, parquet_estimate
+
+    unlimited = DecodedBudget(max_bytes=1 << 62, max_cells=1 << 62, max_columns=1 << 30, max_footer_bytes=1 << 30)
+    try:
+        estimate = parquet_estimate(path, unlimited)
+    except (DecodedSizeError, pa.ArrowException, OSError):
+        return None  # the reader words what is wrong with the file
+    if estimate.bytes <= AUTO_CHUNK_BYTES or rows <= 1:
+        return None
+    return max(1, int(rows * AUTO_CHUNK_BYTES / estimate.bytes))
 
 
 def screen_table(table: pa.Table, plan: BatchPlan, threads: int | None = 1) -> tuple[pa.Table, dict[str, int]]:

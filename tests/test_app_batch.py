@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 from datetime import date
 
 import pandas as pd
@@ -37,18 +38,33 @@ FORMULA = "=cmd|' /C calc'!A0"
 
 
 @pytest.fixture
-def at() -> AppTest:
+def at():
     app = AppTest.from_file(APP, default_timeout=90)
     app.run()
     app.switch_page(BATCH).run()
     assert not app.exception
-    return app
+    yield app
+    job = app.session_state["batch_job"] if "batch_job" in app.session_state else None  # noqa: SIM401
+    if job is not None:  # a test that failed midway leaves no job holding the server's job slot
+        job.cancel()
+        job.wait(60)
+
+
+def settled(at: AppTest, timeout: float = 300) -> AppTest:
+    """Rerun until the screening job (a child process) has finished and the page shows its outcome.
+    Event-driven: returns as soon as the job ends; the timeout only bounds a hung job."""
+    job = at.session_state["batch_job"] if "batch_job" in at.session_state else None  # noqa: SIM401 (no .get)
+    if job is not None:
+        assert job.wait(timeout), f"the screening job did not finish in {timeout} s"
+        at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 def upload(at: AppTest, name: str, data: bytes, key: str = "batch_upload") -> AppTest:
     at.file_uploader(key=key).set_value((name, data, "application/octet-stream")).run()
     assert not at.exception, at.exception
-    return at
+    return settled(at)
 
 
 def errors(at: AppTest) -> str:
@@ -128,7 +144,7 @@ def test_filters_show_flagged_rows_and_rows_with_warnings(at):
 
 
 def test_demo_cohort_is_labelled_synthetic(at):
-    at.button(key="batch_demo").click().run()
+    settled(at.button(key="batch_demo").click().run())
     assert not at.exception
     assert any(SYNTHETIC_LABEL in w.value for w in at.warning)
     assert metrics(at)["Rows screened"] == str(DEMO_ROWS)
@@ -164,7 +180,7 @@ def test_unknown_columns_stop_until_passed_through(at):
     upload(at, "cohort.csv", data)
     assert "'ferriten' is not an input of MAS Screen" in errors(at)
     assert any("Pass other columns through unread" in c.value for c in at.caption)
-    at.checkbox(key="batch_ignore").check().run()
+    settled(at.checkbox(key="batch_ignore").check().run())
     assert not at.exception and not at.error
     assert metrics(at)["Rows screened"] == "1"
     assert any("ferriten" in c.value and "ward" in c.value for c in at.caption)
@@ -186,7 +202,7 @@ def test_too_many_rows_is_refused(at, monkeypatch):
 def test_the_demo_replaces_an_uploaded_file_until_a_new_file_comes(at):
     data, _ = cohort_bytes()
     upload(at, "cohort.csv", data)
-    at.button(key="batch_demo").click().run()
+    settled(at.button(key="batch_demo").click().run())
     assert metrics(at)["Rows screened"] == str(DEMO_ROWS)
     at.run()  # the file still in the uploader is not read again
     assert metrics(at)["Rows screened"] == str(DEMO_ROWS)
@@ -376,3 +392,98 @@ def test_series_rows_keep_each_value_with_its_unit():
     rows, units = series_rows(imported.series)
     assert units == {"ferritin": "µg/L"}
     assert [r["ferritin"] for r in rows] == ["900", "4000 ng/mL"]
+
+
+# --------------------------------------------------------- decoded-size limits, jobs off the server
+
+
+def test_a_parquet_decompression_bomb_is_refused_with_its_decoded_size(at):
+    """Finding 3 (issue 13): a 254 KB Parquet file that decodes to 1 GB gets a clear message, no results."""
+    from test_decoded_size import bomb
+
+    upload(at, "cohort.parquet", bomb())
+    text = errors(at)
+    assert "Decoded, the table would take at least" in text and "MB of memory" in text
+    assert "this page decodes at most 256 MB" in text
+    assert at.session_state["batch_result"] is None
+
+
+def test_a_csv_over_the_cell_budget_is_refused(at, monkeypatch):
+    """Finding 3: CSV is counted as it is read (here: more cells than the page's budget)."""
+    from dataclasses import replace
+
+    monkeypatch.setattr(batch_io, "BUDGET", replace(batch_io.BUDGET, max_cells=500))
+    upload(at, "cohort.csv", demo_csv())
+    assert "columns = 3,120 cells; this page decodes at most" in errors(at)
+
+
+def test_too_many_columns_is_refused_before_the_header_is_split(at):
+    upload(at, "wide.csv", b"id" + b",x" * 5000 + b"\n1\n")
+    assert "The header has 5,001 columns; this page reads at most 1,000" in errors(at)
+
+
+def test_screening_shows_progress_and_cancel_stops_it(at, monkeypatch):
+    """Finding 9 (issue 13): the screen runs in a child process; the page stays responsive, shows its
+    progress and a Cancel button; Cancel kills the job and says nothing was kept."""
+    import job_fixtures
+
+    from mas_screen.ui import cohort_job
+
+    monkeypatch.setattr(cohort_job, "run_cohort", job_fixtures.slow_cohort)
+    at.file_uploader(key="batch_upload").set_value(("cohort.csv", demo_csv(), "text/csv")).run()
+    job = at.session_state["batch_job"]
+    assert job is not None and job.running
+    deadline = time.monotonic() + 300
+    while job.progress.done < 2 and time.monotonic() < deadline:  # the child has reported progress
+        time.sleep(0.05)
+    at.run()
+    bars = at.get("progress")
+    assert bars and "Screening rows" in bars[0].proto.text and "cohort" in bars[0].proto.text
+    assert bars[0].proto.value < 100
+    at.button(key="batch_cancel").click().run()
+    assert not at.exception
+    assert job.state == "cancelled"
+    settled(at)
+    assert "Cancelled: the job was stopped and nothing was kept." in errors(at)
+    assert at.session_state["batch_result"] is None and at.session_state["batch_job"] is None
+    assert not at.get("progress")
+
+
+def test_a_job_over_its_memory_budget_is_reported(at, monkeypatch):
+    """Finding 9: a job that needs more memory than its budget is killed and the page says so."""
+    from mas_screen import jobs
+    from mas_screen.ui import cohort_job
+
+    monkeypatch.setattr(cohort_job, "LIMITS", jobs.JobLimits(memory_bytes=64 << 20))
+    upload(at, "cohort.csv", pd.concat([demo_cohort()] * 250).to_csv(index=False).encode())
+    assert "needed more than its memory limit of 64 MB; nothing was kept" in errors(at)
+
+
+def test_a_new_file_cancels_the_screening_still_running(at, monkeypatch):
+    import job_fixtures
+
+    from mas_screen.ui import cohort_job
+
+    monkeypatch.setattr(cohort_job, "run_cohort", job_fixtures.slow_cohort)
+    at.file_uploader(key="batch_upload").set_value(("slow.csv", demo_csv(), "text/csv")).run()
+    first = at.session_state["batch_job"]
+    monkeypatch.undo()
+    upload(at, "other.csv", b"id,ferritin\na,2500\n")
+    assert first.wait(300) and first.state == "cancelled"
+    assert metrics(at)["Rows screened"] == "1"
+
+
+def test_downloads_are_written_in_a_child_process_with_the_same_bytes():
+    """Finding 9: a 100,000-row results CSV takes seconds of CPU; the page writes it in a job."""
+    from mas_screen import jobs
+    from mas_screen.ui.cohort_job import EXPORT_LIMITS, export_results
+
+    screened = screen_frame(demo_cohort())
+    for kind, writer in (("csv", results_csv), ("parquet", results_parquet)):
+        job = jobs.run_and_wait(export_results, (kind, screened), label=kind, limits=EXPORT_LIMITS)
+        assert job.state == "done", job.message
+        made = job.take_result()
+        if kind == "csv":
+            assert made == writer(screened)
+        else:
+            assert pq.read_table(io.BytesIO(made)).equals(pq.read_table(io.BytesIO(writer(screened))))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 import pyarrow as pa
@@ -21,6 +21,7 @@ import pyarrow as pa
 from mas_screen.batch import BatchError, output_columns, plan_columns, screen_frame, summarise_results
 from mas_screen.columns import CONTEXT_FIELDS, ENUM_FIELDS, column_name
 from mas_screen.criteria_data import criteria
+from mas_screen.decoded_size import DecodedBudget, DecodedSizeError, parquet_estimate, read_csv_within_budget
 from mas_screen.models import BOOLEAN_FIELDS, field_label
 from mas_screen.safe_csv import neutralise
 
@@ -28,6 +29,9 @@ MAX_UPLOAD_MB = 50  # as .streamlit/config.toml server.maxUploadSize
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # Streamlit counts megabytes as MiB
 MAX_ROWS = 100_000  # larger cohorts: the command line streams any size (python -m mas_screen batch)
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+# What one upload may become in memory once decoded (a 254 KB Parquet file can hold 1 GB of text):
+# checked before the cells are decoded (mas_screen/decoded_size.py), in the screening job's process.
+BUDGET = DecodedBudget(max_bytes=256 << 20, max_cells=10_000_000, max_columns=1_000)
 CLI_HINT = "For larger cohorts use the command line: python -m mas_screen batch cohort.csv -o screened.parquet"
 _CLI_IGNORE_HINT = " (pass unknown='ignore' / --ignore-unknown to keep them)"
 
@@ -105,28 +109,36 @@ def _ragged_line(text: str, delimiter: str, width: int) -> tuple[int, int] | Non
     return None
 
 
-def read_csv_bytes(data: bytes) -> pd.DataFrame:
-    """A CSV upload → a table of text cells exactly as typed (empty cell = "")."""
-    import pyarrow.csv as pacsv
+def current_budget() -> DecodedBudget:
+    """The decoded-size budget with the page's row limit (read when called, so both can be adjusted)."""
+    return replace(BUDGET, max_rows=MAX_ROWS)
 
+
+def read_csv_bytes(data: bytes, budget: DecodedBudget | None = None) -> pd.DataFrame:
+    """A CSV upload → a table of text cells exactly as typed (empty cell = ""), read within the budget."""
+    budget = budget or current_budget()
     text = _decode(data)
     first = text.split("\n", 1)[0].rstrip("\r")
     if not first.strip():
         raise UploadError("The first line is empty: the CSV needs a header row (id, time, labs, …) on line 1.")
     delimiter = max((",", ";", "\t"), key=first.count) if any(d in first for d in ",;\t") else ","
+    if first.count(delimiter) >= budget.max_columns:  # before the header is split into names
+        raise UploadError(
+            _budget_message(
+                DecodedSizeError(
+                    f"The header has {first.count(delimiter) + 1:,} columns (at most {budget.max_columns:,} are read)"
+                ),
+                budget,
+            )
+        )
     header = next(csv.reader([first], delimiter=delimiter))
     # Blank header cells (often trailing commas) get pandas' names, which the batch reader passes over.
     names = [n if n.strip() else f"Unnamed: {i}" for i, n in enumerate(header)]
-    read = pacsv.ReadOptions(column_names=names, skip_rows=1)
-    parse = pacsv.ParseOptions(delimiter=delimiter)
-    convert = pacsv.ConvertOptions(
-        column_types={n: pa.large_string() for n in names},
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-    )
     body = data[3:] if data[:3] == b"\xef\xbb\xbf" else data
     try:
-        table = pacsv.read_csv(io.BytesIO(body), read_options=read, parse_options=parse, convert_options=convert)
+        table = read_csv_within_budget(body, names, delimiter, budget)
+    except DecodedSizeError as exc:
+        raise UploadError(_budget_message(exc, budget)) from exc
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         ragged = _ragged_line(text, delimiter, len(names))
         if ragged is not None:
@@ -135,20 +147,27 @@ def read_csv_bytes(data: bytes) -> pd.DataFrame:
                 f"Line {line:,} has {cells} cell(s) but the header has {len(names)} column(s). "
                 "Fix that row (a value containing the delimiter must be in double quotes) and upload again."
             ) from exc
+        if "straddling" in str(exc):
+            raise UploadError(
+                f"A row of the CSV is longer than {budget.block_bytes >> 20} MB; a cohort row is a few hundred "
+                "characters. Check the file is the cohort table."
+            ) from exc
         raise UploadError("The CSV could not be read (unbalanced quotes or a malformed row).") from exc
-    _check_rows(table.num_rows)
     return table.to_pandas()
 
 
-def read_parquet_bytes(data: bytes) -> pd.DataFrame:
-    """A Parquet upload → its table (typed columns are read as their text by the batch engine)."""
+def read_parquet_bytes(data: bytes, budget: DecodedBudget | None = None) -> pd.DataFrame:
+    """A Parquet upload → its table (typed columns are read as their text by the batch engine), after
+    its metadata (and dictionaries) showed it fits the budget: no cell is decoded before that."""
     import pyarrow.parquet as pq
 
+    budget = budget or current_budget()
     try:
-        pf = pq.ParquetFile(io.BytesIO(data))
-        _check_rows(pf.metadata.num_rows)
-        table = pf.read()
+        parquet_estimate(data, budget)
+        table = pq.ParquetFile(io.BytesIO(data)).read()
         return table.to_pandas()
+    except DecodedSizeError as exc:
+        raise UploadError(_budget_message(exc, budget)) from exc
     except UploadError:
         raise
     except (pa.ArrowException, OSError, ValueError, TypeError) as exc:
@@ -157,20 +176,28 @@ def read_parquet_bytes(data: bytes) -> pd.DataFrame:
         ) from exc
 
 
-def _check_rows(rows: int) -> None:
-    if rows > MAX_ROWS:
-        raise UploadError(f"The table has {rows:,} rows; this page screens at most {MAX_ROWS:,}. {CLI_HINT}.")
+def _budget_message(exc: DecodedSizeError, budget: DecodedBudget) -> str:
+    """The budget's message; the row limit in the page's own words (a CSV is counted as it is read, so
+    its count is where reading stopped)."""
+    text = str(exc)
+    if "rows (at most" in text and budget.max_rows is not None:
+        return f"{text.split(' (at most')[0]}; this page screens at most {budget.max_rows:,}. {CLI_HINT}."
+    if "columns (at most" in text:
+        return f"{text.split(' (at most')[0]}; this page reads at most {budget.max_columns:,}. Drop the columns that are not inputs, or use the command line."
+    return text
 
 
-def read_upload(name: str, data: bytes) -> tuple[pd.DataFrame, str]:
-    """An uploaded file → (table, 'csv' | 'parquet'). Raises UploadError with a message for the user."""
+def read_upload(name: str, data: bytes, budget: DecodedBudget | None = None) -> tuple[pd.DataFrame, str]:
+    """An uploaded file → (table, 'csv' | 'parquet'), decoded within the budget (default: the page's).
+    Raises UploadError with a message for the user."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise UploadError(
             f"The file is {len(data) / 1024 / 1024:,.1f} MB; this page reads files up to {MAX_UPLOAD_MB} MB. "
             f"{CLI_HINT}."
         )
     fmt = sniff(name, data)
-    return (read_parquet_bytes(data) if fmt == "parquet" else read_csv_bytes(data)), fmt
+    reader = read_parquet_bytes if fmt == "parquet" else read_csv_bytes
+    return reader(data, budget), fmt
 
 
 # ------------------------------------------------------------------------------------ screening

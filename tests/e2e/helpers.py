@@ -6,8 +6,11 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from e2e.waits import waits
 
-def wait_idle(page: Page, timeout: int = 30_000) -> None:
+
+def wait_idle(page: Page, timeout: int | None = None) -> None:
+    timeout = timeout or waits.action
     page.wait_for_timeout(250)  # the script-state attribute is stale for a moment after an action
     page.locator('[data-testid="stApp"][data-test-connection-state="CONNECTED"]').wait_for(
         state="attached", timeout=timeout
@@ -19,8 +22,8 @@ def wait_idle(page: Page, timeout: int = 30_000) -> None:
 
 
 def open_app(page: Page, url: str) -> None:
-    page.goto(url)
-    page.get_by_label("Ferritin", exact=True).wait_for(state="visible", timeout=60_000)
+    page.goto(url, timeout=waits.page)
+    page.get_by_label("Ferritin", exact=True).wait_for(state="visible", timeout=waits.page)
     wait_idle(page)
 
 

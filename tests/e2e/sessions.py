@@ -17,17 +17,18 @@ import time
 from dataclasses import dataclass, field
 
 from e2e.conftest import CHROME_ARGS, CHROMIUM, ROOT, free_port, wait_healthy
+from e2e.waits import waits
 
 MAIN = '[data-testid="stMain"]'
 
 
 class ServerProcess:
-    """`streamlit run app.py` on a free loopback port; its output stays in memory (`output`)."""
+    """`streamlit run serve.py` (app.py behind the security headers) on a free loopback port; its output stays in memory (`output`)."""
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         cmd = [
-            sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+            sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"),
             "--server.headless", "true", "--server.port", str(self.port), "--server.address", "127.0.0.1",
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             "--global.developmentMode", "false", "--client.toolbarMode", "viewer",
@@ -72,8 +73,15 @@ class ServerProcess:
         return b"".join(self._chunks)
 
 
-async def wait_idle(page, timeout: int = 120_000) -> None:
+def session_wait_ms(sessions: int) -> int:
+    """The wait for one of N simultaneous sessions: N pages opening at once on the same cores take
+    about N times one page's measured ready time (e2e/waits.py); three times that, at least 5 min."""
+    return waits.ms(3 * max(sessions, 1), 300)
+
+
+async def wait_idle(page, timeout: int | None = None) -> None:
     """tests/e2e/helpers.wait_idle for the async API."""
+    timeout = timeout or waits.long
     await page.wait_for_timeout(250)
     await page.locator('[data-testid="stApp"][data-test-connection-state="CONNECTED"]').wait_for(
         state="attached", timeout=timeout
@@ -93,6 +101,7 @@ class SessionResult:
     field_value: str = ""
     text: str = ""  # the page's main text once its results are shown
     error: str | None = None
+    worker: str = ""  # which server answered (behind the ward proxy: its X-MAS-Worker header)
     others_seen: list[str] = field(default_factory=list)
 
 
@@ -101,16 +110,18 @@ def panel_values(n: int) -> list[tuple[str, str]]:
     return [(f"{7001 + 113 * i}.{i % 9 + 1}", f"{41 + i}.{(i * 7) % 10}7") for i in range(n)]
 
 
-async def _session(browser, url: str, index: int, ferritin: str, platelets: str) -> SessionResult:
+async def _session(browser, url: str, index: int, ferritin: str, platelets: str, wait_ms: int) -> SessionResult:
     result = SessionResult(index, ferritin, platelets)
     context = await browser.new_context(viewport={"width": 1440, "height": 1000})
+    context.set_default_timeout(wait_ms)  # fills and presses too, not only the explicit waits
     try:
         page = await context.new_page()
         started = time.perf_counter()
-        await page.goto(url, timeout=180_000)
+        response = await page.goto(url, timeout=wait_ms)
+        result.worker = (response.headers.get("x-mas-worker", "") if response else "") or url
         field_ = page.get_by_label("Ferritin", exact=True)
-        await field_.wait_for(state="visible", timeout=180_000)
-        await wait_idle(page)
+        await field_.wait_for(state="visible", timeout=wait_ms)
+        await wait_idle(page, wait_ms)
         result.page_ready_s = time.perf_counter() - started
         committed = time.perf_counter()
         await field_.fill(ferritin)
@@ -120,9 +131,9 @@ async def _session(browser, url: str, index: int, ferritin: str, platelets: str)
         await platelets_field.press("Tab")
         # Results reflect this session's panel once both values appear in the item tables.
         for text in (f"{ferritin} ng/mL", f"{platelets} ×10"):
-            await page.locator(MAIN).get_by_text(text, exact=False).first.wait_for(state="attached", timeout=180_000)
+            await page.locator(MAIN).get_by_text(text, exact=False).first.wait_for(state="attached", timeout=wait_ms)
         result.results_s = time.perf_counter() - committed
-        await wait_idle(page)
+        await wait_idle(page, wait_ms)
         result.field_value = await field_.input_value()
         result.text = await page.locator(MAIN).inner_text()
     except Exception as exc:  # recorded and asserted on by the caller, with the session's number
@@ -139,7 +150,8 @@ async def _run(url: str, n: int) -> list[SessionResult]:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
         try:
-            results = await asyncio.gather(*(_session(browser, url, i, *values[i]) for i in range(n)))
+            wait_ms = session_wait_ms(n)
+            results = await asyncio.gather(*(_session(browser, url, i, *values[i], wait_ms) for i in range(n)))
         finally:
             await browser.close()
     all_values = [v for pair in values for v in pair]

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.helpers import full_screenshot, open_app, wait_idle
+from e2e.waits import waits
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +61,9 @@ def test_keyboard_entry_of_a_full_panel(page: Page, server, artifacts):
     page.get_by_label("Unknown").first.focus()
     page.keyboard.press("ArrowRight")
     wait_idle(page)
-    expect(page.get_by_test_id("stAlert").filter(has_text="Features suggestive of MAS")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("stAlert").filter(has_text="Features suggestive of MAS")).to_be_visible(
+        timeout=waits.action
+    )
     expect(page.get_by_text("2016 MAS criteria — met")).to_be_visible()
     expect(page.get_by_text("Ferritin:ESR — met")).to_be_visible()
     assert page.get_by_label("Ferritin", exact=True).input_value() == "2500"
@@ -102,14 +105,14 @@ def test_example_results_chart_and_screenshots(page: Page, server, artifacts):
 def test_downloads_pdf_and_json(page: Page, server, artifacts, tmp_path):
     open_app(page, server)
     load_example(page, "sJIA, febrile: 2016 criteria met")
-    with page.expect_download(timeout=60_000) as info:
+    with page.expect_download(timeout=waits.page) as info:
         page.get_by_role("button", name="Download JSON (contract v1)").click()
     data = json.loads(info.value.path().read_bytes())
     assert data["schema_version"] == "1"
     assert data["criteria"]["mas2016"]["status"] == "met"
     assert data["input"]["labs"]["ferritin"]["value"] == "2500"
 
-    with page.expect_download(timeout=90_000) as info:
+    with page.expect_download(timeout=waits.long) as info:
         page.get_by_role("button", name="Download PDF summary").click()
     pdf = info.value.path().read_bytes()
     assert pdf.startswith(b"%PDF")

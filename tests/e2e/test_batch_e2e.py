@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from test_fhir import bundle, obs
 
 from e2e.helpers import full_screenshot, open_app, wait_idle
+from e2e.waits import waits
 from mas_screen.batch import screen_frame
 from mas_screen.ui.batch_demo import demo_cohort
 
@@ -35,7 +36,7 @@ def cohort_csv(path) -> pd.DataFrame:
 
 def open_batch(page: Page, url: str) -> None:
     page.goto(f"{url}/batch")
-    page.get_by_role("button", name="Load demo cohort (synthetic)").wait_for(state="visible", timeout=60_000)
+    page.get_by_role("button", name="Load demo cohort (synthetic)").wait_for(state="visible", timeout=waits.page)
     wait_idle(page)
 
 
@@ -46,13 +47,13 @@ def test_cohort_upload_summary_charts_and_downloads(page: Page, server, artifact
     open_batch(page, server)
     page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(source))
     wait_idle(page)
-    expect(page.get_by_text("Summary — cohort.csv")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Summary — cohort.csv")).to_be_visible(timeout=waits.page)
     metrics = page.get_by_test_id("stMetric")
     expect(metrics.filter(has_text="Rows screened")).to_contain_text("42")
     suggestive = int((expected["mas_signal"].astype("str") == "suggestive").sum())
     expect(metrics.filter(has_text="Suggestive of MAS")).to_contain_text(str(suggestive))
 
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=30_000)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=waits.action)
     charts = page.locator('[data-testid="stPlotlyChart"]')
     expect(charts).to_have_count(2)
     expect(charts.first).to_contain_text("cut-off ≥ 169")
@@ -67,7 +68,7 @@ def test_cohort_upload_summary_charts_and_downloads(page: Page, server, artifact
             flagged |= expected[column].astype("str") == "met"
     expect(page.get_by_text(f"{int(flagged.sum())} row(s)", exact=False).first).to_be_visible()
 
-    with page.expect_download(timeout=60_000) as info:
+    with page.expect_download(timeout=waits.page) as info:
         page.get_by_role("button", name="Download results CSV").click()
     text = info.value.path().read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
@@ -83,7 +84,7 @@ def test_cohort_upload_summary_charts_and_downloads(page: Page, server, artifact
     assert rows[-2]["warnings"].startswith("ferritin:")  # the formula is not a ferritin value
     assert [r["warnings"] for r in rows] == list(expected["warnings"].astype("str"))
 
-    with page.expect_download(timeout=60_000) as info:
+    with page.expect_download(timeout=waits.page) as info:
         page.get_by_role("button", name="Download results Parquet").click()
     back = pd.read_parquet(info.value.path())
     assert list(back["id"]) == list(frame["id"])  # Parquet keeps cells exactly as typed
@@ -101,7 +102,7 @@ def test_hostile_file_gets_a_message(page: Page, server, tmp_path):
     open_batch(page, server)
     page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(junk))
     wait_idle(page)
-    expect(page.get_by_text("is named like a Parquet file but is not one")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("is named like a Parquet file but is not one")).to_be_visible(timeout=waits.action)
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
@@ -128,13 +129,13 @@ def test_fhir_bundle_fills_the_bedside_form(page: Page, server, artifacts, tmp_p
     wait_idle(page)
     page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(path))
     wait_idle(page)
-    expect(page.get_by_text("are now in the form below")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("are now in the form below")).to_be_visible(timeout=waits.action)
     assert page.get_by_label("Ferritin", exact=True).input_value() == "4000"
     assert page.get_by_label("Platelet count", exact=True).input_value() == "140"
     assert page.get_by_label("Fibrinogen", exact=True).input_value() == "2.6"
     expect(page.get_by_text("is not a LOINC code MAS Screen reads")).to_be_visible()
     expect(page.get_by_text("has no fixed conversion")).to_be_visible()
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=30_000)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=waits.action)
     full_screenshot(page, artifacts / "assess-fhir-import-1440.png", 1440)
 
     page.get_by_role("button", name="Send all 2 dated panels to the Trends page").click()
@@ -142,6 +143,6 @@ def test_fhir_bundle_fills_the_bedside_form(page: Page, server, artifacts, tmp_p
     expect(page.get_by_text("Sent to the Trends page")).to_be_visible()
     page.get_by_role("link", name="Trends").click()
     wait_idle(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=30_000)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=waits.action)
     # Two panels: the latest is the Trends page's default time point.
     expect(page.get_by_role("combobox", name="Show the full assessment at")).to_have_value("2026-03-03T08:00+00:00")

@@ -15,6 +15,7 @@ panel to the Trends page, uploads a CSV with other distinctive values and export
 
 from __future__ import annotations
 
+import getpass
 import ipaddress
 import json
 import os
@@ -32,6 +33,7 @@ from playwright.sync_api import expect, sync_playwright
 from e2e.conftest import CHROME_ARGS, CHROMIUM, ROOT
 from e2e.helpers import full_screenshot, wait_idle
 from e2e.sessions import ServerProcess
+from e2e.waits import waits
 
 pytestmark = pytest.mark.e2e
 
@@ -161,7 +163,7 @@ def test_a_session_leaves_no_patient_data_behind(artifacts):
             page = context.new_page()
             page.on("websocket", lambda ws: requests.append(ws.url))
             page.goto(server.url)
-            page.get_by_label("Ferritin", exact=True).wait_for(state="visible", timeout=120_000)
+            page.get_by_label("Ferritin", exact=True).wait_for(state="visible", timeout=waits.page)
             wait_idle(page)
             for label, value in PANEL.items():
                 field = page.get_by_label(label, exact=True)
@@ -174,16 +176,16 @@ def test_a_session_leaves_no_patient_data_behind(artifacts):
             crp.press("Tab")
             wait_idle(page)
             main = page.locator('[data-testid="stMain"]')
-            expect(main.get_by_text(f"{PANEL['Ferritin']} ng/mL").first).to_be_attached(timeout=120_000)
+            expect(main.get_by_text(f"{PANEL['Ferritin']} ng/mL").first).to_be_attached(timeout=waits.page)
             for name in ("Download JSON (contract v1)", "Download PDF summary"):
-                with page.expect_download(timeout=180_000) as info:
+                with page.expect_download(timeout=waits.long) as info:
                     page.get_by_role("button", name=name).click()
                 downloads[name] = Path(info.value.path()).read_bytes()
             page.get_by_role("button", name="Add this panel to the series (Trends page)").click()
             wait_idle(page)
             page.get_by_role("link", name="Trends").click()
             wait_idle(page)
-            page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=120_000)
+            page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=waits.page)
             # Hostile markup too: an image in a column name and a link in a cell would make the browser
             # fetch an outside address if any message rendered them (TEST-NET-3, never routed).
             csv_text = (
@@ -195,8 +197,8 @@ def test_a_session_leaves_no_patient_data_behind(artifacts):
                 {"name": "series.csv", "mimeType": "text/csv", "buffer": csv_text.encode()}
             )
             wait_idle(page)
-            expect(main.get_by_text(UPLOADED["ferritin"]).first).to_be_attached(timeout=120_000)
-            with page.expect_download(timeout=180_000) as info:
+            expect(main.get_by_text(UPLOADED["ferritin"]).first).to_be_attached(timeout=waits.page)
+            with page.expect_download(timeout=waits.long) as info:
                 page.get_by_role("button", name="Download series CSV").click()
             downloads["series CSV"] = Path(info.value.path()).read_bytes()
             full_screenshot(page, artifacts / "privacy-session-trends.png", 1440)
@@ -216,7 +218,10 @@ def test_a_session_leaves_no_patient_data_behind(artifacts):
 
         # 1. Nothing written on the server side holds a value.
         roots = [ROOT, temp_root, Path.home() / ".streamlit"]
-        written = files_written_since(roots, started, skip=[browser_dir])
+        # pytest's own tmp_path folders hold what other tests (on the other xdist worker, or another run on
+        # this machine) wrote on purpose, e.g. a test PDF with the same panel; the server never writes there.
+        pytest_tmp = temp_root / f"pytest-of-{getpass.getuser()}"
+        written = files_written_since(roots, started, skip=[browser_dir, pytest_tmp])
         leaks = holding_values(written)
         assert leaks == {}, f"patient values written to disk: {leaks}"
 

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.helpers import full_screenshot, wait_idle
+from e2e.waits import waits
 from mas_screen.cases import load_cases
 
 pytestmark = pytest.mark.e2e
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 def open_cases(page: Page, url: str) -> None:
     page.goto(f"{url}/cases")
-    page.get_by_role("button", name="Commit answers").wait_for(state="visible", timeout=60_000)
+    page.get_by_role("button", name="Commit answers").wait_for(state="visible", timeout=waits.page)
     wait_idle(page)
 
 
@@ -41,7 +42,7 @@ def test_practice_answer_feedback_tally_and_next_panel(page: Page, server, artif
     choose_option(page, form.get_by_test_id("stSelectbox"), "Soluble CD25 (sIL-2R)")
     page.get_by_role("button", name="Commit answers").click()
     wait_idle(page)
-    expect(page.get_by_text("10 of 11 right")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("10 of 11 right")).to_be_visible(timeout=waits.action)
     expect(page.get_by_text("Ticked, but the criteria are not met.")).to_be_visible()
     tally = page.get_by_test_id("stMetric")
     expect(tally.nth(0)).to_contain_text("1")
@@ -76,28 +77,28 @@ def test_educator_projector_view_reveals_step_by_step(page: Page, server, artifa
     for label in ("Next panel: Day 3 ▶", "Reveal the criteria ▶", "Each instrument over time ▶"):
         page.get_by_role("button", name=label).click()
         wait_idle(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=30_000)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=waits.action)
     expect(page.get_by_role("heading", name="Each instrument over time, up to Day 3")).to_be_visible()
     page.screenshot(path=str(artifacts / "teaching-educator-timeline-1440.png"))
     page.get_by_role("button", name="The labs over time ▶").click()
     wait_idle(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=30_000)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=waits.action)
     full_screenshot(page, artifacts / "teaching-educator-trend-1440.png", 1440)
 
 
 def test_explorer_value_change_flips_a_criterion(page: Page, server, artifacts):
     page.goto(f"{server}/explore")
-    page.get_by_role("heading", name="What-if explorer").wait_for(state="visible", timeout=60_000)
+    page.get_by_role("heading", name="What-if explorer").wait_for(state="visible", timeout=waits.page)
     wait_idle(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=30_000)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=waits.action)
     expect(page.get_by_text("Nothing changed yet")).to_be_visible()
     box = page.get_by_label("Platelet count (×10⁹/L)", exact=True)
     box.fill("182")
     box.press("Enter")
     wait_idle(page)
-    expect(page.get_by_text("⇄ 2016 MAS criteria")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("⇄ 2016 MAS criteria")).to_be_visible(timeout=waits.action)
     expect(page.get_by_text("Platelet count: 181 ×10⁹/L → 182 ×10⁹/L")).to_be_visible()
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=30_000)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=waits.action)
     full_screenshot(page, artifacts / "teaching-explorer-1440.png", 1440)
     full_screenshot(page, artifacts / "teaching-explorer-820.png", 820)  # tablet: controls and results stack
     page.set_viewport_size({"width": 1440, "height": 1000})
@@ -108,4 +109,4 @@ def test_explorer_value_change_flips_a_criterion(page: Page, server, artifacts):
     expect(page.get_by_text("Nothing changed yet")).to_be_visible()
     page.locator(".st-key-xp_flips_mas2016").get_by_role("button", name="Apply").first.click()
     wait_idle(page)
-    expect(page.get_by_text("⇄ 2016 MAS criteria")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("⇄ 2016 MAS criteria")).to_be_visible(timeout=waits.action)

@@ -8,13 +8,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.helpers import full_screenshot, wait_idle
+from e2e.waits import waits
 
 pytestmark = pytest.mark.e2e
 
 
 def open_trends(page: Page, url: str) -> None:
     page.goto(f"{url}/trends")
-    page.get_by_role("button", name="Load demo course").wait_for(state="visible", timeout=60_000)
+    page.get_by_role("button", name="Load demo course").wait_for(state="visible", timeout=waits.page)
     wait_idle(page)
 
 
@@ -23,16 +24,16 @@ def test_demo_course_charts_and_export(page: Page, server, artifacts):
     page.get_by_role("button", name="Load demo course").click()
     wait_idle(page)
     charts = page.locator('[data-testid="stPlotlyChart"]')
-    expect(charts.first).to_be_visible(timeout=30_000)
+    expect(charts.first).to_be_visible(timeout=waits.action)
     page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
     assert charts.count() >= 2
     expect(page.get_by_text("2026-03-03T08:00").first).to_be_visible()
-    with page.expect_download(timeout=60_000) as info:
+    with page.expect_download(timeout=waits.page) as info:
         page.get_by_role("button", name="Download series JSON").click()
     data = json.loads(info.value.path().read_bytes())
     assert data["first_met"]["mas2016"] == "2026-03-03T08:00"
     assert len(data["points"]) == 4
-    with page.expect_download(timeout=60_000) as info:
+    with page.expect_download(timeout=waits.page) as info:
         page.get_by_role("button", name="Download series CSV").click()
     csv_text = info.value.path().read_text()
     assert "mas2016_status" in csv_text.splitlines()[0]
@@ -42,7 +43,7 @@ def test_demo_course_charts_and_export(page: Page, server, artifacts):
 
 def test_bedside_panel_to_series(page: Page, server, artifacts):
     page.goto(server)
-    page.get_by_label("Ferritin", exact=True).wait_for(state="visible", timeout=60_000)
+    page.get_by_label("Ferritin", exact=True).wait_for(state="visible", timeout=waits.page)
     wait_idle(page)
     for label, value in [("Ferritin", "2500"), ("Platelet count", "150")]:
         field = page.get_by_label(label, exact=True)
@@ -54,7 +55,7 @@ def test_bedside_panel_to_series(page: Page, server, artifacts):
     expect(page.get_by_text("Added to the series")).to_be_visible()
     page.get_by_role("link", name="Trends").click()
     wait_idle(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=30_000)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=waits.action)
     # Back on the bedside page the form still holds what was typed.
     page.get_by_role("link", name="Assess").click()
     wait_idle(page)

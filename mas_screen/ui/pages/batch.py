@@ -12,24 +12,22 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from mas_screen import jobs
 from mas_screen.batch_figures import SCORE_INSTRUMENTS, cohort_score_figure
 from mas_screen.criteria_data import criteria, instrument_ids
 from mas_screen.explain.summary import qualified_name
 from mas_screen.score_display import STATUS_WORDS
-from mas_screen.ui.batch_demo import SYNTHETIC_LABEL, demo_cohort
+from mas_screen.ui import batch_io, cohort_job
+from mas_screen.ui.batch_demo import SYNTHETIC_LABEL
 from mas_screen.ui.batch_io import (
     MAX_ROWS,
     MAX_UPLOAD_MB,
     CohortResult,
-    UploadError,
     layout_rows,
-    read_upload,
     readable_warnings,
-    results_csv,
-    results_parquet,
-    screen_upload,
     template_csv,
 )
+from mas_screen.ui.cohort_job import CohortOutcome, CohortRequest, run_cohort
 from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.widgets import WARNING_TITLES
 
@@ -66,20 +64,44 @@ def short_name(iid: str) -> str:
 
 
 # ------------------------------------------------------------------------------------- loading
+# Reading and screening run in a child process (mas_screen.jobs, mas_screen/ui/cohort_job.py): the
+# server's process only holds the upload's bytes and, at the end, the screened table. The page waits
+# up to INLINE_WAIT_S for a small job, else shows its progress with a Cancel button and keeps polling.
+
+JOB = "batch_job"
+INLINE_WAIT_S = 1.0
+POLL_S = 0.5
 
 
-def _screen(frame: pd.DataFrame, source: str, fmt: str) -> None:
-    """Screen a table into this session's state; a table that cannot be screened leaves a message."""
-    try:
-        screened, summary, ignored = screen_upload(frame, ignore_unknown=st.session_state.get("batch_ignore", False))
-    except UploadError as exc:
-        st.session_state[ERROR] = (str(exc), exc.unknown_columns)
+def _start(request: CohortRequest, source: str) -> None:
+    """Start screening in a child process; a job still running for this session is cancelled first."""
+    old = st.session_state.get(JOB)
+    if old is not None:
+        old.cancel()
+    st.session_state[ERROR] = None
+    st.session_state[RESULT] = None
+    job = jobs.start(run_cohort, request, label=source, limits=cohort_job.LIMITS)
+    job.source = source  # type: ignore[attr-defined]
+    st.session_state[JOB] = job
+
+
+def _absorb(job: jobs.Job) -> None:
+    """A finished job's outcome into this session's state: results, or the message why not."""
+    st.session_state[JOB] = None
+    outcome: CohortOutcome | None = job.take_result()
+    source = getattr(job, "source", job.label)
+    if job.state != "done" or outcome is None:
+        st.session_state[ERROR] = (job.message or "Screening stopped; nothing was kept.", False)
+        st.session_state[RESULT] = None
+        return
+    if outcome.error is not None:
+        st.session_state[ERROR] = (outcome.error, outcome.unknown_columns)
         st.session_state[RESULT] = None
         return
     notes = []
-    if fmt == "parquet" and not source.lower().endswith((".parquet", ".pq", ".parq")):
+    if outcome.fmt == "parquet" and not source.lower().endswith((".parquet", ".pq", ".parq")):
         notes.append(f"{source} is a Parquet file (read as Parquet, whatever its name).")
-    st.session_state[RESULT] = CohortResult(screened, summary, source, fmt, ignored, notes)
+    st.session_state[RESULT] = CohortResult(outcome.frame, outcome.summary, source, outcome.fmt, outcome.ignored, notes)
     st.session_state[ERROR] = None
 
 
@@ -87,7 +109,7 @@ def load_demo() -> None:
     """The demo replaces the results; a file still in the uploader is not re-read until it changes."""
     upload = st.session_state.get("batch_upload")
     st.session_state[DONE] = ("demo", upload.file_id if upload is not None else None)
-    _screen(demo_cohort(), SYNTHETIC_LABEL, "demo")
+    _start(CohortRequest(name=SYNTHETIC_LABEL, demo=True), SYNTHETIC_LABEL)
 
 
 def read_uploaded(upload) -> None:
@@ -97,22 +119,67 @@ def read_uploaded(upload) -> None:
     if done == token or done == ("demo", upload.file_id):
         return
     st.session_state[DONE] = token
-    try:
-        if upload.size > MAX_UPLOAD_MB * 1024 * 1024:  # the browser enforces it too; this also covers API use
-            raise UploadError(
-                f"The file is {upload.size / 1024 / 1024:,.1f} MB; this page reads files up to {MAX_UPLOAD_MB} MB. "
-                "For larger cohorts use the command line: python -m mas_screen batch cohort.csv -o screened.parquet."
-            )
-        frame, fmt = read_upload(upload.name, upload.getvalue())
-    except UploadError as exc:
-        st.session_state[ERROR] = (str(exc), False)
+    if upload.size > MAX_UPLOAD_MB * 1024 * 1024:  # the browser enforces it too; this also covers API use
+        old = st.session_state.get(JOB)
+        if old is not None:
+            old.cancel()
+        st.session_state[JOB] = None
+        st.session_state[ERROR] = (
+            f"The file is {upload.size / 1024 / 1024:,.1f} MB; this page reads files up to {MAX_UPLOAD_MB} MB. "
+            "For larger cohorts use the command line: python -m mas_screen batch cohort.csv -o screened.parquet.",
+            False,
+        )
         st.session_state[RESULT] = None
         return
-    except Exception:  # never a traceback, never the data in a log
-        st.session_state[ERROR] = ("The file could not be read as a cohort table (CSV or Parquet).", False)
-        st.session_state[RESULT] = None
+    request = CohortRequest(
+        name=upload.name,
+        data=upload.getvalue(),
+        ignore_unknown=st.session_state.get("batch_ignore", False),
+        budget=batch_io.current_budget(),
+    )
+    _start(request, upload.name)
+
+
+def _cancel() -> None:
+    job = st.session_state.get(JOB)
+    if job is not None:
+        job.cancel()
+        job.wait(5)
+
+
+def settle(wait: float = INLINE_WAIT_S) -> jobs.Job | None:
+    """The running job, if any, after waiting up to `wait` s for it; a finished one is absorbed."""
+    job = st.session_state.get(JOB)
+    if job is None:
+        return None
+    if job.running:
+        job.wait(wait)
+    if not job.running:
+        _absorb(job)
+        return None
+    return job
+
+
+@st.fragment(run_every=POLL_S)
+def job_progress() -> None:
+    """Progress and Cancel for the running job; once it ends, the whole page shows its outcome."""
+    job = st.session_state.get(JOB)
+    if job is None:
         return
-    _screen(frame, upload.name, fmt)
+    if not job.running:
+        st.rerun()  # the page reruns and absorbs the outcome
+    with st.container(border=True, key="batch_job_panel"):
+        label = plain_markdown(getattr(job, "source", job.label))
+        if job.state == "queued":
+            st.progress(0.0, text=f"Waiting for another screening on this server to finish — {label}")
+        else:
+            p = job.progress
+            st.progress(p.fraction, text=f"{plain_markdown(p.text)} — {label} ({job.elapsed:,.0f} s)")
+        st.button("Cancel", key="batch_cancel", on_click=_cancel, icon=":material/cancel:")
+        st.caption(
+            "Screening runs apart from the page, so others using this server are not slowed; you may keep "
+            "using the other pages meanwhile. Cancel stops it and keeps nothing."
+        )
 
 
 def controls() -> None:
@@ -154,10 +221,13 @@ def controls() -> None:
     if upload is not None:
         read_uploaded(upload)
     elif (st.session_state.get(DONE) or ("",))[0] == "upload":
-        # The file was removed: its results go with it.
+        # The file was removed: its results (or its screening still running) go with it.
         st.session_state[DONE] = None
         st.session_state[RESULT] = None
         st.session_state[ERROR] = None
+        if st.session_state.get(JOB) is not None:
+            st.session_state[JOB].cancel()
+            st.session_state[JOB] = None
 
 
 def column_layout() -> None:
@@ -319,6 +389,16 @@ def table(result: CohortResult) -> None:
     )
 
 
+def export(kind: str, frame: pd.DataFrame) -> bytes:
+    """A download's bytes, written in a child process (mas_screen.jobs) when the button is clicked."""
+    job = jobs.run_and_wait(
+        cohort_job.export_results, (kind, frame), label=f"export {kind}", limits=cohort_job.EXPORT_LIMITS
+    )
+    if job.state != "done":
+        return f"The {kind} file could not be written: {job.message}\n".encode()
+    return job.take_result()
+
+
 def downloads(result: CohortResult) -> None:
     st.markdown("#### Download the results")
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
@@ -326,7 +406,7 @@ def downloads(result: CohortResult) -> None:
     with c1:
         st.download_button(
             "Download results CSV",
-            data=functools.partial(results_csv, result.frame),
+            data=functools.partial(export, "csv", result.frame),
             file_name=f"mas-screen-cohort-{stamp}.csv",
             mime="text/csv",
             key="batch_csv",
@@ -338,7 +418,7 @@ def downloads(result: CohortResult) -> None:
     with c2:
         st.download_button(
             "Download results Parquet",
-            data=functools.partial(results_parquet, result.frame),
+            data=functools.partial(export, "parquet", result.frame),
             file_name=f"mas-screen-cohort-{stamp}.parquet",
             mime="application/vnd.apache.parquet",
             key="batch_parquet",
@@ -353,6 +433,7 @@ def downloads(result: CohortResult) -> None:
 
 
 def render() -> None:
+    st.session_state.setdefault(JOB, None)
     st.session_state.setdefault(RESULT, None)
     st.session_state.setdefault(ERROR, None)
     st.html(STACK_CSS)  # style only: takes no space on the page
@@ -362,8 +443,12 @@ def render() -> None:
         "for one panel. A screening aid for quality review and research, not a diagnosis. Private: the file is "
         "read in this browser session's memory only; nothing is written to disk, stored or sent."
     )
+    jobs.warm_up_once()
     controls()
     column_layout()
+    if settle() is not None:
+        job_progress()
+        return
     error = st.session_state.get(ERROR)
     if error:
         message, unknown = error

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from mas_screen.criteria_data import criteria
+from mas_screen.decoded_size import csv_shape_within
 from mas_screen.models import PatientInput, field_label
 from mas_screen.references import short_citation
 from mas_screen.safe_csv import neutralise
@@ -41,6 +42,7 @@ from mas_screen.units import pretty_unit
 
 MAX_UPLOAD_BYTES = 2_000_000
 MAX_UPLOAD_ROWS = 1_000  # one patient's series; a cohort belongs on the command line (python -m mas_screen batch)
+MAX_UPLOAD_COLUMNS = 200  # time, labs in one or two units each, a few passed-through columns
 MAX_SHOWN_PROBLEMS = 20
 CHART_WIDTH_PX = 1100
 
@@ -95,6 +97,20 @@ def load_csv(data: bytes) -> None:
     if "\x00" in text:
         state["trend_upload_error"] = (
             "The file contains NUL bytes: it is not a text CSV (a binary file, or UTF-16 text). Save it as CSV UTF-8."
+        )
+        return
+    # Counted before parsing (issue 13, finding 3: decoded size): 2 MB of one-cell rows is ~150,000
+    # rows, which took 14 s and 370 MB to parse into panels only to be refused afterwards.
+    rows, width = csv_shape_within(text, MAX_UPLOAD_ROWS, MAX_UPLOAD_COLUMNS)
+    if width > MAX_UPLOAD_COLUMNS:
+        state["trend_upload_error"] = (
+            f"The CSV has {width:,} columns; this page reads at most {MAX_UPLOAD_COLUMNS} (time and labs). Nothing was loaded."
+        )
+        return
+    if rows > MAX_UPLOAD_ROWS:
+        state["trend_upload_error"] = (
+            f"The CSV has at least {rows:,} rows; this page takes one patient's series of at most "
+            f"{MAX_UPLOAD_ROWS:,} time points. For a cohort use the command line: python -m mas_screen batch."
         )
         return
     try:

@@ -1,0 +1,224 @@
+"""A busy ward on one server: memory after hostile and large uploads, and bedside latency during a
+100,000-row batch (issue 13, findings 3 and 9). Prints figures; asserts nothing.
+
+    nice .venv/bin/python benchmarks/bench_server_load.py memory     # server RSS: bomb, large cohort
+    nice .venv/bin/python benchmarks/bench_server_load.py fairness   # headline latency, idle vs batch
+    nice .venv/bin/python benchmarks/bench_server_load.py all
+
+memory: one `streamlit run serve.py`; its RSS (the server process only: jobs run in children that
+exit) after the first page load (baseline), after each upload is refused or finished (results
+still held by the session), and after the browser session is closed. Files: the issue's Parquet
+bomb (100,000 × "x" * 10,000, zstd + dictionary, ~250 KB) and a 100,000-row cohort CSV whose lab
+cells carry their units ("19.164651 ng/mL").
+
+fairness: session B enters a new ferritin on the Assess page and times value → results showing it
+(the headline and item tables rerun); first with the server idle, then while session A screens the
+100,000-row unit-suffixed cohort on the Batch page. Median and max of both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import numpy as np  # noqa: E402
+import psutil  # noqa: E402
+import pyarrow as pa  # noqa: E402
+import pyarrow.compute as pc  # noqa: E402
+import pyarrow.csv as pacsv  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
+from bench_batch import synthetic_table  # noqa: E402
+from e2e.conftest import CHROME_ARGS, CHROMIUM  # noqa: E402
+from e2e.sessions import MAIN, ServerProcess, wait_idle  # noqa: E402
+
+from mas_screen.criteria_data import criteria  # noqa: E402
+
+WAIT_MS = 1_800_000  # a benchmark waits as long as it takes (the figures say how long)
+
+
+def rss_mb(pid: int) -> float:
+    return psutil.Process(pid).memory_info().rss / 1e6
+
+
+def bomb_parquet() -> bytes:
+    n = 100_000
+    table = pa.table({"id": pa.array([str(i) for i in range(n)]), "ferritin": pa.array(["x" * 10_000] * n)})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd", use_dictionary=True)
+    return buffer.getvalue()
+
+
+def unit_suffixed_csv(n: int = 100_000) -> bytes:
+    """The synthetic cohort with each default-unit lab cell carrying its unit ("19.164651 ng/mL")."""
+    table = synthetic_table(n)
+    analytes = criteria().analytes.analytes
+    rng = np.random.default_rng(7)
+    for i, name in enumerate(table.column_names):
+        if name in analytes:
+            column = table.column(i).combine_chunks()
+            jitter = pc.cast(pa.array(rng.integers(0, 999_999, n)), pa.string())
+            point = pc.if_else(pc.match_substring(column, "."), pa.scalar(""), pa.scalar("."))
+            suffixed = pc.binary_join_element_wise(column, point, jitter, f" {analytes[name].default_unit}", "")
+            numeric = pc.match_substring_regex(column, r"^[0-9]+(\.[0-9]+)?$")
+            table = table.set_column(i, name, pc.if_else(numeric, suffixed, column))
+    buffer = io.BytesIO()
+    pacsv.write_csv(table, buffer)
+    return buffer.getvalue()
+
+
+async def open_page(browser, url: str, ready: str):
+    context = await browser.new_context(viewport={"width": 1440, "height": 1000})
+    context.set_default_timeout(WAIT_MS)
+    page = await context.new_page()
+    await page.goto(url, timeout=WAIT_MS)
+    await page.get_by_text(ready).first.wait_for(state="visible", timeout=WAIT_MS)
+    await wait_idle(page, WAIT_MS)
+    return context, page
+
+
+async def upload_and_wait(page, path: str) -> str:
+    await page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(path)
+    outcome = page.locator('[data-testid="stAlert"], [data-testid="stMetric"]').first
+    await page.wait_for_timeout(500)
+    await page.locator('[data-testid="stMetric"], [data-testid="stAlertContentError"]').first.wait_for(
+        state="visible", timeout=WAIT_MS
+    )
+    await wait_idle(page, WAIT_MS)
+    return (await outcome.inner_text())[:160].replace("\n", " ")
+
+
+async def memory(files: dict[str, bytes]) -> None:
+    from playwright.async_api import async_playwright
+
+    server = ServerProcess()
+    tmp = Path(tempfile.mkdtemp(prefix="mas-bench-"))
+    try:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
+            context, _ = await open_page(browser, server.url, "Ferritin")
+            await context.close()
+            await asyncio.sleep(3)
+            baseline = rss_mb(server.pid)
+            print(f"server RSS baseline (after one page load): {baseline:,.0f} MB")
+            for name, data in files.items():
+                path = tmp / name
+                path.write_bytes(data)  # the benchmark's own synthetic file, for the browser to pick
+                context, page = await open_page(browser, f"{server.url}/batch", "Load demo cohort (synthetic)")
+                peak = [rss_mb(server.pid)]
+
+                async def sample(peak=peak) -> None:
+                    while True:
+                        peak[0] = max(peak[0], rss_mb(server.pid))
+                        await asyncio.sleep(0.2)
+
+                sampler = asyncio.create_task(sample())
+                started = time.perf_counter()
+                outcome = await upload_and_wait(page, str(path))
+                took = time.perf_counter() - started
+                held = rss_mb(server.pid)
+                await context.close()
+                await asyncio.sleep(5)
+                sampler.cancel()
+                closed = rss_mb(server.pid)
+                print(
+                    f"{name} ({len(data) / 1e6:,.2f} MB): {took:,.1f} s → {outcome!r}\n"
+                    f"  server RSS peak {peak[0]:,.0f} MB; with the outcome shown {held:,.0f} MB "
+                    f"(+{held - baseline:,.0f}); session closed {closed:,.0f} MB (+{closed - baseline:,.0f} over baseline)"
+                )
+            await browser.close()
+    finally:
+        server.stop()
+        for f in tmp.iterdir():
+            f.unlink()
+        tmp.rmdir()
+
+
+async def headline_times(page, values: list[str]) -> list[float]:
+    field = page.get_by_label("Ferritin", exact=True)
+    times = []
+    for v in values:
+        started = time.perf_counter()
+        await field.fill(v)
+        await field.press("Tab")
+        await (
+            page.locator(MAIN).get_by_text(f"{v} ng/mL", exact=False).first.wait_for(state="attached", timeout=WAIT_MS)
+        )
+        times.append(time.perf_counter() - started)
+        await wait_idle(page, WAIT_MS)
+    return times
+
+
+def stats(label: str, times: list[float]) -> str:
+    return f"{label}: n={len(times)}, median {statistics.median(times):.2f} s, max {max(times):.2f} s"
+
+
+async def fairness(cohort: bytes, rounds: int, window: float | None) -> None:
+    from playwright.async_api import async_playwright
+
+    server = ServerProcess()
+    tmp = Path(tempfile.mkdtemp(prefix="mas-bench-"))
+    path = tmp / "cohort-unit-cells.csv"
+    path.write_bytes(cohort)
+    try:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
+            _, bedside = await open_page(browser, server.url, "Ferritin")
+            await headline_times(bedside, ["1001.1", "1002.1"])  # warm
+            idle = await headline_times(bedside, [f"{2000 + i}.3" for i in range(rounds)])
+            print(stats("headline, server idle", idle))
+            _, batch = await open_page(browser, f"{server.url}/batch", "Load demo cohort (synthetic)")
+            started = time.perf_counter()
+            job = asyncio.create_task(upload_and_wait(batch, str(path)))
+            busy: list[float] = []
+            i = 0
+            while not job.done():
+                busy += await headline_times(bedside, [f"{3000 + i}.7"])
+                i += 1
+            outcome = await job
+            took = time.perf_counter() - started
+            print(
+                f"batch of {len(cohort) / 1e6:,.1f} MB (100,000 rows, unit-suffixed cells): {took:,.1f} s → {outcome!r}"
+            )
+            if busy:
+                print(stats("headline, during the batch", busy))
+                print(
+                    f"ratio busy/idle: median {statistics.median(busy) / statistics.median(idle):.2f}×, "
+                    f"max {max(busy) / max(idle):.2f}×"
+                )
+            await browser.close()
+    finally:
+        server.stop()
+        path.unlink()
+        tmp.rmdir()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("what", choices=("memory", "fairness", "all"))
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--window", type=float, default=None, help="measure the busy latency for at most this long")
+    args = parser.parse_args()
+    print(f"cores: {os.cpu_count()}; load average before: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    cohort = unit_suffixed_csv()
+    if args.what in ("memory", "all"):
+        asyncio.run(memory({"bomb.parquet": bomb_parquet(), "cohort-100k-unit-cells.csv": cohort}))
+    if args.what in ("fairness", "all"):
+        asyncio.run(fairness(cohort, args.rounds, args.window))
+    print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
