@@ -28,6 +28,8 @@ Beyond one machine the same function runs per partition under Dask (`run_dask`).
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import json
 import math
 import os
@@ -44,7 +46,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mas_screen.columns import Column, ColumnError, ColumnMap, convert_row, parse_columns, unknown_columns_message
+from mas_screen.columns import (
+    Column,
+    ColumnError,
+    ColumnMap,
+    cell_text,
+    convert_row,
+    parse_columns,
+    unknown_columns_message,
+)
 from mas_screen.criteria_data import ItemSpec, criteria, instrument_ids
 from mas_screen.explain.cohort import explain_columns
 from mas_screen.facts import ORGAN_FIELDS, normalise, unit_spec
@@ -60,9 +70,10 @@ from mas_screen.kernel.signals import (
     other_population_met,
     phlh_signal,
 )
-from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, PatientInput
+from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, VALUE_KEPT_CODES, PatientInput
+from mas_screen.parsing import MAX_UNIT_CHARS, is_cell_unit, read_number_column, split_unit_column
 from mas_screen.safe_csv import neutralise_arrow
-from mas_screen.units import as_float, convert, plausible_in, unit_key
+from mas_screen.units import as_float, convert, plausible_in, unit_index, unit_key
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -86,10 +97,6 @@ OTHER_SEPARATOR = ";"  # other_population_met cells: "parodi2009" or "hscore;par
 OPS = (None, ">", ">=", "<", "<=")
 WARNING_SEPARATOR = "; "
 _MAX_DIGITS = MAX_DIGITS
-
-_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
-_PLAIN = f"^{_NUMBER}$"
-_FAST_LAB = f"^(?:[<>]=? ?)?{_NUMBER}$"
 
 
 class BatchError(ValueError):
@@ -173,6 +180,7 @@ class BatchPlan:
     target_order: tuple[tuple[str, str], ...]  # ("lab"|"context", key) in convert_row's order
     ignored: tuple[str, ...]  # unknown or unnamed columns passed through untouched
     explain: bool = False  # add `<id>_missing` and `next_tests` (what the bedside explains)
+    decimal_comma: bool = False  # numbers in cells use "," as the decimal mark (contract "Number spelling")
 
     @property
     def id_column(self) -> str | None:
@@ -180,7 +188,12 @@ class BatchPlan:
 
 
 def plan_columns(
-    names: Sequence[str], *, unknown: str = "error", require_id: bool = True, explain: bool = False
+    names: Sequence[str],
+    *,
+    unknown: str = "error",
+    require_id: bool = True,
+    explain: bool = False,
+    decimal_comma: bool = False,
 ) -> BatchPlan:
     """Read the header; raise BatchError for a missing id column or (unless ignored) unknown columns."""
     names = tuple(str(n) for n in names)
@@ -225,6 +238,7 @@ def plan_columns(
         target_order=tuple(order),
         ignored=ignored,
         explain=explain,
+        decimal_comma=decimal_comma,
     )
 
 
@@ -294,11 +308,9 @@ def column_texts(column: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def _cell_text(value: Any) -> str:
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is pd.NA or value is pd.NaT:
         return ""
-    if isinstance(value, float) and value != value:
-        return ""
-    return value if isinstance(value, str) else str(value)
+    return cell_text(value)
 
 
 def _np(arr: pa.Array | pa.ChunkedArray, dtype=None) -> np.ndarray:
@@ -362,32 +374,12 @@ class LabValues:
 class _ColumnCells:
     kind: np.ndarray  # int8: 0 empty, 1 fast, 2 decided by the single-patient code
     texts: pa.Array
-    numbers: pa.Array  # the number's text (censoring sign removed)
+    numbers: pa.Array  # the number's text (censoring sign and a unit in the cell removed, point spelling)
     op: np.ndarray
     x: np.ndarray
     warn: np.ndarray
-
-
-def _parse_fast(texts: pa.Array, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.Array]:
-    """kind (0 empty / 1 plain or censored number / 2 other), op, float, and the number's text."""
-    empty = _np(pc.equal(pc.binary_length(texts), 0), bool)
-    fast = _np(pc.match_substring_regex(texts, _FAST_LAB), bool)
-    op = np.zeros(n, np.int8)
-    numbers = texts
-    gt = _np(pc.starts_with(texts, ">"), bool) & fast
-    lt = _np(pc.starts_with(texts, "<"), bool) & fast
-    if gt.any() or lt.any():
-        idx = np.flatnonzero(gt | lt)
-        eq = _np(pc.match_substring_regex(pc.take(texts, pa.array(idx)), "^.="), bool)
-        op[idx] = np.where(gt[idx], np.where(eq, 2, 1), np.where(eq, 4, 3))
-        numbers = pc.utf8_ltrim(texts, characters="<>= ")
-    fast &= _np(pc.binary_length(numbers), np.int64) <= _MAX_DIGITS  # at most 15 significant digits
-    x = np.zeros(n)
-    if fast.any():
-        masked = pc.if_else(pa.array(fast), numbers, pa.scalar("0", numbers.type))
-        x = _np(pc.cast(masked, pa.float64()), np.float64)
-    kind = np.where(empty, 0, np.where(fast, 1, 2)).astype(np.int8)
-    return kind, op, x, numbers
+    unit: np.ndarray  # int8: position of the unit in use among the analyte's units, -1 for a refused unit
+    problem: np.ndarray  # int16 row-problem code (cell_unit)
 
 
 def _mantissa(numbers: pa.Array, x: np.ndarray, fast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -411,32 +403,100 @@ def _plausible(x: np.ndarray, op: np.ndarray, analyte: str, unit: str) -> tuple[
     return above_lo & below_hi, delicate
 
 
-def _column_cells(texts: pa.Array, col: Column, analyte: str, codes: Codes) -> _ColumnCells:
+def _column_cells(
+    texts: pa.Array, col: Column, analyte: str, codes: Codes, decimal_comma: bool, units_in_cells: bool
+) -> _ColumnCells:
+    """One column's cells by Arrow kernels (parsing.read_number_column), judged as `facts.normalise`
+    judges them; what the kernels cannot decide exactly is kind 2 (the single-patient code)."""
     n = len(texts)
-    kind, op, x, numbers = _parse_fast(texts, n)
-    warn = np.zeros(n, np.int16)
-    spec = criteria().analytes.analytes[analyte]
+    read = read_number_column(texts, decimal_comma=decimal_comma)
+    kind, op, x, numbers, other = read.kind, read.op, read.x, read.numbers, read.other
     index = unit_index_of(analyte)
-    unit = index.get(unit_key(col.unit or ""))
-    fast = kind == 1
-    if unit is None:  # a refused unit (e.g. sCD25 in pg/mL): every value is left out
-        warn[fast] = codes("not_convertible")
+    in_use = index.get(unit_key(col.unit or ""))
+    unit = np.full(n, -1 if in_use is None else _unit_position(analyte, in_use), np.int8)
+    problem = np.zeros(n, np.int16)
+    if units_in_cells and (kind == 2).any():
+        kind, op, x, numbers, other = _cells_with_units(
+            texts, kind, op, x, numbers, other, unit, problem, col, codes, decimal_comma
+        )
+        kind = kind.copy()
     else:
-        ok, delicate = _plausible(x, op, analyte, unit)
-        bad = fast & ~ok
+        kind = kind.copy()
+    kind[(kind == 1) & ~np.isnan(other) & (op != 0)] = 2  # an ambiguous bound: the single-patient code
+    warn = np.zeros(n, np.int16)
+    fast = kind == 1
+    warn[fast & (unit < 0)] = codes("not_convertible")  # a refused unit (e.g. sCD25 in pg/mL): left out
+    spec = criteria().analytes.analytes[analyte]
+    for position in np.unique(unit[fast & (unit >= 0)]).tolist():
+        here = fast & (unit == position)
+        name = spec.units[position].unit
+        ok, delicate = _plausible(x, op, analyte, name)
+        bad = here & ~ok
         if bad.any():
             negative = bad & (x < 0) & (not spec.negative_is_plausibility)
             fits = np.zeros(n, bool)
-            for other in spec.units:
-                if other.unit != unit:
-                    ok_other, delicate_other = _plausible(x, op, analyte, other.unit)
+            for other_unit in spec.units:
+                if other_unit.unit != name:
+                    ok_other, delicate_other = _plausible(x, op, analyte, other_unit.unit)
                     fits |= ok_other
                     delicate |= bad & ~negative & delicate_other
             warn[bad] = codes("implausible")
             warn[bad & fits] = codes("unit_suspect")
             warn[negative] = codes("negative")
-        kind = np.where(fast & delicate, 2, kind).astype(np.int8)
-    return _ColumnCells(kind, texts, numbers, op, x, warn)
+        ambiguous = here & ok & ~np.isnan(other)
+        if ambiguous.any():  # "12.500": the other reading (12500) plausible too → ambiguous_number, value used
+            ok_other, delicate_other = _plausible(np.where(ambiguous, other, 0.0), op, analyte, name)
+            warn[ambiguous & ok_other] = codes("ambiguous_number")
+            delicate |= ambiguous & delicate_other
+        kind[here & delicate] = 2
+    return _ColumnCells(kind, texts, numbers, op, x, warn, unit, problem)
+
+
+def _cells_with_units(texts, kind, op, x, numbers, other, unit, problem, col: Column, codes: Codes, decimal_comma):
+    """Cells that carry their own unit ("19.164651 ng/mL"), split by column (parsing.split_unit_column)
+    and read like any number: the unit of each distinct unit text is looked up once. Cells the split
+    or the number reading cannot take (unknown units, exponents, grouping) stay kind 2."""
+    idx = np.flatnonzero(kind == 2)
+    sub = pc.take(texts, pa.array(idx))
+    split, number_texts, unit_texts = split_unit_column(sub)
+    if not split.any():
+        return kind, op, x, numbers, other
+    idx, number_texts, unit_texts = idx[split], number_texts.filter(pa.array(split)), unit_texts.filter(pa.array(split))
+    encoded = pc.dictionary_encode(unit_texts)
+    analyte = col.key or ""
+    index = unit_index(analyte)
+    col_spec = index.accepted.get(unit_key(col.unit or ""))
+    cell_unit = codes("cell_unit")
+    # per distinct unit text: (position or -1 refused, row problem) or None (left to the single-patient code)
+    table: list[tuple[int, int] | None] = []
+    for text in encoded.dictionary.to_pylist():
+        ukey = unit_key(text) if len(text) <= MAX_UNIT_CHARS and is_cell_unit(text) else None
+        found = index.accepted.get(ukey) if ukey is not None else None
+        if found is not None:
+            same = col_spec is not None and found.unit == col_spec.unit
+            table.append((_unit_position(analyte, found.unit), 0 if same else cell_unit))
+        elif ukey is not None and ukey in index.refused:
+            table.append((-1, cell_unit))
+        else:
+            table.append(None)
+    known = np.array([t is not None for t in table], bool)
+    positions = np.array([t[0] if t else 0 for t in table], np.int8)
+    problems = np.array([t[1] if t else 0 for t in table], np.int16)
+    codes_of = _np(encoded.indices, np.int64)
+    read = read_number_column(number_texts, decimal_comma=decimal_comma)
+    take = known[codes_of] & (read.kind == 1)
+    if not take.any():
+        return kind, op, x, numbers, other
+    rows = idx[take]
+    kind, op, x, other = kind.copy(), op.copy(), x.copy(), other.copy()
+    kind[rows], op[rows], x[rows], other[rows] = 1, read.op[take], read.x[take], read.other[take]
+    unit[rows] = positions[codes_of[take]]
+    problem[rows] = problems[codes_of[take]]
+    where = np.full(len(texts), -1, np.int64)
+    where[rows] = np.flatnonzero(take)
+    filled = pa.array(np.where(where >= 0, where, 0))
+    numbers = pc.if_else(pa.array(where >= 0), pc.take(read.numbers, filled), numbers)
+    return kind, op, x, numbers, other
 
 
 @cache
@@ -463,8 +523,11 @@ def needs_mantissa(analyte: str, unit: str) -> bool:
     return any(conversion(analyte, unit, t).kind == "exact" for t in needs.targets)
 
 
-def lab_values(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n: int, codes: Codes) -> LabValues:
-    cells = [_column_cells(t, c, key, codes) for c, t in zip(cols, texts, strict=True)]
+def lab_values(
+    key: str, cols: tuple[Column, ...], texts: list[pa.Array], n: int, codes: Codes, decimal_comma: bool = False
+) -> LabValues:
+    single = len(cols) == 1  # cells with their own unit are read by columns in a lab's only column
+    cells = [_column_cells(t, c, key, codes, decimal_comma, single) for c, t in zip(cols, texts, strict=True)]
     lab = LabValues(
         key=key,
         state=np.zeros(n, np.int8),
@@ -477,6 +540,7 @@ def lab_values(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n: int
         dec=np.zeros(n, np.int64),
         rep=np.zeros(n, bool),
     )
+    kept = [codes(name) for name in sorted(VALUE_KEPT_CODES)]  # warned but in use (ambiguous_number)
     slow = np.zeros(n, bool)
     for c in cells:
         slow |= c.kind == 2
@@ -503,33 +567,26 @@ def lab_values(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n: int
         lab.problem[conflict & ~units_differ] = codes("two_values")
         chosen[conflict] = -1
     chosen[slow] = -1
-    for j, (c, col) in enumerate(zip(cells, cols, strict=True)):
+    for j, c in enumerate(cells):
         rows = chosen == j
         if not rows.any():
             continue
-        in_use = unit_index_of(key).get(unit_key(col.unit or ""))
-        if len(cells) == 1:
-            lab.warn, lab.op, lab.x = c.warn.copy(), c.op.copy(), c.x.copy()
-            lab.state = np.where(rows, np.where(c.warn == 0, 1, 2), 0).astype(np.int8)
-            if in_use is not None:
-                lab.unit[:] = _unit_position(key, in_use)
-                if needs_mantissa(key, in_use):
-                    lab.mant, lab.dec = _mantissa(c.numbers, c.x, c.kind == 1)
-                    lab.rep = rows.copy()
-            continue
+        known = rows & (c.unit >= 0)
+        in_use = np.isin(c.warn, [0, *kept])
         lab.warn = np.where(rows, c.warn, lab.warn)
-        lab.state = np.where(rows, np.where(c.warn == 0, 1, 2), lab.state).astype(np.int8)
+        lab.state = np.where(rows, np.where(in_use, 1, 2), lab.state).astype(np.int8)
         lab.op = np.where(rows, c.op, lab.op)
         lab.x = np.where(rows, c.x, lab.x)
-        if in_use is not None:
-            lab.unit[rows] = _unit_position(key, in_use)
-            if needs_mantissa(key, in_use):
-                mant, dec = _mantissa(c.numbers, c.x, c.kind == 1)
-                lab.mant = np.where(rows, mant, lab.mant)
-                lab.dec = np.where(rows, dec, lab.dec)
-                lab.rep |= rows
+        lab.unit = np.where(known, c.unit, lab.unit).astype(np.int8)
+        lab.problem = np.where(rows & (c.problem > 0), c.problem, lab.problem).astype(np.int16)
+        spec_units = criteria().analytes.analytes[key].units
+        if any(needs_mantissa(key, spec_units[p].unit) for p in np.unique(c.unit[known]).tolist()):
+            mant, dec = _mantissa(c.numbers, c.x, c.kind == 1)
+            lab.mant = np.where(known, mant, lab.mant)
+            lab.dec = np.where(known, dec, lab.dec)
+            lab.rep |= known
     slow |= _convert_targets(lab)
-    _decide_slow(lab, cols, [c.texts for c in cells], slow, codes)
+    _decide_slow(lab, cols, [c.texts for c in cells], slow, codes, decimal_comma)
     return lab
 
 
@@ -577,7 +634,9 @@ def _convert_targets(lab: LabValues) -> np.ndarray:
     return delicate
 
 
-def _decide_slow(lab: LabValues, cols: tuple[Column, ...], texts: list[pa.Array], slow: np.ndarray, codes: Codes):
+def _decide_slow(
+    lab: LabValues, cols: tuple[Column, ...], texts: list[pa.Array], slow: np.ndarray, codes: Codes, decimal_comma: bool
+):
     """Cells the column operations leave to the single-patient code: once per distinct cell text."""
     rows = np.flatnonzero(slow)
     lab.slow_cells = len(rows)
@@ -603,7 +662,7 @@ def _decide_slow(lab: LabValues, cols: tuple[Column, ...], texts: list[pa.Array]
     decimals: list[tuple[Decimal, str] | None] = [None] * m
     for i, text in enumerate(distinct):
         cells = (text,) if len(cols) == 1 else tuple(text.split("\x1f"))
-        p, w, fact = _slow_lab(lab.key, cols, cells, targets)
+        p, w, fact = _slow_lab(lab.key, cols, cells, targets, decimal_comma)
         problem[i], warn[i] = codes(p), codes(w)
         if fact is None:
             state[i] = 2 if w else 0
@@ -631,14 +690,15 @@ def _decide_slow(lab: LabValues, cols: tuple[Column, ...], texts: list[pa.Array]
             lab.decimals[row] = decimals[i]
 
 
-def _slow_lab(key: str, cols: tuple[Column, ...], cells: tuple[str, ...], targets: list[str]):
+def _slow_lab(key: str, cols: tuple[Column, ...], cells: tuple[str, ...], targets: list[str], decimal_comma: bool):
     """One lab of one row through the single-patient code: (row problem, warning code, fact)."""
     result = convert_row({c.name: t for c, t in zip(cols, cells, strict=True)}, ColumnMap(columns=list(cols)))
     problem = result.problems[0].code if result.problems else None
     measurement = result.data["labs"].get(key)
     if measurement is None:
         return problem, None, None
-    facts, warnings = normalise(PatientInput.model_validate({"labs": {key: measurement}}))
+    data = {"labs": {key: measurement}, "decimal_comma": decimal_comma}
+    facts, warnings = normalise(PatientInput.model_validate(data))
     fact = facts.labs.get(key)
     warn = warnings[0].code if warnings else None
     if fact is None:
@@ -682,6 +742,7 @@ def _context_cells(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n:
 
 
 def context_values(plan: BatchPlan, frame_texts: dict[str, pa.Array], n: int, codes: Codes) -> ContextValues:
+    comma = plan.decimal_comma
     flags: dict[str, np.ndarray] = {}
     numbers: dict[str, np.ndarray] = {}
     number_warn: dict[str, np.ndarray] = {}
@@ -690,7 +751,7 @@ def context_values(plan: BatchPlan, frame_texts: dict[str, pa.Array], n: int, co
     for key, cols in plan.context.items():
         texts = [frame_texts[c.name] for c in cols]
         if key in NUMERIC_CONTEXT_FIELDS:
-            numbers[key], number_warn[key], problems[key] = _numbers(key, cols, texts, n, codes)
+            numbers[key], number_warn[key], problems[key] = _numbers(key, cols, texts, n, codes, comma)
             continue
         results, index = _context_cells(key, cols, texts, n, codes)
         problems[key] = np.array([p for _, p in results], np.int16)[index] if results else np.zeros(n, np.int16)
@@ -711,26 +772,24 @@ def context_values(plan: BatchPlan, frame_texts: dict[str, pa.Array], n: int, co
     return ContextValues(flags, numbers, number_warn, problems, disease, biologic)
 
 
-def _numbers(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n: int, codes: Codes):
+def _numbers(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n: int, codes: Codes, decimal_comma: bool):
     """A numeric context field: plain numbers by columns, anything else through the core."""
     plaus = criteria().analytes.context_numbers[key].plausible
     values = np.full(n, np.nan)
     warn = np.zeros(n, np.int16)
     problem = np.zeros(n, np.int16)
     if len(cols) == 1:
-        t = texts[0]
-        empty = _np(pc.equal(pc.binary_length(t), 0), bool)
-        plain = _np(pc.match_substring_regex(t, _PLAIN), bool) & (_np(pc.utf8_length(t), np.int64) <= 40)
+        read = read_number_column(texts[0], decimal_comma=decimal_comma)
+        plain = (read.kind == 1) & (read.op == 0) & np.isnan(read.other)  # bounds and "12.500": the core
         if plain.any():
-            masked = pc.if_else(pa.array(plain), t, pa.scalar(None, t.type))
-            x = _np(pc.cast(masked, pa.float64()), np.float64)
+            x = read.x
             negative = plain & (x < 0)
             implausible = plain & ~negative & ~((x >= plaus.min) & (x <= plaus.max))
             warn[negative] = codes("negative")
             warn[implausible] = codes("implausible")
             good = plain & ~negative & ~implausible
             values[good] = x[good]
-        slow = ~empty & ~plain
+        slow = (read.kind != 0) & ~plain
     else:
         slow = np.zeros(n, bool)
         for t in texts:
@@ -749,7 +808,8 @@ def _numbers(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n: int, 
                 raw = rr.data.get("context", {}).get(key)
                 value, w = math.nan, 0
                 if raw is not None:
-                    facts, warnings = normalise(PatientInput.model_validate({"context": {key: raw}}))
+                    data = {"context": {key: raw}, "decimal_comma": decimal_comma}
+                    facts, warnings = normalise(PatientInput.model_validate(data))
                     value = facts.numbers.get(key, math.nan)
                     w = codes(warnings[0].code) if warnings else 0
                 found = memo[cells] = (value, w, p)
@@ -840,7 +900,10 @@ def _join_warnings(slots: list[tuple[str, np.ndarray]], codes: Codes, n: int) ->
 def screen_arrays(plan: BatchPlan, texts: dict[str, pa.Array], n: int) -> Screened:
     """The columnar engine over cell texts (column name → text array)."""
     codes = Codes()
-    labs = {key: lab_values(key, cols, [texts[c.name] for c in cols], n, codes) for key, cols in plan.labs.items()}
+    labs = {
+        key: lab_values(key, cols, [texts[c.name] for c in cols], n, codes, plan.decimal_comma)
+        for key, cols in plan.labs.items()
+    }
     ctx = context_values(plan, texts, n, codes)
     f = CohortValues(n, labs, ctx.flags, ctx.numbers, ctx.disease, explain=plan.explain)
     compiled = instruments()
@@ -946,6 +1009,7 @@ def screen_frame(
     unknown: Literal["error", "ignore"] = "error",
     require_id: bool = True,
     explain: bool = False,
+    decimal_comma: bool = False,
 ) -> pd.DataFrame:
     """Screen every row of a "Batch" table: the input columns plus every instrument's result.
 
@@ -955,9 +1019,12 @@ def screen_frame(
     then column problems such as two_units or bad_value). With `explain`, also each instrument's
     `<id>_missing` and the row's `next_tests` (";"-joined input keys, as `assess()` gives them).
     Raises BatchError when the table cannot be screened (no id column, unknown columns unless
-    unknown="ignore").
+    unknown="ignore"). `decimal_comma`: numbers in cells use "," as the decimal mark and "." between
+    thousands (contract "Number spelling").
     """
-    plan = plan_columns(list(df.columns), unknown=unknown, require_id=require_id, explain=explain)
+    plan = plan_columns(
+        list(df.columns), unknown=unknown, require_id=require_id, explain=explain, decimal_comma=decimal_comma
+    )
     return screen_with_plan(df, plan)
 
 
@@ -1028,15 +1095,21 @@ def screen_with_plan(df: pd.DataFrame, plan: BatchPlan, threads: int | None = No
 
 
 @cache
-def _plan(names: tuple[str, ...], unknown: str, require_id: bool, explain: bool) -> BatchPlan:
-    return plan_columns(names, unknown=unknown, require_id=require_id, explain=explain)
+def _plan(names: tuple[str, ...], unknown: str, require_id: bool, explain: bool, decimal_comma: bool) -> BatchPlan:
+    return plan_columns(names, unknown=unknown, require_id=require_id, explain=explain, decimal_comma=decimal_comma)
 
 
 def screen_partition(
-    df: pd.DataFrame, unknown: str = "error", require_id: bool = True, threads: int = 1, explain: bool = False
+    df: pd.DataFrame,
+    unknown: str = "error",
+    require_id: bool = True,
+    threads: int = 1,
+    explain: bool = False,
+    decimal_comma: bool = False,
 ) -> pd.DataFrame:
     """The per-partition function (file chunks, Dask partitions): screen_frame on one piece."""
-    return screen_with_plan(df, _plan(tuple(map(str, df.columns)), unknown, require_id, explain), threads)
+    plan = _plan(tuple(map(str, df.columns)), unknown, require_id, explain, decimal_comma)
+    return screen_with_plan(df, plan, threads)
 
 
 # -------------------------------------------------------------------------------------- summary
@@ -1100,6 +1173,20 @@ class BatchInputError(BatchError):
     """The input file cannot be read."""
 
 
+def _is_gzip(path: str | os.PathLike) -> bool:
+    return str(path).lower().endswith(".gz")
+
+
+def refuse_same_file(in_path: str | os.PathLike, out_path: str | os.PathLike) -> None:
+    """The output must not be the input (by any name: a relative path, a symlink, a hard link):
+    writing it would destroy what is being read."""
+    same = os.path.realpath(in_path) == os.path.realpath(out_path)
+    with contextlib.suppress(OSError):  # an output that does not exist yet is not the input
+        same = same or (os.path.exists(out_path) and os.path.samefile(in_path, out_path))
+    if same:
+        raise BatchInputError(f"{out_path} is the input file ({in_path}); write the results to another file")
+
+
 def file_format(path: str | os.PathLike, given: str = "auto") -> str:
     if given != "auto":
         return given
@@ -1118,12 +1205,17 @@ def _csv_header(path: str | os.PathLike) -> tuple[list[str], str]:
     import csv
 
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            first = fh.readline()
+        opener = gzip.open if _is_gzip(path) else open
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+            first = fh.readline(1 << 20)
     except OSError as exc:
         raise BatchInputError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise BatchInputError(f"cannot read {path}: not UTF-8 text") from exc
+    except (gzip.BadGzipFile, EOFError) as exc:
+        raise BatchInputError(f"cannot read {path}: not a gzip file, or a damaged one") from exc
+    if not first.endswith("\n") and len(first) >= 1 << 20:
+        raise BatchInputError(f"{path}: the header line is longer than 1 MB; not a table in the 'Batch' layout")
     if not first.strip():
         raise BatchInputError(f"{path}: the CSV is empty (no header row)")
     delimiter = max((",", ";", "\t"), key=first.count) if any(d in first for d in ",;\t") else ","
@@ -1192,7 +1284,7 @@ def iter_table_chunks(path: str | os.PathLike, fmt: str, chunk_rows: int | None)
 
     names, delimiter = _csv_header(path)
     size = os.path.getsize(path)
-    if chunk_rows is None and size <= AUTO_CHUNK_BYTES:
+    if chunk_rows is None and size <= AUTO_CHUNK_BYTES and not _is_gzip(path):
 
         def whole():
             yield read_csv_table(path), size
@@ -1202,9 +1294,12 @@ def iter_table_chunks(path: str | os.PathLike, fmt: str, chunk_rows: int | None)
     read, parse, convert = _csv_options(names, delimiter, block_size=8 << 20)
 
     def csv_chunks():
+        # A .csv.gz file is always streamed: its decoded size is not known before it is read, and
+        # memory stays bounded by the chunk whatever it is. Progress counts compressed bytes.
         try:
             source = pa.OSFile(str(path))
-            reader = pacsv.open_csv(source, read_options=read, parse_options=parse, convert_options=convert)
+            stream = pa.CompressedInputStream(source, "gzip") if _is_gzip(path) else source
+            reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
             pending = reader.schema.empty_table()
             yielded = False
             for batch in reader:
@@ -1359,6 +1454,7 @@ def run_file(
     progress: Callable[[int, int, int], None] | None = None,
     threads: int | None = None,
     explain: bool = False,
+    decimal_comma: bool = False,
 ) -> dict:
     """Screen a CSV or Parquet file into a CSV or Parquet file; returns the summary.
 
@@ -1371,8 +1467,9 @@ def run_file(
     fmt_in, fmt_out = file_format(in_path, format_in), file_format(out_path, format_out)
     if not os.path.exists(in_path):
         raise BatchInputError(f"cannot read {in_path}: no such file")
+    refuse_same_file(in_path, out_path)
     names, total, chunks = iter_table_chunks(in_path, fmt_in, chunk_rows)
-    plan = plan_columns(names, unknown=unknown, explain=explain)
+    plan = plan_columns(names, unknown=unknown, explain=explain, decimal_comma=decimal_comma)
     writer = _Writer(out_path, fmt_out, tuple(c.name for cols in plan.context.values() for c in cols))
     totals: dict[str, int] = {}
     codes: dict[str, int] = {}
@@ -1442,6 +1539,31 @@ def _empty(plan: BatchPlan) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------- Dask
 
 
+def parse_blocksize(text: str | int) -> int:
+    """'64MB', '1GiB' or a number of bytes → bytes; ValueError with a one-line message otherwise."""
+    from dask.utils import parse_bytes
+
+    try:
+        value = parse_bytes(text) if isinstance(text, str) else int(text)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"--blocksize {text!r} is not a size (e.g. 64MB, 256MiB, 1GB)") from exc
+    if value <= 0:
+        raise ValueError(f"--blocksize {text!r} must be above 0")
+    return value
+
+
+def connect_scheduler(address: str, timeout: float):
+    """A Dask client for a running scheduler, or BatchError after `timeout` seconds (default 5 s: a
+    scheduler on the network answers in milliseconds; Dask's own default waits 30 s)."""
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        reason = str(exc).split("\n")[0][:200] or type(exc).__name__
+        raise BatchError(f"cannot reach the Dask scheduler at {address!r} within {timeout:g} s ({reason})") from exc
+
+
 def run_dask(
     in_path: str,
     out_path: str,
@@ -1454,6 +1576,8 @@ def run_dask(
     unknown: str = "error",
     client=None,
     explain: bool = False,
+    decimal_comma: bool = False,
+    connect_timeout: float = 5.0,
 ) -> dict:
     """The same per-partition function under dask.dataframe.map_partitions.
 
@@ -1466,6 +1590,18 @@ def run_dask(
     import dask.dataframe as dd
 
     fmt_in, fmt_out = file_format(in_path, format_in), file_format(out_path, format_out)
+    if not os.path.exists(in_path):
+        raise BatchInputError(f"cannot read {in_path}: no such file")
+    refuse_same_file(in_path, out_path)
+    if fmt_in == "csv" and _is_gzip(in_path):
+        raise BatchInputError(
+            f"{in_path}: Dask cannot split a gzip file into partitions (it would be read whole); decompress it, "
+            "or use --engine pandas, which streams it in chunks"
+        )
+    try:
+        blocksize = parse_blocksize(blocksize)
+    except ValueError as exc:
+        raise BatchInputError(str(exc)) from exc
     if fmt_in == "csv":
         names, delimiter = _csv_header(in_path)
     else:
@@ -1475,7 +1611,7 @@ def run_dask(
             names = pq.ParquetFile(in_path).schema_arrow.names
         except (pa.ArrowInvalid, OSError) as exc:
             raise _arrow_error(in_path, exc) from exc
-    plan = plan_columns(names, unknown=unknown, explain=explain)  # fail fast, before any cluster starts
+    plan = plan_columns(names, unknown=unknown, explain=explain, decimal_comma=decimal_comma)  # fail fast
     if fmt_in == "csv":
         ddf = dd.read_csv(
             in_path,
@@ -1488,8 +1624,10 @@ def run_dask(
         )
     else:
         ddf = dd.read_parquet(in_path, split_row_groups=True)
-    meta = screen_partition(ddf._meta, unknown, True, 1, explain)  # the result's empty frame, from the real dtypes
-    screened = ddf.map_partitions(screen_partition, unknown, True, 1, explain, meta=meta, align_dataframes=False)
+    meta = screen_partition(ddf._meta, unknown, True, 1, explain, decimal_comma)  # the result's empty frame
+    screened = ddf.map_partitions(
+        screen_partition, unknown, True, 1, explain, decimal_comma, meta=meta, align_dataframes=False
+    )
     counts = screened.map_partitions(partition_counts, meta=partition_counts(meta)).sum()
     provenance = provenance_stamp()
     if fmt_out == "parquet":
@@ -1507,7 +1645,7 @@ def run_dask(
         from distributed import Client, LocalCluster
 
         if scheduler:
-            client = own = Client(scheduler)
+            client = own = connect_scheduler(scheduler, connect_timeout)
         else:
             n = workers or os.cpu_count() or 1
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 import time
@@ -23,6 +24,7 @@ from mas_screen.columns import ColumnError, read_series_csv, unknown_columns_mes
 from mas_screen.criteria_data import CriteriaDataError, criteria
 from mas_screen.faces.bedside import assess
 from mas_screen.models import Assessment, PatientInput
+from mas_screen.parsing import JsonError, read_json
 from mas_screen.references import full_citation
 from mas_screen.report_text import render_text
 from mas_screen.trends import SeriesInput, SeriesWarning, assess_series, render_trend_text
@@ -66,29 +68,29 @@ def _validation_message(exc: ValidationError) -> str:
 
 
 def load_json(text: str) -> object:
-    """json.loads with every way it can fail as an InputError (exit 2), never a traceback:
-    malformed text, nesting deeper than the parser's recursion limit, an integer too long to convert."""
+    """parsing.read_json with every way it can fail as an InputError (exit 2), never a traceback:
+    malformed text, a duplicate key, nesting deeper than the parser's limit. A number token that
+    cannot be read as a bounded number (5,000 digits, 1e309, NaN) is kept as text: that value
+    gets a `not_a_number` warning and the rest is assessed."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"input is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
-    except RecursionError as exc:
-        raise InputError("input is nested too deeply to be read as JSON") from exc
-    except ValueError as exc:  # Python's limit on integer digits (e.g. a 5000-digit number)
-        raise InputError(f"input cannot be read as JSON: {str(exc).split(':')[0]}") from exc
+        return read_json(text)
+    except JsonError as exc:
+        raise InputError(f"input is {exc}") from exc
 
 
-def parse_patient(text: str) -> PatientInput:
+def parse_patient(text: str, decimal_comma: bool = False) -> PatientInput:
     data = load_json(text)
     if not isinstance(data, dict):
         raise InputError("input must be a JSON object with 'context' and/or 'labs'")
+    if decimal_comma:
+        data = {**data, "decimal_comma": True}
     try:
         return PatientInput.model_validate(data)
     except ValidationError as exc:
         raise InputError(f"input has the wrong shape: {_validation_message(exc)}") from exc
 
 
-def parse_fhir(text: str) -> PatientInput:
+def parse_fhir(text: str, decimal_comma: bool = False) -> PatientInput:
     """A FHIR Bundle → the patient to assess (the latest panel); problems go to stderr."""
     from mas_screen.fhir import FhirError, bundle_to_inputs
 
@@ -103,12 +105,14 @@ def parse_fhir(text: str) -> PatientInput:
             f"mas_screen: FHIR: observations on {len(imported.times)} dates; assessed the latest panel "
             f"({imported.times[-1]}). The series is available from mas_screen.fhir.bundle_to_inputs().\n"
         )
+    if decimal_comma:  # FHIR numbers are JSON numbers: the setting changes nothing, said once
+        sys.stderr.write("mas_screen: FHIR values are JSON numbers; --decimal-comma does not apply to them.\n")
     return imported.patient
 
 
 def cmd_assess(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     text = _read(args.file, stdin)
-    patient = parse_fhir(text) if args.fhir else parse_patient(text)
+    patient = parse_fhir(text, args.decimal_comma) if args.fhir else parse_patient(text, args.decimal_comma)
     result: Assessment = assess(patient)
     if args.format == "text":
         stdout.write(render_text(result))
@@ -139,10 +143,12 @@ def cmd_criteria(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int
     return EXIT_OK
 
 
-def parse_series_json(text: str) -> SeriesInput:
+def parse_series_json(text: str, decimal_comma: bool = False) -> SeriesInput:
     data = load_json(text)
     if not isinstance(data, dict):
         raise InputError("input must be a JSON object with 'context' and 'panels'")
+    if decimal_comma:
+        data = {**data, "decimal_comma": True}
     panels = data.get("panels")
     if panels is None:
         raise InputError(
@@ -156,9 +162,9 @@ def parse_series_json(text: str) -> SeriesInput:
         raise InputError(f"input has the wrong shape: {_validation_message(exc)}") from exc
 
 
-def parse_series_csv(text: str) -> tuple[SeriesInput, list[SeriesWarning], list[int]]:
+def parse_series_csv(text: str, decimal_comma: bool = False) -> tuple[SeriesInput, list[SeriesWarning], list[int]]:
     try:
-        table = read_series_csv(text)
+        table = read_series_csv(text, decimal_comma=decimal_comma)
     except ColumnError as exc:
         raise InputError(f"CSV cannot be read as a series: {exc}") from exc
     except ValidationError as exc:
@@ -176,11 +182,11 @@ def cmd_trend(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     if fmt == "auto":
         fmt = "csv" if str(args.file).lower().endswith(".csv") else "json"
     if fmt == "csv":
-        series, problems, lines = parse_series_csv(text)
+        series, problems, lines = parse_series_csv(text, args.decimal_comma)
         result = assess_series(series, problems=problems)
         with_lines(result.warnings, lines)
     else:
-        result = assess_series(parse_series_json(text))
+        result = assess_series(parse_series_json(text, args.decimal_comma))
     if args.format == "text":
         stdout.write(render_trend_text(result))
     else:
@@ -250,8 +256,13 @@ def render_batch_summary(summary: dict, out: str, seconds: float) -> str:
 
 
 def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
-    from mas_screen.batch import BatchError, run_dask, run_file, tune_allocator
+    from mas_screen.batch import BatchError, parse_blocksize, run_dask, run_file, tune_allocator
 
+    if args.engine == "dask":
+        try:  # checked before anything starts: one line, exit 2
+            parse_blocksize(args.blocksize)
+        except ValueError as exc:
+            raise InputError(str(exc)) from exc
     tune_allocator()
     unknown = "ignore" if args.ignore_unknown else "error"
     started = time.perf_counter()
@@ -267,6 +278,8 @@ def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                 workers=args.workers,
                 unknown=unknown,
                 explain=args.explain,
+                decimal_comma=args.decimal_comma,
+                connect_timeout=args.scheduler_timeout,
             )
         else:
             show = args.progress if args.progress is not None else sys.stderr.isatty()
@@ -281,6 +294,7 @@ def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                     unknown=unknown,
                     progress=bar,
                     explain=args.explain,
+                    decimal_comma=args.decimal_comma,
                 )
             finally:
                 if bar is not None:
@@ -322,6 +336,25 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= 600:
+        raise argparse.ArgumentTypeError("must be a number of seconds between 0 and 600")
+    return value
+
+
+def _decimal_comma_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--decimal-comma",
+        action="store_true",
+        help='numbers written as text use "," as the decimal mark and "." between thousands (0,5; 1.234,5); '
+        'without it "0,500" is not a number (never 500)',
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m mas_screen",
@@ -336,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="FILE is a FHIR R4 Bundle of Observations (LOINC, UCUM) and an optional Patient (age)",
     )
+    _decimal_comma_option(p_assess)
     p_assess.set_defaults(func=cmd_assess)
     p_criteria = sub.add_parser("criteria", help="list every instrument with its version and citation")
     p_criteria.add_argument("--format", choices=("json", "text"), default="json")
@@ -349,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="input format (auto: CSV when FILE ends in .csv, else JSON)",
     )
+    _decimal_comma_option(p_trend)
     p_trend.set_defaults(func=cmd_trend)
     p_batch = sub.add_parser(
         "batch", help="cohort screening: a CSV or Parquet table (contract 'Batch' columns) → one result row per panel"
@@ -378,6 +413,14 @@ def build_parser() -> argparse.ArgumentParser:
     p_batch.add_argument("--scheduler", metavar="ADDRESS", help="dask: a running scheduler (default: a local cluster)")
     p_batch.add_argument("--workers", type=_positive, default=None, help="dask: local cluster workers (default: cores)")
     p_batch.add_argument("--blocksize", default="64MB", help="dask: CSV partition size (default 64MB)")
+    p_batch.add_argument(
+        "--scheduler-timeout",
+        type=_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="dask: give up connecting to --scheduler after this long (default 5 s)",
+    )
+    _decimal_comma_option(p_batch)
     p_batch.set_defaults(func=cmd_batch)
     p_verify = sub.add_parser(
         "verify",

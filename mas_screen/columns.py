@@ -24,27 +24,22 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal, get_args
 
+from mas_screen import parsing
 from mas_screen.criteria_data import criteria
 from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, Biologic, ClinicalContext, Disease, field_label
 from mas_screen.trends import Panel, SeriesInput, SeriesWarning
-from mas_screen.units import NotANumber, parse_number, pretty_unit, unit_index, unit_key
+from mas_screen.units import pretty_unit, unit_index, unit_key
 
 ENUM_FIELDS: dict[str, tuple[str, ...]] = {
     "underlying_disease": get_args(Disease),
     "biologic_therapy": get_args(Biologic),
 }
 CONTEXT_FIELDS = tuple(ClinicalContext.model_fields)
-TRUE_WORDS = frozenset({"true", "yes", "y", "1", "t"})
-FALSE_WORDS = frozenset({"false", "no", "n", "0", "f"})
-UNKNOWN_WORDS = frozenset({"", "unknown", "not known", "na", "n/a", "nk", "?", "-", "null", "none"})
-# A float column's spelling of 1/0 (pandas and Parquet write a yes/no column with gaps as 1.0/0.0).
-_FLOAT_ONE_ZERO = re.compile(r"^([01])\.0+$")
+UNKNOWN_WORDS = parsing.UNKNOWN_WORDS
+MAX_COLUMNS = 1_000  # a table in the "Batch" layout has a few dozen; wider headers are refused unread
+MAX_LISTED = 10  # unknown columns named in a message; the rest are counted
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
-# A number (possibly censored) followed by a unit: the unit holds a letter, "/", "%" or "°"
-# ("3.6 g/L", "150 10^9/L", "120/mm3"); "1 000" is a number with a thousands space, not a unit.
-_CELL_WITH_UNIT = re.compile(r"^\s*((?:[<>≤≥]=?)?\s*[-+]?\d[\d.,]*(?:[eE][-+]?\d+)?)\s*((?=[^\s]*[^\d\s.,])\S.*?)\s*$")
-_UNIT_CHARS = re.compile(r"[A-Za-zµμ°º/%]")
 
 
 class ColumnError(ValueError):
@@ -161,7 +156,14 @@ def _lab_column(index: int, name: str, norm: str) -> Column | UnknownColumn | No
 
 
 def parse_columns(names: Sequence[str]) -> ColumnMap:
-    """Which column is which input. Unknown names are reported in `unknown`, never guessed."""
+    """Which column is which input. Unknown names are reported in `unknown`, never guessed.
+
+    Raises ColumnError for a header wider than MAX_COLUMNS (nothing in it is read)."""
+    if len(names) > MAX_COLUMNS:
+        raise ColumnError(
+            f"the header has {len(names):,} columns; a table in this layout has at most {MAX_COLUMNS:,} "
+            "(id, time, context fields and labs)"
+        )
     cmap = ColumnMap(columns=[], width=len(names))
     for index, raw in enumerate(names):
         name = "" if raw is None else str(raw)
@@ -193,8 +195,12 @@ def parse_columns(names: Sequence[str]) -> ColumnMap:
 
 
 def unknown_columns_message(cmap: ColumnMap) -> str:
+    """The unknown columns named (the first MAX_LISTED, each name shortened) and the rest counted."""
     known = ", ".join(criteria().analytes.analytes)
-    parts = "; ".join(u.message for u in cmap.unknown)
+    shown = cmap.unknown[:MAX_LISTED]
+    parts = "; ".join(parsing.shorten(u.message, 200) for u in shown)
+    if len(cmap.unknown) > len(shown):
+        parts += f"; and {len(cmap.unknown) - len(shown):,} more"
     return f"unknown column(s): {parts}. Columns: id, time, context fields by name, labs ({known}) as <key> or <key>_<unit>"
 
 
@@ -223,27 +229,38 @@ def _cell(row: Mapping[str, Any] | Sequence[Any], col: Column | int, name: str |
     else:
         index = col.index if isinstance(col, Column) else col
         value = row[index] if index < len(row) else None
+    return cell_text(value)
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text, the one spelling of every reader: missing (None, NaN) → "", text as it is,
+    an integral float as its integer (a Parquet or pandas float column holds 1.0 for 1: a yes/no
+    or integer column with gaps), any other value as str()."""
     if value is None:
         return ""
-    if isinstance(value, float) and value != value:  # NaN from a data frame
-        return ""
-    return value if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        if value != value:  # NaN from a data frame
+            return ""
+        if value.is_integer() and abs(value) < 2**53:
+            return str(int(value))
+    return str(value)
 
 
 def _context_value(key: str, text: str) -> tuple[Any, RowProblem | None]:
     word = " ".join(text.split()).lower()
     label = field_label(key)
     if key in BOOLEAN_FIELDS:
-        word = _FLOAT_ONE_ZERO.sub(r"\1", word)
-        if word in TRUE_WORDS:
-            return True, None
-        if word in FALSE_WORDS:
-            return False, None
-        if word in UNKNOWN_WORDS:
-            return None, None
-        return None, RowProblem(
-            "bad_value", f"{label}: {text!r} is not yes/no (true/false, 1/0); read as not known.", key, text
-        )
+        try:
+            return parsing.read_yes_no(text), None
+        except parsing.NotYesNo:
+            return None, RowProblem(
+                "bad_value",
+                f"{label}: {parsing.shorten(text)!r} is not yes/no (yes/no, true/false, 1/0); read as not known.",
+                key,
+                text,
+            )
     if key in ENUM_FIELDS:
         allowed = ENUM_FIELDS[key]
         if word in allowed:
@@ -256,18 +273,9 @@ def _context_value(key: str, text: str) -> tuple[Any, RowProblem | None]:
     return text.strip(), None  # numeric context fields: judged (and echoed) by normalise
 
 
-def _is_number(text: str) -> bool:
-    try:
-        parse_number(text)
-    except NotANumber:
-        return False
-    return True
-
-
 def _lab_value(col: Column, text: str) -> tuple[dict[str, Any], RowProblem | None]:
-    match = None if _is_number(text) else _CELL_WITH_UNIT.match(text)
-    if match and _UNIT_CHARS.search(match.group(2)):
-        value, unit = match.group(1).strip(), match.group(2).strip()
+    value, unit = parsing.split_unit(text)
+    if unit is not None:
         index = unit_index(col.key or "")
         ukey = unit_key(unit)
         cell_spec = index.accepted.get(ukey)
@@ -285,10 +293,10 @@ def _lab_value(col: Column, text: str) -> tuple[dict[str, Any], RowProblem | Non
                 "info",
             )
         return {"value": value, "unit": unit}, problem
-    return {"value": text.strip(), "unit": col.unit}, None
+    return {"value": value, "unit": col.unit}, None
 
 
-def convert_row(row: Mapping[str, Any] | Sequence[Any], cmap: ColumnMap) -> RowResult:
+def convert_row(row: Mapping[str, Any] | Sequence[Any], cmap: ColumnMap, *, decimal_comma: bool = False) -> RowResult:
     """One table row → contract input JSON, the typed time, and the row's problems.
 
     `row` is a mapping (column name → cell) or a sequence in header order. Two filled cells for one
@@ -354,6 +362,8 @@ def convert_row(row: Mapping[str, Any] | Sequence[Any], cmap: ColumnMap) -> RowR
     if context:
         data["context"] = context
     data["labs"] = labs
+    if decimal_comma:
+        data["decimal_comma"] = True
     for index in cmap.unnamed:
         text = _cell(row, index, "")
         if text.strip():
@@ -379,9 +389,11 @@ def convert_row(row: Mapping[str, Any] | Sequence[Any], cmap: ColumnMap) -> RowR
     return RowResult(data, time, problems)
 
 
-def row_to_patient_data(row: Mapping[str, Any] | Sequence[Any], cmap: ColumnMap) -> dict[str, Any]:
+def row_to_patient_data(
+    row: Mapping[str, Any] | Sequence[Any], cmap: ColumnMap, *, decimal_comma: bool = False
+) -> dict[str, Any]:
     """One table row → contract input JSON (see convert_row for the row's problems)."""
-    return convert_row(row, cmap).data
+    return convert_row(row, cmap, decimal_comma=decimal_comma).data
 
 
 # ------------------------------------------------------------------------------------------ CSV
@@ -403,7 +415,7 @@ def read_table(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
-def read_series_csv(text: str) -> SeriesCSV:
+def read_series_csv(text: str, *, decimal_comma: bool = False) -> SeriesCSV:
     """A CSV of dated panels (one row per time point) → SeriesInput plus each row's problems.
 
     Raises ColumnError when the table cannot be read as a series: no header, no `time` column,
@@ -429,7 +441,7 @@ def read_series_csv(text: str) -> SeriesCSV:
     for offset, cells in enumerate(table[1:], start=2):
         if not any(c.strip() for c in cells):
             continue  # a blank line: nothing typed
-        result = convert_row(cells, cmap)
+        result = convert_row(cells, cmap, decimal_comma=decimal_comma)
         row = len(panels)
         ident = result.data.pop("id", None)
         if ident is not None:
@@ -455,7 +467,7 @@ def read_series_csv(text: str) -> SeriesCSV:
     if len(ids) > 1:
         shown = ", ".join(f"{k!r} (line {v})" for k, v in list(ids.items())[:5])
         raise ColumnError(f"the CSV holds more than one patient id ({shown}); a series is one patient")
-    series = SeriesInput(id=next(iter(ids), None), panels=panels)
+    series = SeriesInput(id=next(iter(ids), None), panels=panels, decimal_comma=decimal_comma)
     return SeriesCSV(series, problems, cmap, lines)
 
 

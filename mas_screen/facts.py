@@ -15,6 +15,7 @@ from typing import Any
 from mas_screen.criteria_data import UnitSpec, criteria
 from mas_screen.kernel.logic import Interval
 from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, InputWarning, PatientInput
+from mas_screen.parsing import MAX_UNIT_CHARS, shorten
 from mas_screen.units import (
     NotANumber,
     ParsedNumber,
@@ -24,6 +25,7 @@ from mas_screen.units import (
     format_number,
     format_typed,
     from_canonical,
+    is_plausible,
     parse_number,
     pretty_unit,
     unit_index,
@@ -190,6 +192,7 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
     warnings: list[InputWarning] = []
     labs: dict[str, LabFact] = {}
     analytes = criteria().analytes.analytes
+    comma = patient.decimal_comma
     for key, measurement in patient.labs.items():
         raw, typed_unit = measurement.value, measurement.unit
         if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -198,7 +201,7 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
         unit_text = typed_unit if typed_unit not in (None, "") else spec.default_unit
         echo = {"value": raw, "unit": unit_text}
         index = unit_index(key)
-        ukey = unit_key(unit_text)
+        ukey = unit_key(unit_text) if len(unit_text) <= MAX_UNIT_CHARS else ""
         unit = index.accepted.get(ukey)
         if unit is None:
             shown = format_typed(raw, unit_text)  # as typed, for messages only (formatted when needed)
@@ -211,13 +214,13 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
                     InputWarning(
                         field=key,
                         code="unknown_unit",
-                        message=f"{spec.label}: unit {unit_text!r} is not recognised; use {accepted}.",
+                        message=f"{spec.label}: unit {shorten(unit_text)!r} is not recognised; use {accepted}.",
                         input=shown,
                     )
                 )
             continue
         try:
-            parsed = parse_number(raw)
+            parsed = parse_number(raw, decimal_comma=comma)
         except NotANumber as exc:
             shown = format_typed(raw, unit_text)
             warnings.append(
@@ -225,10 +228,16 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
             )
             continue
         problem = check_value(key, parsed.value, unit, parsed.op)
+        other_plausible = parsed.other is not None and is_plausible(parsed.other, unit, spec, parsed.op)
         if problem is not None:
             shown = format_typed(raw, unit_text)
-            warnings.append(InputWarning(field=key, code=problem.code, message=problem.message, input=shown))
+            message = problem.message
+            if other_plausible:
+                message += " " + _other_reading(parsed, unit.unit, comma)
+            warnings.append(InputWarning(field=key, code=problem.code, message=message, input=shown))
             continue
+        if other_plausible:
+            warnings.append(_ambiguous(key, spec.label, raw, parsed, unit.unit, comma, format_typed(raw, unit_text)))
         labs[key] = LabFact(key, parsed, unit, echo)
 
     ctx = patient.context
@@ -240,7 +249,7 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
         spec_n = criteria().analytes.context_numbers[name]
         shown = format_typed(raw, None)
         try:
-            parsed = parse_number(raw)
+            parsed = parse_number(raw, decimal_comma=comma)
             if parsed.op is not None:
                 raise NotANumber("a bound, not a number (enter the value)")
         except NotANumber as exc:
@@ -251,28 +260,56 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
             )
             continue
         value = float(parsed.value)
+        plaus = spec_n.plausible
+        other = parsed.other
+        other_plausible = other is not None and plaus.min <= other <= plaus.max
         if value < 0:
             warnings.append(
                 InputWarning(field=name, code="negative", message=f"{spec_n.label} cannot be negative.", input=shown)
             )
             continue
-        plaus = spec_n.plausible
         if not plaus.min <= value <= plaus.max:
-            warnings.append(
-                InputWarning(
-                    field=name,
-                    code="implausible",
-                    message=f"{spec_n.label} {shown} {spec_n.unit} is outside {plaus.min}–{plaus.max} {spec_n.unit}; left out.",
-                    input=shown,
-                )
+            message = (
+                f"{spec_n.label} {shown} {spec_n.unit} is outside {plaus.min}–{plaus.max} {spec_n.unit}; left out."
             )
+            if other_plausible:
+                message += " " + _other_reading(parsed, spec_n.unit, comma)
+            warnings.append(InputWarning(field=name, code="implausible", message=message, input=shown))
             continue
+        if other_plausible:
+            warnings.append(_ambiguous(name, spec_n.label, raw, parsed, spec_n.unit, comma, shown))
         numbers[name] = value
 
     flags = {name: getattr(ctx, name) for name in BOOLEAN_FIELDS}
     facts = Facts(labs, flags, numbers, ctx.disease, ctx.biologic)
     warnings.extend(_conflicts(facts))
     return facts, warnings
+
+
+def _other_reading(parsed: ParsedNumber, unit: str, decimal_comma: bool) -> str:
+    """The other locale's reading of an ambiguous spelling, as a sentence."""
+    mark = "a decimal point" if decimal_comma else "a decimal comma"
+    op = {None: "", ">": "> ", ">=": "≥ ", "<": "< ", "<=": "≤ "}[parsed.op]
+    return f"(With {mark} it would read {op}{format_number(parsed.other)} {pretty_unit(unit)}.)"
+
+
+def _ambiguous(
+    key: str, label: str, raw: object, parsed: ParsedNumber, unit: str, decimal_comma: bool, shown: str
+) -> InputWarning:
+    """`ambiguous_number` (contract "Number spelling"): both readings plausible; the value is used."""
+    op = {None: "", ">": "> ", ">=": "≥ ", "<": "< ", "<=": "≤ "}[parsed.op]
+    mark, separator = ("','", "decimal comma") if decimal_comma else ("'.'", "decimal point")
+    thousands = "'.'" if decimal_comma else "','"
+    return InputWarning(
+        field=key,
+        code="ambiguous_number",
+        message=(
+            f"{label}: {shown!r} is read as {op}{format_number(parsed.value)} {pretty_unit(unit)} ({mark} is the "
+            f"{separator}, {thousands} separates thousands); it could also mean {op}{format_number(parsed.other)} "
+            f"{pretty_unit(unit)}, which is plausible too. Value used; please check."
+        ),
+        input=shown,
+    )
 
 
 def _conflicts(facts: Facts) -> list[InputWarning]:

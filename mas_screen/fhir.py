@@ -17,19 +17,27 @@ observation) and `patient` is the latest panel. Within one date, an analyte repo
 different times keeps the later value; twice at the same time with different values, neither is
 used (as the CSV reader does with two filled cells). The Patient's birthDate gives `age_years` at
 the (latest) panel's date. Everything else (the clinical context) is left not known.
+
+"Later" compares instants: times with a UTC offset are compared in UTC (09:00-05:00 is after
+10:00+00:00). A time without an offset (FHIR requires one; a date alone is read as its midnight)
+is compared with another such time as written (one system, one clock), and with an offset time
+only where every offset a clock can have (−12:00 to +14:00) gives the same order. When that
+leaves the latest result of an analyte unknown, neither result is used (`time_order_unknown`):
+a stale value is never presented as the latest; the warning names both and asks for the offset.
 """
 
 from __future__ import annotations
 
-import json
+import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from mas_screen.criteria_data import criteria
 from mas_screen.models import PatientInput
+from mas_screen.parsing import MAX_EXPONENT, MAX_NUMBER_CHARS, JsonError, echo, format_number, read_json, shorten
 from mas_screen.units import unit_index, unit_key
 
 LOINC = "http://loinc.org"
@@ -49,7 +57,7 @@ class FhirProblem:
 
     Codes: invalid_resource, ignored_resource, status, unknown_code, no_value, not_a_quantity,
     no_unit, unknown_unit, not_convertible, comparator, no_date, duplicate, duplicate_conflict,
-    undated, no_birthdate, partial_birthdate, several_patients.
+    time_order_unknown, no_timezone, undated, no_birthdate, partial_birthdate, several_patients.
     """
 
     code: str
@@ -94,12 +102,32 @@ class _Value:
     day: str | None
     ref: str
     order: int
+    instant: datetime | None = None  # naive: UTC when `aware`, else the clock time as written
+    aware: bool = False
+
+
+# Every UTC offset a clock can have (UTC−12:00 … UTC+14:00): a time without an offset is at most
+# this far from the same clock reading in UTC.
+EARLIEST_OFFSET, LATEST_OFFSET = timedelta(hours=-12), timedelta(hours=14)
+
+
+def _instant(when: str | None) -> tuple[datetime | None, bool]:
+    """(the instant, whether it had an offset): aware times in UTC, a date alone at its midnight."""
+    if not when:
+        return None, False
+    try:
+        value = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    except ValueError:
+        return None, False
+    if value.tzinfo is None:
+        return value, False
+    return value.astimezone(UTC).replace(tzinfo=None), True
 
 
 def _ref(resource: dict, index: int) -> str:
     rid = resource.get("id")
-    kind = resource.get("resourceType", "resource")
-    return f"{kind}/{rid}" if rid else f"entry {index} ({kind})"
+    kind = shorten(str(resource.get("resourceType", "resource")))
+    return f"{kind}/{shorten(str(rid))}" if rid else f"entry {index} ({kind})"
 
 
 def _first_error(exc: Exception) -> str:
@@ -119,20 +147,16 @@ def _load(data: str | bytes | dict) -> dict:
             raise FhirError("the FHIR file is not UTF-8 text") from exc
     if isinstance(data, str):
         try:
-            data = json.loads(data)
-        except json.JSONDecodeError as exc:
-            raise FhirError(f"the FHIR input is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
-        except RecursionError as exc:
-            raise FhirError("the FHIR input is nested too deeply to be read as JSON") from exc
-        except ValueError as exc:  # Python's limit on integer digits
-            raise FhirError(f"the FHIR input cannot be read as JSON: {str(exc).split(':')[0]}") from exc
+            data = read_json(data)
+        except JsonError as exc:
+            raise FhirError(f"the FHIR input is {exc}") from exc
     if not isinstance(data, dict):
         raise FhirError("the FHIR input must be a JSON object (a Bundle)")
     kind = data.get("resourceType")
     if kind == "Observation":
         return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": data}]}
     if kind != "Bundle":
-        raise FhirError(f"expected a FHIR Bundle (resourceType 'Bundle'), got {kind!r}")
+        raise FhirError(f"expected a FHIR Bundle (resourceType 'Bundle'), got {echo(kind)!r}")
     entries = data.get("entry") or []
     if not isinstance(entries, list):
         raise FhirError("Bundle.entry must be a list")
@@ -147,14 +171,46 @@ def _time_text(value: Any) -> str | None:
     return str(value)
 
 
-def _observation_time(obs) -> tuple[str | None, bool]:
+_TIME_FIELDS = ("effectiveDateTime", "effectiveInstant", "effectivePeriod.start", "issued")
+_NO_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$")
+
+
+def _set_aside_local_times(resource: dict) -> tuple[dict, dict[str, str]]:
+    """FHIR requires an offset on a time; fhir.resources refuses the whole Observation without one.
+    The time is set aside (and read here as a clock time with an unknown offset) so that the
+    result is not lost: (the resource without those times, field → time as written)."""
+    found: dict[str, str] = {}
+    copy = resource
+    for name in _TIME_FIELDS:
+        holder, _, leaf = name.rpartition(".")
+        parent = copy.get(holder) if holder else copy
+        text = parent.get(leaf or name) if isinstance(parent, dict) else None
+        if isinstance(text, str) and _NO_OFFSET.match(text.strip()):
+            if copy is resource:
+                copy = dict(resource)
+            if holder:
+                copy[holder] = {k: v for k, v in copy[holder].items() if k != leaf}
+            else:
+                copy.pop(name)
+            found[name] = text.strip()
+    return copy, found
+
+
+def _observation_time(obs, local_times: dict[str, str] | None = None) -> tuple[str | None, bool]:
     """(ISO time as written, whether it is a full date or datetime)."""
-    for candidate in (
-        obs.effectiveDateTime,
-        obs.effectiveInstant,
-        obs.effectivePeriod.start if obs.effectivePeriod is not None else None,
-        obs.issued,
+    local_times = local_times or {}
+    for name, candidate in zip(
+        _TIME_FIELDS,
+        (
+            obs.effectiveDateTime,
+            obs.effectiveInstant,
+            obs.effectivePeriod.start if obs.effectivePeriod is not None else None,
+            obs.issued,
+        ),
+        strict=True,
     ):
+        if candidate is None:
+            candidate = local_times.get(name)
         if candidate is None:
             continue
         if isinstance(candidate, datetime | date):
@@ -182,13 +238,19 @@ def _unit(key: str, quantity) -> tuple[str | None, str | None, str | None]:
 
 
 def _number_text(value: Decimal) -> str:
+    """valueQuantity.value as the text the core reads; bounded: a value beyond what the core reads
+    (an exponent past ±30, more than 32 digits) is written with its exponent and refused there."""
+    if not value.is_finite() or abs(value.adjusted()) > MAX_EXPONENT or len(value.as_tuple().digits) > MAX_NUMBER_CHARS:
+        return format_number(value)
     text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text or "0"
 
 
-def _read_observation(obs, ref: str, order: int, problems: list[FhirProblem]) -> _Value | None:
+def _read_observation(
+    obs, ref: str, order: int, problems: list[FhirProblem], local_times: dict[str, str] | None = None
+) -> _Value | None:
     codes = [c.code for c in (obs.code.coding or []) if c.system == LOINC and c.code]
     keys = {loinc_map()[c] for c in codes if c in loinc_map()}
     shown = ", ".join(f"{c.system or '?'}|{c.code}" for c in (obs.code.coding or [])) or (obs.code.text or "none")
@@ -242,7 +304,8 @@ def _read_observation(obs, ref: str, order: int, problems: list[FhirProblem]) ->
     if problem is not None:
         accepted = ", ".join(u.unit for u in criteria().analytes.analytes[key].units)
         text = {
-            "no_unit": f"{ref}: {label} {quantity.value} has no unit (valueQuantity.code or .unit); not used.",
+            "no_unit": f"{ref}: {label} {format_number(quantity.value)} has no unit (valueQuantity.code or .unit); "
+            "not used.",
             "unknown_unit": f"{ref}: {label}: unit {given!r} is not one MAS Screen converts ({accepted}); not used.",
             "not_convertible": f"{ref}: {label}: unit {given!r} has no fixed conversion to {accepted}; not used.",
         }[problem]
@@ -261,7 +324,7 @@ def _read_observation(obs, ref: str, order: int, problems: list[FhirProblem]) ->
             )
             return None
         prefix = quantity.comparator
-    when, full = _observation_time(obs)
+    when, full = _observation_time(obs, local_times)
     day = when[:10] if when and full else None
     if when is not None and not full:
         problems.append(
@@ -270,7 +333,8 @@ def _read_observation(obs, ref: str, order: int, problems: list[FhirProblem]) ->
             )
         )
         when = None
-    return _Value(key, prefix + _number_text(quantity.value), unit, when, day, ref, order)
+    instant, aware = _instant(when)
+    return _Value(key, prefix + _number_text(quantity.value), unit, when, day, ref, order, instant, aware)
 
 
 def _age(birth, at: str | None, problems: list[FhirProblem], ref: str) -> float | None:
@@ -323,11 +387,23 @@ def bundle_to_inputs(data: str | bytes | dict) -> FhirImport:
             problems.append(FhirProblem("invalid_resource", f"entry {index}: no resource; not used.", f"entry {index}"))
             continue
         kind = resource.get("resourceType")
+        if not isinstance(kind, str):
+            problems.append(
+                FhirProblem(
+                    "invalid_resource",
+                    f"entry {index}: resourceType {echo(kind)!r} is not a name; not used.",
+                    f"entry {index}",
+                )
+            )
+            continue
         ref = _ref(resource, index)
         model = {"Observation": Observation, "Patient": Patient}.get(kind)
         if model is None:
-            ignored[str(kind)] = ignored.get(str(kind), 0) + 1
+            ignored[shorten(kind)] = ignored.get(shorten(kind), 0) + 1
             continue
+        local_times: dict[str, str] = {}
+        if kind == "Observation":
+            resource, local_times = _set_aside_local_times(resource)
         try:
             parsed = model.model_validate(resource)
         except ValidationError as exc:
@@ -342,7 +418,7 @@ def bundle_to_inputs(data: str | bytes | dict) -> FhirImport:
             continue
         if parsed.subject is not None and parsed.subject.reference:
             subjects.add(parsed.subject.reference)
-        value = _read_observation(parsed, ref, index, problems)
+        value = _read_observation(parsed, ref, index, problems, local_times)
         if value is not None:
             values.append(value)
     for kind, count in sorted(ignored.items()):
@@ -378,11 +454,30 @@ def bundle_to_inputs(data: str | bytes | dict) -> FhirImport:
     elif undated:
         groups[None] = undated
 
+    local = [v for v in dated if not v.aware and v.when and "T" in v.when]
+    if local:
+        how = (
+            "each is ordered against a time with an offset only where every offset from −12:00 to +14:00 "
+            "gives the same order"
+            if any(v.aware for v in dated)
+            else "they are compared with each other as written (one clock)"
+        )
+        problems.append(
+            FhirProblem(
+                "no_timezone",
+                f"{len(local)} observation time(s) have no UTC offset (FHIR requires one, e.g. +01:00); {how}.",
+                local[0].ref,
+                None,
+                "info",
+            )
+        )
     panels: list[tuple[str | None, dict[str, dict]]] = []
     for day in sorted(groups, key=lambda d: d or ""):
         labs = _panel_labs(groups[day], problems)
-        times = [v.when for v in groups[day] if v.when]
-        panels.append((max(times) if times else day, labs))
+        timed = [v for v in groups[day] if v.instant is not None]
+        latest = _latest(timed) if timed else None
+        when = (latest or _latest_aware_first(timed))[-1].when if timed else None
+        panels.append((when or day, labs))
 
     patient_id = patients[0][0].id if patients else None
     latest = panels[-1][0] if panels else None
@@ -413,8 +508,36 @@ def bundle_to_inputs(data: str | bytes | dict) -> FhirImport:
     )
 
 
+def _latest(values: list[_Value]) -> list[_Value] | None:
+    """The values at the latest instant (input order), or None when the order cannot be known: an
+    offset time and a time without one closer than every offset a clock can have. Linear."""
+    aware = [v for v in values if v.aware and v.instant is not None]
+    local = [v for v in values if not v.aware and v.instant is not None]
+    best_aware = max((v.instant for v in aware), default=None)
+    best_local = max((v.instant for v in local), default=None)
+    at_aware = [v for v in aware if v.instant == best_aware]
+    at_local = [v for v in local if v.instant == best_local]
+    if best_local is None:
+        return at_aware
+    if best_aware is None:
+        return at_local
+    # a clock reading t without an offset is, in UTC, between t − 14 h and t + 12 h
+    if best_aware > best_local - EARLIEST_OFFSET:
+        return at_aware
+    if best_aware < best_local - LATEST_OFFSET:
+        return at_local
+    return None
+
+
+def _latest_aware_first(values: list[_Value]) -> list[_Value]:
+    """For a panel's label time only, when the order is unknown: the latest time with an offset."""
+    aware = [v for v in values if v.aware]
+    return [max(aware or values, key=lambda v: (v.instant, v.order))]
+
+
 def _panel_labs(values: list[_Value], problems: list[FhirProblem]) -> dict[str, dict]:
-    """One date's values → labs; an analyte twice: the later one, or neither when they clash."""
+    """One date's values → labs; an analyte twice: the later one, or neither when they clash or
+    when which is later cannot be known (time zones)."""
     by_key: dict[str, list[_Value]] = {}
     for v in values:
         by_key.setdefault(v.key, []).append(v)
@@ -424,9 +547,28 @@ def _panel_labs(values: list[_Value], problems: list[FhirProblem]) -> dict[str, 
         if len(found) == 1:
             labs[key] = {"value": found[0].value, "unit": found[0].unit}
             continue
-        found.sort(key=lambda v: (v.when or "", v.order))
-        last = found[-1]
-        same_time = [v for v in found if v.when == last.when]
+        if all(v.instant is not None for v in found):
+            same_time = _latest(found)
+        else:  # a time that cannot be read as an instant: as written
+            found.sort(key=lambda v: (v.when or "", v.order))
+            same_time = [v for v in found if v.when == found[-1].when]
+        if same_time is None:
+            local = [v for v in found if not v.aware]
+            offset = [v for v in found if v.aware]
+            newest_local = max(local, key=lambda v: v.instant)
+            newest_offset = max(offset, key=lambda v: v.instant)
+            problems.append(
+                FhirProblem(
+                    "time_order_unknown",
+                    f"{label}: which result is the latest cannot be known — {newest_local.ref} at "
+                    f"{newest_local.when} has no UTC offset, and {newest_offset.ref} at {newest_offset.when} is "
+                    "within the range of offsets a clock can have; neither is used. Add the offset (e.g. +01:00).",
+                    newest_offset.ref,
+                    key,
+                )
+            )
+            continue
+        last = same_time[-1]
         distinct = {(v.value, v.unit) for v in same_time}
         refs = ", ".join(v.ref for v in found)
         if len(distinct) > 1:

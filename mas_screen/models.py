@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_valid
 
 from mas_screen.criteria_data import BOOLEAN_FIELDS as BOOLEAN_FIELDS  # the contract's yes/no answers
 from mas_screen.criteria_data import criteria
+from mas_screen.parsing import JsonNumberText, NotYesNo, read_yes_no
 
 SCHEMA_VERSION = "1"
 
@@ -24,8 +25,17 @@ Status = Literal["met", "not_met", "indeterminate"]
 ItemResultValue = Literal["met", "not_met", "missing"]
 PopulationFit = Literal["validated", "outside", "unknown"]
 WarningCode = Literal[
-    "not_a_number", "negative", "implausible", "unit_suspect", "unknown_unit", "not_convertible", "conflict"
+    "not_a_number",
+    "negative",
+    "implausible",
+    "unit_suspect",
+    "unknown_unit",
+    "not_convertible",
+    "conflict",
+    "ambiguous_number",
 ]
+# Codes whose value stays in use (every other code leaves the value out, as if not entered).
+VALUE_KEPT_CODES = frozenset({"conflict", "ambiguous_number"})
 
 # A raw number as typed: number, numeric or censored string (">40000"), or anything else that
 # normalise() will flag as not_a_number.
@@ -62,6 +72,16 @@ class ClinicalContext(BaseModel):
     hlh_molecular_diagnosis: bool | None = None
     hematologic_malignancy: bool | None = None
     biologic_therapy: Biologic | None = None
+
+    @field_validator(*BOOLEAN_FIELDS, mode="before")
+    @classmethod
+    def _yes_no(cls, value: Any) -> Any:
+        """One strict reading of a yes/no answer everywhere (parsing.read_yes_no): true/false/null or
+        the yes/no words; numbers (1, 1.0) and other words ("off") are refused, never guessed."""
+        try:
+            return read_yes_no(value)
+        except NotYesNo as exc:
+            raise ValueError(str(exc)) from None
 
     @property
     def disease(self) -> Disease:
@@ -126,6 +146,16 @@ class PatientInput(BaseModel):
     id: str | None = None
     context: ClinicalContext = Field(default_factory=ClinicalContext)
     labs: dict[str, Measurement] = Field(default_factory=dict)
+    # Extension: numbers typed as text use "," as the decimal mark and "." between thousands
+    # (contract "Number spelling": the roles swap, nothing else changes).
+    decimal_comma: bool = Field(default=False, strict=True)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_is_text(cls, value: Any) -> Any:
+        if isinstance(value, JsonNumberText):
+            raise ValueError("id must be text, not a number")
+        return value
 
     @field_validator("labs", mode="before")
     @classmethod

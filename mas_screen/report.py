@@ -31,11 +31,13 @@ from mas_screen.models import (
     CONTEXT_LABELS,
     DISEASE_LABELS,
     NUMERIC_CONTEXT_FIELDS,
+    VALUE_KEPT_CODES,
     Assessment,
     CriterionResult,
     PatientInput,
     field_label,
 )
+from mas_screen.parsing import echo
 from mas_screen.references import compact_citation
 from mas_screen.score_display import STATUS_WORDS, minus, shown_score
 from mas_screen.units import format_number, pretty_unit, unit_index, unit_key
@@ -462,7 +464,7 @@ def _context_rows(patient: PatientInput) -> list[tuple[str, str]]:
             shown = "yes" if value else "no"
         elif name in NUMERIC_CONTEXT_FIELDS:
             unit = "years" if "age" in name else "cm"
-            shown = f"{value if isinstance(value, str) else format_number(value)} {unit}"
+            shown = f"{echo(value)} {unit}"  # as typed, bounded
         else:
             shown = str(value)
         rows.append((short_label(name), shown))
@@ -478,19 +480,19 @@ def _typed_unit(analyte: str, unit: str | None) -> str:
     return pretty_unit(known.unit) if known is not None else unit
 
 
-def _lab_rows(patient: PatientInput, warned: set[str]) -> list[tuple[str, str]]:
+def _lab_rows(patient: PatientInput, warned: set[str], noted: set[str] = frozenset()) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     analytes = criteria().analytes.analytes
     for key, m in patient.labs.items():
         raw = m.value
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             continue
-        value = raw if isinstance(raw, str) else format_number(raw) if isinstance(raw, int | float) else str(raw)
-        if isinstance(raw, bool):
-            value = str(raw)
+        value = str(raw) if isinstance(raw, bool) else echo(raw)  # as typed, bounded (a 1 MB paste is cut)
         text = f"{value} {_typed_unit(key, m.unit)}"
         if key in warned:
             text += "  ⚠ left out"
+        elif key in noted:
+            text += "  ⚠ check"
         rows.append((SHORT_LABELS.get(key, analytes[key].label), text))
     return rows
 
@@ -691,9 +693,10 @@ def _warning_text(field: str, message: str) -> str:
 def _inputs(pdf: FPDF, patient: PatientInput, a: Assessment) -> None:
     """Context in one column pair, labs in two (read down, then across): a full panel in 8 rows."""
     _heading(pdf, "Inputs as entered")
-    warned = {w.field for w in a.input_warnings}
+    warned = {w.field for w in a.input_warnings if w.code not in VALUE_KEPT_CODES}
+    noted = {w.field for w in a.input_warnings if w.code in VALUE_KEPT_CODES}
     context = _context_rows(patient) or [("none entered", "")]
-    labs = _lab_rows(patient, warned) or [("none entered", "")]
+    labs = _lab_rows(patient, warned, noted) or [("none entered", "")]
     half = (len(labs) + 1) // 2
     lab_cols = (labs[:half], labs[half:])
     pdf.set_font(FONT, "", SMALL_PT)
@@ -722,7 +725,12 @@ def _inputs(pdf: FPDF, patient: PatientInput, a: Assessment) -> None:
                 row.cell(value)
     if a.input_warnings:
         pdf.ln(1.5)
-        _para(pdf, "Input warnings (these values were left out of every instrument)", size=SMALL_PT, style="B", h=4)
+        title = (
+            "Input warnings (these values were left out of every instrument)"
+            if not noted
+            else "Input warnings (values marked 'left out' were not used; the others were used as read: please check)"
+        )
+        _para(pdf, title, size=SMALL_PT, style="B", h=4)
         _bullets(pdf, [_warning_text(w.field, w.message) for w in a.input_warnings], size=SMALL_PT, bullet="⚠")
 
 

@@ -41,6 +41,7 @@ from mas_screen.facts import LabFact, normalise
 from mas_screen.kernel.exact import round_half_up
 from mas_screen.kernel.logic import Interval
 from mas_screen.models import Assessment, ClinicalContext, Measurement, PatientInput, ReferenceOut
+from mas_screen.parsing import shorten
 from mas_screen.references import full_citation, link, short_citation
 from mas_screen.units import convert, format_number, pretty_unit, unit_index, unit_key
 
@@ -90,6 +91,7 @@ class SeriesInput(BaseModel):
     id: str | None = None
     context: ClinicalContext = Field(default_factory=ClinicalContext)
     panels: list[Panel]
+    decimal_comma: bool = Field(default=False, strict=True)  # as PatientInput.decimal_comma, for every panel
 
 
 SeriesWarningCode = Literal["bad_time", "duplicate_time", "out_of_order", "no_time", "two_units"]
@@ -191,6 +193,9 @@ class TimeError(ValueError):
     pass
 
 
+MAX_TIME_CHARS = 64
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedTime:
     value: datetime
@@ -199,6 +204,8 @@ class ParsedTime:
 
 def parse_time(text: str) -> ParsedTime:
     """ISO 8601 date or date-time, with light normalisation; raises TimeError with a reason."""
+    if len(text) > MAX_TIME_CHARS:  # bounded work: no date-time is this long
+        raise TimeError(f"longer than {MAX_TIME_CHARS} characters")
     s = " ".join(text.split())
     if not s:
         raise TimeError("no time")
@@ -330,9 +337,9 @@ def _dated_rows(series: SeriesInput, warnings: list[SeriesWarning]) -> list[_Row
                     time=typed,
                     code="bad_time",
                     field="time",
-                    message=f"Time {typed!r} cannot be read: {exc}. The row is left out of the series; its values "
-                    "are kept as typed.",
-                    input=typed,
+                    message=f"Time {shorten(typed)!r} cannot be read: {exc}. The row is left out of the series; its "
+                    "values are kept as typed.",
+                    input=shorten(typed),
                 )
             )
             continue
@@ -534,7 +541,12 @@ def assess_series(
     lab_entries: dict[str, list[tuple[_Row, LabFact]]] = {}
     entered: set[str] = set()
     for r in rows:
-        patient = PatientInput(id=series.id, context=_merge_context(series.context, r.panel.context), labs=r.panel.labs)
+        patient = PatientInput(
+            id=series.id,
+            context=_merge_context(series.context, r.panel.context),
+            labs=r.panel.labs,
+            decimal_comma=series.decimal_comma,
+        )
         assessment = assess(patient)
         points.append(
             TrendPoint(
@@ -548,7 +560,7 @@ def assess_series(
         for key, m in r.panel.labs.items():
             if m.value is not None and not (isinstance(m.value, str) and not m.value.strip()):
                 entered.add(key)
-        facts, _ = normalise(PatientInput(labs=r.panel.labs))  # labs only: the values the rules used
+        facts, _ = normalise(PatientInput(labs=r.panel.labs, decimal_comma=series.decimal_comma))  # the values used
         for key, fact in facts.labs.items():
             lab_entries.setdefault(key, []).append((r, fact))
 

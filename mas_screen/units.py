@@ -1,4 +1,5 @@
-"""Parsing, unit conversion and plausibility of typed values, driven by criteria/analytes.yaml.
+"""Unit conversion and plausibility of typed values, driven by criteria/analytes.yaml (reading the
+typed text itself is mas_screen.parsing).
 
 Values are converted in decimal arithmetic straight from what was typed to the unit an item was
 published in, so 3.6 g/L is exactly 360 mg/dL and a value never drifts across a threshold by
@@ -7,19 +8,15 @@ binary rounding. Thresholds are never converted.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache, lru_cache
 
 from mas_screen.criteria_data import AnalyteSpec, RefusedUnit, UnitSpec, criteria
+from mas_screen.parsing import NotANumber, ParsedNumber, echo_with_unit, format_number, read_number  # noqa: F401
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
-_CENSORED = re.compile(r"^(>=|<=|≥|≤|>|<)\s*(.+)$")
-_CENSOR_OPS = {"≥": ">=", "≤": "<="}
 
 
 @lru_cache(maxsize=1024)  # bounded: what users type as a unit is not kept without limit
@@ -73,58 +70,13 @@ def as_float(value: Decimal) -> float:
 
 
 # ------------------------------------------------------------------------------------- parsing
+# Reading and showing numbers lives in mas_screen.parsing (contract "Number spelling"); these names
+# stay importable from here.
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedNumber:
-    """A number as typed: exact (`op` None) or censored (`op` one of > >= < <=)."""
-
-    value: Decimal
-    op: str | None = None
-
-
-class NotANumber(ValueError):
-    pass
-
-
-def parse_number(raw: object) -> ParsedNumber:
+def parse_number(raw: object, *, decimal_comma: bool = False) -> ParsedNumber:
     """Numbers, numeric strings, thousands separators and censored strings (">40000", "< 50")."""
-    if isinstance(raw, bool) or raw is None:
-        raise NotANumber("not a number")
-    if isinstance(raw, int | float):
-        if isinstance(raw, float) and not math.isfinite(raw):
-            raise NotANumber("not a finite number")
-        return ParsedNumber(Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw))
-    if not isinstance(raw, str):
-        raise NotANumber("not a number")
-    text = raw.strip()
-    op = None
-    match = _CENSORED.match(text)
-    if match:
-        op = _CENSOR_OPS.get(match.group(1), match.group(1))
-        text = match.group(2).strip()
-    text = text.replace(" ", "").replace("\u202f", "").replace("\u00a0", "")
-    if _THOUSANDS.match(text):
-        text = text.replace(",", "")
-    if not _NUMBER.match(text):
-        if re.match(r"^[+-]?\d+,\d+$", text):
-            raise NotANumber("not a number (use a decimal point, not a comma)")
-        raise NotANumber("not a number")
-    try:
-        value = Decimal(text)
-    except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid decimals
-        raise NotANumber("not a number") from exc
-    if not value.is_finite():
-        raise NotANumber("not a finite number")
-    return ParsedNumber(value, op)
-
-
-def format_number(value: Decimal | float) -> str:
-    """Plain text without exponent or trailing zeros: 2500, 1.76, 0.0001."""
-    d = value if isinstance(value, Decimal) else Decimal(repr(value))
-    if d == d.to_integral_value():
-        return f"{int(d)}"
-    return format(d.normalize(), "f")
+    return read_number(raw, decimal_comma=decimal_comma)
 
 
 _PRETTY_UNITS = {"degC": "°C", "degF": "°F", "10^9/L": "×10⁹/L", "10^3/µL": "×10³/µL"}
@@ -141,16 +93,8 @@ def format_threshold(value: float | int) -> str:
 
 
 def format_typed(raw: object, unit: str | None) -> str:
-    """What the user typed, for messages: '3.2 mg/dL', '>40000 ng/mL', 'elevated', 'true'."""
-    if isinstance(raw, bool):
-        text = "true" if raw else "false"
-    elif isinstance(raw, int) or (isinstance(raw, float) and math.isfinite(raw)):  # an int may exceed float
-        text = format_number(raw)
-    else:
-        text = str(raw)
-    if unit and not text.rstrip().endswith(unit):
-        return f"{text} {unit}".strip()
-    return text
+    """What the user typed, for messages: '3.2 mg/dL', '>40000 ng/mL', 'elevated', 'true' (bounded)."""
+    return echo_with_unit(raw, unit)
 
 
 # --------------------------------------------------------------------------------- plausibility

@@ -487,3 +487,14 @@ def test_downloads_are_written_in_a_child_process_with_the_same_bytes():
             assert made == writer(screened)
         else:
             assert pq.read_table(io.BytesIO(made)).equals(pq.read_table(io.BytesIO(writer(screened))))
+
+
+def test_fhir_import_on_the_page_takes_the_latest_instant(bedside):
+    """Issue 13 finding 4 (page import): 09:00-05:00 is later than 10:00+00:00; the form gets 5000."""
+    data = bundle(
+        obs("a", "2276-4", 500, "ng/mL", when="2026-03-01T10:00:00+00:00"),
+        obs("b", "2276-4", 5000, "ng/mL", when="2026-03-01T09:00:00-05:00"),
+    )
+    upload(bedside, "bundle.json", data, key="fhir_upload")
+    assert bedside.session_state["lab::ferritin"] == "5000"
+    assert not bedside.exception

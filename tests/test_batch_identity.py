@@ -208,8 +208,8 @@ def make_table(n: int, seed: int) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------ comparison
 
 
-def expected_row(row: dict, cmap, explain: bool = True) -> dict:
-    converted = convert_row(row, cmap)
+def expected_row(row: dict, cmap, decimal_comma: bool = False, explain: bool = True) -> dict:
+    converted = convert_row(row, cmap, decimal_comma=decimal_comma)
     a = assess(PatientInput.model_validate(converted.data))
     out: dict = {}
     ranged = range_instruments()
@@ -245,15 +245,15 @@ def _same(a, b) -> bool:
     return norm(a) == norm(b)
 
 
-def mismatches(df: pd.DataFrame, screened: pd.DataFrame | None = None) -> list[str]:
+def mismatches(df: pd.DataFrame, screened: pd.DataFrame | None = None, decimal_comma: bool = False) -> list[str]:
     """Every field where the batch (with --explain's columns) differs from assess() on the row."""
-    screened = screen_frame(df, explain=True) if screened is None else screened
+    screened = screen_frame(df, explain=True, decimal_comma=decimal_comma) if screened is None else screened
     cmap = plan_columns(list(df.columns)).cmap
     found = []
     records = screened.to_dict("records")
     explain = "next_tests" in screened.columns
     for i, row in enumerate(df.to_dict("records")):
-        want = expected_row(row, cmap, explain)
+        want = expected_row(row, cmap, decimal_comma, explain)
         got = records[i]
         for key, value in want.items():
             if not _same(value, got[key]):
@@ -289,6 +289,67 @@ def test_fixed_table_exercises_every_status_and_warning(table):
     codes = {c.split(":")[1] for w in screened["warnings"] if w for c in w.split("; ")}
     assert {"not_a_number", "negative", "implausible", "unit_suspect", "unknown_unit", "not_convertible"} <= codes
     assert {"conflict", "two_units", "two_values", "cell_unit", "bad_value"} <= codes
+
+
+def swapped(df: pd.DataFrame) -> pd.DataFrame:
+    """The table as a decimal-comma locale writes it: "," and "." exchanged in every cell but the id."""
+    swap = str.maketrans(",.", ".,")
+    return df.apply(lambda col: col if col.name == "id" else col.map(lambda v: v.translate(swap)))
+
+
+def test_fixed_table_with_decimal_commas_identical_to_assess(table):
+    """Issue 13 finding 2 (batch): the decimal-comma setting in the columnar path equals assess() with the
+    same setting, row by row; the swapped table reads exactly as the original does without it."""
+    european = swapped(table.head(2000))
+    screened = screen_frame(european, decimal_comma=True)
+    found = mismatches(european, screened, decimal_comma=True)
+    assert not found, "\n".join(found[:20])
+    plain = screen_frame(table.head(2000))
+    results = [c for c in screened.columns if c.endswith(("_status", "_score", "_count_met", "_signal"))]
+    pd.testing.assert_frame_equal(screened[results], plain[results])
+
+
+def unit_cells_table(n: int, seed: int) -> pd.DataFrame:
+    """Every lab cell carries a unit: accepted spellings (the column's and others), refused and unknown
+    ones, censored and ambiguous values ("12.500 ng/mL"), boundaries in every unit."""
+    rng = random.Random(seed)
+    labs = lab_columns()
+    boundaries = {(key, unit): boundary_values(key, unit) for _, key, unit in labs}
+    spellings = {
+        key: [s for u in spec.units for s in (u.unit, u.ucum, *u.aliases)] + [r.unit for r in spec.refused_units]
+        for key, spec in ANALYTES.items()
+    }
+    columns = ["id", "febrile", "underlying_disease", *dict.fromkeys(key for _, key, _ in labs)]
+    rows = []
+    for i in range(n):
+        row = dict.fromkeys(columns, "")
+        row["id"], row["febrile"], row["underlying_disease"] = f"u{i}", rng.choice(["yes", "no", ""]), "sjia"
+        for key in columns[3:]:
+            if rng.random() < 0.3:
+                continue
+            unit = rng.choice([u.unit for u in ANALYTES[key].units])
+            roll = rng.random()
+            if roll < 0.5:
+                number = rng.choice(boundaries[(key, unit)])
+            elif roll < 0.85:
+                number = random_value(rng, key, unit)
+            else:
+                number = rng.choice(["12.500", "1.500", "2,500", "999.999", "1e3", "0,5", "-3", "5."])
+            prefix = rng.choice(["", "", "", "", ">", "< ", ">= "])
+            spelling = unit if rng.random() < 0.6 else rng.choice([*spellings[key], "parsec", "e5", "10"])
+            row[key] = f"{prefix}{number}{rng.choice([' ', ' ', '  '])}{spelling}{rng.choice(['', ' '])}"
+        rows.append(row)
+    return pd.DataFrame(rows, columns=columns, dtype="str")
+
+
+def test_unit_suffixed_cells_identical_to_assess():
+    """Issue 13 point 9: cells that carry their unit ("19.164651 ng/mL") are read by columns (split by
+    Arrow, each distinct unit looked up once), and equal assess() row by row."""
+    df = unit_cells_table(3000, seed=13)
+    screened = screen_frame(df)
+    found = mismatches(df, screened)
+    assert not found, "\n".join(found[:20])
+    assert screened.attrs["slow_cells"] < 0.25 * df.size  # most unit cells never reach the single-patient code
 
 
 # ------------------------------------------------------------------------------------- hypothesis

@@ -251,3 +251,113 @@ def test_csv_output_quotes_formula_cells_and_keeps_numbers(tmp_path):
     pq_out = tmp_path / "out.parquet"
     assert main(["batch", str(src), "-o", str(pq_out)]) == 0
     assert pq.read_table(pq_out).column("id").to_pylist()[0] == "=cmd|' /C calc'!A0"
+
+
+# -------------------------------------------------------------------------- issue 13 (hostile input)
+
+
+def test_semicolon_csv_with_decimal_commas(tmp_path, capsys):
+    """Issue 13 finding 2: a semicolon-delimited European CSV read "0,500" neutrophils as 500. Without the
+    option: not_a_number (named); with --decimal-comma: 0.5 (and "1.500,5" is 1500.5)."""
+    path = tmp_path / "eu.csv"
+    path.write_text("id;neutrophils;ferritin\na;0,500;1.500,5\n", encoding="utf-8")
+    assert run(["batch", str(path), "-o", str(tmp_path / "o.csv")])[0] == 0
+    out = pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)
+    assert out["warnings"].iloc[0] == "neutrophils:not_a_number; ferritin:not_a_number"
+    assert run(["batch", str(path), "-o", str(tmp_path / "o.csv"), "--decimal-comma"])[0] == 0
+    out = pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)
+    assert out["warnings"].iloc[0] == "" and out["neutrophils"].iloc[0] == "0,500"  # cells kept as typed
+
+
+def test_huge_numbers_in_a_batch_file_are_warnings(tmp_path, capsys):
+    """Issue 13 finding 1: `id,ferritin\\n1,1e5000` crashed batch ("Exceeds the limit (4300 digits)")."""
+    path = tmp_path / "huge.csv"
+    path.write_text("id,ferritin,platelets,esr\n1,1e5000," + "8" * 5000 + ",1e1000000\n", encoding="utf-8")
+    assert run(["batch", str(path), "-o", str(tmp_path / "o.csv")])[0] == 0
+    out = pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)
+    assert out["warnings"].iloc[0] == "ferritin:not_a_number; platelets:not_a_number; esr:not_a_number"
+
+
+@pytest.mark.parametrize("how", ["same", "relative", "symlink", "hardlink"])
+def test_output_that_is_the_input_is_refused(tmp_path, capsys, monkeypatch, how):
+    """Issue 13 finding 7: `batch in.csv -o in.csv` overwrote the input."""
+    import os
+
+    path = tmp_path / "in.csv"
+    path.write_text("id,ferritin\na,2500\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    out = {"same": str(path), "relative": "./in.csv", "symlink": str(tmp_path / "link.csv"), "hardlink": "h.csv"}[how]
+    if how == "symlink":
+        os.symlink(path, out)
+    if how == "hardlink":
+        os.link(path, tmp_path / out)
+    code, stdout = run(["batch", str(path), "-o", out])
+    assert code == 2 and stdout == ""
+    assert "is the input file" in capsys.readouterr().err
+    assert path.read_text(encoding="utf-8") == "id,ferritin\na,2500\n"
+
+
+def test_gzipped_csv_is_read(tmp_path, cohort):
+    """Issue 13 finding 7: `.csv.gz` was accepted by name, then refused as "not UTF-8". It is read, always
+    streamed in chunks (its decoded size is unknown until read: memory stays bounded by the chunk)."""
+    import gzip
+
+    plain, packed = tmp_path / "c.csv", tmp_path / "c.csv.gz"
+    cohort.to_csv(plain, index=False)
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert run(["batch", str(plain), "-o", str(tmp_path / "a.parquet")])[0] == 0
+    assert run(["batch", str(packed), "-o", str(tmp_path / "b.parquet"), "--chunk-rows", "500"])[0] == 0
+    assert table_values(read_parquet(tmp_path / "a.parquet")) == table_values(read_parquet(tmp_path / "b.parquet"))
+
+
+def test_damaged_gzip_exits_2(tmp_path, capsys):
+    path = tmp_path / "bad.csv.gz"
+    path.write_bytes(b"id,ferritin\na,1\n")
+    assert run(["batch", str(path), "-o", str(tmp_path / "o.csv")])[0] == 2
+    assert "gzip" in capsys.readouterr().err
+
+
+def test_twenty_thousand_unknown_columns_give_one_short_line(tmp_path, capsys):
+    """Issue 13 finding 7: 20,000 unknown columns gave an untruncated message (RSS +158 MB). The header is
+    refused before any row is read; the message is one short line."""
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(["id", *(f"c{i}" for i in range(20_000))]) + "\n" + "1," * 20_000 + "1\n")
+    assert run(["batch", str(path), "-o", str(tmp_path / "o.csv")])[0] == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and len(err) < 400 and "20,001 columns" in err
+
+
+def test_unknown_columns_message_is_truncated():
+    from mas_screen.columns import parse_columns, unknown_columns_message
+
+    message = unknown_columns_message(parse_columns(["id", *(f"c{i}" for i in range(900))]))
+    assert "and 890 more" in message and len(message) < 1500
+
+
+def test_dask_blocksize_that_is_not_a_size_is_one_line(tmp_path, csv_file, capsys):
+    """Issue 13 finding 6: `--engine dask --blocksize abc` ended in a traceback."""
+    code, stdout = run(
+        ["batch", str(csv_file), "-o", str(tmp_path / "o.csv"), "--engine", "dask", "--blocksize", "abc"]
+    )
+    assert code == 2 and stdout == ""
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--blocksize 'abc' is not a size" in err
+
+
+def test_unreachable_dask_scheduler_is_one_line_after_the_connect_timeout(tmp_path, csv_file, capsys):
+    """Issue 13 finding 6: `--scheduler tcp://127.0.0.1:1` waited 30 s, then a traceback. Now one line after
+    the documented connect timeout (default 5 s; 1 s here)."""
+    args = ["batch", str(csv_file), "-o", str(tmp_path / "o.csv"), "--engine", "dask"]
+    code, stdout = run([*args, "--scheduler", "tcp://127.0.0.1:1", "--scheduler-timeout", "1"])
+    assert code == 2 and stdout == ""
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot reach the Dask scheduler at 'tcp://127.0.0.1:1' within 1 s" in err
+
+
+def test_dask_refuses_gzip_by_name(tmp_path, capsys):
+    path = tmp_path / "c.csv.gz"
+    import gzip
+
+    path.write_bytes(gzip.compress(b"id,ferritin\na,1\n"))
+    assert run(["batch", str(path), "-o", str(tmp_path / "o.csv"), "--engine", "dask"])[0] == 2
+    assert "--engine pandas" in capsys.readouterr().err

@@ -271,3 +271,129 @@ def test_cli_assess_fhir_unreadable(capsys):
     assert code == 2
     assert out == ""
     assert "expected a FHIR Bundle" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------- time zones (issue 13, finding 4)
+
+
+def test_latest_compares_instants_across_time_zones():
+    """Issue 13 finding 4: FHIR "latest" ignored time zones. 09:00-05:00 is 14:00 UTC, after 10:00+00:00:
+    ferritin 5000 is the latest result, and the 2016 criteria see it."""
+    result = bundle_to_inputs(
+        bundle(
+            obs("a", "2276-4", 500, "ng/mL", when="2026-03-01T10:00:00+00:00"),
+            obs("b", "2276-4", 5000, "ng/mL", when="2026-03-01T09:00:00-05:00"),
+        )
+    )
+    assert result.patient.labs["ferritin"].value == "5000"
+    (dup,) = [p for p in result.problems if p.code == "duplicate"]
+    assert "Observation/b" in dup.message.split("the latest")[1]
+    assert result.times == ["2026-03-01T09:00:00-05:00"]
+
+
+def test_same_instant_written_in_two_offsets_is_the_same_time():
+    result = bundle_to_inputs(
+        bundle(
+            obs("a", "2276-4", 500, "ng/mL", when="2026-03-01T14:00:00+00:00"),
+            obs("b", "2276-4", 5000, "ng/mL", when="2026-03-01T09:00:00-05:00"),
+        )
+    )
+    assert "ferritin" not in result.patient.labs
+    assert "duplicate_conflict" in codes(result)
+
+
+def test_a_time_without_offset_is_not_ordered_against_a_near_offset_time():
+    """Issue 13 finding 4 (decision): a clock time without an offset can be anywhere from 14 h before to
+    12 h after the same reading in UTC. Within that, which result is latest is unknown: neither is used,
+    with a warning that names both (a stale value is never shown as the latest)."""
+    result = bundle_to_inputs(
+        bundle(
+            obs("a", "2276-4", 500, "ng/mL", when="2026-03-01T10:00:00+00:00"),
+            obs("b", "2276-4", 5000, "ng/mL", when="2026-03-01T09:00:00"),
+        )
+    )
+    assert "ferritin" not in result.patient.labs
+    (problem,) = [p for p in result.problems if p.code == "time_order_unknown"]
+    assert problem.field == "ferritin" and "Observation/a" in problem.message and "Observation/b" in problem.message
+    assert "no_timezone" in codes(result)
+
+
+@pytest.mark.parametrize(
+    ("zoned", "local", "latest"),
+    [
+        ("2026-03-01T23:30:00+00:00", "2026-03-01T08:00:00", "500"),  # 23:30 UTC is after any 08:00 (≤ 20:00 UTC)
+        ("2026-03-01T01:00:00+00:00", "2026-03-01T16:00:00", "5000"),  # 16:00 anywhere is after 01:00 UTC (≥ 02:00)
+    ],
+)
+def test_a_time_without_offset_is_ordered_when_every_offset_agrees(zoned, local, latest):
+    result = bundle_to_inputs(
+        bundle(obs("a", "2276-4", 500, "ng/mL", when=zoned), obs("b", "2276-4", 5000, "ng/mL", when=local))
+    )
+    assert result.patient.labs["ferritin"].value == latest
+    assert "time_order_unknown" not in codes(result)
+
+
+def test_times_without_offsets_are_compared_as_written():
+    """FHIR requires an offset; fhir.resources refuses such an Observation whole. Its result is kept, the
+    time read as a clock time: times of one bundle without offsets share one clock."""
+    result = bundle_to_inputs(
+        bundle(
+            obs("a", "2276-4", 500, "ng/mL", when="2026-03-01T10:00:00"),
+            obs("b", "2276-4", 5000, "ng/mL", when="2026-03-01T09:00:00"),
+        )
+    )
+    assert result.patient.labs["ferritin"].value == "500"
+    assert "time_order_unknown" not in codes(result)
+    (note,) = [p for p in result.problems if p.code == "no_timezone"]
+    assert note.severity == "info" and "compared with each other as written" in note.message
+
+
+def test_cli_fhir_latest_respects_time_zones(capsys):
+    data = bundle(
+        obs("a", "2276-4", 500, "ng/mL", when="2026-03-01T10:00:00+00:00"),
+        obs("b", "2276-4", 5000, "ng/mL", when="2026-03-01T09:00:00-05:00"),
+    )
+    out = io.StringIO()
+    assert main(["assess", "-", "--fhir"], stdin=io.StringIO(json.dumps(data)), stdout=out) == 0
+    result = json.loads(out.getvalue())
+    ferritin = next(it for it in result["criteria"]["mas2016"]["items"] if it["id"] == "ferritin")
+    assert ferritin["value"] == 5000
+
+
+# ------------------------------------------------------------------- hostile bundles (issue 13)
+
+
+def test_resource_type_that_is_not_a_name_is_a_problem_not_a_crash(capsys):
+    """Issue 13 finding 6: `"resourceType": ["Observation"]` raised TypeError (unhashable list)."""
+    entry = obs("f", "2276-4", 1200, "ng/mL")
+    entry["resource"]["resourceType"] = ["Observation"]
+    data = bundle(entry, obs("p", "777-3", 90, "10*9/L"))
+    result = bundle_to_inputs(data)
+    assert "invalid_resource" in codes(result) and set(result.patient.labs) == {"platelets"}
+    out = io.StringIO()
+    assert main(["assess", "-", "--fhir"], stdin=io.StringIO(json.dumps(data)), stdout=out) == 0
+    assert "resourceType" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ['"1e1000000"', "1e1000000", "9" * 5000, '"' + "8" * 5000 + '"'])
+def test_a_huge_fhir_value_is_not_a_number_in_bounded_time(value, capsys):
+    """Issue 13 finding 1: FHIR `"value": "1e1000000"` took 35 s and ended in a traceback."""
+    import time
+
+    entry = json.dumps(obs("f", "2276-4", 12345, "ng/mL")).replace("12345", value)
+    text = json.dumps(bundle()).replace('"entry": [', '"entry": [' + entry + ", ")
+    started = time.process_time()
+    out = io.StringIO()
+    assert main(["assess", "-", "--fhir"], stdin=io.StringIO(text), stdout=out) == 0
+    assert time.process_time() - started < 5  # generous: about 0.05 s; 35 s before the fix
+    warnings = json.loads(out.getvalue())["input_warnings"]
+    assert [(w["field"], w["code"]) for w in warnings] == [("ferritin", "not_a_number")]
+    assert len(warnings[0]["input"]) < 100
+
+
+def test_duplicate_keys_in_a_bundle_are_refused(capsys):
+    """Issue 13 finding 7 (decision): a duplicate key in a JSON object is refused (exit 2): which value is
+    meant cannot be known, and the last one silently won before."""
+    text = '{"resourceType": "Bundle", "type": "collection", "entry": [], "entry": []}'
+    assert main(["assess", "-", "--fhir"], stdin=io.StringIO(text), stdout=io.StringIO()) == 2
+    assert "appears twice" in capsys.readouterr().err

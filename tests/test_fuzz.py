@@ -153,3 +153,77 @@ def test_harness_sees_a_stale_value_in_a_series(monkeypatch):
     report = Report()
     check_series(data, report, random.Random(0))
     assert report.failure_counts[("series", "stale_value")] >= 1
+
+
+# ------------------------------------------------------- issue 13: time budget and number spelling
+
+
+def test_harness_sees_an_input_over_its_time_budget(monkeypatch):
+    """Issue 13 finding 1: the old fuzz run had no per-input time limit. A planted slow path (0.2 s of CPU
+    for one spelling) must fail `over_time_budget` (the benchmark's 50 ms; the suite's own limit is 2 s)."""
+    import time
+
+    from mas_screen import facts
+
+    real = facts.parse_number
+
+    def slow(raw, **kwargs):
+        if raw == "1e1000000":
+            started = time.thread_time()
+            while time.thread_time() - started < 0.2:
+                pass
+        return real(raw, **kwargs)
+
+    monkeypatch.setattr(facts, "parse_number", slow)
+    report = Report(budget={"assess": 0.05})
+    check_patient({"labs": {"ferritin": "1e1000000"}}, report, random.Random(0))
+    assert report.failure_counts[("assess", "over_time_budget")] >= 1
+    assert "1e1000000" in report.summary() and "slowest assess" in report.summary()
+
+
+def test_harness_sees_a_decimal_comma_read_as_thousands(monkeypatch):
+    """Issue 13 finding 2: the old reading ("0,500" → 500, no warning) must fail the spelling oracle."""
+    from decimal import Decimal
+
+    from mas_screen import facts
+    from mas_screen.parsing import ParsedNumber
+
+    real = facts.parse_number
+
+    def old(raw, **kwargs):
+        if isinstance(raw, str) and "," in raw:
+            return ParsedNumber(Decimal(raw.replace(",", "")))
+        return real(raw, **kwargs)
+
+    monkeypatch.setattr(facts, "parse_number", old)
+    report = Report()
+    check_patient(
+        {"context": FEBRILE_SJIA, "labs": {"neutrophils": "0,500", "ferritin": 900}}, report, random.Random(0)
+    )
+    assert report.failure_counts[("assess", "comma_read_as_number")] >= 1
+
+
+def test_harness_sees_a_missing_ambiguity_warning(monkeypatch):
+    import dataclasses
+
+    from mas_screen import facts
+
+    real = facts.parse_number
+    monkeypatch.setattr(facts, "parse_number", lambda raw, **kw: dataclasses.replace(real(raw, **kw), other=None))
+    report = Report()
+    check_patient({"labs": {"ferritin": "12.500"}}, report, random.Random(0))
+    assert report.failure_counts[("assess", "ambiguity")] >= 1
+
+
+def test_spelling_generators_reach_every_family():
+    from fuzz_harness import huge_spelling, locale_noise, respell_patient
+
+    rng = random.Random(3)
+    noise = {locale_noise(rng) for _ in range(300)}
+    assert any("," in t and "." in t for t in noise) and any(" " in t for t in noise)
+    huge = [huge_spelling(rng) for _ in range(60)]
+    assert any("e1000000" in t for t in huge) and max(map(len, huge)) >= 1_000_000
+    patients = [
+        respell_patient(rng, {"labs": {"ferritin": "2500.5"}, "context": {"age_years": "6.5"}}) for _ in range(200)
+    ]
+    assert any(p.get("decimal_comma") and p["labs"]["ferritin"] in ("2500,5", "2.500,5") for p in patients)

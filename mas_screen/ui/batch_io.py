@@ -203,14 +203,17 @@ def read_upload(name: str, data: bytes, budget: DecodedBudget | None = None) -> 
 # ------------------------------------------------------------------------------------ screening
 
 
-def screen_upload(frame: pd.DataFrame, *, ignore_unknown: bool = False) -> tuple[pd.DataFrame, dict, list[str]]:
-    """batch.screen_frame + summarise_results; a table that cannot be screened → UploadError."""
+def screen_upload(
+    frame: pd.DataFrame, *, ignore_unknown: bool = False, decimal_comma: bool = False
+) -> tuple[pd.DataFrame, dict, list[str]]:
+    """batch.screen_frame + summarise_results; a table that cannot be screened → UploadError.
+    `decimal_comma`: cells spell numbers 0,5 and 1.234,5 (contract "Number spelling")."""
     names = [str(c) for c in frame.columns]
     frame = frame.set_axis(names, axis=1)
     unknown = "ignore" if ignore_unknown else "error"
     try:
         plan = plan_columns(names, unknown=unknown)
-        screened = screen_frame(frame, unknown=unknown)
+        screened = screen_frame(frame, unknown=unknown, decimal_comma=decimal_comma)
     except BatchError as exc:
         text = str(exc)
         if "no 'id' column" in text:

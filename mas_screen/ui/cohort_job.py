@@ -32,6 +32,7 @@ class CohortRequest:
     ignore_unknown: bool = False
     demo: bool = False
     budget: DecodedBudget | None = None  # the page's (batch_io.current_budget()), read in the server
+    decimal_comma: bool = False  # the session's number spelling (contract "Number spelling")
 
 
 @dataclass
@@ -47,18 +48,22 @@ class CohortOutcome:
 
 
 def screen_sliced(
-    frame: pd.DataFrame, *, ignore_unknown: bool, report: Callable[[float, float, str], None]
+    frame: pd.DataFrame,
+    *,
+    ignore_unknown: bool,
+    report: Callable[[float, float, str], None],
+    decimal_comma: bool = False,
 ) -> tuple[pd.DataFrame, dict, list[str]]:
     """batch_io.screen_upload, in slices of SLICE_ROWS rows so progress can be reported (same result)."""
     n = len(frame)
     if n <= SLICE_ROWS:
         report(0, max(n, 1), f"Screening {n:,} rows…")
-        return screen_upload(frame, ignore_unknown=ignore_unknown)
+        return screen_upload(frame, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma)
     names = [str(c) for c in frame.columns]
     frame = frame.set_axis(names, axis=1)
     unknown = "ignore" if ignore_unknown else "error"
     try:
-        plan = plan_columns(names, unknown=unknown)
+        plan = plan_columns(names, unknown=unknown, decimal_comma=decimal_comma)
     except BatchError:
         return screen_upload(frame.head(0), ignore_unknown=ignore_unknown)  # words the error the same way
     parts = []
@@ -83,7 +88,9 @@ def run_cohort(request: CohortRequest, report: Callable[[float, float, str], Non
             if len(request.data) > MAX_UPLOAD_MB * 1024 * 1024:
                 raise UploadError(f"The file is larger than {MAX_UPLOAD_MB} MB.")
             frame, fmt = read_upload(request.name, request.data, request.budget)
-        screened, summary, ignored = screen_sliced(frame, ignore_unknown=request.ignore_unknown, report=report)
+        screened, summary, ignored = screen_sliced(
+            frame, ignore_unknown=request.ignore_unknown, report=report, decimal_comma=request.decimal_comma
+        )
     except UploadError as exc:
         return CohortOutcome(error=str(exc), unknown_columns=exc.unknown_columns)
     except (MemoryError, pa.ArrowMemoryError):

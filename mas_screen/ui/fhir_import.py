@@ -18,7 +18,7 @@ from mas_screen.models import field_label
 from mas_screen.trends import SeriesInput
 from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.series_state import init_series_state, set_rows, trend_unit_key
-from mas_screen.ui.state import load_data
+from mas_screen.ui.state import in_session_spelling, load_data
 from mas_screen.units import pretty_unit
 
 UPLOAD = "fhir_upload"
@@ -45,7 +45,7 @@ def series_rows(series: SeriesInput) -> tuple[list[dict[str, str]], dict[str, st
     for panel in series.panels:
         row = {"time": panel.time or ""}
         for key, m in panel.labs.items():
-            text = "" if m.value is None else str(m.value)
+            text = in_session_spelling(m.value)  # FHIR numbers are spelt with a decimal point
             unit = m.unit or criteria().analytes.analytes[key].default_unit
             units.setdefault(key, unit)
             row[key] = text if unit == units[key] else f"{text} {unit}"

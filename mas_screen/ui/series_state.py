@@ -7,7 +7,6 @@ typed is lost between reruns.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -17,8 +16,17 @@ import streamlit as st
 import yaml
 
 from mas_screen.criteria_data import criteria
+from mas_screen.parsing import split_unit
 from mas_screen.trends import TREND_ANALYTES, Panel, SeriesInput
-from mas_screen.ui.state import default_unit, init_state, lab_key, patient_data, unit_key
+from mas_screen.ui.state import (
+    decimal_comma,
+    default_unit,
+    in_session_spelling,
+    init_state,
+    lab_key,
+    patient_data,
+    unit_key,
+)
 
 ROWS = "series_rows"
 VERSION = "series_version"
@@ -77,15 +85,11 @@ def frame_to_rows(frame: pd.DataFrame) -> list[dict]:
     return rows
 
 
-_CELL_WITH_UNIT = re.compile(r"^\s*((?:[<>≤≥]=?)?\s*[-+]?[\d.,]+)\s+([^\d\s].*)$")
-
-
 def split_cell(text: str, column_unit: str) -> tuple[str, str]:
-    """A cell may name its own unit ('3.6 g/L'); otherwise the column's unit applies."""
-    match = _CELL_WITH_UNIT.match(text)
-    if match:
-        return match.group(1).strip(), match.group(2).strip()
-    return text.strip(), column_unit
+    """A cell may name its own unit ('3.6 g/L', '150 10^9/L'); otherwise the column's unit applies.
+    The same reading as the trend and batch CSV readers (parsing.split_unit)."""
+    value, unit = split_unit(text)
+    return value, unit or column_unit
 
 
 def series_input(rows: list[dict]) -> SeriesInput:
@@ -100,7 +104,7 @@ def series_input(rows: list[dict]) -> SeriesInput:
             value, unit = split_cell(text, st.session_state[trend_unit_key(key)])
             labs[key] = {"value": value, "unit": unit}
         panels.append(Panel.model_validate({"time": row.get("time", "").strip() or None, "labs": labs}))
-    return SeriesInput.model_validate({"context": context, "panels": panels})
+    return SeriesInput.model_validate({"context": context, "panels": panels, "decimal_comma": decimal_comma()})
 
 
 def mixed_unit_columns(rows: list[dict]) -> dict[str, set[str]]:
@@ -126,7 +130,7 @@ def load_demo() -> None:
     load_data({"context": demo["context"], "labs": {}})
     for analyte, unit in demo["units"].items():
         st.session_state[trend_unit_key(analyte)] = unit
-    set_rows([dict(r) for r in demo["rows"]])
+    set_rows([{k: v if k == "time" else in_session_spelling(v) for k, v in r.items()} for r in demo["rows"]])
 
 
 def add_bedside_panel() -> None:

@@ -48,12 +48,14 @@ def default_unit(analyte: str, system: str) -> str:
     return criteria().analytes.unit_systems[system].get(analyte, criteria().analytes.analytes[analyte].default_unit)
 
 
+DECIMAL_COMMA = "decimal_comma"  # one setting for every page where numbers are typed or uploaded
 PERSISTENT_PREFIXES = ("lab::", "unit::", "ctx::", "trend_unit::", "trend_alert::")
-PERSISTENT_KEYS = ("unit_system", "trend_labs", "example_choice")
+PERSISTENT_KEYS = ("unit_system", "trend_labs", "example_choice", DECIMAL_COMMA)
 # The persistent widgets each page draws (key prefixes and keys).
 DRAWN_ON = {
-    "Assess": ("lab::", "unit::", "ctx::", "unit_system", "example_choice"),
-    "Trends": ("trend_unit::", "trend_alert::", "trend_labs"),
+    "Assess": ("lab::", "unit::", "ctx::", "unit_system", "example_choice", DECIMAL_COMMA),
+    "Trends": ("trend_unit::", "trend_alert::", "trend_labs", DECIMAL_COMMA),
+    "Batch": (DECIMAL_COMMA,),
 }
 KEEP = "_keep::"  # plain session-state copies of the persistent widget values
 
@@ -87,9 +89,26 @@ def persist_widget_state(page_title: str) -> None:
                 state[key[len(KEEP) :]] = state[key]
 
 
+def decimal_comma() -> bool:
+    """The session's number spelling: True when "," is the decimal mark (0,5) and "." separates thousands."""
+    return bool(st.session_state.get(DECIMAL_COMMA, False))
+
+
+def decimal_comma_toggle() -> None:
+    """The explicit decimal-comma setting (contract "Number spelling"): off, "0,500" is not read as a
+    number (never as 500); on, "," and "." swap roles and nothing else changes."""
+    st.toggle(
+        "Decimal comma (0,5)",
+        key=DECIMAL_COMMA,
+        help="Off: 0.5 and 20,000 (a comma only between thousands). On: 0,5 and 20.000 — the comma is the "
+        "decimal mark and the point separates thousands. Applies to every number you type or upload here.",
+    )
+
+
 def init_state() -> None:
     """Defaults for a fresh session: every value blank ('not done'), every answer 'Unknown'."""
     state = st.session_state
+    state.setdefault(DECIMAL_COMMA, False)
     state.setdefault("unit_system", "us")
     for analyte in criteria().analytes.analytes:
         state.setdefault(lab_key(analyte), "")
@@ -131,7 +150,10 @@ def patient_data() -> dict:
         text = str(state.get(lab_key(analyte), "")).strip()
         if text:
             labs[analyte] = {"value": text, "unit": state.get(unit_key(analyte))}
-    return {"context": context, "labs": labs}
+    data: dict = {"context": context, "labs": labs}
+    if decimal_comma():
+        data["decimal_comma"] = True
+    return data
 
 
 def current_patient() -> PatientInput:
@@ -158,23 +180,36 @@ def clear_form() -> None:
     state[ctx_key("biologic_therapy")] = "unknown"
 
 
+def in_session_spelling(value: object, *, decimal_comma_source: bool = False) -> str:
+    """A value from a file or an example (numbers spelt with a decimal point) as text in the number
+    spelling this session reads, so that switching on the decimal comma never misreads a loaded 2.5."""
+    text = "" if value is None else str(value)
+    if decimal_comma() != decimal_comma_source:
+        text = text.translate(_SWAP)
+    return text
+
+
+_SWAP = str.maketrans(",.", ".,")
+
+
 def load_data(data: dict, system: str | None = None) -> None:
     """Fill the form from contract input JSON (an example, or a panel carried from elsewhere)."""
     state = st.session_state
     if system:
         state["unit_system"] = system
     clear_form()
+    source = bool(data.get("decimal_comma", False))
     context = data.get("context", {}) or {}
     for field, value in context.items():
         if field in BOOLEAN_FIELDS:
             state[ctx_key(field)] = TRI_LABEL[value]
         elif field in NUMERIC_CONTEXT_FIELDS:
-            state[ctx_key(field)] = "" if value is None else str(value)
+            state[ctx_key(field)] = in_session_spelling(value, decimal_comma_source=source)
         elif field in ("underlying_disease", "biologic_therapy"):
             state[ctx_key(field)] = value or "unknown"
     for analyte, lab in (data.get("labs") or {}).items():
         if isinstance(lab, dict):
-            text = "" if lab.get("value") is None else str(lab["value"])
+            text = in_session_spelling(lab.get("value"), decimal_comma_source=source)
             if lab.get("unit"):
                 spec = unit_index(analyte).accepted.get(units_key(lab["unit"]))
                 if spec is not None:
@@ -183,7 +218,7 @@ def load_data(data: dict, system: str | None = None) -> None:
                     text = f"{text} {lab['unit']}"
             state[lab_key(analyte)] = text
         else:
-            state[lab_key(analyte)] = str(lab)
+            state[lab_key(analyte)] = in_session_spelling(lab, decimal_comma_source=source)
             state[unit_key(analyte)] = criteria().analytes.analytes[analyte].default_unit
 
 

@@ -1,7 +1,8 @@
 """Input widgets for the bedside form: a lab value with its unit, yes/no/unknown answers, numbers.
 
 Values are text inputs on purpose: what the user types (">40000", "3,2", "pending") is kept as
-typed and judged by the core, whose warning is shown right under the field.
+typed and judged by the core, whose warning is shown right under the field (the typed text quoted
+literally: parsing.echo bounds it, safe_text.plain_markdown keeps markdown and shortcodes inert).
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ WARNING_TITLES = {
     "unknown_unit": "Unknown unit",
     "not_convertible": "Unit not convertible",
     "conflict": "Conflicting answers",
+    "ambiguous_number": "Check the number",
 }
+KEPT = {"conflict": "both kept", "ambiguous_number": "value used as read"}
 
 
 def show_warnings(field: str, warnings: dict[str, list[InputWarning]]) -> None:
     for w in warnings.get(field, []):
-        kept = "both kept" if w.code == "conflict" else "left out of every criterion"
+        kept = KEPT.get(w.code, "left out of every criterion")
         st.markdown(
             f":orange[**⚠ {WARNING_TITLES[w.code]}**: {plain_markdown(w.message)}] "
             f":gray[({kept}; you typed “{plain_markdown(str(w.input))}”)]",

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from mas_screen import assess
 from mas_screen.explain.summary import supporting_instruments
-from mas_screen.models import BIOLOGIC_LABELS, DISEASE_LABELS, Assessment, PatientInput
+from mas_screen.models import BIOLOGIC_LABELS, DISEASE_LABELS, VALUE_KEPT_CODES, Assessment, PatientInput
 from mas_screen.report import PatientDetails
 from mas_screen.ui import cards
 from mas_screen.ui.fhir_import import import_panel
@@ -26,6 +26,7 @@ from mas_screen.ui.state import (
     clear_form,
     ctx_key,
     current_patient,
+    decimal_comma_toggle,
     examples,
     init_state,
     load_example,
@@ -68,6 +69,7 @@ def toolbar() -> None:
             on_change=on_unit_system_change,
             help="Sets the unit of empty fields. A value you typed keeps the unit you chose.",
         )
+        decimal_comma_toggle()
     ids = [ex["id"] for ex in examples()]
     titles = {ex["id"]: ex["title"] for ex in examples()}
     with c2:
@@ -149,11 +151,12 @@ def results(patient: PatientInput, assessment: Assessment) -> None:
     from mas_screen.figures import lab_threshold_figure
 
     cards.headline(assessment)
+    left_out = [w for w in assessment.input_warnings if w.code not in VALUE_KEPT_CODES]
+    kept = len(assessment.input_warnings) - len(left_out)
     if assessment.input_warnings:
-        st.warning(
-            f"{len(assessment.input_warnings)} value(s) flagged and left out — see the messages beside the fields.",
-            icon=":material/warning:",
-        )
+        parts = [f"{len(left_out)} value(s) flagged and left out"] if left_out else []
+        parts += [f"{kept} used as read but worth a check"] if kept else []
+        st.warning(f"{'; '.join(parts)} — see the messages beside the fields.", icon=":material/warning:")
     cards.status_grid(assessment)
     cards.comparison_panels(assessment)
     cards.next_tests(assessment)

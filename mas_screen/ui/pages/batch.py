@@ -29,11 +29,12 @@ from mas_screen.ui.batch_io import (
 )
 from mas_screen.ui.cohort_job import CohortOutcome, CohortRequest, run_cohort
 from mas_screen.ui.safe_text import plain_markdown
+from mas_screen.ui.state import decimal_comma, decimal_comma_toggle
 from mas_screen.ui.widgets import WARNING_TITLES
 
 RESULT = "batch_result"
 ERROR = "batch_error"
-DONE = "batch_upload_done"  # what the results come from: ("upload", file_id, pass-through) or ("demo", file_id)
+DONE = "batch_upload_done"  # the results' source: ("upload", file_id, pass-through, decimal comma) or ("demo", file_id)
 MAX_TABLE_ROWS = 5_000  # rows drawn in the table; the downloads hold every row
 SIGNAL_WORDS = {
     "suggestive": "⚠ features suggestive of MAS",
@@ -114,7 +115,7 @@ def load_demo() -> None:
 
 def read_uploaded(upload) -> None:
     """Read and screen an uploaded file once per file (and per 'pass through' choice)."""
-    token = ("upload", upload.file_id, st.session_state.get("batch_ignore", False))
+    token = ("upload", upload.file_id, st.session_state.get("batch_ignore", False), decimal_comma())
     done = st.session_state.get(DONE)
     if done == token or done == ("demo", upload.file_id):
         return
@@ -136,6 +137,7 @@ def read_uploaded(upload) -> None:
         data=upload.getvalue(),
         ignore_unknown=st.session_state.get("batch_ignore", False),
         budget=batch_io.current_budget(),
+        decimal_comma=decimal_comma(),
     )
     _start(request, upload.name)
 
@@ -199,6 +201,7 @@ def controls() -> None:
             help="Columns that are not inputs (ward, study arm, …) are kept in the download but not read. "
             "Off: such a column stops the screen, so a misspelt lab is never silently skipped.",
         )
+        decimal_comma_toggle()
     with c2:
         st.markdown("**No data at hand?**")
         st.button(

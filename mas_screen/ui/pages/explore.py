@@ -30,7 +30,9 @@ from mas_screen.models import (
     PatientInput,
     field_label,
 )
+from mas_screen.parsing import echo
 from mas_screen.ui import cards
+from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.state import LAB_ORDER, TRI_LABEL, TRI_STATE, TRI_VALUE, current_patient, patient_data
 from mas_screen.ui.state import init_state as init_bedside_state
 from mas_screen.ui.teaching_views import case_panels, case_patient, panel_name, panel_when
@@ -139,7 +141,7 @@ def load_start(patient: PatientInput, origin: str) -> None:
             "unit": unit,
             "start": float(start) if start is not None else None,
             "censored": censored,
-            "typed": None if typed is None or typed.value in (None, "") else str(typed.value),
+            "typed": None if typed is None or typed.value in (None, "") else echo(typed.value),  # bounded
             "lo": lo,
             "hi": max(hi, float(start)) if start is not None else hi,
             "step": step,
@@ -346,9 +348,9 @@ def lab_control(lab: str) -> None:
     start = _value_text(info["start"], info["unit"])
     note = f"start {start}"
     if info["censored"]:
-        note = f"start {info['typed']} {unit} (a bound: used as typed until you move it)"
+        note = f"start {plain_markdown(info['typed'])} {unit} (a bound: used as typed until you move it)"
     elif info["start"] is None and info["typed"]:
-        note = f"typed “{info['typed']}”: not a usable number, left out"
+        note = f"typed “{plain_markdown(info['typed'])}”: not a usable number, left out"
     st.markdown(f"**{name}** ({unit}) :gray[· {note}]")
     c1, c2 = st.columns([3, 1.2], vertical_alignment="center")
     with c2:
@@ -468,7 +470,7 @@ def status_table(start: Assessment, now: Assessment) -> None:
 
 def input_warnings(now: Assessment) -> None:
     for w in now.input_warnings:
-        st.markdown(f":orange[**⚠ {field_label(w.field)} — {WARNING_TITLES[w.code]}**: {w.message}]")
+        st.markdown(f":orange[**⚠ {field_label(w.field)} — {WARNING_TITLES[w.code]}**: {plain_markdown(w.message)}]")
 
 
 def _flip_text(f: Flip) -> str:

@@ -16,7 +16,9 @@ import streamlit as st
 
 from mas_screen.criteria_data import criteria
 from mas_screen.decoded_size import csv_shape_within
+from mas_screen.facts import unit_spec
 from mas_screen.models import PatientInput, field_label
+from mas_screen.parsing import NotANumber, format_number, read_number, shorten
 from mas_screen.references import short_citation
 from mas_screen.safe_csv import neutralise
 from mas_screen.trends import SeriesInput, TrendResult, assess_series
@@ -38,7 +40,8 @@ from mas_screen.ui.series_state import (
     set_rows,
     trend_unit_key,
 )
-from mas_screen.units import pretty_unit
+from mas_screen.ui.state import decimal_comma, decimal_comma_toggle
+from mas_screen.units import as_float, convert, is_plausible, plausible_in, pretty_unit
 
 MAX_UPLOAD_BYTES = 2_000_000
 MAX_UPLOAD_ROWS = 1_000  # one patient's series; a cohort belongs on the command line (python -m mas_screen batch)
@@ -114,7 +117,7 @@ def load_csv(data: bytes) -> None:
         )
         return
     try:
-        table = read_series_csv(text)
+        table = read_series_csv(text, decimal_comma=decimal_comma())
     except (ValueError, csv.Error) as exc:  # ColumnError and pydantic's ValidationError are ValueErrors
         state["trend_upload_error"] = f"The CSV could not be read: {str(exc).splitlines()[0]}"
         return
@@ -217,6 +220,31 @@ def first_met(result: TrendResult) -> None:
     )
 
 
+def alert_level(analyte: str, text: str) -> tuple[float | None, str | None]:
+    """A level typed in the column's unit → (the level in the lab's canonical unit, as the chart draws
+    it; None), or (None, why no line is drawn).
+
+    Read like every other number (parsing.read_number: bounded, the session's decimal setting), and
+    only within the lab's plausible range in that unit: nan, inf, 1e309 or 1e308 draw no line."""
+    if not text.strip():
+        return None, None
+    unit = unit_spec(analyte, st.session_state[trend_unit_key(analyte)])
+    try:
+        parsed = read_number(text, decimal_comma=decimal_comma())
+    except NotANumber as exc:
+        return None, f"{shorten(text)!r} is {exc}"
+    if parsed.op is not None:
+        return None, f"{shorten(text)!r} is a bound, not a level"
+    spec = criteria().analytes.analytes[analyte]
+    if not is_plausible(parsed.value, unit, spec):
+        lo, hi = plausible_in(unit, spec)
+        return None, (
+            f"{format_number(parsed.value)} {pretty_unit(unit.unit)} is outside the plausible range "
+            f"({format_number(lo)}–{format_number(hi)} {pretty_unit(unit.unit)})"
+        )
+    return as_float(convert(parsed.value, unit, spec.unit(spec.default_unit))), None
+
+
 def alert_levels() -> dict[str, float]:
     """User-set alert levels: the user's own, never published cut-offs (criteria-spec Decisions)."""
     levels: dict[str, float] = {}
@@ -233,11 +261,12 @@ def alert_levels() -> dict[str, float]:
                     key=alert_key(analyte),
                     placeholder="none",
                 )
-            try:
-                if text.strip():
-                    levels[analyte] = float(text)
-            except ValueError:
-                st.caption(f":orange[{field_label(analyte)}: '{text}' is not a number; no alert line drawn.]")
+            level, problem = alert_level(analyte, text)
+            if level is not None:
+                levels[analyte] = level
+            elif problem is not None:
+                # What was typed is shown literally (no markdown, links, images or icons made from it).
+                st.caption(f":orange[{field_label(analyte)}: {plain(problem)}; no alert line drawn.]")
     return levels
 
 
@@ -329,6 +358,7 @@ def render() -> None:
         f"({short_citation('ravelli2016_dynamics')}); no published percent-change cut-off exists."
     )
     controls()
+    decimal_comma_toggle()
     if st.session_state.pop("series_added_message", None):
         st.success("Added the bedside panel as a new row (timed now; edit the time if needed).")
     if st.session_state.get("trend_upload_error"):

@@ -1,0 +1,482 @@
+"""Reading what people type: numbers, a unit written in a cell, yes/no answers, JSON text.
+
+Every value that enters MAS Screen — typed on a page, in a JSON file, a CSV or Parquet cell, a FHIR
+Observation, an alert level — is read here, with bounded work per value (contract "Number spelling"):
+
+- a number is read from at most 32 characters (`MAX_NUMBER_CHARS`), and an exponent only within
+  ±30 with at most 15 significant digits; anything longer or larger is `not_a_number` before it
+  is parsed further, so no value can make the process convert thousands of digits;
+- "." is the decimal point and "," only a thousands separator in well-formed groups of three after
+  a non-zero leading group ("20,000", "1,234.5"); a space (also no-break and thin spaces) is a
+  thousands separator in the same groups ("20 000"), never anything else ("1 5" is not 15). With
+  the decimal-comma setting "," and "." swap roles and nothing else changes;
+- a spelling whose only separator is one "," or "." followed by exactly three digits ("12.500",
+  "12,500") is read by the rule above, and `ParsedNumber.other` carries the other locale's reading
+  so that the caller can say when both are plausible for the analyte (`ambiguous_number`);
+- numbers are shown (`format_number`) and echoed (`echo`) in bounded text.
+
+One function reads one value (`read_number`, `split_unit`, `read_yes_no`, `read_json`); one reads a
+whole column with Arrow kernels (`read_number_column`, `split_unit_column`) and gives, cell by cell,
+exactly what the single-value functions give, or hands the cell back to them (kind 2).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import reprlib
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+MAX_NUMBER_CHARS = 32  # a number as typed (after trimming spaces), censoring sign included
+MAX_EXPONENT = 30  # "1e30" is read, "1e31" is not
+MAX_SIGNIFICANT = 15  # digits of an exponent form's mantissa
+MAX_CELL_CHARS = 64  # a lab cell with its unit ("19.164651 ng/mL")
+MAX_UNIT_CHARS = 32  # a unit as typed
+ECHO_CHARS = 40  # typed text echoed in messages beyond this is cut with an ellipsis
+
+GROUP_SPACES = " \u00a0\u202f\u2009"  # space, no-break space, narrow no-break space, thin space
+_SWAP = str.maketrans(",.", ".,")
+_CENSORED = re.compile(r"^(>=|<=|≥|≤|>|<)\s*(.*)$", re.DOTALL)
+_CENSOR_OPS = {"≥": ">=", "≤": "<="}
+# The decimal-point grammar (the decimal-comma setting swaps "," and "." before it is applied).
+_PLAIN = re.compile(r"^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d+))?$")
+_GROUPED = re.compile(
+    rf"^[+-]?[1-9][0-9]{{0,2}}(?:(?P<sep>[,{GROUP_SPACES}])[0-9]{{3}})(?:(?P=sep)[0-9]{{3}})*(?:\.[0-9]+)?$"
+)
+_AMBIGUOUS = re.compile(r"^([+-]?)([1-9][0-9]{0,2})([.,])([0-9]{3})$")
+
+
+class NotANumber(ValueError):
+    """The value cannot be read as a number; the message says why (it completes '… is <message>')."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedNumber:
+    """A number as typed: exact (`op` None) or censored (`op` one of > >= < <=).
+
+    `other`: for a spelling that reads differently in the other locale ("12.500" is 12.5 here and
+    12500 with a decimal comma), that other reading; None otherwise.
+    """
+
+    value: Decimal
+    op: str | None = None
+    other: Decimal | None = None
+
+
+# ------------------------------------------------------------------------------------- numbers
+
+
+def _grouping_hint(decimal_comma: bool) -> str:
+    if decimal_comma:
+        return (
+            "not a number: with the decimal-comma setting '.' is read only as a thousands separator in groups "
+            "of three (20.000); write decimals with a comma (0,5)"
+        )
+    return (
+        "not a number: ',' is read only as a thousands separator in groups of three (20,000), not as a "
+        "decimal comma; write decimals with a point (0.5), or turn on the decimal-comma setting"
+    )
+
+
+def _exponent_ok(mantissa: str, exponent: str) -> str | None:
+    """Why an exponent form is refused (None when it is read)."""
+    digits = exponent.lstrip("+-").lstrip("0")
+    if len(digits) > 2 or int(exponent) > MAX_EXPONENT or int(exponent) < -MAX_EXPONENT:
+        return f"not a number: an exponent beyond ±{MAX_EXPONENT} is not read"
+    significant = Decimal(mantissa).normalize().as_tuple().digits if mantissa.strip(".0") else ()
+    if len(significant) > MAX_SIGNIFICANT:
+        return f"not a number: an exponent form is read with at most {MAX_SIGNIFICANT} significant digits"
+    return None
+
+
+def _read_text(text: str, decimal_comma: bool) -> ParsedNumber:
+    text = text.strip()
+    if len(text) > MAX_NUMBER_CHARS:
+        raise NotANumber(f"not a number (longer than {MAX_NUMBER_CHARS} characters; not read)")
+    op = None
+    match = _CENSORED.match(text)
+    if match:
+        op = _CENSOR_OPS.get(match.group(1), match.group(1))
+        text = match.group(2).strip()
+    t = text.translate(_SWAP) if decimal_comma else text
+    plain = _PLAIN.match(t)
+    if plain is not None:
+        if plain.group(3) is not None:
+            why = _exponent_ok(plain.group(2), plain.group(3))
+            if why is not None:
+                raise NotANumber(why)
+        value = Decimal(t)
+    elif _GROUPED.match(t):
+        value = Decimal(t.translate({ord(c): None for c in "," + GROUP_SPACES}))
+    elif "," in t:
+        raise NotANumber(_grouping_hint(decimal_comma))
+    elif any(c in t for c in GROUP_SPACES) and any(c.isdigit() for c in t):
+        raise NotANumber("not a number: a space inside a number is read only between groups of three digits (20 000)")
+    else:
+        raise NotANumber("not a number")
+    other = None
+    ambiguous = _AMBIGUOUS.match(t)
+    if ambiguous is not None:
+        sign, lead, sep, tail = ambiguous.groups()
+        whole = Decimal(f"{sign}{lead}{tail}")
+        other = whole if sep == "." else whole.scaleb(-3)
+    return ParsedNumber(value, op, other)
+
+
+def read_number(raw: object, *, decimal_comma: bool = False) -> ParsedNumber:
+    """One value as a number: a JSON/Python number, or text (censored, grouped, exponent).
+
+    Raises NotANumber. Work is bounded whatever `raw` is: text is trimmed and measured before any
+    pattern is applied, an integer is measured by its bit length, a float by its repr.
+    """
+    if isinstance(raw, bool) or raw is None:
+        raise NotANumber("not a number")
+    if isinstance(raw, int):
+        if raw.bit_length() > 106:  # 2**106 ≈ 8e31: more than 32 digits
+            raise NotANumber(f"not a number (longer than {MAX_NUMBER_CHARS} digits; not read)")
+        return ParsedNumber(Decimal(raw))
+    if isinstance(raw, float):
+        if raw != raw or raw in (float("inf"), float("-inf")):
+            raise NotANumber("not a finite number")
+        return _read_text(repr(raw), decimal_comma=False)  # a float's repr always uses a point
+    if not isinstance(raw, str):
+        raise NotANumber("not a number")
+    return _read_text(raw, decimal_comma)
+
+
+def is_number(raw: object, *, decimal_comma: bool = False) -> bool:
+    try:
+        read_number(raw, decimal_comma=decimal_comma)
+    except NotANumber:
+        return False
+    return True
+
+
+def format_number(value: Decimal | float | int) -> str:
+    """Plain text without exponent or trailing zeros: 2500, 1.76, 0.0001. Bounded: a value beyond
+    ±1e40 (or below 1e-40) is written with an exponent, and more than 40 digits are rounded to 15."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        if value.bit_length() > 130:
+            return _huge_integer(value)
+        return str(value)
+    d = value if isinstance(value, Decimal) else Decimal(repr(value))
+    if not d.is_finite():
+        return str(d).lower()
+    adjusted = d.adjusted()
+    if adjusted > 40 or adjusted < -40 or len(d.as_tuple().digits) > 40:
+        return _scientific(d)
+    if d == d.to_integral_value():
+        return f"{int(d)}"
+    return format(d.normalize(), "f")
+
+
+def _scientific(d: Decimal) -> str:
+    """1.5e+45: at most 15 significant digits, no context arithmetic (nothing can overflow)."""
+    sign, digits, _ = d.as_tuple()
+    text = "".join(map(str, digits[:MAX_SIGNIFICANT])).rstrip("0") or "0"
+    mantissa = text[0] + (f".{text[1:]}" if len(text) > 1 else "")
+    return f"{'-' if sign else ''}{mantissa}e{d.adjusted():+d}"
+
+
+def _huge_integer(value: int) -> str:
+    digits = int(value.bit_length() * 0.30103) + 1
+    return f"{'-' if value < 0 else ''}an integer of about {digits:,} digits"
+
+
+def shorten(text: str, limit: int = ECHO_CHARS) -> str:
+    """`text`, cut with an ellipsis (and its length said) beyond `limit` characters."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 1]}… ({len(text):,} characters)"
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 6, 8, 8, ECHO_CHARS, ECHO_CHARS
+
+
+def echo(raw: object) -> str:
+    """What was typed, as bounded text for a message: '3.2', '>40000', 'elevated', 'true'."""
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, int):
+        return format_number(raw)
+    if isinstance(raw, float):
+        return format_number(raw) if raw == raw and abs(raw) != float("inf") else repr(raw)
+    if isinstance(raw, str):
+        return shorten(raw)
+    return shorten(_REPR.repr(raw))
+
+
+def echo_with_unit(raw: object, unit: str | None) -> str:
+    """What the user typed, for messages: '3.2 mg/dL', '>40000 ng/mL', 'elevated', 'true'."""
+    text = echo(raw)
+    unit = shorten(unit) if unit else unit
+    if unit and not text.rstrip().endswith(unit):
+        return f"{text} {unit}".strip()
+    return text
+
+
+# ------------------------------------------------------------------------------ units in cells
+
+# A number (possibly censored) followed by a unit: the unit holds a letter, "/", "%" or "°"
+# ("3.6 g/L", "150 10^9/L", "120/mm3"); "1 000" is a number with a thousands space, not a unit.
+_CELL_WITH_UNIT = re.compile(r"^\s*((?:[<>≤≥]=?)?\s*[-+]?\d[\d.,]*(?:[eE][-+]?\d+)?)\s*((?=[^\s]*[^\d\s.,])\S.*?)\s*$")
+_UNIT_CHARS = re.compile(r"[A-Za-zµμ°º/%]")
+_EXPONENT = re.compile(r"^[eE][-+]?\d+$")
+
+
+def split_unit(text: str) -> tuple[str, str | None]:
+    """A cell that may name its own unit: '3.6 g/L' → ('3.6', 'g/L'), '150 10^9/L' → ('150',
+    '10^9/L'); a number alone (an exponent is not a unit: '1e400' stays whole), or anything else,
+    → (text stripped, None). The same in both number spellings.
+
+    The one reading of a cell with a unit, shared by the batch and trend CSV readers and the Trends
+    page. Bounded: a cell longer than MAX_CELL_CHARS is not split (it is then not a number either).
+    """
+    stripped = text.strip()
+    if len(stripped) > MAX_CELL_CHARS:
+        return stripped, None
+    match = _CELL_WITH_UNIT.match(stripped)
+    if match and _UNIT_CHARS.search(match.group(2)) and not _EXPONENT.match(match.group(2)):
+        return match.group(1).strip(), match.group(2).strip()
+    return stripped, None
+
+
+# ------------------------------------------------------------------------------------- yes / no
+
+YES_WORDS = frozenset({"true", "yes", "y", "1", "t"})
+NO_WORDS = frozenset({"false", "no", "n", "0", "f"})
+UNKNOWN_WORDS = frozenset({"", "unknown", "not known", "na", "n/a", "nk", "?", "-", "null", "none"})
+
+
+class NotYesNo(ValueError):
+    """The value is not a yes/no answer."""
+
+
+def read_yes_no(raw: object) -> bool | None:
+    """A yes/no answer: JSON true/false/null, or one of the words (case-insensitive) yes/no,
+    true/false, y/n, t/f, 1/0 and the not-known words (blank, unknown, n/a, …) → None.
+
+    Strict and the same everywhere (JSON, CSV, Parquet): numbers (1, 1.0), "on"/"off" and other
+    words are not answers; raises NotYesNo with a message naming what is accepted.
+    """
+    if raw is None or isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and len(raw) <= 20:
+        word = " ".join(raw.split()).lower()
+        if word in YES_WORDS:
+            return True
+        if word in NO_WORDS:
+            return False
+        if word in UNKNOWN_WORDS:
+            return None
+    accepted = "true/false, yes/no, y/n, 1/0 as text, or null/unknown for not known"
+    if isinstance(raw, int | float):
+        raise NotYesNo(f"the number {echo(raw)} is not a yes/no answer ({accepted})")
+    raise NotYesNo(f"{echo(raw)!r} is not a yes/no answer ({accepted})")
+
+
+# ------------------------------------------------------------------------------------------ JSON
+
+
+class JsonError(ValueError):
+    """The text cannot be read as JSON. The message says why in one line and completes
+    "the input is …" ("not JSON (…)", "nested too deeply …", "refused: the key … appears twice …")."""
+
+
+class JsonNumberText(str):
+    """A JSON number kept as its text because it cannot be read as a bounded number (thousands of
+    digits, 1e309, NaN, Infinity): the value is then `not_a_number`, never a traceback."""
+
+
+def _json_int(token: str) -> int | str:
+    return int(token) if len(token) <= MAX_NUMBER_CHARS else JsonNumberText(token)
+
+
+def _json_float(token: str) -> float | str:
+    if len(token) <= MAX_NUMBER_CHARS:
+        exponent = token.lower().partition("e")[2]
+        if not exponent or (len(exponent.lstrip("+-")) <= 3 and abs(int(exponent)) <= MAX_EXPONENT):
+            value = float(token)
+            if value not in (float("inf"), float("-inf")):
+                return value
+    return JsonNumberText(token)
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        dupes = [k for k, _ in pairs if k in seen or seen.add(k)]  # type: ignore[func-returns-value]
+        raise JsonError(
+            f"refused: the key {shorten(dupes[0])!r} appears twice in one JSON object (which value is meant is unclear)"
+        )
+    return out
+
+
+def read_json(text: str) -> Any:
+    """JSON text → Python values, bounded: a number token that cannot be read as a bounded number
+    (more than 32 characters, an exponent beyond ±30, NaN, Infinity) is kept as `JsonNumberText`
+    for the value reader to refuse; a duplicate key in an object, malformed text or nesting beyond
+    the parser's limit raise JsonError."""
+    try:
+        return json.loads(
+            text,
+            parse_int=_json_int,
+            parse_float=_json_float,
+            parse_constant=JsonNumberText,
+            object_pairs_hook=_json_object,
+        )
+    except JsonError:
+        raise
+    except json.JSONDecodeError as exc:
+        raise JsonError(f"not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
+    except RecursionError as exc:
+        raise JsonError("nested too deeply to be read as JSON") from exc
+    except ValueError as exc:  # pragma: no cover - number tokens are bounded by the hooks above
+        raise JsonError(f"not readable as JSON: {str(exc).split(':')[0]}") from exc
+
+
+# ------------------------------------------------------------------------------------ by columns
+
+COLUMN_OPS = (None, ">", ">=", "<", "<=")
+_ARROW_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+_ARROW_FAST = f"^(?:[<>]=? ?)?{_ARROW_NUMBER}$"
+_ARROW_AMBIGUOUS = r"^[+-]?[1-9][0-9]{0,2}\.[0-9]{3}$"
+# The cells `split_unit` splits, in the one form Arrow reads here: a plain number starting with a
+# digit (optionally censored), at least one space, then the unit (spaces inside allowed, "mg/L FEU").
+_ARROW_WITH_UNIT = r"^\s*(?P<number>(?:[<>]=? ?)?[+-]?[0-9]+(?:[.,][0-9]*)?)\s+(?P<unit>\S(?:.*\S)?)\s*$"
+
+
+@dataclass(slots=True)
+class NumberColumn:
+    """A column of cells read as numbers by Arrow kernels.
+
+    kind: 0 empty, 1 read here (a plain decimal, optionally censored, of at most 15 characters),
+    2 left to `read_number` (words, exponents, grouping, longer numbers, …).
+    For kind 1: op (index into COLUMN_OPS), x (the float), numbers (the number's text without the
+    censoring sign, in decimal-point spelling), other (the other locale's reading where the
+    spelling is ambiguous, else NaN: exact, as the typed digits are an integer or a thousandth).
+    """
+
+    kind: np.ndarray
+    op: np.ndarray
+    x: np.ndarray
+    numbers: pa.Array
+    other: np.ndarray
+
+
+def swap_separators(texts: pa.Array) -> pa.Array:
+    """Cells with "," and "." exchanged (the decimal-comma setting read with the point grammar)."""
+    import pyarrow.compute as pc
+
+    marked = pc.replace_substring(texts, ",", "\x00")
+    swapped = pc.replace_substring(pc.replace_substring(marked, ".", ","), "\x00", ".")
+    # A cell that holds the marker itself keeps its text: with a NUL it is never read as a number here,
+    # and the single-value reader (which swaps exactly) decides it.
+    return pc.if_else(pc.match_substring(texts, "\x00"), texts, swapped)
+
+
+def _np(arr, dtype=None):
+    out = arr.to_numpy(zero_copy_only=False)
+    return out if dtype is None else out.astype(dtype, copy=False)
+
+
+def read_number_column(texts: pa.Array, *, decimal_comma: bool = False) -> NumberColumn:
+    """`read_number` over a column of cell texts (no nulls; "" is empty), by Arrow kernels.
+
+    Cells this reads (kind 1) give exactly the value, censoring and ambiguity `read_number` gives;
+    every other non-empty cell is kind 2, for the caller to read one distinct text at a time.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(texts)
+    if decimal_comma:
+        texts = swap_separators(texts)
+    empty = _np(pc.equal(pc.binary_length(texts), 0), bool)
+    fast = _np(pc.match_substring_regex(texts, _ARROW_FAST), bool)
+    op = np.zeros(n, np.int8)
+    numbers = texts
+    gt = _np(pc.starts_with(texts, ">"), bool) & fast
+    lt = _np(pc.starts_with(texts, "<"), bool) & fast
+    if gt.any() or lt.any():
+        idx = np.flatnonzero(gt | lt)
+        eq = _np(pc.match_substring_regex(pc.take(texts, pa.array(idx)), "^.="), bool)
+        op[idx] = np.where(gt[idx], np.where(eq, 2, 1), np.where(eq, 4, 3))
+        numbers = pc.utf8_ltrim(texts, characters="<>= ")
+    fast &= _np(pc.binary_length(numbers), np.int64) <= MAX_SIGNIFICANT  # at most 15 significant digits
+    x = np.zeros(n)
+    other = np.full(n, np.nan)
+    if fast.any():
+        masked = pc.if_else(pa.array(fast), numbers, pa.scalar("0", numbers.type))
+        x = _np(pc.cast(masked, pa.float64()), np.float64)
+        ambiguous = fast & _np(pc.match_substring_regex(numbers, _ARROW_AMBIGUOUS), bool)
+        if ambiguous.any():  # "12.500": also 12500 in the other locale (exactly the typed digits)
+            other[ambiguous] = np.rint(x[ambiguous] * 1000.0)
+    kind = np.where(empty, 0, np.where(fast, 1, 2)).astype(np.int8)
+    return NumberColumn(kind, op, x, numbers, other)
+
+
+def split_unit_column(texts: pa.Array) -> tuple[np.ndarray, pa.Array, pa.Array]:
+    """`split_unit` over a column, for the cells Arrow can split exactly as it does: a plain number
+    (optionally censored, starting with a digit), spaces, then the unit.
+
+    Returns (split, number texts, unit texts): `split` marks the cells split here; elsewhere the
+    texts are "" and the caller reads the cell whole. Unit and number texts are as typed (read the
+    number with `read_number_column`). The caller must still check that the unit contains a unit
+    character, is not an exponent, and is a unit it knows.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    short = _np(pc.less_equal(pc.utf8_length(texts), MAX_CELL_CHARS), bool)
+    parts = pc.extract_regex(pc.if_else(pa.array(short), texts, pa.scalar("", texts.type)), _ARROW_WITH_UNIT)
+    split = _np(pc.is_valid(parts), bool) & short
+    empty = pa.scalar("", pa.large_string())
+    numbers = pc.fill_null(pc.cast(pc.struct_field(parts, "number"), pa.large_string()), empty)
+    units = pc.fill_null(pc.cast(pc.struct_field(parts, "unit"), pa.large_string()), empty)
+    return split, numbers, units
+
+
+def is_cell_unit(unit: str) -> bool:
+    """Whether `split_unit` takes this text (after a number and a space) as the cell's unit."""
+    return _UNIT_CHARS.search(unit) is not None and _EXPONENT.match(unit) is None
+
+
+__all__ = [
+    "COLUMN_OPS",
+    "MAX_CELL_CHARS",
+    "MAX_EXPONENT",
+    "MAX_NUMBER_CHARS",
+    "MAX_SIGNIFICANT",
+    "MAX_UNIT_CHARS",
+    "JsonError",
+    "JsonNumberText",
+    "NotANumber",
+    "NotYesNo",
+    "NumberColumn",
+    "ParsedNumber",
+    "echo",
+    "echo_with_unit",
+    "format_number",
+    "is_cell_unit",
+    "is_number",
+    "read_json",
+    "read_number",
+    "read_number_column",
+    "read_yes_no",
+    "shorten",
+    "split_unit",
+    "split_unit_column",
+    "swap_separators",
+]
