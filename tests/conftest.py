@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,18 @@ def item(result: dict, iid: str, item_id: str) -> dict:
         if it["id"] == item_id:
             return it
     raise KeyError(item_id)
+
+
+_TEST_MAIN = sys.modules["__main__"]
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module():
+    """Streamlit's script runner (AppTest) installs the page script as sys.modules['__main__'] and
+    leaves it there; a later test that spawns processes (dask's LocalCluster) would then re-run
+    app.py in every child, which fails. Each test starts with pytest's own __main__."""
+    yield
+    sys.modules["__main__"] = _TEST_MAIN
 
 
 @pytest.fixture
