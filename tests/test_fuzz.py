@@ -99,14 +99,17 @@ def test_harness_sees_a_silently_dropped_value(monkeypatch):
 
 
 def test_harness_sees_a_threshold_typo(monkeypatch):
-    from mas_screen.kernel.kinds import numeric as items
+    from mas_screen.kernel import instruments, logic
 
-    real = items.compare
+    real = logic.COMPARERS[">"]
 
-    def typo(ops, iv, comparator, threshold):
-        return real(ops, iv, comparator, 700 if threshold == 684 else threshold)  # "> 700" instead of "> 684"
+    def typo(ops, iv, threshold):
+        return real(ops, iv, 700 if threshold == 684 else threshold)  # "> 700" instead of "> 684"
 
-    monkeypatch.setattr(items, "compare", typo)
+    # Items choose their comparator once, when compiled: plant the typo, then compile again (the
+    # compiled instruments are restored with the comparator when the test ends).
+    monkeypatch.setitem(logic.COMPARERS, ">", typo)
+    monkeypatch.setattr(instruments, "_COMPILED", None)
     report = Report()
     check_patient({"context": FEBRILE_SJIA, "labs": {"ferritin": 690}}, report, random.Random(0))
     assert report.failure_counts[("assess", "item_contradicts_value")] >= 1
