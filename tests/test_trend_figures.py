@@ -278,9 +278,9 @@ def year() -> TrendResult:
 
 
 def test_a_year_of_daily_values_stays_readable(year, fig):
-    t0 = time.perf_counter()
+    t0 = time.thread_time()  # CPU time of this thread: a loaded machine stretches wall time, not this
     big = trend_small_multiples(year, alert_levels={"platelets": 150})
-    assert time.perf_counter() - t0 < 2.0
+    assert time.thread_time() - t0 < 2.0
     trace = values_trace(big, "platelets")
     assert len(trace.y) == 365
     sizes = list(trace.marker.size)
