@@ -19,16 +19,19 @@ except CriteriaDataError as exc:
     st.error(f"MAS Screen cannot start: its criteria data is broken ({exc}). No results can be shown.")
     st.stop()
 
+# The projector stage (?stage=1 on Cases or Explore) shows a slide without the app's navigation.
+stage = st.query_params.get("stage") == "1"
 page = st.navigation(
     [
         st.Page(PAGES / "assess.py", title="Assess", icon=":material/stethoscope:", default=True, url_path="assess"),
         st.Page(PAGES / "trends.py", title="Trends", icon=":material/show_chart:", url_path="trends"),
         st.Page(PAGES / "cases.py", title="Cases", icon=":material/school:", url_path="cases"),
         st.Page(PAGES / "explore.py", title="Explore", icon=":material/science:", url_path="explore"),
+        st.Page(PAGES / "write.py", title="Write a case", icon=":material/edit_note:", url_path="write"),
         st.Page(PAGES / "batch.py", title="Batch", icon=":material/bar_chart:", url_path="batch"),
         st.Page(PAGES / "about.py", title="About", icon=":material/info:", url_path="about"),
     ],
-    position="top",
+    position="hidden" if stage else "top",
 )
 persist_widget_state(page.title)  # form values survive moving between pages (this session only)
 page.run()

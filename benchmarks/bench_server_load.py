@@ -83,7 +83,8 @@ async def open_page(browser, url: str, ready: str):
     context.set_default_timeout(WAIT_MS)
     page = await context.new_page()
     await page.goto(url, timeout=WAIT_MS)
-    await page.get_by_text(ready).first.wait_for(state="visible", timeout=WAIT_MS)
+    # the first match may be a hidden copy (the pinned status strip repeats some words): a visible one
+    await page.get_by_text(ready).filter(visible=True).first.wait_for(state="visible", timeout=WAIT_MS)
     await wait_idle(page, WAIT_MS)
     return context, page
 

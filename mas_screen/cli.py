@@ -1,8 +1,10 @@
 """Command line: `python -m mas_screen assess FILE|-` (or `--fhir` for a FHIR Bundle),
 `python -m mas_screen criteria`, `python -m mas_screen trend FILE|-` (serial panels, JSON per
 contract "Series", or CSV), `python -m mas_screen batch IN -o OUT` (cohort screening, CSV/Parquet),
-`python -m mas_screen verify FILE` (recompute a saved result: exit 0 reproduced, 1 not) and
-`python -m mas_screen serve-cds` (the CDS Hooks service, mas_screen.faces.cds_hooks).
+`python -m mas_screen verify FILE` (recompute a saved result: exit 0 reproduced, 1 not),
+`python -m mas_screen serve-cds` (the CDS Hooks service, mas_screen.faces.cds_hooks) and
+`python -m mas_screen cases check DIR` (teaching cases, for CI: exit 0 all pass, 1 any fails, 2
+DIR unreadable).
 
 Exit 0 when an assessment was produced (field warnings included); exit 2, with one line on
 stderr and nothing on stdout, when the input cannot be read at all (contract "Command line").
@@ -329,6 +331,20 @@ def cmd_serve_cds(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> in
         raise InputError(str(exc)) from exc
 
 
+def cmd_cases_check(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+    from pathlib import Path
+
+    from mas_screen.faces.teaching.check import EXIT_UNREADABLE as CASES_UNREADABLE
+    from mas_screen.faces.teaching.check import check_folder
+
+    code, lines = check_folder(Path(args.dir))
+    if code == CASES_UNREADABLE:
+        sys.stderr.write(one_line(lines[0]) + "\n")
+        return code
+    stdout.write("\n".join(lines) + "\n")
+    return code
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -441,6 +457,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_serve.add_argument("--config", metavar="FILE", help="service configuration (YAML or JSON; docs/cds-hooks.md)")
     p_serve.set_defaults(func=cmd_serve_cds)
+    p_cases = sub.add_parser("cases", help="teaching cases")
+    cases_sub = p_cases.add_subparsers(dest="cases_command", required=True)
+    p_check = cases_sub.add_parser(
+        "check",
+        help="validate every *.yaml case under DIR (schema with file, field and line; references; claims; "
+        "published values): exit 0 all pass, 1 any fails, 2 DIR unreadable",
+    )
+    p_check.add_argument("dir", metavar="DIR")
+    p_check.set_defaults(func=cmd_cases_check)
     return parser
 
 

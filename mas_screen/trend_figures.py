@@ -406,12 +406,17 @@ def _changes_between(results: Sequence[str]) -> list[tuple[int, int, bool]]:
 
 @dataclass(slots=True)
 class Crossing:
-    when: datetime  # where the ring is drawn (interpolated along the segment)
+    """A threshold crossed between two measurements. When it was crossed was never measured: the
+    ring marks the first *measured* value on the new side, and the interval between the two
+    measurements is drawn along the threshold, labelled as such (no invented crossing time)."""
+
+    when: datetime  # the measurement at which the new side was first seen (= after)
     y: float  # the threshold in the display unit
     label: str
     before: datetime
     after: datetime
     into: bool  # True: met from `after` on; False: no longer met
+    value: float = 0.0  # the measured value at `after`, in the display unit (where the ring is drawn)
     alert: bool = False
     count: int = 1  # crossings too close to ring apart, drawn as one ring at the first
 
@@ -444,24 +449,66 @@ def _cluster(crossings: list[Crossing], taxis: TimeAxis, plot_px: float, ring_px
                 current.after, current.into = c.after, c.into
                 current.count += 1
             else:
-                current = Crossing(c.when, c.y, c.label, c.before, c.after, c.into, c.alert)
+                current = Crossing(c.when, c.y, c.label, c.before, c.after, c.into, c.value, c.alert)
                 out.append(current)
             last_px = px
-    return sorted(out, key=lambda c: c.when)
+    # At one measured point, in the order a value moving that way passes the lines.
+    return sorted(out, key=lambda c: (c.when, c.y if c.value >= c.y else -c.y))
 
 
-def _ring_time(obs: list[Obs], values: list[float], i: int, j: int, y: float, axis: Axis) -> datetime:
-    """Where the drawn line from value i to value j meets the threshold (interpolated on the axis,
-    so on a log axis too the ring sits on the line). Undecided bounds may lie between i and j: the
-    first drawn segment that reaches the threshold is used."""
-    level = axis.pos(y)
-    for k in range(i, j):
-        a, b = axis.pos(values[k]), axis.pos(values[k + 1])
-        if min(a, b) <= level <= max(a, b) and a != b:
-            return obs[k].time + (obs[k + 1].time - obs[k].time) * ((level - a) / (b - a))
-    a, b = axis.pos(values[i]), axis.pos(values[j])
-    frac = 0.5 if a == b else min(1.0, max(0.0, (level - a) / (b - a)))
-    return obs[i].time + (obs[j].time - obs[i].time) * frac
+def _crossing_traces(
+    p: LabPanel, shown: list[Crossing], with_time: bool, xref: str, yref: str, ring_size: int, alert: bool
+) -> list[go.Scatter]:
+    """A ring (alert: a diamond) on each first measured value past a threshold, one per measured
+    point whatever the number of lines crossed there, and the interval between the two
+    measurements along each threshold crossed (where the crossing happened is not known)."""
+    colour = ALERT_COLOUR if alert else RING_COLOUR
+    kind = "alert_crossings" if alert else "crossings"
+    texts = [c.text(with_time) for c in shown]
+    at: dict[tuple[datetime, float], list[str]] = {}
+    for c, text in zip(shown, texts, strict=True):
+        at.setdefault((c.when, c.value), []).append(text)
+    xs: list = []
+    ys: list = []
+    for c in shown:
+        xs += [c.before, c.after, None]
+        ys += [c.y, c.y, None]
+    interval_words = "your alert level" if alert else "a threshold"
+    symbol = (
+        {"symbol": "diamond-open", "size": ring_size - 3} if alert else {"symbol": "circle-open", "size": ring_size}
+    )
+    return [
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            line={"color": ALERT_COLOUR if alert else "rgba(0,0,0,0.30)", "width": 7},
+            opacity=0.45 if alert else 1,
+            xaxis=xref,
+            yaxis=yref,
+            showlegend=False,
+            hoverinfo="skip",
+            name=f"crossed {interval_words} between these measurements",
+            meta={
+                "analyte": p.analyte,
+                "kind": f"{kind}_intervals",
+                "intervals": [[c.before.isoformat(), c.after.isoformat(), c.y] for c in shown],
+            },
+        ),
+        go.Scatter(
+            x=[when for when, _v in at],
+            y=[value for _w, value in at],
+            mode="markers",
+            marker={**symbol, "line": {"width": 3 if ring_size >= 20 else 2.5}, "color": colour},
+            xaxis=xref,
+            yaxis=yref,
+            showlegend=False,
+            name="crossed your alert level" if alert else "crossed",
+            hovertext=["<br>".join(group) for group in at.values()],
+            hovertemplate="%{hovertext}<extra></extra>",
+            meta={"analyte": p.analyte, "kind": kind, "crossings": texts},
+        ),
+    ]
 
 
 def _alert_side(fact: LabFact, shown: UnitSpec, level: float) -> str:
@@ -526,7 +573,9 @@ class LabPanel:
     label_lines: list[int] = field(default_factory=list)
 
 
-def _panel(analyte: str, obs: list[Obs], shown: UnitSpec, facts: Facts, alert: float | None) -> LabPanel:
+def _panel(
+    analyte: str, obs: list[Obs], shown: UnitSpec, facts: Facts, alert: float | None, panel_px: int = PANEL_PX
+) -> LabPanel:
     values = [float(o.fact.value_in(shown)) for o in obs]
     latest = obs[-1].fact
     pairs: list[tuple[Mark, object]] = []
@@ -560,13 +609,7 @@ def _panel(analyte: str, obs: list[Obs], shown: UnitSpec, facts: Facts, alert: f
             for i, j, into in _changes_between(sides):
                 crossings.append(
                     Crossing(
-                        _ring_time(obs, values, i, j, line.mark.x, axis),
-                        line.mark.x,
-                        line.mark.label,
-                        obs[i].time,
-                        obs[j].time,
-                        into,
-                        alert=True,
+                        obs[j].time, line.mark.x, line.mark.label, obs[i].time, obs[j].time, into, values[j], alert=True
                     )
                 )
             continue
@@ -578,17 +621,10 @@ def _panel(analyte: str, obs: list[Obs], shown: UnitSpec, facts: Facts, alert: f
                 found.setdefault(key, []).append(m.label)
         for (i, j, into), labels in found.items():
             crossings.append(
-                Crossing(
-                    _ring_time(obs, values, i, j, line.mark.x, axis),
-                    line.mark.x,
-                    " · ".join(labels),
-                    obs[i].time,
-                    obs[j].time,
-                    into,
-                )
+                Crossing(obs[j].time, line.mark.x, " · ".join(labels), obs[i].time, obs[j].time, into, values[j])
             )
     label_lines = [len(line.mark.label.split(" · ")) for line in lines]
-    height = max(PANEL_PX, sum(label_lines) * LINE_PX + 2 * len(lines) + 8)
+    height = max(panel_px, sum(label_lines) * LINE_PX + 2 * len(lines) + 8)
     return LabPanel(analyte, obs, shown, values, lines, axis, crossings, height, label_lines)
 
 
@@ -626,6 +662,7 @@ def trend_small_multiples(
     unit_system: str | None = None,
     alert_levels: dict[str, float] | None = None,
     width: int = WIDTH,
+    panel_px: int = PANEL_PX,
 ) -> go.Figure:
     """One panel per lab with at least one value: the values over time (a real date axis) against
     every published threshold that reads the lab, labelled "2016 > 684"; crossings ringed.
@@ -640,6 +677,8 @@ def trend_small_multiples(
       "your alert level" (the consensus set no cut-off; these are the user's, never published).
     - Markers are thinned out when values are too close to tell apart (a year of daily values);
       every value keeps its hover text.
+    - `panel_px`: the plot height of one lab (taller on a projector slide; never below what its
+      threshold labels need).
     """
     series = lab_series(result)
     order = panel_order(list(series), analytes)
@@ -647,7 +686,7 @@ def trend_small_multiples(
     if not order:
         return _empty_figure(EMPTY_SERIES, width=width)
     facts = _context_facts(result)
-    panels = [_panel(a, series[a], _display_unit(a, unit_system), facts, alerts.get(a)) for a in order]
+    panels = [_panel(a, series[a], _display_unit(a, unit_system), facts, alerts.get(a), panel_px) for a in order]
     all_times = sorted({o.time for p in panels for o in p.obs})
     with_time = _needs_time(all_times)
 
@@ -802,56 +841,16 @@ def trend_small_multiples(
         traces.extend(_value_traces(p, xref, yref, plot_px, taxis))
         if p.crossings:
             roomy = _typical_gap(p, plot_px, taxis) >= MARKER_MIN_GAP_PX
-            shown = _cluster(p.crossings, taxis, plot_px, 20 if roomy else 15)
+            ring_px = 20 if roomy else 15
+            shown = _cluster(p.crossings, taxis, plot_px, ring_px)
             rings = [c for c in shown if not c.alert]
             alerts_crossed = [c for c in shown if c.alert]
             if rings:
                 rings_seen.add("threshold")
-                traces.append(
-                    go.Scatter(
-                        x=[c.when for c in rings],
-                        y=[c.y for c in rings],
-                        mode="markers",
-                        marker={
-                            "symbol": "circle-open",
-                            "size": 20 if roomy else 15,
-                            "line": {"width": 3 if roomy else 2.5},
-                            "color": RING_COLOUR,
-                        },
-                        xaxis=xref,
-                        yaxis=yref,
-                        showlegend=False,
-                        name="crossed",
-                        hovertext=[c.text(with_time) for c in rings],
-                        hovertemplate="%{hovertext}<extra></extra>",
-                        meta={
-                            "analyte": p.analyte,
-                            "kind": "crossings",
-                            "crossings": [c.text(with_time) for c in rings],
-                        },
-                    )
-                )
+                traces.extend(_crossing_traces(p, rings, with_time, xref, yref, ring_px, alert=False))
             if alerts_crossed:
                 rings_seen.add("alert")
-                traces.append(
-                    go.Scatter(
-                        x=[c.when for c in alerts_crossed],
-                        y=[c.y for c in alerts_crossed],
-                        mode="markers",
-                        marker={"symbol": "diamond-open", "size": 17, "line": {"width": 3}, "color": ALERT_COLOUR},
-                        xaxis=xref,
-                        yaxis=yref,
-                        showlegend=False,
-                        name="crossed your alert level",
-                        hovertext=[c.text(with_time) for c in alerts_crossed],
-                        hovertemplate="%{hovertext}<extra></extra>",
-                        meta={
-                            "analyte": p.analyte,
-                            "kind": "alert_crossings",
-                            "crossings": [c.text(with_time) for c in alerts_crossed],
-                        },
-                    )
-                )
+                traces.extend(_crossing_traces(p, alerts_crossed, with_time, xref, yref, 20, alert=True))
 
     hits_drawn = _alert_hit_traces(result, panels, traces)
     legend = _legend(
@@ -1087,9 +1086,16 @@ def _legend(seen: set[str], rings: set[str], censored: bool, alert: bool) -> lis
     if "threshold" in rings:
         out.append(
             entry(
-                "Crossed a threshold",
+                "First measured value past a threshold",
                 mode="markers",
                 marker={"symbol": "circle-open", "size": 15, "line": {"width": 3}, "color": RING_COLOUR},
+            )
+        )
+        out.append(
+            entry(
+                "Crossed somewhere between these two measurements",
+                mode="lines",
+                line={"color": "rgba(0,0,0,0.30)", "width": 7},
             )
         )
     if alert:

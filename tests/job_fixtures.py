@@ -48,3 +48,23 @@ def pid_then_sleep(payload, report):
     """Reports its pid, then sleeps for ten minutes."""
     report(0, 1, f"child pid {os.getpid()}")
     time.sleep(600)
+
+
+def cohort_rows(payload, report):
+    """The Batch page's cohort job on `payload` rows of unit-suffixed cells (made in the child)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_server_load import unit_suffixed_csv
+
+    from mas_screen.ui.cohort_job import CohortRequest, run_cohort
+
+    outcome = run_cohort(CohortRequest(name="cohort.csv", data=unit_suffixed_csv(payload)), report)
+    return outcome.error, len(outcome.frame)
+
+
+def arrow_allocator(payload, report):
+    """The allocator Arrow was told to use when this child's fork server started."""
+    report(1, 1, "done")
+    return os.environ.get("ARROW_DEFAULT_MEMORY_POOL")

@@ -184,3 +184,41 @@ def test_a_censored_bedside_value_stays_a_bound_until_moved(at):
     assert "Changed from the start" not in markdown(at)  # the bound is used as typed, not as 40000
     at.number_input(key="xp_num::ferritin").set_value(500.0).run()
     assert "Ferritin: >40000 ng/mL → 500 ng/mL" in markdown(at)
+
+
+# ------------------------------------------------------------------------------------------- stage
+
+
+def test_stage_shows_the_explorers_state_one_idea_per_screen(at):
+    at.number_input(key="xp_num::platelets").set_value(182.0).run()  # one platelet more: the 2016 criteria flip
+    at.button(key="xp_project").click().run()
+    assert not at.exception
+    assert not any(m.value.startswith("## What-if explorer") for m in at.markdown)  # the slide only
+    headings = lambda: [m.value for m in at.markdown if m.value.startswith("## ")]  # noqa: E731
+    assert headings() == ["## Each instrument: at the start and now"]
+    assert changed(at, "2016 MAS criteria")
+    at.button(key="stage_next").click().run()
+    assert headings() == ["## Changed from the start"]
+    assert "Platelet count: 181 ×10⁹/L → 182 ×10⁹/L" in markdown(at)
+    at.button(key="stage_next").click().run()  # suspected sJIA: the 2016 criteria, then the MS score
+    assert headings() == ["## How far each value is from the 2016 MAS criteria thresholds"]
+    (fig,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key == "xp_stage_chart"]
+    assert fig["layout"]["height"] <= 500 and fig["layout"]["width"] == 1192  # the slide's body
+    at.button(key="stage_pgdn").click().run()
+    assert headings() == ["## How far each value is from the MS score thresholds"]
+    at.button(key="stage_next").click().run()
+    assert headings() == ["## The smallest single change that flips each instrument"]
+    assert "**2016 MAS criteria**" in markdown(at)
+    assert not [b for b in at.button if b.key == "stage_next"]  # the last screen
+    at.button(key="stage_exit").click().run()
+    assert any(m.value == "## What-if explorer" for m in at.markdown)
+    assert at.number_input(key="xp_num::platelets").value == 182.0  # nothing lost
+
+
+def test_stage_opened_directly_starts_from_the_default_case():
+    app = AppTest.from_file(APP, default_timeout=90)
+    app.query_params["stage"] = "1"
+    app.run()
+    app.switch_page(EXPLORE).run()
+    assert not app.exception
+    assert any(m.value == "## Each instrument: at the start and now" for m in app.markdown)

@@ -124,3 +124,22 @@ def test_a_job_ends_when_the_server_that_started_it_is_gone(tmp_path):
         time.sleep(0.2)
     os.kill(child, 9)
     raise AssertionError("the job outlived its server")
+
+
+def test_a_cohort_job_is_charged_for_what_it_uses():
+    """Issue 13 (measured after the ward work landed): the 100,000-row unit-suffixed cohort, ~350 MB of
+    RSS, was stopped as over its 1,536 MB budget, because Arrow's bundled mimalloc reserves a 1 GiB
+    arena of address space it never touches and the budget caps address space. Jobs use the system
+    allocator: 5,000 such rows (~160 MB of RSS) fit a 768 MB budget."""
+    job = jobs.start(job_fixtures.cohort_rows, 5_000, label="cohort", limits=jobs.JobLimits(memory_bytes=768 << 20))
+    assert job.wait(WAIT)
+    assert job.state == "done", job.message
+    assert job.take_result() == (None, 5_000)
+
+
+def test_jobs_use_the_system_allocator():
+    """The control for the finding above: Arrow's mimalloc (a 1 GiB arena of untouched address space,
+    reserved on first use, so the small cohort above does not always show it) is not a job's pool."""
+    job = jobs.start(job_fixtures.arrow_allocator, None, label="arrow", limits=jobs.JobLimits())
+    assert job.wait(WAIT)
+    assert job.take_result() == "system"

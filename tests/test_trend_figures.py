@@ -140,16 +140,27 @@ def test_line_style_says_whether_the_latest_value_meets_it(fig):
     assert plt["HScore ≤ 110"].line.color == STYLE[NOT_MET][0] and plt["HScore ≤ 110"].line.dash == "dash"
 
 
-def test_crossings_are_ringed_between_the_right_days(fig):
+def test_crossings_are_marked_at_measured_values_never_at_an_invented_time(fig):
     assert crossings(fig, "platelets") == [
         "crossed 2016 ≤ 181 between 2 Mar and 3 Mar (met from 3 Mar)",
         "crossed Parodi ≤ 150 between 2 Mar and 3 Mar (met from 3 Mar)",
     ]
+    # One ring, on the first measured value past both thresholds (140 on 3 Mar), not where the
+    # straight segment 220 → 140 meets a line: that time was never measured.
     ring = traces(fig, "platelets", "crossings")[0]
-    assert list(ring.y) == [181, 150]
-    # on the drawn segment 220 → 140: 181 is 39/80 of the way
-    assert abs(ring.x[0] - (datetime(2026, 3, 2, 8) + timedelta(days=39 / 80))) < timedelta(seconds=1)
-    assert list(ring.hovertext) == crossings(fig, "platelets")
+    assert list(ring.y) == [140] and list(ring.x) == [datetime(2026, 3, 3, 8)]
+    assert list(ring.hovertext) == ["<br>".join(crossings(fig, "platelets"))]
+    # The interval between the two measurements is drawn along each threshold, labelled as such.
+    band = traces(fig, "platelets", "crossings_intervals")[0]
+    assert band.meta["intervals"] == [
+        ["2026-03-02T08:00:00", "2026-03-03T08:00:00", 181],
+        ["2026-03-02T08:00:00", "2026-03-03T08:00:00", 150],
+    ]
+    assert list(band.x) == [datetime(2026, 3, 2, 8), datetime(2026, 3, 3, 8), None] * 2
+    assert list(band.y) == [181, 181, None, 150, 150, None]
+    legend = [t.name for t in fig.data if t.showlegend is not False and t.x == (None,)]
+    assert "First measured value past a threshold" in legend
+    assert "Crossed somewhere between these two measurements" in legend
     # ferritin 900 → 4000 → 12 000: already above 684 (and 500) on day 1, so no ring there
     assert crossings(fig, "ferritin") == [
         "crossed OHI > 1000 between 1 Mar and 2 Mar (met from 2 Mar)",
@@ -157,9 +168,19 @@ def test_crossings_are_ringed_between_the_right_days(fig):
         "crossed HScore > 6000 (50 pts) between 2 Mar and 3 Mar (met from 3 Mar)",
     ]
     rings = traces(fig, "ferritin", "crossings")[0]
-    # log axis: the ring sits where the straight (in log space) segment meets the line
-    frac = (math.log10(2000) - math.log10(900)) / (math.log10(4000) - math.log10(900))
-    assert abs(rings.x[1] - (datetime(2026, 3, 1, 8) + timedelta(days=frac))) < timedelta(seconds=1)
+    assert list(rings.y) == [4000, 12000]  # the measured values, on a log axis as on a linear one
+    assert list(rings.x) == [datetime(2026, 3, 2, 8), datetime(2026, 3, 3, 8)]
+
+
+def test_every_ring_sits_on_a_measured_value():
+    for series in (three_days(platelets=[140, 220, 300]), three_days(ferritin=[2100, ">4000", 12000])):
+        fig = trend_small_multiples(series)
+        measured = {
+            (x, y) for t in fig.data if (t.meta or {}).get("kind") == "values" for x, y in zip(t.x, t.y, strict=True)
+        }
+        for t in fig.data:
+            if (t.meta or {}).get("kind") in ("crossings", "alert_crossings"):
+                assert set(zip(t.x, t.y, strict=True)) <= measured
 
 
 def test_falling_back_out_of_a_criterion_is_ringed_too():
@@ -529,16 +550,18 @@ def test_the_users_own_alerts_that_fired_are_marked_as_the_users():
     assert any("your own alert fired there" in t for t in texts(fig))
 
 
-def test_a_ring_sits_on_the_drawn_line_past_an_undecided_bound():
+def test_a_ring_past_an_undecided_bound_sits_on_the_next_deciding_value():
     vague = three_days(ferritin=[2100, ">4000", 12000])  # > 4000 cannot tell > 6000
     fig = trend_small_multiples(vague)
     (ring,) = [
         (x, y)
         for t in traces(fig, "ferritin", "crossings")
-        for x, y, text in zip(t.x, t.y, t.meta["crossings"], strict=True)
-        if "6000" in text
+        for x, y in zip(t.x, t.y, strict=True)
+        if any("6000" in text for text in t.meta["crossings"])
     ]
     assert "crossed HScore > 6000 (50 pts) between 1 Mar and 3 Mar (met from 3 Mar)" in crossings(fig, "ferritin")
     assert fig.layout.yaxis2.type == "linear"  # 2100 → 12 000 spans less than ten-fold
-    # on the dotted segment > 4000 → 12 000, a quarter of the way (not on a line from 2100 to 12 000)
-    assert ring == (datetime(2026, 3, 2, 14), 6000)
+    # the first value that decides > 6000 is 12 000 on 3 Mar; the interval runs from 1 Mar
+    assert ring == (datetime(2026, 3, 3, 8), 12000)
+    band = traces(fig, "ferritin", "crossings_intervals")[0]
+    assert ["2026-03-01T08:00:00", "2026-03-03T08:00:00", 6000] in band.meta["intervals"]

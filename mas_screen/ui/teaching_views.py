@@ -1,26 +1,25 @@
-"""Views shared by the teaching pages (Cases: practice and educator; Explore).
+"""Views shared by the teaching pages (Cases: practice and educator; Explore; Write a case).
 
-A case unfolds panel by panel: the context in force and the labs so far, then what the core
-computes. Feedback comes from `cases.grade()`; nothing here judges an answer. Citations are
-rendered with the references helpers (author-year, full citation, DOI link).
+A case unfolds panel by panel: the context in force and the labs so far, then the trainee's
+answers and the feedback of `grading.grade()`; nothing here judges an answer. Text written by a
+case's author is shown literally (no links or images made from it: a case added in a session is
+someone else's text). Citations come from references.yaml with their DOI links.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from mas_screen.cases import (
-    HSCORE_BANDS,
-    INTERPRETATION_LABELS,
-    Case,
-    CasePanel,
+from mas_screen.criteria_data import criteria
+from mas_screen.faces.teaching.claims import case_series, compute
+from mas_screen.faces.teaching.grading import (
+    SKILL_LABELS,
+    Citation,
     Feedback,
     ItemFeedback,
     TeachingPointOut,
-    case_series,
-    compute,
 )
-from mas_screen.criteria_data import criteria
+from mas_screen.faces.teaching.schema import GRADE_LABELS, READING_LABELS, Case, CasePanel, normal_time
 from mas_screen.models import (
     BIOLOGIC_LABELS,
     BOOLEAN_FIELDS,
@@ -33,41 +32,44 @@ from mas_screen.models import (
 )
 from mas_screen.references import full_citation, link, short_citation
 from mas_screen.trend_figures import stamp, wall_time
-from mas_screen.trends import SeriesInput, TrendResult, assess_series, format_time, parse_time
+from mas_screen.trends import SeriesInput, TrendResult, assess_series, parse_time
 from mas_screen.ui import cards
+from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.state import LAB_ORDER
 from mas_screen.units import format_number, pretty_unit
 
-HSCORE_BAND_LABELS = {
-    "<169": "below 169",
-    "169-199": "169–199",
-    "200-249": "200–249",
-    ">=250": "250 or more",
-    "cannot_tell": "cannot tell yet",
-}
 MARK = {True: ":green[**✓ right**]", False: ":red[**✗ wrong**]", None: ":gray[— not graded]"}
 TAB_MARK = {True: "✓", False: "✗"}
-NO_TEST = "__none__"
-NO_TEST_LABEL = "No further test needed: every instrument is already decided"
+GRADE_BADGE = {
+    "best": ":green-background[**best**]",
+    "acceptable": ":orange-background[**acceptable**]",
+    "unhelpful": ":red-background[**unhelpful**]",
+}
+
+
+def text(value: str) -> str:
+    """A case author's words as literal markdown (no links, images or emphasis made from them)."""
+    return plain_markdown(" ".join(value.split()))
 
 
 # ------------------------------------------------------------------------------------ case data
 
 
-def normal_time(text: str) -> str:
-    return format_time(parse_time(text).value)
-
-
 def case_panels(case: Case) -> list[tuple[str, CasePanel]]:
     """The case's panels in time order, each with its normalised time (as the core reports it)."""
-    return sorted(((normal_time(p.time), p) for p in case.panels), key=lambda tp: parse_time(tp[0]).value)
+    return case.panels_in_order()
 
 
-def panel_name(case: Case, index: int) -> str:
-    """'Day 3' (the case's own label), else 'Panel 2'; a single unlabelled panel is 'Presentation'."""
+def panel_name(case: Case, index: int, *, short: bool = False) -> str:
+    """'Day 3' (the case's own label; its short label on a projector), else 'Panel 2'; a single
+    unlabelled panel is 'Presentation'."""
     _time, panel = case_panels(case)[index]
+    if short and panel.short_label:
+        return panel.short_label
     if panel.label:
         return panel.label
+    if panel.short_label:
+        return panel.short_label
     return "Presentation" if len(case.panels) == 1 else f"Panel {index + 1}"
 
 
@@ -77,7 +79,7 @@ def panel_when(case: Case, index: int) -> str:
 
 def case_patient(case: Case, time: str) -> PatientInput:
     """One panel of a case as a bedside patient: the context in force then, that panel's labs."""
-    panel = dict(case_panels(case))[normal_time(time)]
+    panel = case.panel_at(time)
     context = compute(case).context_at(case, time)
     return PatientInput.model_validate({"context": context.model_dump(exclude_none=True), "labs": panel.labs})
 
@@ -103,6 +105,22 @@ def citation_line(key: str) -> str:
     """The full (Vancouver) citation with its DOI link."""
     url = link(key)
     return full_citation(key) + (f" [↗]({url})" if url else "")
+
+
+def cite(c: Citation) -> str:
+    return f"[{c.short}]({c.url})" if c.url else c.short
+
+
+def cites(items: list[Citation]) -> str:
+    return " · ".join(cite(c) for c in items)
+
+
+def source_line(case: Case) -> str:
+    """Where the case comes from, with the DOI as a link for a published report."""
+    doi = case.source_doi
+    if doi:
+        return f"{text(case.source_text.rsplit(' doi:', 1)[0])} [doi:{doi}](https://doi.org/{doi})"
+    return text(case.source_text)
 
 
 # ------------------------------------------------------------------------------- case unfolding
@@ -131,11 +149,11 @@ def context_lines(context: ClinicalContext) -> tuple[list[str], list[str]]:
         if value is None:
             unknown.append(field_label(field))
             continue
-        text = f"{field_label(field)}: {'yes' if value else 'no'}"
+        line = f"{field_label(field)}: {'yes' if value else 'no'}"
         size = getattr(context, f"{field}_cm", None)
         if value and size is not None:
-            text += f" ({_number_text(size)} cm below the costal margin)"
-        known.append(text)
+            line += f" ({_number_text(size)} cm below the costal margin)"
+        known.append(line)
     return known, unknown
 
 
@@ -160,7 +178,7 @@ def _lab_cell(analyte: str, raw: object) -> tuple[str, str]:
     """(value as written, its unit: the lab's default unit when the case gives a bare number)."""
     m = _as_measurement(raw)
     unit = m.unit or criteria().analytes.analytes[analyte].default_unit
-    return _number_text(m.value), pretty_unit(unit)
+    return plain_markdown(_number_text(m.value)), pretty_unit(unit)
 
 
 def lab_order(case: Case, upto: int) -> list[str]:
@@ -170,48 +188,125 @@ def lab_order(case: Case, upto: int) -> list[str]:
     return order + sorted(present - set(order))
 
 
-def labs_table(case: Case, upto: int, *, highlight_last: bool = True, analytes: list[str] | None = None) -> str:
-    """Markdown: one row per lab, one column per panel up to `upto` (the current one in bold)."""
+def labs_table(
+    case: Case,
+    upto: int,
+    *,
+    highlight_last: bool = True,
+    analytes: list[str] | None = None,
+    short: bool = False,
+    columns: int | None = None,
+) -> str:
+    """Markdown: one row per lab, one column per panel up to `upto` (the current one in bold).
+    `short`: column headers are the panels' short labels ('Day 1'), for a projector; `columns`: at
+    most this many panels, the latest."""
     panels = case_panels(case)[: upto + 1]
+    first = 0 if columns is None else max(0, len(panels) - columns)
+    shown_panels = list(range(first, len(panels)))
     order = lab_order(case, upto) if analytes is None else analytes
-    heads = [f"{panel_name(case, i)} · {panel_when(case, i)}" for i in range(len(panels))]
+    if short:
+        heads = [text(panel_name(case, i, short=True)) for i in shown_panels]
+    else:
+        heads = [f"{text(panel_name(case, i))} · {panel_when(case, i)}" for i in shown_panels]
     if highlight_last:
         heads[-1] = f"**{heads[-1]}**"
     lines = ["| Lab | " + " | ".join(heads) + " | Unit |", "|---|" + "---:|" * len(heads) + "---|"]
     for analyte in order:
-        cells = [_lab_cell(analyte, p.labs[analyte]) if analyte in p.labs else None for _t, p in panels]
+        cells = [
+            _lab_cell(analyte, panels[i][1].labs[analyte]) if analyte in panels[i][1].labs else None
+            for i in shown_panels
+        ]
         units = [c[1] for c in cells if c is not None]
         row_unit = units[-1] if units else ""
-        shown = []
+        out = []
         for c in cells:
             if c is None:
-                shown.append(":gray[not done]")
+                out.append(":gray[not done]" if not short else ":gray[—]")
             else:
-                shown.append(c[0] if c[1] == row_unit else f"{c[0]} {c[1]}")
+                out.append(c[0] if c[1] == row_unit else f"{c[0]} {c[1]}")
         if highlight_last and cells[-1] is not None:
-            shown[-1] = f"**{shown[-1]}**"
+            out[-1] = f"**{out[-1]}**"
         label = criteria().analytes.analytes[analyte].label
-        lines.append(f"| {label} | " + " | ".join(shown) + f" | {row_unit} |")
+        lines.append(f"| {label} | " + " | ".join(out) + f" | {row_unit} |")
     return "\n".join(lines)
 
 
 def context_changes(case: Case, index: int) -> list[str]:
     """Context answers that this panel changes (e.g. 'Hepatomegaly: yes'), in words."""
     _time, panel = case_panels(case)[index]
-    out = []
-    for field, value in (panel.context or {}).items():
-        out.append(f"{field_label(field)}: {_number_text(value) if value is not None else 'not known'}")
-    return out
+    return [
+        f"{field_label(field)}: {_number_text(value) if value is not None else 'not known'}"
+        for field, value in (panel.context or {}).items()
+    ]
 
 
 # ---------------------------------------------------------------------------------- feedback
+
+
+def score_banner(fb: Feedback) -> None:
+    earned, possible = format_number(fb.earned), format_number(fb.possible)
+    parts = [
+        f"{SKILL_LABELS[k].split(' (')[0]} {format_number(s.earned)}/{format_number(s.possible)}"
+        for k, s in fb.skills.items()
+        if s.possible
+    ]
+    line = f"**{earned} of {possible} points** at {stamp(wall_time(fb.time))} — " + " · ".join(parts)
+    if fb.earned == fb.possible:
+        st.success(line, icon=":material/check_circle:")
+    elif fb.possible and fb.earned >= fb.possible / 2:
+        st.warning(line, icon=":material/edit_note:")
+    else:
+        st.error(line, icon=":material/edit_note:")
+
+
+def reading_view(fb: Feedback) -> None:
+    r = fb.reading
+    st.markdown("#### 1 · Your reading")
+    said = READING_LABELS[r.answered] if r.answered else "not answered"
+    author = READING_LABELS[r.expected] if r.expected else "no authored reading for this panel"
+    st.markdown(f"You said **{said}**. The case author: **{author}**. {MARK[r.correct]}")
+    if r.rationale:
+        st.markdown(f"> {text(r.rationale)}")
+    if r.references:
+        st.markdown("Sources: " + cites(r.references))
+    st.caption(
+        "What the screen computes at this panel (shown beside the author's reading, never used as the answer): "
+        + plain_markdown(r.screen_headline)
+    )
+
+
+def population_view(fb: Feedback) -> None:
+    p = fb.population
+    st.markdown("#### 2 · Which instruments apply to this patient")
+    st.markdown(f"{MARK[p.correct]} {plain_markdown(p.explanation)}")
+    rows = ["| Instrument | For this patient | You chose | Why |", "|---|---|---|---|"]
+    for row in p.instruments:
+        applies = "**yes**" if row.applies else "no"
+        chosen = "—" if row.chosen is None else ("yes" if row.chosen else "no")
+        rows.append(f"| {row.name} | {applies} | {chosen} | {plain_markdown(row.why)} |")
+    st.markdown("\n".join(rows))
+
+
+def next_step_view(fb: Feedback) -> None:
+    n = fb.next_step
+    st.markdown("#### 3 · The most useful next step")
+    if not n.options:
+        st.markdown(f":gray[{plain_markdown(n.explanation)}]")
+        return
+    said = text(n.answered_text) if n.answered_text else "not answered"
+    badge = GRADE_BADGE[n.grade] if n.grade else ""
+    st.markdown(f"You chose **{said}** {badge}  \n{text(n.explanation)}")
+    st.markdown("**The author's ranking**")
+    for o in n.options:
+        refs = f" — {cites(o.references)}" if o.references else ""
+        st.markdown(f"- {GRADE_BADGE[o.grade]} **{text(o.text)}**: {text(o.rationale)}{refs}")
 
 
 def _item_rows(item: ItemFeedback, indent: str = "") -> list[str]:
     entered = item.entered or ":gray[not entered]"
     value = item.value_text or ""
     points = "" if item.points is None else format_number(item.points)
-    source = citation_link(item.citation_key) if item.citation_key else ""
+    source = cite(item.citation) if item.citation else ""
     rows = [
         f"| {indent}{item.label} | {entered} | {value} | {item.rule or ''} | "
         f"{cards.RESULT_MARK[item.result]} | {points} | {source} |"
@@ -231,106 +326,42 @@ def items_table(items: list[ItemFeedback]) -> str:
     return "\n".join(lines)
 
 
-def _short(iid: str) -> str:
-    return criteria().instruments[iid].short_name
-
-
-def score_banner(fb: Feedback) -> None:
-    text = f"**{fb.correct} of {fb.total} right** at {stamp(wall_time(fb.time))}."
-    hint = " Each ✗ below shows the computed answer, the rule and its source."
-    if fb.correct == fb.total:
-        st.success(text + " Every answer agrees with what the criteria compute.", icon=":material/check_circle:")
-    elif fb.correct >= fb.total / 2:
-        st.warning(text + hint, icon=":material/edit_note:")
-    else:
-        st.error(text + hint, icon=":material/edit_note:")
-
-
-def instruments_view(fb: Feedback, assessment: Assessment) -> None:
-    """Right and wrong per instrument, then one tab per instrument: why, and each item with its
-    rule, value in the published unit and source."""
-    st.markdown("#### Which instruments are met")
+def arithmetic_view(fb: Feedback, assessment: Assessment) -> None:
+    a = fb.arithmetic
+    st.markdown("#### 4 · Which of the patient's own instruments are met")
     rows = ["| Instrument | You said | Computed | |", "|---|---|---|---|"]
-    for f in fb.instruments:
+    for f in a.instruments:
         said = "met" if f.answered_met else "not met"
-        rows.append(f"| {_short(f.id)} | {said} | {cards.STATUS_BADGE[f.expected_status]} | {MARK[f.correct]} |")
+        rows.append(
+            f"| {assessment.criteria[f.id].short_name} | {said} | {cards.STATUS_BADGE[f.expected_status]} | {MARK[f.correct]} |"
+        )
     st.markdown("\n".join(rows))
-    st.caption(
-        "Tick an instrument only when its criteria are met. 'Indeterminate' (missing inputs could still change it) "
-        "counts as not met yet. Item by item, each instrument in its tab:"
-    )
-    tabs = st.tabs([f"{TAB_MARK[f.correct]} {_short(f.id)}" for f in fb.instruments])
-    for tab, f in zip(tabs, fb.instruments, strict=True):
+    st.caption("Indeterminate (missing inputs could still change it) counts as not met yet. Item by item:")
+    tabs = st.tabs([f"{TAB_MARK[f.correct]} {assessment.criteria[f.id].short_name}" for f in a.instruments])
+    for tab, f in zip(tabs, a.instruments, strict=True):
         with tab:
             r = assessment.criteria[f.id]
             score = cards.score_text(r)
-            st.markdown(
-                f"{cards.STATUS_BADGE[f.expected_status]} {score}  \n{MARK[f.correct]} — {f.explanation}"
-                if score
-                else f"{cards.STATUS_BADGE[f.expected_status]}  \n{MARK[f.correct]} — {f.explanation}"
-            )
+            st.markdown(f"{cards.STATUS_BADGE[f.expected_status]} {score}  \n{MARK[f.correct]} — {f.explanation}")
             st.markdown(items_table(f.items))
-            if f.missing:
-                st.markdown("**Not entered:** " + ", ".join(field_label(k) for k in f.missing))
             if f.caveats:
                 st.markdown("**Caveats**\n" + "\n".join(f"- {c}" for c in f.caveats))
-            st.markdown("**Sources**\n" + "\n".join(f"- {citation_line(k)}" for k in f.citation_keys))
-
-
-def hscore_view(fb: Feedback, assessment: Assessment) -> None:
-    h = fb.hscore
-    st.markdown("#### HScore band")
-    said = HSCORE_BAND_LABELS.get(h.answered, "not answered") if h.answered else "not answered"
-    st.markdown(
-        f"You said **{said}**; computed **{HSCORE_BAND_LABELS[h.expected]}**. {MARK[h.correct]}  \n"
-        f"HScore: {cards.score_text(assessment.criteria['hscore'])}"
-    )
-    st.caption(" · ".join(h.bands[b] for b in (*HSCORE_BANDS, "cannot_tell")) + f" — {citation_link('fardet2014')}")
-
-
-def interpretation_view(fb: Feedback) -> None:
-    i = fb.interpretation
-    st.markdown("#### MAS vs flare vs primary HLH")
-    said = INTERPRETATION_LABELS[i.answered] if i.answered else "not answered"
-    expected = INTERPRETATION_LABELS[i.expected] if i.expected else "none of the options fits"
-    st.markdown(f"You said **{said}**.  \nComputed: **{expected}**. {MARK[i.correct]}")
-    st.markdown(_plain_codes(i.explanation))
-    with st.expander("How the expected answer is derived from the computed screen"):
-        st.markdown(i.rule)
-
-
-SIGNAL_WORDS = {
-    "'not_suggestive'": "not suggestive",
-    "'suggestive'": "suggestive",
-    "'insufficient_data'": "insufficient data",
-    "'favours_phlh'": "favours primary HLH",
-    "'favours_mas'": "favours MAS",
-}
-
-
-def _plain_codes(text: str) -> str:
-    """The grader names signals by their codes ('favours_mas'); a reader wants the words."""
-    for code, words in SIGNAL_WORDS.items():
-        text = text.replace(code, words)
-    return text
-
-
-def next_test_view(fb: Feedback) -> None:
-    n = fb.next_test
-    st.markdown("#### Which test next")
-    said = n.answered_label or NO_TEST_LABEL
-    st.markdown(f"You said **{said}**. {MARK[n.correct]}  \n{n.explanation}")
-    if n.expected_labels:
-        st.caption("Each of these could decide an open instrument on its own: " + ", ".join(n.expected_labels) + ".")
+            st.markdown("**Sources**\n" + "\n".join(f"- {citation_line(c.key)}" for c in f.citations))
+    st.markdown("**Not for this patient (or supporting only), and why** (computed, never graded)")
+    rows = ["| Instrument | Computed | Why not this patient's |", "|---|---|---|"]
+    for o in a.others:
+        ticked = " · you ticked it" if o.answered_met else ""
+        rows.append(f"| {o.name} | {cards.STATUS_BADGE[o.status]}{ticked} | {plain_markdown(o.why)} |")
+    st.markdown("\n".join(rows))
 
 
 def teaching_points_view(points: list[TeachingPointOut], objectives: list[str] | None = None) -> None:
     for k, tp in enumerate(points, start=1):
-        st.markdown(f"**{k}.** {tp.text} — {citation_link(tp.citation_key)}")
-    keys = list(dict.fromkeys(tp.citation_key for tp in points))
+        st.markdown(f"**{k}.** {text(tp.text)} — {cite(tp.citation)}")
+    keys = list(dict.fromkeys(tp.citation.key for tp in points))
     st.caption("Sources: " + " · ".join(citation_line(k) for k in keys))
     if objectives:
-        st.markdown("**Learning objectives**\n" + "\n".join(f"- {o}" for o in objectives))
+        st.markdown("**Learning objectives**\n" + "\n".join(f"- {text(o)}" for o in objectives))
 
 
 def full_result(assessment: Assessment) -> None:
@@ -342,3 +373,6 @@ def full_result(assessment: Assessment) -> None:
     for r in assessment.criteria.values():
         cards.criterion_card(r, assessment, expanded=False)
     cards.caveats_and_sources(assessment)
+
+
+GRADE_WORDS = GRADE_LABELS

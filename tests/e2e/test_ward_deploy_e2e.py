@@ -146,7 +146,10 @@ def test_a_dead_worker_is_restarted_by_the_health_checks(ward):
     restarted = False
     while time.monotonic() < deadline:
         if sum(line.startswith("[ward] worker 1 started") for line in lines) >= 2:
-            status = get(f"http://127.0.0.1:{first}/_stcore/health")[0]
+            try:  # "started" is printed when the process is spawned, before it listens
+                status = get(f"http://127.0.0.1:{first}/_stcore/health")[0]
+            except urllib.error.URLError:
+                status = None
             if status == 200:
                 restarted = True
                 break

@@ -1,86 +1,83 @@
-"""Teaching cases: practice (commit to answers, then cited feedback) and educator (projector) modes.
+"""Teaching cases: practice that grades judgement, and the educator's screens (inline, or full
+screen on the projector stage with ?stage=1).
 
-A thin face over `mas_screen.cases`: every expected answer is computed by the core and graded by
-`cases.grade()`. Answers, progress and the tally live in this browser session's state only;
-nothing is stored on the server.
+A thin face over `mas_screen.faces.teaching`: the grading, the browser's filters, the progress
+summary and the screen plan are all in the core. Answers and progress live in this browser
+session's state only; the trainee may download the progress file and load it next time.
 """
 
 from __future__ import annotations
 
-import random
-from typing import TYPE_CHECKING
-
 import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
 
-from mas_screen.cases import (
-    HSCORE_BANDS,
-    INTERPRETATION_LABELS,
-    Answer,
-    Case,
-    case_by_id,
-    compute,
+from mas_screen.criteria_data import criteria
+from mas_screen.faces.teaching.claims import compute
+from mas_screen.faces.teaching.grading import (
+    MAS_INSTRUMENTS,
+    SKILL_LABELS,
+    SKILLS,
+    MasInstrument,
+    PracticeAnswer,
     grade,
-    hscore_band_descriptions,
-    input_choices,
-    load_cases,
-    teaching_points_out,
+    shuffled_next_steps,
 )
-from mas_screen.criteria_data import criteria, instrument_ids
-from mas_screen.models import DISEASE_LABELS
-from mas_screen.ui import cards
+from mas_screen.faces.teaching.library import (
+    DIFFICULTY_LABELS,
+    POPULATION_LABELS,
+    SOURCE_LABELS,
+    CaseFilter,
+    filter_cases,
+    neutral_name,
+    random_case,
+    themes_in,
+)
+from mas_screen.faces.teaching.progress import (
+    MAX_PROGRESS_BYTES,
+    Progress,
+    ProgressError,
+    dumps,
+    loads,
+    record,
+    summarise,
+)
+from mas_screen.faces.teaching.schema import READING_LABELS, THEME_LABELS, Case
+from mas_screen.faces.teaching.stage import next_label
+from mas_screen.ui.case_library import find, library
+from mas_screen.ui.case_stage import render_screen, screens_of
+from mas_screen.ui.stage import enter_stage, on_stage, stage_frame
 from mas_screen.ui.teaching_views import (
-    HSCORE_BAND_LABELS,
-    NO_TEST,
-    NO_TEST_LABEL,
+    arithmetic_view,
     case_panels,
     context_changes,
     full_result,
-    hscore_view,
-    instruments_view,
-    interpretation_view,
-    lab_order,
     labs_table,
-    next_test_view,
+    next_step_view,
     panel_name,
     panel_when,
+    population_view,
+    reading_view,
     score_banner,
-    series_until,
     show_context,
+    source_line,
     teaching_points_view,
+    text,
 )
+from mas_screen.units import format_number
 
 MODES = {"practice": ":material/school: Practice", "educator": ":material/co_present: Educator (projector)"}
-CHART_WIDTH_PX = 1150
-if TYPE_CHECKING:
-    import plotly.graph_objects as go
-
 EDUCATOR_DEFAULT = "sjia_mas_early"  # three panels: shows the course and the trend charts
+ANY = "__any__"
 
 # State keys (this browser session only).
-PROGRESS = "practice_progress"  # case id -> index of the panel being answered
-FEEDBACK = "practice_feedback"  # "case@time" -> cases.Feedback
-TALLY = "practice_tally"  # {"panels", "correct", "total"}
+PROGRESS = "practice_progress"  # progress.Progress: answered panels and where each case is
+FEEDBACK = "practice_feedback"  # "case@time" -> grading.Feedback
 ERROR = "practice_error"
+NOTICE = "practice_notice"
 EDU_STEP = "educator_progress"  # case id -> screen index
+READING_KEY = "practice_reading"
+APPLIES_KEY = "practice_applies::{}"
+STEP_KEY = "practice_step"
 MET_KEY = "practice_met::{}"
-HSCORE_KEY = "practice_hscore"
-INTERP_KEY = "practice_interp"
-NEXT_KEY = "practice_next"
-
-# Projector view: large type, scoped to the stage container so the rest of the app is unchanged.
-PROJECTOR_CSS = """
-<style>
-.st-key-educator_stage p, .st-key-educator_stage li { font-size: 1.6rem !important; line-height: 1.45 !important; }
-.st-key-educator_stage td, .st-key-educator_stage th { font-size: 1.4rem !important; line-height: 1.3 !important; }
-.st-key-educator_stage h2 { font-size: 2.7rem !important; line-height: 1.2 !important; padding-bottom: 0.6rem; }
-.st-key-educator_stage h3 { font-size: 2.1rem !important; }
-.st-key-educator_stage table { width: 100%; }
-.st-key-educator_stage td, .st-key-educator_stage th { padding: 0.3rem 0.8rem !important; }
-.st-key-educator_stage [data-testid="stCaptionContainer"] p { font-size: 1.15rem !important; }
-.st-key-educator_stage { max-width: 1400px; }
-</style>
-"""
 
 
 # ------------------------------------------------------------------------------------------ state
@@ -88,161 +85,309 @@ PROJECTOR_CSS = """
 
 def init_state() -> None:
     state = st.session_state
-    state.setdefault(PROGRESS, {})
+    if not isinstance(state.get(PROGRESS), Progress):
+        state[PROGRESS] = Progress()
     state.setdefault(FEEDBACK, {})
-    state.setdefault(TALLY, {"panels": 0, "correct": 0, "total": 0})
     state.setdefault(ERROR, None)
+    state.setdefault(NOTICE, None)
     state.setdefault(EDU_STEP, {})
 
 
-def _age_words(age: object) -> str:
-    try:
-        years = float(age)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "age not known"
-    if years < 2:
-        months = round(years * 12)
-        return f"{months} month{'s' if months != 1 else ''} old"
-    return f"{years:g} years old"
-
-
-def neutral_name(case: Case, number: int) -> str:
-    """'Case 3 · 7 years old · Systemic JIA': the title would give the answer away before practice."""
-    disease = case.context.disease
-    words = {"other": "another underlying disease", "unknown": "underlying disease not known"}.get(
-        disease, DISEASE_LABELS[disease]
-    )
-    return f"Case {number} · {_age_words(case.context.age_years)} · {words}"
+def progress() -> Progress:
+    return st.session_state[PROGRESS]
 
 
 def _clear_answers() -> None:
     state = st.session_state
-    for key in [MET_KEY.format(i) for i in instrument_ids()] + [HSCORE_KEY, INTERP_KEY, NEXT_KEY]:
+    keys = [READING_KEY, STEP_KEY] + [APPLIES_KEY.format(i) for i in MAS_INSTRUMENTS]
+    keys += [MET_KEY.format(i) for i in MAS_INSTRUMENTS]
+    for key in keys:
         state.pop(key, None)
     state[ERROR] = None
 
 
-def pick_random() -> None:
-    """Another case at random, preferring one not yet finished in this session."""
+def commit(case_id: str, time: str, has_steps: bool) -> None:
+    """Grade the committed answers (reading, population and next step must be answered)."""
     state = st.session_state
-    ids = [c.id for c in load_cases()]
-    current = state.get("practice_case")
-    done = {k.split("@")[0] for k in state[FEEDBACK]}
-    fresh = [i for i in ids if i != current and i not in done]
-    state["practice_case"] = random.choice(fresh or [i for i in ids if i != current] or ids)
-    _clear_answers()
-
-
-def commit(case_id: str, time: str) -> None:
-    """Grade the committed answers (all three single-choice questions must be answered)."""
-    state = st.session_state
-    missing = [
-        name
-        for key, name in ((HSCORE_KEY, "the HScore band"), (INTERP_KEY, "the picture"), (NEXT_KEY, "the next test"))
-        if state.get(key) is None
-    ]
+    applies = {i for i in MAS_INSTRUMENTS if state.get(APPLIES_KEY.format(i))}
+    missing = []
+    if state.get(READING_KEY) is None:
+        missing.append("your reading")
+    if not applies:
+        missing.append("which instruments apply")
+    if has_steps and state.get(STEP_KEY) is None:
+        missing.append("the next step")
     if missing:
         state[ERROR] = (
             "Commit to every answer first — still open: " + ", ".join(missing) + ". "
-            "If the data do not decide, 'cannot tell yet' is an answer."
+            "If the data do not decide, 'not enough data to decide yet' is a reading."
         )
         return
-    answer = Answer(
-        met_instruments={iid for iid in instrument_ids() if state.get(MET_KEY.format(iid))},
-        hscore_band=state[HSCORE_KEY],
-        interpretation=state[INTERP_KEY],
-        next_test=None if state[NEXT_KEY] == NO_TEST else state[NEXT_KEY],
-    )
-    feedback = grade(case_by_id(case_id), answer, at_time=time)
+    met: set[MasInstrument] = {i for i in MAS_INSTRUMENTS if state.get(MET_KEY.format(i))}  # type: ignore[misc]
+    answer = PracticeAnswer(reading=state[READING_KEY], applies=applies, next_step=state.get(STEP_KEY), met=met)
+    case = find(case_id)
+    feedback = grade(case, answer, at_time=time)
     state[FEEDBACK][f"{case_id}@{time}"] = feedback
-    tally = state[TALLY]
-    tally["panels"] += 1
-    tally["correct"] += feedback.correct
-    tally["total"] += feedback.total
+    progress().add(record(case, feedback))
     state[ERROR] = None
 
 
 def advance(case_id: str) -> None:
-    st.session_state[PROGRESS][case_id] = st.session_state[PROGRESS].get(case_id, 0) + 1
+    p = progress()
+    p.positions[case_id] = p.positions.get(case_id, 0) + 1
     _clear_answers()
 
 
 def restart(case_id: str) -> None:
     state = st.session_state
-    state[PROGRESS][case_id] = 0
+    progress().positions[case_id] = 0
     for key in [k for k in state[FEEDBACK] if k.split("@")[0] == case_id]:
         del state[FEEDBACK][key]
     _clear_answers()
 
 
-def reset_tally() -> None:
-    st.session_state[TALLY] = {"panels": 0, "correct": 0, "total": 0}
+def reset_progress() -> None:
+    st.session_state[PROGRESS] = Progress()
+    st.session_state[FEEDBACK] = {}
+    _clear_answers()
+
+
+def load_progress_file() -> None:
+    """Merge a downloaded progress file into this session (validated; nothing is stored)."""
+    state = st.session_state
+    upload = state.get("practice_progress_file")
+    if upload is None:
+        return
+    try:
+        loaded = loads(upload.getvalue())
+    except ProgressError as exc:
+        state[NOTICE] = ("error", f"Nothing was loaded: {exc}.")
+        return
+    state[PROGRESS] = progress().merged(loaded)
+    n = len(loaded.records)
+    state[NOTICE] = ("success", f"Loaded {n} answered panel{'s' if n != 1 else ''} from the file.")
+
+
+# ---------------------------------------------------------------------------------------- browser
+
+
+def _filter() -> CaseFilter:
+    state = st.session_state
+    return CaseFilter(
+        populations=set(state.get("cases_f_population") or []),
+        themes=set(state.get("cases_f_theme") or []),
+        difficulties=set(state.get("cases_f_difficulty") or []),
+        source=state.get("cases_f_source") or "any",
+    )
+
+
+def pick_random(select_key: str) -> None:
+    """A case at random from the chosen theme (within the filters), preferring one not yet done."""
+    state = st.session_state
+    theme = state.get("cases_random_theme")
+    pool = filter_cases(library(), _filter())
+    done = {r.case_id for r in progress().records}
+    case = random_case(pool, None if theme in (None, ANY) else theme, avoid=done | {state.get(select_key)})
+    if case is None:
+        state[NOTICE] = ("info", "No case in this theme matches the filters.")
+        return
+    state[select_key] = case.id
+    _clear_answers()
+
+
+def browser(mode: str) -> Case | None:
+    """Filters, the case picker and 'random case from a theme'; returns the chosen case."""
+    state = st.session_state
+    lib = library()
+    with st.expander("Find a case: population, theme, difficulty, source", icon=":material/filter_list:"):
+        c1, c2, c3, c4 = st.columns([1.4, 2, 1.2, 1.4])
+        c1.multiselect(
+            "Population",
+            list(POPULATION_LABELS),
+            format_func=POPULATION_LABELS.get,
+            key="cases_f_population",
+            persist_state="session",
+            placeholder="Any",
+        )
+        counts = themes_in(lib)
+        c2.multiselect(
+            "Theme",
+            list(counts),
+            format_func=lambda t: f"{THEME_LABELS[t]} ({counts[t]})",
+            key="cases_f_theme",
+            persist_state="session",
+            placeholder="Any",
+        )
+        c3.multiselect(
+            "Difficulty",
+            list(DIFFICULTY_LABELS),
+            format_func=DIFFICULTY_LABELS.get,
+            key="cases_f_difficulty",
+            persist_state="session",
+            placeholder="Any",
+        )
+        c4.radio(
+            "Source", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get, key="cases_f_source", persist_state="session"
+        )
+    shown = filter_cases(lib, _filter())
+    numbers = {c.id: n for n, c in enumerate(lib, start=1)}
+    select_key = "educator_case" if mode == "educator" else "practice_case"
+    if not shown:
+        st.info("No case matches these filters.", icon=":material/filter_list_off:")
+        return None
+    ids = [c.id for c in shown]
+    if state.get(select_key) not in ids:
+        default = EDUCATOR_DEFAULT if mode == "educator" and EDUCATOR_DEFAULT in ids else ids[0]
+        state[select_key] = default
+    c1, c2, c3 = st.columns([4, 2, 1.3], vertical_alignment="bottom")
+    with c1:
+        if mode == "educator":
+            label, fmt = "Case", lambda i: find(i).title
+        else:
+            label, fmt = "Case", lambda i: neutral_name(find(i), numbers[i])
+        st.selectbox(
+            label,
+            ids,
+            key=select_key,
+            persist_state="session",  # the stage draws no picker: the chosen case must outlive it
+            format_func=fmt,
+            on_change=_clear_answers,
+            help="Titles are hidden in practice until you finish a case: they would give the answer away.",
+        )
+    with c2:
+        themes = [ANY, *themes_in(shown)]
+        if state.get("cases_random_theme") not in themes:  # the filters left that theme out
+            state["cases_random_theme"] = ANY
+        st.selectbox(
+            "Random case from",
+            themes,
+            key="cases_random_theme",
+            persist_state="session",
+            format_func=lambda t: "any theme" if t == ANY else THEME_LABELS[t],
+        )
+    with c3:
+        st.button(
+            "Random case",
+            key="practice_random",
+            icon=":material/casino:",
+            on_click=pick_random,
+            args=(select_key,),
+            width="stretch",
+        )
+    st.caption(f"{len(shown)} of {len(lib)} cases match the filters.")
+    return find(state[select_key])
+
+
+# -------------------------------------------------------------------------------------- summary
+
+
+def _percent(earned: float, possible: float) -> str:
+    return f"{round(100 * earned / possible)} %" if possible else "—"
+
+
+def session_summary() -> None:
+    p = progress()
+    summary = summarise(p.records)
+    head = f"Your session: {summary.panels} panel{'s' if summary.panels != 1 else ''} answered"
+    if summary.total.possible:
+        head += f" · {_percent(summary.total.earned, summary.total.possible)}"
+    with st.expander(head, icon=":material/insights:", expanded=False):
+        if summary.panels:
+            rows = ["| Skill | Points | Share |", "|---|---:|---:|"]
+            for skill in SKILLS:
+                s = summary.by_skill[skill]
+                rows.append(
+                    f"| {SKILL_LABELS[skill]} | {format_number(s.earned)} of {format_number(s.possible)} | "
+                    f"{_percent(s.earned, s.possible)} |"
+                )
+            st.markdown("\n".join(rows))
+            if summary.weakest_skill:
+                st.markdown(f"To work on: **{SKILL_LABELS[summary.weakest_skill]}**.")
+            rows = ["| Theme | " + " | ".join(SKILL_LABELS[k].split(" (")[0] for k in SKILLS) + " |"]
+            rows.append("|---|" + "---:|" * len(SKILLS))
+            for theme, skills in summary.by_theme.items():
+                cells = [_percent(skills[k].earned, skills[k].possible) for k in SKILLS]
+                rows.append(f"| {THEME_LABELS.get(theme, theme)} | " + " | ".join(cells) + " |")
+            st.markdown("**By theme**\n\n" + "\n".join(rows))
+        else:
+            st.markdown("Nothing answered yet in this session.")
+        c1, c2, c3 = st.columns([1.2, 2, 1], vertical_alignment="bottom")
+        with c1:
+            st.download_button(
+                "Download my progress",
+                data=dumps(p),
+                file_name="mas-screen-practice-progress.json",
+                mime="application/json",
+                key="practice_progress_download",
+                icon=":material/download:",
+                on_click="ignore",
+            )
+        with c2:
+            st.file_uploader(
+                "Load progress from a file",
+                type=["json"],
+                key="practice_progress_file",
+                on_change=load_progress_file,
+                max_upload_size=1,
+                help=f"A file downloaded here before (at most {MAX_PROGRESS_BYTES // 1000} kB). It is checked, "
+                "merged into this session and never stored on the server.",
+            )
+        with c3:
+            st.button(
+                "Reset",
+                key="practice_reset_progress",
+                icon=":material/restart_alt:",
+                on_click=reset_progress,
+                type="tertiary",
+            )
+        st.caption(
+            "Progress is kept in this browser session only (case ids and scores, no case text); "
+            "download it to continue another time."
+        )
 
 
 # --------------------------------------------------------------------------------------- practice
 
 
-def tally_row() -> None:
-    t = st.session_state[TALLY]
-    c1, c2, c3, c4 = st.columns([1, 1, 1, 1], vertical_alignment="bottom")
-    c1.metric("Panels answered", t["panels"])
-    c2.metric("Answers right", f"{t['correct']} of {t['total']}")
-    c3.metric("Score", f"{round(100 * t['correct'] / t['total'])} %" if t["total"] else "—")
-    with c4:
-        st.button(
-            "Reset tally",
-            key="practice_reset_tally",
-            icon=":material/restart_alt:",
-            on_click=reset_tally,
-            type="tertiary",
-        )
-        st.caption("This browser session only; nothing is stored on the server.")
-
-
 def answer_form(case: Case, time: str) -> None:
-    if st.session_state.get(ERROR):
-        st.error(st.session_state[ERROR], icon=":material/front_hand:")
-    descriptions = hscore_band_descriptions()
+    state = st.session_state
+    if state.get(ERROR):
+        st.error(state[ERROR], icon=":material/front_hand:")
+    steps = shuffled_next_steps(case, time)
+    names = {i: criteria().instruments[i].short_name for i in MAS_INSTRUMENTS}
     with st.form("practice_form", border=True):
         st.markdown("#### Your answers — commit before you see any result")
-        st.markdown(
-            "**1. Which instruments are met at this time point?** Tick those whose criteria are met; leave "
-            "unticked those not met *or not yet decidable* (missing inputs could still change them)."
-        )
-        cols = st.columns(4)
-        for i, iid in enumerate(instrument_ids()):
-            with cols[i % 4]:
-                st.checkbox(criteria().instruments[iid].short_name, key=MET_KEY.format(iid))
-        c1, c2 = st.columns(2, gap="large")
-        with c1:
-            bands = [*HSCORE_BANDS, "cannot_tell"]
-            st.radio(
-                "**2. HScore band**",
-                bands,
-                index=None,
-                format_func=HSCORE_BAND_LABELS.get,
-                captions=[descriptions[b].split(": ", 1)[-1] for b in bands],
-                key=HSCORE_KEY,
-            )
-        with c2:
-            st.radio(
-                "**3. What is the picture at this time point?**",
-                list(INTERPRETATION_LABELS),
-                index=None,
-                format_func=INTERPRETATION_LABELS.get,
-                key=INTERP_KEY,
-            )
-        choices = input_choices()
-        st.selectbox(
-            "**4. Which single test or finding would you seek next?**",
-            [NO_TEST, *choices],
+        st.radio(
+            "**1. What is your reading of this panel?**",
+            list(READING_LABELS),
             index=None,
-            placeholder="Choose a test, or 'no further test needed'",
-            format_func=lambda k: NO_TEST_LABEL if k == NO_TEST else choices[k],
-            key=NEXT_KEY,
+            format_func=READING_LABELS.get,
+            key=READING_KEY,
         )
+        st.markdown(
+            "**2. Which instruments apply to this patient?** Tick the instruments built for this patient's "
+            "population: the ones that should decide the screen."
+        )
+        cols = st.columns(6)
+        for col, iid in zip(cols, MAS_INSTRUMENTS, strict=True):
+            col.checkbox(names[iid], key=APPLIES_KEY.format(iid))
+        if steps:
+            st.radio(
+                "**3. What is the most useful next step?**",
+                [s.id for s in steps],
+                index=None,
+                format_func={s.id: s.text for s in steps}.get,
+                key=STEP_KEY,
+            )
+        st.markdown(
+            "**4. Which instruments are met at this panel?** Only the patient's own instruments are graded; "
+            "leave unticked what is not met *or not decidable yet*."
+        )
+        cols = st.columns(6)
+        for col, iid in zip(cols, MAS_INSTRUMENTS, strict=True):
+            col.checkbox(names[iid], key=MET_KEY.format(iid))
         st.form_submit_button(
-            "Commit answers", type="primary", key="practice_commit", on_click=commit, args=(case.id, time)
+            "Commit answers", type="primary", key="practice_commit", on_click=commit, args=(case.id, time, bool(steps))
         )
 
 
@@ -264,6 +409,7 @@ def navigation(case: Case, step: int, last: bool, where: str) -> None:
             type="primary",
             icon=":material/casino:",
             on_click=pick_random,
+            args=("practice_case",),
         )
     with c2:
         st.button(
@@ -277,18 +423,16 @@ def navigation(case: Case, step: int, last: bool, where: str) -> None:
 
 def feedback_section(case: Case, time: str, step: int, last: bool) -> None:
     fb = st.session_state[FEEDBACK][f"{case.id}@{time}"]
+    assessment = compute(case).at(time)
     st.markdown("### Feedback")
     score_banner(fb)
     if last:
-        st.markdown(f"**This case:** {case.title} _({case.source_text})_")
+        st.markdown(f"**This case:** {text(case.title)} — {source_line(case)}")
     navigation(case, step, last, "top")
-    instruments_view(fb, compute(case).at(time))
-    c1, c2 = st.columns(2, gap="large")
-    with c1:
-        hscore_view(fb, compute(case).at(time))
-        next_test_view(fb)
-    with c2:
-        interpretation_view(fb)
+    reading_view(fb)
+    population_view(fb)
+    next_step_view(fb)
+    arithmetic_view(fb, assessment)
     st.markdown("#### Teaching points")
     if last:
         teaching_points_view(fb.teaching_points, fb.learning_objectives)
@@ -299,49 +443,24 @@ def feedback_section(case: Case, time: str, step: int, last: bool) -> None:
         )
     if st.toggle("Show the full computed result (the bedside cards)", key="practice_full_result"):
         with st.container(border=True, key="practice_full"):
-            full_result(compute(case).at(time))
+            full_result(assessment)
     navigation(case, step, last, "bottom")
 
 
-def practice(slot: DeltaGenerator) -> None:
-    cases = load_cases()
-    ids = [c.id for c in cases]
-    numbers = {c.id: i for i, c in enumerate(cases, start=1)}
+def practice(case: Case) -> None:
     state = st.session_state
-    if state.get("practice_case") not in ids:
-        state["practice_case"] = ids[0]
-    with slot:
-        c1, c2 = st.columns([4, 1.2], vertical_alignment="bottom")
-    with c1:
-        st.selectbox(
-            "Case",
-            ids,
-            key="practice_case",
-            persist_state="session",
-            format_func=lambda i: neutral_name(case_by_id(i), numbers[i]),
-            on_change=_clear_answers,
-            help="Titles are hidden until you finish a case: they would give the answer away.",
-        )
-    with c2:
-        st.button("Random case", key="practice_random", icon=":material/casino:", on_click=pick_random, width="stretch")
-    st.caption(
-        "Cases constructed for teaching (or adapted from a cited report); every expected finding is computed by the "
-        "published criteria, never typed by hand. Commit to your answers at each panel, then see what the criteria "
-        "compute, item by item, with their sources."
-    )
-    tally_row()
-    case = case_by_id(state["practice_case"])
+    numbers = {c.id: n for n, c in enumerate(library(), start=1)}
+    session_summary()
     panels = case_panels(case)
-    step = min(state[PROGRESS].get(case.id, 0), len(panels) - 1)
+    step = min(progress().positions.get(case.id, 0), len(panels) - 1)
     time = panels[step][0]
     last = step == len(panels) - 1
-
     st.markdown(f"### {neutral_name(case, numbers[case.id])}")
-    st.markdown(case.story)
+    st.markdown(text(case.story))
     for i in range(1, step + 1):  # the course so far, never what comes later
         if panels[i][1].story:
-            st.markdown(f"**{panel_name(case, i)}.** {panels[i][1].story}")
-    st.markdown(f"#### Panel {step + 1} of {len(panels)}: {panel_name(case, step)} — {panel_when(case, step)}")
+            st.markdown(f"**{text(panel_name(case, i))}.** {text(panels[i][1].story)}")
+    st.markdown(f"#### Panel {step + 1} of {len(panels)}: {text(panel_name(case, step))} — {panel_when(case, step)}")
     changes = context_changes(case, step)
     if changes:
         st.info("New at this panel: " + "; ".join(changes), icon=":material/fiber_new:")
@@ -358,106 +477,20 @@ def practice(slot: DeltaGenerator) -> None:
 # --------------------------------------------------------------------------------------- educator
 
 
-def educator_screens(case: Case) -> list[tuple[str, int]]:
-    """One idea per screen: the story, then for each panel its labs, what the criteria say and
-    (from the second panel) the course so far; the teaching points last."""
-    screens: list[tuple[str, int]] = [("story", 0)]
-    for i in range(len(case.panels)):
-        screens += [("labs", i), ("criteria", i)]
-        if i > 0:
-            screens += [("timeline", i), ("trend", i)]
-    screens.append(("teaching", len(case.panels) - 1))
-    return screens
-
-
-def _reveal_label(case: Case, screen: tuple[str, int], previous: tuple[str, int]) -> str:
-    kind, i = screen
-    if kind == "labs":
-        return "Reveal the labs ▶" if i == previous[1] else f"Next panel: {panel_name(case, i)} ▶"
-    return {
-        "criteria": "Reveal the criteria ▶",
-        "timeline": "Each instrument over time ▶",
-        "trend": "The labs over time ▶",
-        "teaching": "Reveal the teaching points ▶",
-    }.get(kind, "Next ▶")
-
-
 def _move(case_id: str, delta: int, count: int) -> None:
-    progress = st.session_state[EDU_STEP]
-    progress[case_id] = max(0, min(count - 1, progress.get(case_id, 0) + delta))
+    steps = st.session_state[EDU_STEP]
+    steps[case_id] = max(0, min(count - 1, steps.get(case_id, 0) + delta))
 
 
-def _restart_educator(case_id: str) -> None:
+def _home(case_id: str) -> None:
     st.session_state[EDU_STEP][case_id] = 0
 
 
-def educator_chart(fig: go.Figure, key: str) -> None:
-    st.plotly_chart(fig, key=key, width="content", theme=None, config={"displaylogo": False})
-
-
-def educator_stage(case: Case, screen: tuple[str, int]) -> None:
-    kind, i = screen
-    panels = case_panels(case)
-    time = panels[i][0]
-    if kind == "story":
-        st.markdown(f"## {case.title}")
-        st.markdown(case.story)
-        st.caption(case.source_text)
-        return
-    heading = f"{panel_name(case, i)} · {panel_when(case, i)}"
-    if kind == "labs":
-        st.markdown(f"## {heading}: the labs")
-        if panels[i][1].story:
-            st.markdown(f"### {panels[i][1].story}")
-        changes = context_changes(case, i)
-        if changes:
-            st.markdown("**New at this panel:** " + "; ".join(changes))
-        order = lab_order(case, i)
-        half = -(-len(order) // 2)
-        left, right = st.columns(2, gap="large")
-        with left:
-            st.markdown(labs_table(case, i, analytes=order[:half]))
-        with right:
-            st.markdown(labs_table(case, i, analytes=order[half:]))
-        st.caption("Blank means not done (never normal).")
-    elif kind == "criteria":
-        st.markdown(f"## {heading}: what the criteria say")
-        assessment = compute(case).at(time)
-        cards.headline(assessment)
-        cards.status_grid(assessment)
-    elif kind == "timeline":
-        from mas_screen.trend_figures import status_timeline
-
-        st.markdown(f"## Each instrument over time, up to {panel_name(case, i)}")
-        educator_chart(status_timeline(series_until(case, time), width=CHART_WIDTH_PX), "educator_timeline")
-    elif kind == "trend":
-        from mas_screen.trend_figures import KEY_ANALYTES, trend_small_multiples
-
-        st.markdown(f"## The labs over time, up to {panel_name(case, i)}")
-        every = st.toggle("Every lab (not only the three whose change matters most)", key="educator_all_labs")
-        result = series_until(case, time)
-        fig = trend_small_multiples(result, analytes=None if every else KEY_ANALYTES, width=CHART_WIDTH_PX)
-        educator_chart(fig, "educator_trend")
-    else:
-        st.markdown("## Teaching points")
-        teaching_points_view(teaching_points_out(case), list(case.learning_objectives))
-
-
-def educator(slot: DeltaGenerator) -> None:
-    cases = load_cases()
-    ids = [c.id for c in cases]
-    state = st.session_state
-    if state.get("educator_case") not in ids:
-        state["educator_case"] = EDUCATOR_DEFAULT if EDUCATOR_DEFAULT in ids else ids[0]
-    with slot:
-        st.selectbox(
-            "Case", ids, key="educator_case", format_func=lambda i: case_by_id(i).title, persist_state="session"
-        )
-    case = case_by_id(state["educator_case"])
-    screens = educator_screens(case)
-    step = min(state[EDU_STEP].get(case.id, 0), len(screens) - 1)
-    left, right = st.columns([3, 2], vertical_alignment="center")
-    with left, st.container(horizontal=True, vertical_alignment="center", key="educator_controls"):
+def educator(case: Case) -> None:
+    """The educator's screens inline, with the button that puts them on the projector stage."""
+    screens = screens_of(case)
+    step = min(st.session_state[EDU_STEP].get(case.id, 0), len(screens) - 1)
+    with st.container(horizontal=True, vertical_alignment="center", key="educator_controls"):
         st.button(
             "Back",
             key="educator_back",
@@ -468,7 +501,7 @@ def educator(slot: DeltaGenerator) -> None:
         )
         if step < len(screens) - 1:
             st.button(
-                _reveal_label(case, screens[step + 1], screens[step]),
+                f"{next_label(screens[step + 1])} ▶",
                 key="educator_reveal",
                 type="primary",
                 on_click=_move,
@@ -476,18 +509,42 @@ def educator(slot: DeltaGenerator) -> None:
             )
         else:
             st.button("End of the case", key="educator_end", disabled=True, type="primary")
+        st.button("Start over", key="educator_restart", icon=":material/restart_alt:", on_click=_home, args=(case.id,))
         st.button(
-            "Start over",
-            key="educator_restart",
-            icon=":material/restart_alt:",
-            on_click=_restart_educator,
-            args=(case.id,),
+            "Project full screen",
+            key="educator_project",
+            icon=":material/fit_screen:",
+            on_click=enter_stage,
+            help="A full-screen slide for a projector: arrow keys or a clicker's Page Up/Down move, Esc leaves.",
         )
-    with right:
-        st.progress((step + 1) / len(screens), text=f"Screen {step + 1} of {len(screens)}")
-    st.markdown(PROJECTOR_CSS, unsafe_allow_html=True)
-    with st.container(key="educator_stage"):
-        educator_stage(case, screens[step])
+    st.progress((step + 1) / len(screens), text=f"Screen {step + 1} of {len(screens)}")
+    with st.container(border=True, key="educator_stage"):
+        render_screen(case, screens[step], stage=False)
+
+
+def educator_on_stage() -> None:
+    """The projector stage: the chosen case's current screen, nothing else."""
+    state = st.session_state
+    ids = [c.id for c in library()]
+    case_id = state.get("educator_case")
+    if case_id not in ids:
+        case_id = EDUCATOR_DEFAULT if EDUCATOR_DEFAULT in ids else ids[0]
+        state["educator_case"] = case_id
+    case = find(case_id)
+    screens = screens_of(case)
+    n = len(screens)
+    step = min(state[EDU_STEP].get(case.id, 0), n - 1)
+    body = stage_frame(
+        text(case.title),
+        f"screen {step + 1} of {n}",
+        next_label=next_label(screens[step + 1]) if step < n - 1 else None,
+        on_next=lambda: _move(case.id, 1, n),
+        on_back=lambda: _move(case.id, -1, n),
+        on_home=lambda: _home(case.id),
+        back_disabled=step == 0,
+    )
+    with body:
+        render_screen(case, screens[step], stage=True)
 
 
 # ----------------------------------------------------------------------------------------- page
@@ -495,23 +552,30 @@ def educator(slot: DeltaGenerator) -> None:
 
 def render() -> None:
     init_state()
+    if on_stage():
+        educator_on_stage()
+        return
     st.markdown("## Teaching cases")
-    left, right = st.columns([1.4, 4], vertical_alignment="bottom")
-    with left:
-        mode = st.segmented_control(
-            "Mode",
-            list(MODES),
-            format_func=MODES.get,
-            key="cases_mode",
-            default="practice",
-            required=True,
-            persist_state="session",
-        )
-    # The case picker sits beside the mode switch: on a projector every line above the stage counts.
+    notice = st.session_state.get(NOTICE)
+    if notice:
+        getattr(st, notice[0])(notice[1])
+        st.session_state[NOTICE] = None
+    mode = st.segmented_control(
+        "Mode",
+        list(MODES),
+        format_func=MODES.get,
+        key="cases_mode",
+        default="practice",
+        required=True,
+        persist_state="session",
+    )
+    case = browser(mode)
+    if case is None:
+        return
     if mode == "educator":
-        educator(right)
+        educator(case)
     else:
-        practice(right)
+        practice(case)
 
 
 render()

@@ -14,10 +14,10 @@ import streamlit as st
 from pydantic import ValidationError
 
 from mas_screen import assess
-from mas_screen.cases import case_by_id, load_cases
 from mas_screen.criteria_data import criteria, instrument_ids
 from mas_screen.explore import RESOLUTION, Flip, distances, smallest_flip
 from mas_screen.explore_figures import distance_figure
+from mas_screen.faces.teaching.grading import own_instruments
 from mas_screen.facts import normalise, plausible_interval, unit_spec
 from mas_screen.figures import rules_by_analyte, used_analytes
 from mas_screen.models import (
@@ -32,12 +32,17 @@ from mas_screen.models import (
 )
 from mas_screen.parsing import echo
 from mas_screen.ui import cards
+from mas_screen.ui.case_library import find, library
 from mas_screen.ui.safe_text import plain_markdown
+from mas_screen.ui.stage import CHART_PX, enter_stage, on_stage, stage_chart, stage_frame
 from mas_screen.ui.state import LAB_ORDER, TRI_LABEL, TRI_STATE, TRI_VALUE, current_patient, patient_data
 from mas_screen.ui.state import init_state as init_bedside_state
 from mas_screen.ui.teaching_views import case_panels, case_patient, panel_name, panel_when
 from mas_screen.ui.widgets import WARNING_TITLES
 from mas_screen.units import convert, format_number, pretty_unit, unit_index, unit_key
+
+STAGE_STEP = "xp_stage_step"
+STAGE_CHART_MAX_PX = 500
 
 CHART_WIDTH_PX = 1150
 FLIPS_SHOWN = 3
@@ -284,13 +289,13 @@ def start_controls() -> PatientInput | None:
             "Start from", list(SOURCES), format_func=SOURCES.get, key="xp_source", persist_state="session"
         )
     if source == "case":
-        cases = load_cases()
+        cases = library()
         ids = [c.id for c in cases]
         if state.get("xp_case") not in ids:
             state["xp_case"] = DEFAULT_CASE if DEFAULT_CASE in ids else ids[0]
         with c2:
-            st.selectbox("Case", ids, key="xp_case", persist_state="session", format_func=lambda i: case_by_id(i).title)
-        case = case_by_id(state["xp_case"])
+            st.selectbox("Case", ids, key="xp_case", persist_state="session", format_func=lambda i: find(i).title)
+        case = find(state["xp_case"])
         times = [t for t, _p in case_panels(case)]
         if state.get("xp_time") not in times:
             state["xp_time"] = times[-1]
@@ -443,8 +448,9 @@ def context_controls() -> None:
 # -------------------------------------------------------------------------------------- results
 
 
-def status_table(start: Assessment, now: Assessment) -> None:
-    st.markdown("#### Each instrument: at the start and now")
+def status_table(start: Assessment, now: Assessment, *, heading: bool = True) -> None:
+    if heading:
+        st.markdown("#### Each instrument: at the start and now")
     rows = ["| Instrument | At the start | Now | Result now |", "|---|---|---|---|"]
     flipped = 0
     for iid in instrument_ids():
@@ -541,6 +547,9 @@ def distance_chart(start_patient: PatientInput, patient: PatientInput, start: As
 
 
 def render() -> None:
+    if on_stage():
+        stage_view()
+        return
     st.markdown("## What-if explorer")
     st.caption(
         "Move one value at a time and watch which criteria flip. For teaching and for understanding a result: "
@@ -556,6 +565,14 @@ def render() -> None:
         st.error("These values could not be assessed; please check them. Nothing you set was lost.")
         return
     start = assess(start_patient)
+    st.button(
+        "Project full screen",
+        key="xp_project",
+        icon=":material/fit_screen:",
+        on_click=enter_stage,
+        help="The explorer's current state as full-screen slides for a projector: arrow keys or a clicker's "
+        "Page Up/Down move, Esc leaves.",
+    )
     st.markdown(LAYOUT_CSS, unsafe_allow_html=True)
     left, right = st.columns([4, 6], gap="large")
     with left, st.container(key="xp_controls"):
@@ -572,6 +589,102 @@ def render() -> None:
         input_warnings(now)
     distance_chart(start_patient, patient, start, now)
     flips_section(patient, now)
+
+
+# ------------------------------------------------------------------------------------ the stage
+
+
+def _stage_start() -> PatientInput:
+    """The explorer's starting point on the stage: what the session has, else the default case."""
+    state = st.session_state
+    if BASE not in state or any(num_key(lab) not in state for lab in state.get(LABS, {})):
+        cases = library()
+        ids = [c.id for c in cases]
+        case = find(
+            state.get("xp_case") if state.get("xp_case") in ids else DEFAULT_CASE if DEFAULT_CASE in ids else ids[0]
+        )
+        time = case_panels(case)[-1][0]
+        load_start(case_patient(case, time), f"case:{case.id}@{time}")
+    return state[BASE]
+
+
+def _stage_screens() -> list[tuple[str, str | None]]:
+    """One idea per screen: the status table, what changed, the distance to thresholds of each of the
+    patient's own instruments, the smallest single change that flips each instrument."""
+    own = own_instruments(st.session_state.get("xp_disease"))
+    return [("status", None), ("changes", None), *(("distance", iid) for iid in own), ("flips", None)]
+
+
+def _stage_move(delta: int, count: int) -> None:
+    state = st.session_state
+    state[STAGE_STEP] = max(0, min(count - 1, state.get(STAGE_STEP, 0) + delta))
+
+
+def _stage_home() -> None:
+    st.session_state[STAGE_STEP] = 0
+
+
+def stage_view() -> None:
+    start_patient = _stage_start()
+    try:
+        patient = working_patient()
+        now = assess(patient)
+    except (ValidationError, ValueError):
+        st.error("These values could not be assessed; leave the stage (Esc) and check them.")
+        return
+    start = assess(start_patient)
+    screens = _stage_screens()
+    n = len(screens)
+    step = min(st.session_state.get(STAGE_STEP, 0), n - 1)
+    names = {"status": "Each instrument", "changes": "What changed", "flips": "Smallest changes that flip"}
+
+    def label(screen: tuple[str, str | None]) -> str:
+        kind, iid = screen
+        return f"Distance: {criteria().instruments[iid].short_name}" if kind == "distance" else names[kind]
+
+    body = stage_frame(
+        "What-if explorer",
+        f"screen {step + 1} of {n}",
+        next_label=label(screens[step + 1]) if step < n - 1 else None,
+        on_next=lambda: _stage_move(1, n),
+        on_back=lambda: _stage_move(-1, n),
+        on_home=_stage_home,
+        back_disabled=step == 0,
+        key="stage",
+    )
+    kind, iid = screens[step]
+    with body:
+        if kind == "status":
+            st.markdown("## Each instrument: at the start and now")
+            status_table(start, now, heading=False)
+        elif kind == "changes":
+            st.markdown("## Changed from the start")
+            changed = changes_from_start()
+            st.markdown("\n".join(f"- {c}" for c in changed) if changed else "Nothing changed yet.")
+            st.markdown(f"**Screen now:** {now.summary.headline}")
+            input_warnings(now)
+        elif kind == "distance":
+            name = criteria().instruments[iid].short_name
+            st.markdown(f"## How far each value is from the {name} thresholds")
+            fig = distance_figure(
+                distances(patient, now),
+                baseline=distances(start_patient, start),
+                instruments=[iid],
+                width=CHART_PX,
+            )
+            if fig.layout.height and fig.layout.height > STAGE_CHART_MAX_PX:
+                fig.update_layout(height=STAGE_CHART_MAX_PX)
+            stage_chart(fig, "xp_stage_chart")
+        else:
+            st.markdown("## The smallest single change that flips each instrument")
+            units = {lab: info["unit"] for lab, info in st.session_state[LABS].items()}
+            lines = []
+            for i in instrument_ids():
+                flips = smallest_flip(patient, i, units=units)
+                r = now.criteria[i]
+                change = _flip_text(flips[0]) if flips else ":gray[no single change flips it]"
+                lines.append(f"- **{r.short_name}** ({cards.STATUS_BADGE[r.status]}): {change}")
+            st.markdown("\n".join(lines))
 
 
 render()
