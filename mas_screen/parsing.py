@@ -422,9 +422,9 @@ def read_number_column(texts: pa.Array, *, decimal_comma: bool = False) -> Numbe
 
     Cells this reads (kind 1) give exactly the value, censoring and ambiguity `read_number` gives;
     every other non-empty cell is kind 2, for the caller to read one distinct text at a time.
-    One regular expression checks the grammar; the censoring sign, the length and the ambiguous
-    spelling are then read from the text bytes, and the numbers are cast with the other cells
-    masked (no copy of the texts).
+    A column of digits and points only is cast at once (the cast refuses "." or "1.2.3"); any other
+    column is checked by one regular expression, its censoring sign, length and ambiguous spelling
+    read from the text bytes, and cast with the other cells masked (no copy of the texts).
     """
     import numpy as np
     import pyarrow as pa
@@ -439,34 +439,70 @@ def read_number_column(texts: pa.Array, *, decimal_comma: bool = False) -> Numbe
         texts = pc.fill_null(texts, "")
     starts, lengths, data = _text_bytes(texts)
     empty = lengths == 0
-    fast = _bools(pc.match_substring_regex(texts, _ARROW_FAST))
     op = np.zeros(n, np.int8)
     numbers = texts
-    first = data[np.minimum(starts, len(data) - 1)]  # the first byte of every non-empty text
-    censored = np.flatnonzero(fast & ((first == _GT) | (first == _LT)))
-    if len(censored):
-        eq = data[starts[censored] + 1] == _EQ  # a fast censored cell has a second byte
-        op[censored] = np.where(first[censored] == _GT, np.where(eq, 2, 1), np.where(eq, 4, 3))
-        numbers = pc.utf8_ltrim(texts, characters="<>= ")
-        starts, lengths, data = _text_bytes(numbers)
-    fast &= lengths <= MAX_SIGNIFICANT  # at most 15 significant digits
-    x = np.zeros(n)
-    other = np.full(n, np.nan)
-    if fast.any():
-        x = _cast_where(numbers, fast)
-        ax = np.abs(x)
-        digits = 1 + (ax >= 10) + (ax >= 100)  # of the integer part, for 1 <= |x| < 1000
-        # "12.500" (_ARROW_AMBIGUOUS): an optional sign, a first digit 1-9 and at most two more,
-        # then "." and three digits; the grammar checked above allows no other character
-        maybe = np.flatnonzero(fast & (ax >= 1) & (ax < 1000) & ((lengths - digits == 4) | (lengths - digits == 5)))
-        if len(maybe):
-            at, size = starts[maybe], lengths[maybe]
-            signed = (data[at] == _PLUS) | (data[at] == _MINUS)
-            ok = (size == signed + digits[maybe] + 4) & (data[at + size - 4] == _DOT) & (data[at + signed] != _ZERO)
-            ambiguous = maybe[ok]
-            other[ambiguous] = np.rint(x[ambiguous] * 1000.0)  # 12500 in the other locale (the typed digits)
+    x = _plain_column(texts, starts, lengths, data, empty)
+    if x is not None:  # digits and points only, each cell a number: the grammar holds everywhere
+        fast = ~empty & (lengths <= MAX_SIGNIFICANT)
+        x = np.where(fast, x, 0.0)
+    else:
+        fast = _bools(pc.match_substring_regex(texts, _ARROW_FAST))
+        first = data[np.minimum(starts, len(data) - 1)]  # the first byte of every non-empty text
+        censored = np.flatnonzero(fast & ((first == _GT) | (first == _LT)))
+        if len(censored):
+            eq = data[starts[censored] + 1] == _EQ  # a fast censored cell has a second byte
+            op[censored] = np.where(first[censored] == _GT, np.where(eq, 2, 1), np.where(eq, 4, 3))
+            numbers = pc.utf8_ltrim(texts, characters="<>= ")
+            starts, lengths, data = _text_bytes(numbers)
+        fast &= lengths <= MAX_SIGNIFICANT  # at most 15 significant digits
+        x = _cast_where(numbers, fast) if fast.any() else np.zeros(n)
     kind = np.where(empty, 0, np.where(fast, 1, 2)).astype(np.int8)
-    return NumberColumn(kind, op, x, numbers, other)
+    return _with_ambiguity(NumberColumn(kind, op, x, numbers, np.full(n, np.nan)), fast, starts, lengths, data)
+
+
+_DIGIT_OR_POINT = None  # bytes of a plain column: digits and '.' (built on first use: numpy is imported lazily)
+
+
+def _plain_column(texts, starts, lengths, data, empty):
+    """The floats of a column whose cells are all digits and points and each a number (the common
+    lab column): one cast, no regular expression. None when any cell is anything else."""
+    import numpy as np
+    import pyarrow as pa
+
+    global _DIGIT_OR_POINT
+    n = len(texts)
+    if n == 0 or empty.all():
+        return None
+    if _DIGIT_OR_POINT is None:
+        table = np.zeros(256, bool)
+        table[np.frombuffer(b"0123456789.", np.uint8)] = True
+        _DIGIT_OR_POINT = table
+    used = data[starts[0] : starts[-1] + lengths[-1]]
+    if not _DIGIT_OR_POINT[used].all():
+        return None
+    try:
+        return _cast_where(texts, ~empty)
+    except pa.ArrowInvalid:  # ".", "1.2.3": the grammar decides cell by cell
+        return None
+
+
+def _with_ambiguity(column: NumberColumn, fast, starts, lengths, data) -> NumberColumn:
+    """Fill `other` where the spelling is ambiguous ("12.500": also 12500 in the other locale)."""
+    import numpy as np
+
+    x = column.x
+    ax = np.abs(x)
+    digits = 1 + (ax >= 10) + (ax >= 100)  # of the integer part, for 1 <= |x| < 1000
+    # _ARROW_AMBIGUOUS: an optional sign, a first digit 1-9 and at most two more, then "." and three
+    # digits; the grammar checked before allows no other character
+    maybe = np.flatnonzero(fast & (ax >= 1) & (ax < 1000) & ((lengths - digits == 4) | (lengths - digits == 5)))
+    if len(maybe):
+        at, size = starts[maybe], lengths[maybe]
+        signed = (data[at] == _PLUS) | (data[at] == _MINUS)
+        ok = (size == signed + digits[maybe] + 4) & (data[at + size - 4] == _DOT) & (data[at + signed] != _ZERO)
+        ambiguous = maybe[ok]
+        column.other[ambiguous] = np.rint(x[ambiguous] * 1000.0)  # the typed digits, exactly
+    return column
 
 
 def _cast_where(numbers, fast: np.ndarray) -> np.ndarray:
