@@ -432,21 +432,28 @@ def read_number_column(texts: pa.Array, *, decimal_comma: bool = False) -> Numbe
 
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
-    n = len(texts)
-    if decimal_comma:
-        texts = swap_separators(texts)
     if texts.null_count:
         texts = pc.fill_null(texts, "")
+    n = len(texts)
+    # A cell longer than any lab cell is never read here (kind 2: `read_number` refuses it by its
+    # length alone); blanking it first keeps the kernels below from walking megabytes of text.
+    sizes = _text_bytes(texts)[1]
+    empty = sizes == 0
+    long = sizes > MAX_CELL_CHARS
+    if long.any():
+        texts = pc.if_else(pa.array(long), pa.scalar("", texts.type), texts)
+    if decimal_comma:
+        texts = swap_separators(texts)
     starts, lengths, data = _text_bytes(texts)
-    empty = lengths == 0
+    blank = lengths == 0  # empty, or blanked for its length
     op = np.zeros(n, np.int8)
     numbers = texts
-    x = _plain_column(texts, starts, lengths, data, empty)
+    x = _plain_column(texts, starts, lengths, data, blank)
     if x is not None:  # digits and points only, each cell a number: the grammar holds everywhere
-        fast = ~empty & (lengths <= MAX_SIGNIFICANT)
+        fast = ~blank & (lengths <= MAX_SIGNIFICANT)
         x = np.where(fast, x, 0.0)
     else:
-        fast = _bools(pc.match_substring_regex(texts, _ARROW_FAST))
+        fast = _bools(pc.match_substring_regex(texts, _ARROW_FAST))  # a blank cell never matches
         first = data[np.minimum(starts, len(data) - 1)]  # the first byte of every non-empty text
         censored = np.flatnonzero(fast & ((first == _GT) | (first == _LT)))
         if len(censored):
@@ -463,7 +470,7 @@ def read_number_column(texts: pa.Array, *, decimal_comma: bool = False) -> Numbe
 _DIGIT_OR_POINT = None  # bytes of a plain column: digits and '.' (built on first use: numpy is imported lazily)
 
 
-def _plain_column(texts, starts, lengths, data, empty):
+def _plain_column(texts, starts, lengths, data, blank):
     """The floats of a column whose cells are all digits and points and each a number (the common
     lab column): one cast, no regular expression. None when any cell is anything else."""
     import numpy as np
@@ -471,7 +478,7 @@ def _plain_column(texts, starts, lengths, data, empty):
 
     global _DIGIT_OR_POINT
     n = len(texts)
-    if n == 0 or empty.all():
+    if n == 0 or blank.all():
         return None
     if _DIGIT_OR_POINT is None:
         table = np.zeros(256, bool)
@@ -481,7 +488,7 @@ def _plain_column(texts, starts, lengths, data, empty):
     if not _DIGIT_OR_POINT[used].all():
         return None
     try:
-        return _cast_where(texts, ~empty)
+        return _cast_where(texts, ~blank)
     except pa.ArrowInvalid:  # ".", "1.2.3": the grammar decides cell by cell
         return None
 
