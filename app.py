@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from mas_screen.criteria_data import CriteriaDataError, criteria
+from mas_screen.kernel.instruments import instruments
 from mas_screen.ui.state import persist_widget_state
 from mas_screen.ui.theme import apply_app_css
 
@@ -14,6 +15,7 @@ st.set_page_config(page_title="MAS Screen", page_icon="🩺", layout="wide", ini
 
 try:
     criteria()  # load and validate every criteria file once, before any page runs
+    instruments()  # compile every instrument (item kinds and rules), before any page runs
 except CriteriaDataError as exc:
     st.error(f"MAS Screen cannot start: its criteria data is broken ({exc}). No results can be shown.")
     st.stop()

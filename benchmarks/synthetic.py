@@ -72,6 +72,27 @@ def patient(rng: random.Random) -> dict:
     return {"context": context, "labs": labs}
 
 
-def patients(n: int, seed: int = 2026) -> list[dict]:
+def patient_mostly_unknown(rng: random.Random) -> dict:
+    """A patient seen early: few labs back, most context answers still unknown (so many missing
+    values and many next-test trials)."""
+    labs: dict = {}
+    completeness = rng.choice([0.2, 0.35, 0.5])
+    for key, (lo, hi) in RANGES.items():
+        if rng.random() > completeness:
+            continue
+        unit, factor = rng.choice(UNIT_CHOICES[key])
+        labs[key] = {"value": round(round(rng.uniform(lo, hi), 1) * factor, 3), "unit": unit}
+    context = {b: (rng.choice([True, False]) if rng.random() < 0.2 else None) for b in BOOLS}
+    context["age_years"] = round(rng.uniform(0.5, 70), 1)
+    context["underlying_disease"] = rng.choice(["sjia", "suspected_sjia", "aosd", "unknown", "unknown"])
+    context["biologic_therapy"] = rng.choice(["none", "unknown", "unknown"])
+    return {"context": context, "labs": labs}
+
+
+MIXES = {"realistic": patient, "unknown": patient_mostly_unknown}
+
+
+def patients(n: int, seed: int = 2026, mix: str = "realistic") -> list[dict]:
     rng = random.Random(seed)
-    return [patient(rng) for _ in range(n)]
+    make = MIXES[mix]
+    return [make(rng) for _ in range(n)]

@@ -4,7 +4,7 @@ from mas_screen import assess, PatientInput
 result = assess(PatientInput.model_validate(data))
 """
 
-from mas_screen.engine import assess
+from mas_screen.faces.bedside import assess
 from mas_screen.models import Assessment, PatientInput
 
 __all__ = ["Assessment", "PatientInput", "assess"]

@@ -38,7 +38,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -55,13 +55,24 @@ from mas_screen.columns import (
     parse_columns,
     unknown_columns_message,
 )
-from mas_screen.criteria_data import DISEASES, INSTRUMENT_IDS, InstrumentSpec, ItemSpec, criteria
-from mas_screen.facts import ORGAN_FIELDS, context_plausible, fever_cut, normalise, plausible_interval, unit_spec
-from mas_screen.intervals import round_half_up
+from mas_screen.criteria_data import ItemSpec, criteria, instrument_ids
+from mas_screen.explain.cohort import explain_columns
+from mas_screen.facts import ORGAN_FIELDS, normalise, unit_spec
+from mas_screen.kernel.cohort import CohortValues
+from mas_screen.kernel.exact import MAX_DIGITS, conversion, digits, near
+from mas_screen.kernel.instruments import instruments, per_criteria
+from mas_screen.kernel.signals import (
+    DISEASES,
+    MAS_SIGNALS,
+    PHLH_SIGNALS,
+    mas_instruments,
+    mas_signal,
+    other_population_met,
+    phlh_signal,
+)
 from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, VALUE_KEPT_CODES, PatientInput
 from mas_screen.parsing import MAX_UNIT_CHARS, is_cell_unit, read_number_column, split_unit_column
 from mas_screen.safe_csv import neutralise_arrow
-from mas_screen.summary import own_instruments
 from mas_screen.units import as_float, convert, plausible_in, unit_index, unit_key
 
 if TYPE_CHECKING:
@@ -80,15 +91,12 @@ else:
 
 NOT_MET, MISSING, MET = 0, 1, 2  # Kleene order: AND is the minimum, OR the maximum
 STATUS_NAMES = ("not_met", "indeterminate", "met")
-SIGNAL_NAMES = ("suggestive", "not_suggestive", "insufficient_data")
+SIGNAL_NAMES = MAS_SIGNALS
+PHLH_NAMES = PHLH_SIGNALS
 OTHER_SEPARATOR = ";"  # other_population_met cells: "parodi2009" or "hscore;parodi2009", "" when none
-PHLH_NAMES = ("favours_phlh", "favours_mas", "insufficient_data")
 OPS = (None, ">", ">=", "<", "<=")
-POINT_SCORES = ("hscore", "mh_score")
-RANGE_COLUMNS = ("hscore", "mh_score", "ms_score")  # <id>_score_min / <id>_score_max
 WARNING_SEPARATOR = "; "
-NEAR = 1e-9  # relative distance under which float64 does not decide; the decimal code does
-_MAX_DIGITS = 15
+_MAX_DIGITS = MAX_DIGITS
 
 
 class BatchError(ValueError):
@@ -96,44 +104,6 @@ class BatchError(ValueError):
 
 
 # ------------------------------------------------------------------------------------ the plan
-
-
-@dataclass(frozen=True, slots=True)
-class Conversion:
-    """How a value typed in one unit becomes a value in an item's unit."""
-
-    kind: Literal["identity", "exact", "inexact"]
-    p: int = 1  # exact: value × p × 10^-k
-    k: int = 0
-    factor: float = 1.0  # inexact: (value + offset_in) × factor − offset_out
-    offset_in: float = 0.0
-    offset_out: float = 0.0
-
-
-def _digits(d: Decimal) -> int:
-    return len(d.normalize().as_tuple().digits)
-
-
-@cache
-def conversion(analyte: str, source: str, target: str) -> Conversion:
-    s, t = unit_spec(analyte, source), unit_spec(analyte, target)
-    fs, ft = s.factor_decimal, t.factor_decimal
-    if s.unit == t.unit or (fs == ft and s.offset == 0 and t.offset == 0):
-        return Conversion("identity")
-    if s.offset == 0 and t.offset == 0:
-        with localcontext() as ctx:
-            ctx.prec = 60
-            ratio = (fs / ft).normalize()
-            if ratio * ft == fs and _digits(ratio) <= 6:
-                _sign, digits, exponent = ratio.as_tuple()
-                p = int("".join(map(str, digits)))
-                if exponent >= 0:
-                    return Conversion("exact", p * 10**exponent, 0)
-                return Conversion("exact", p, -exponent)
-    with localcontext() as ctx:
-        ctx.prec = 60
-        factor = float(fs / ft)
-    return Conversion("inexact", factor=factor, offset_in=float(s.offset), offset_out=float(t.offset))
 
 
 def _walk(items: Sequence[ItemSpec]):
@@ -193,8 +163,8 @@ def unit_bounds(analyte: str, unit: str) -> tuple[Bound, Bound]:
     spec = criteria().analytes.analytes[analyte]
     lo, hi = plausible_in(spec.unit(unit), spec)
     return (
-        Bound(float(lo), lo == 0 or _digits(lo) <= _MAX_DIGITS),
-        Bound(float(hi), hi == 0 or _digits(hi) <= _MAX_DIGITS),
+        Bound(float(lo), lo == 0 or digits(lo) <= _MAX_DIGITS),
+        Bound(float(hi), hi == 0 or digits(hi) <= _MAX_DIGITS),
     )
 
 
@@ -209,6 +179,7 @@ class BatchPlan:
     lab_order: tuple[str, ...]  # order of labs in the input JSON (first column of each)
     target_order: tuple[tuple[str, str], ...]  # ("lab"|"context", key) in convert_row's order
     ignored: tuple[str, ...]  # unknown or unnamed columns passed through untouched
+    explain: bool = False  # add `<id>_missing` and `next_tests` (what the bedside explains)
     decimal_comma: bool = False  # numbers in cells use "," as the decimal mark (contract "Number spelling")
 
     @property
@@ -217,7 +188,12 @@ class BatchPlan:
 
 
 def plan_columns(
-    names: Sequence[str], *, unknown: str = "error", require_id: bool = True, decimal_comma: bool = False
+    names: Sequence[str],
+    *,
+    unknown: str = "error",
+    require_id: bool = True,
+    explain: bool = False,
+    decimal_comma: bool = False,
 ) -> BatchPlan:
     """Read the header; raise BatchError for a missing id column or (unless ignored) unknown columns."""
     names = tuple(str(n) for n in names)
@@ -232,7 +208,7 @@ def plan_columns(
         raise BatchError(
             "the table has no 'id' column; every row needs an identifier (contract 'Batch': id, time, context, labs)"
         )
-    outputs = set(output_columns())
+    outputs = set(output_columns(explain=True))
     clash = [u for u in cmap.unknown if u.name in outputs]
     real_unknown = [u for u in cmap.unknown if u.name not in outputs and not u.name.startswith("Unnamed: ")]
     if real_unknown and unknown == "error":
@@ -261,21 +237,30 @@ def plan_columns(
         lab_order=tuple(k for kind, k in order if kind == "lab"),
         target_order=tuple(order),
         ignored=ignored,
+        explain=explain,
         decimal_comma=decimal_comma,
     )
 
 
-@cache
-def output_columns() -> tuple[str, ...]:
+def range_instruments() -> tuple[str, ...]:
+    """Instruments with `<id>_score_min`/`<id>_score_max` columns: points (score_range) and weighted
+    sums (score_bounds)."""
+    return tuple(iid for iid, i in instruments().items() if i.rule.type in ("points", "weighted_sum"))
+
+
+def output_columns(explain: bool = False) -> tuple[str, ...]:
+    """The result columns, every instrument of the loaded criteria in order (contract "Batch");
+    with `explain`, each instrument's `<id>_missing` and the row's `next_tests` too."""
+    ranged = range_instruments()
     cols: list[str] = []
-    for iid in INSTRUMENT_IDS:
+    for iid in instruments():
         cols += [f"{iid}_status", f"{iid}_score", f"{iid}_count_met"]
-        if iid in RANGE_COLUMNS:
+        if iid in ranged:
             cols += [f"{iid}_score_min", f"{iid}_score_max"]
-    return (*cols, "mas_signal", "other_population_met", "phlh_signal", "warnings")
-
-
-OUTPUT_NAMES = frozenset(output_columns())
+        if explain:
+            cols.append(f"{iid}_missing")
+    outputs = ("mas_signal", "other_population_met", "phlh_signal", "warnings")
+    return (*cols, *outputs, *(["next_tests"] if explain else []))
 
 
 # ----------------------------------------------------------------------------------- cell text
@@ -406,10 +391,6 @@ def _mantissa(numbers: pa.Array, x: np.ndarray, fast: np.ndarray) -> tuple[np.nd
     return np.where(x < 0, -mant, mant), dec
 
 
-def _near(x: np.ndarray, bound: float) -> np.ndarray:
-    return np.abs(x - bound) <= NEAR * abs(bound)
-
-
 def _plausible(x: np.ndarray, op: np.ndarray, analyte: str, unit: str) -> tuple[np.ndarray, np.ndarray]:
     """`units.is_plausible` by columns, and which cells float64 cannot decide."""
     lo, hi = unit_bounds(analyte, unit)
@@ -418,7 +399,7 @@ def _plausible(x: np.ndarray, op: np.ndarray, analyte: str, unit: str) -> tuple[
     delicate = np.zeros(len(x), bool)
     for b in (lo, hi):
         if not b.exact:
-            delicate |= _near(x, b.value)
+            delicate |= near(x, b.value)
     return above_lo & below_hi, delicate
 
 
@@ -643,12 +624,12 @@ def _convert_targets(lab: LabValues) -> np.ndarray:
                 continue
             value = (lab.x[idx] + conv.offset_in) * conv.factor - conv.offset_out
             y[idx] = value
-            near = np.zeros(len(idx), bool)
+            close = np.zeros(len(idx), bool)
             for t in critical:
-                near |= _near(value, t)
+                close |= near(value, t)
             if target in needs.float_sensitive:
-                near |= lab.op[idx] != 0
-            delicate[idx[near]] = True
+                close |= lab.op[idx] != 0
+            delicate[idx[close]] = True
         lab.values[target] = y
     return delicate
 
@@ -836,276 +817,6 @@ def _numbers(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n: int, 
     return values, warn, problem
 
 
-# ------------------------------------------------------------------------------ interval columns
-
-
-@dataclass(slots=True)
-class IV:
-    lo: np.ndarray
-    hi: np.ndarray
-    lo_open: np.ndarray
-    hi_open: np.ndarray
-
-
-def compare(iv: IV, comparator: str, t: float) -> np.ndarray:
-    """`intervals.compare` by columns: 2 met, 0 not met, 1 missing."""
-    lo, hi = iv.lo, iv.hi
-    if comparator == ">":
-        met, not_met = (lo > t) | ((lo == t) & iv.lo_open), hi <= t
-    elif comparator == ">=":
-        met, not_met = lo >= t, (hi < t) | ((hi == t) & iv.hi_open)
-    elif comparator == "<":
-        met, not_met = (hi < t) | ((hi == t) & iv.hi_open), lo >= t
-    elif comparator == "<=":
-        met, not_met = hi <= t, (lo > t) | ((lo == t) & iv.lo_open)
-    else:  # pragma: no cover - specs are validated at load time
-        raise ValueError(comparator)
-    return _three(met, not_met)
-
-
-def _three(met: np.ndarray, not_met: np.ndarray) -> np.ndarray:
-    """2 where met, 0 where not met, 1 elsewhere (met and not_met never both hold)."""
-    out = met.astype(np.int8)
-    out += 1
-    out -= not_met
-    return out
-
-
-def band_possible(iv: IV, conditions: list[tuple[str, float]]) -> np.ndarray:
-    lo, lo_open, hi, hi_open = iv.lo, iv.lo_open, iv.hi, iv.hi_open
-    for comparator, t in conditions:
-        if comparator in (">", ">="):
-            strict = comparator == ">"
-            move = (t > lo) | ((t == lo) & strict & ~lo_open)
-            lo, lo_open = np.where(move, t, lo), np.where(move, strict, lo_open)
-        else:
-            strict = comparator == "<"
-            move = (t < hi) | ((t == hi) & strict & ~hi_open)
-            hi, hi_open = np.where(move, t, hi), np.where(move, strict, hi_open)
-    return (lo < hi) | ((lo == hi) & ~(lo_open | hi_open))
-
-
-def at_least(results: list[np.ndarray], required: int) -> np.ndarray:
-    met = _count(results)
-    possible = sum((r != NOT_MET).astype(np.int16) for r in results)
-    return _three(met >= required, possible < required)
-
-
-def and3(results: list[np.ndarray]) -> np.ndarray:
-    return np.minimum.reduce(results).astype(np.int8)
-
-
-def or3(results: list[np.ndarray]) -> np.ndarray:
-    return np.maximum.reduce(results).astype(np.int8)
-
-
-class Out:
-    """An item's outcome by columns (items.Outcome): result, least and greatest points."""
-
-    __slots__ = ("_hi", "_lo", "points", "result")
-
-    def __init__(self, result: np.ndarray, lo: np.ndarray | None = None, hi: np.ndarray | None = None, points=None):
-        self.result, self._lo, self._hi, self.points = result, lo, hi, points
-
-    @property
-    def lo(self) -> np.ndarray:  # items._decided: met → points, otherwise 0
-        if self._lo is None:
-            self._lo = np.where(self.result == MET, self.points, 0.0)
-        return self._lo
-
-    @property
-    def hi(self) -> np.ndarray:  # not met → 0, otherwise the points it may still give
-        if self._hi is None:
-            self._hi = np.where(self.result == NOT_MET, 0.0, self.points)
-        return self._hi
-
-
-def decided(result: np.ndarray, points: float | None) -> Out:
-    return Out(result, points=1.0 if points is None else float(points))
-
-
-class Frame:
-    """What the rules may know about every row (the columnar `facts.Facts`)."""
-
-    def __init__(self, n: int, labs: dict[str, LabValues], ctx: ContextValues):
-        self.n = n
-        self.labs = labs
-        self.ctx = ctx
-        self._false = np.zeros(n, bool)
-        self._intervals: dict[tuple[str, str], IV] = {}
-        self._items: dict[int, Out] = {}
-
-    def lab(self, key: str) -> LabValues | None:
-        return self.labs.get(key)
-
-    def entered(self, key: str) -> np.ndarray:
-        lab = self.labs.get(key)
-        return self._false if lab is None else lab.state == 1
-
-    def lab_interval(self, key: str, unit: str) -> IV:
-        found = self._intervals.get((key, unit))
-        if found is None:
-            found = self._intervals[(key, unit)] = self._lab_interval(key, unit)
-        return found
-
-    def _lab_interval(self, key: str, unit: str) -> IV:
-        p = plausible_interval(key, unit)
-        n = self.n
-        lab = self.labs.get(key)
-        if lab is None:
-            return IV(np.full(n, p.lo), np.full(n, p.hi), self._false, self._false)
-        y = lab.values[unit]
-        used = lab.state == 1
-        op = np.where(used, lab.op, -1)
-        lo = np.where((op == 0) | (op == 1) | (op == 2), y, p.lo)
-        hi = np.where((op == 0) | (op == 3) | (op == 4), y, p.hi)
-        return IV(lo, hi, op == 1, op == 3)
-
-    def flag(self, name: str) -> np.ndarray:
-        return self.ctx.flags[name]
-
-    def temperature_interval(self, unit: str) -> IV:
-        found = self._intervals.get(("temperature:fever", unit))
-        if found is None:
-            found = self._intervals[("temperature:fever", unit)] = self._temperature_interval(unit)
-        return found
-
-    def _temperature_interval(self, unit: str) -> IV:
-        entered = self.entered("temperature")
-        lab = self.lab_interval("temperature", unit)
-        full = plausible_interval("temperature", unit)
-        cut = fever_cut(unit)
-        febrile = self.flag("febrile")
-        lo = np.where(febrile == 1, cut, full.lo)
-        hi = np.where(febrile == 0, cut, full.hi)
-        hi_open = febrile == 0
-        return IV(
-            np.where(entered, lab.lo, lo),
-            np.where(entered, lab.hi, hi),
-            np.where(entered, lab.lo_open, False),
-            np.where(entered, lab.hi_open, hi_open),
-        )
-
-    def value_interval(self, item: ItemSpec) -> IV:
-        if item.analyte == "temperature":
-            return self.temperature_interval(item.unit)
-        return self.lab_interval(item.analyte, item.unit)
-
-    def number(self, name: str) -> np.ndarray:
-        return self.ctx.numbers[name]
-
-    def number_interval(self, name: str) -> IV:
-        p = context_plausible(name)
-        v = self.number(name)
-        known = ~np.isnan(v)
-        return IV(np.where(known, v, p.lo), np.where(known, v, p.hi), self._false, self._false)
-
-
-def flag_result(values: np.ndarray) -> np.ndarray:
-    return _three(values == 1, values == 0)
-
-
-# --------------------------------------------------------------------------------------- items
-
-
-def evaluate(item: ItemSpec, f: Frame) -> Out:
-    found = f._items.get(id(item))
-    if found is None:
-        found = f._items[id(item)] = _evaluate(item, f)
-    return found
-
-
-def _evaluate(item: ItemSpec, f: Frame) -> Out:
-    kind = item.kind
-    if kind == "threshold":
-        iv = f.value_interval(item)
-        result = compare(iv, item.comparator, item.threshold)
-        rule = item.infant_rule
-        if rule is not None:
-            infant = compare(iv, item.comparator, rule.threshold)
-            age = f.number_interval("age_years")
-            days = IV(age.lo * rule.days_per_year, age.hi * rule.days_per_year, f._false, f._false)
-            is_infant = compare(days, "<", rule.age_below_days)
-            result = np.where(
-                is_infant == MET,
-                infant,
-                np.where(is_infant == MISSING, np.where(infant == result, result, MISSING), result),
-            ).astype(np.int8)
-        return decided(result, item.points)
-    if kind == "flag":
-        return decided(flag_result(f.flag(item.field)), item.points)
-    if kind == "any_flag":
-        return decided(or3([flag_result(f.flag(name)) for name in item.fields]), item.points)
-    if kind == "fever":
-        febrile = f.flag("febrile")
-        temp = compare(f.lab_interval("temperature", item.unit), item.comparator, item.threshold)
-        temp = np.where(f.entered("temperature"), temp, MISSING)
-        return decided(np.where(febrile >= 0, flag_result(febrile), temp).astype(np.int8), item.points)
-    if kind == "bands":
-        iv = f.value_interval(item)
-        lo = np.full(f.n, np.inf)
-        hi = np.full(f.n, -np.inf)
-        for band in item.bands:
-            possible = band_possible(iv, band.conditions)
-            lo = np.where(possible, np.minimum(lo, float(band.points)), lo)
-            hi = np.where(possible, np.maximum(hi, float(band.points)), hi)
-        # A censored bound whose interval is empty after float rounding (the single-patient engine
-        # raises there): every band stays possible.
-        empty = np.isinf(lo)
-        if empty.any():
-            points = [float(b.points) for b in item.bands]
-            lo, hi = np.where(empty, min(points), lo), np.where(empty, max(points), hi)
-        return Out(_points_result(lo, hi), lo, hi)
-    if kind == "organomegaly":
-        values = [f.flag("hepatomegaly"), f.flag("splenomegaly")]
-        known = sum((v == 1).astype(np.int8) for v in values)
-        unknown = sum((v == -1).astype(np.int8) for v in values)
-        by_count = [item.organ_points["none"], item.organ_points["one"], item.organ_points["both"]]
-        return _by_count(by_count, known, unknown)
-    if kind == "organ_size":
-        size = f.number(item.size_field)
-        flag = f.flag(item.field)
-        sized = compare(IV(size, size, f._false, f._false), item.comparator, item.threshold)
-        result = np.where(~np.isnan(size), sized, np.where(flag == 0, NOT_MET, MISSING)).astype(np.int8)
-        return decided(result, item.points)
-    if kind == "lineages":
-        parts = [evaluate(sub, f).result for sub in item.items]
-        if item.required is not None:
-            return decided(at_least(parts, item.required), item.points)
-        met = sum((p == MET).astype(np.int8) for p in parts)
-        undecided = sum((p == MISSING).astype(np.int8) for p in parts)
-        table = [item.points_by_count[c] for c in range(len(parts) + 1)]
-        return _by_count(table, met, undecided)
-    if kind == "any_of":
-        return decided(or3([evaluate(sub, f).result for sub in item.items]), item.points)
-    if kind == "age_at_onset":
-        onset = f.number(item.field)
-        age = f.number_interval(item.fallback_field)
-        known = ~np.isnan(onset)
-        iv = IV(np.where(known, onset, 0.0), np.where(known, onset, age.hi), f._false, f._false)
-        return decided(compare(iv, item.comparator, item.threshold), item.points)
-    raise ValueError(f"item kind {kind!r} is combined by its instrument")  # linear, ratio
-
-
-def _points_result(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    same = lo == hi
-    return _three(same & (lo > 0), same & (lo <= 0))
-
-
-def _by_count(points: list[float], known: np.ndarray, unknown: np.ndarray) -> Out:
-    """Points by a count known to lie in [known, known + unknown] (organomegaly, lineages)."""
-    size = len(points)
-    lo_table = np.zeros((size, size))
-    hi_table = np.zeros((size, size))
-    for k in range(size):
-        for u in range(size - k):
-            possible = points[k : k + u + 1]
-            lo_table[k, u], hi_table[k, u] = min(possible), max(possible)
-    lo = lo_table[known, unknown]
-    hi = hi_table[known, unknown]
-    return Out(_points_result(lo, hi), lo, hi)
-
-
 # --------------------------------------------------------------------------------- instruments
 
 
@@ -1118,342 +829,17 @@ class Result:
     score_max: np.ndarray | None = None
 
 
-def _role(spec: InstrumentSpec, role: str) -> list[ItemSpec]:
-    return [i for i in spec.items if i.role == role]
-
-
-def _mas2016(spec: InstrumentSpec, f: Frame) -> Result:
-    out = {i.id: evaluate(i, f).result for i in spec.items}
-    companions = [out[i.id] for i in _role(spec, "companion")]
-    gates = [out[i.id] for i in _role(spec, "entry") + _role(spec, "mandatory")]
-    status = and3([*gates, at_least(companions, int(spec.rule["companions_required"]))])
-    return Result(status, count_met=_count(companions))
-
-
-def _count(results: list[np.ndarray]) -> np.ndarray:
-    out = np.zeros(len(results[0]), np.int16)
-    for r in results:
-        out += r == MET
+def _result(verdict) -> Result:
+    """A kernel verdict over the rows as the batch's output columns need it."""
+    out = Result(np.asarray(verdict.status, np.int8))
+    if verdict.score is not None:
+        out.score = np.asarray(verdict.score, np.float64)
+    if verdict.count_met is not None:
+        out.count_met = verdict.count_met
+    low_high = verdict.score_range if verdict.score_range is not None else verdict.score_bounds
+    if low_high is not None:
+        out.score_min, out.score_max = low_high
     return out
-
-
-def _point_score(spec: InstrumentSpec, f: Frame) -> Result:
-    outs = [evaluate(i, f) for i in spec.items]
-    lo = sum(o.lo for o in outs)
-    hi = sum(o.hi for o in outs)
-    zero = np.zeros(f.n, bool)
-    status = compare(IV(lo, hi, zero, zero), spec.cutoff.comparator, spec.cutoff.value)
-    complete = lo == hi
-    return Result(
-        status,
-        score=np.where(complete, lo, np.nan),
-        score_min=np.where(complete, np.nan, lo),
-        score_max=np.where(complete, np.nan, hi),
-    )
-
-
-def _hlh2004(spec: InstrumentSpec, f: Frame) -> Result:
-    results = [evaluate(i, f).result for i in spec.items]
-    status = at_least(results, int(spec.rule["criteria_required"]))
-    status = np.where(f.flag(str(spec.rule["molecular_field"])) == 1, MET, status).astype(np.int8)
-    return Result(status, count_met=_count(results))
-
-
-def _parodi2009(spec: InstrumentSpec, f: Frame) -> Result:
-    clinical = [evaluate(i, f).result for i in _role(spec, "clinical")]
-    laboratory = [evaluate(i, f).result for i in _role(spec, "laboratory")]
-    status = and3(
-        [
-            at_least(clinical, int(spec.rule["clinical_required"])),
-            at_least(laboratory, int(spec.rule["laboratory_required"])),
-        ]
-    )
-    return Result(status, count_met=_count(clinical + laboratory))
-
-
-def _ohi(spec: InstrumentSpec, f: Frame) -> Result:
-    return Result(and3([evaluate(i, f).result for i in spec.items]))
-
-
-def _round_half_up_float(x: np.ndarray, places: int) -> np.ndarray:
-    """`intervals.round_half_up(float, places)` by columns: the float's shortest decimal (repr),
-    rounded half away from zero. A float is at or above a midpoint (2i+1)/(2·10^places) exactly when
-    it is at or above that midpoint's correctly rounded float, so each test is one exact division."""
-    scale = 10.0**places
-    a = np.abs(x)
-    with np.errstate(invalid="ignore", over="ignore"):
-        k = np.floor(a * scale)  # within one of the true count
-        j = np.maximum(k - 1.0, 0.0)
-        for shift in (-1.0, 0.0, 1.0):
-            i = k + shift
-            j = np.where((i >= 0) & (a >= (2.0 * i + 1.0) / (2.0 * scale)), i + 1.0, j)
-        value = np.copysign(j / scale, x)
-    return np.where(np.isfinite(x), value, x)
-
-
-def _scaled_terms(
-    lab: LabValues, idx: np.ndarray, conv: Conversion, coef_int: int, coef_places: int, scale: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact labs' contributions coef × value (rows idx): as integers at 10^-scale, as the float of the
-    exact decimal (one correctly rounded division), and whether both are exact."""
-    m = len(idx)
-    if conv.kind == "inexact":
-        return np.zeros(m, np.int64), np.zeros(m), np.zeros(m, bool)
-    p, k = (1, 0) if conv.kind == "identity" else (conv.p, conv.k)
-    mant, dec, rep = lab.mant[idx], lab.dec[idx], lab.rep[idx]
-    numerator_f = np.abs(mant.astype(np.float64)) * float(p) * abs(coef_int)
-    exponent = dec + k + coef_places
-    ok = rep & (numerator_f < 2.0**53) & (exponent <= scale) & (exponent >= -22)
-    numerator = np.where(ok, mant * p * coef_int, 0)
-    shift = np.clip(scale - exponent, 0, 18)
-    ok &= numerator_f * np.power(10.0, shift) < 2.0**62 / 16
-    scaled = np.where(ok, numerator, 0) * (10 ** shift.astype(np.int64))
-    as_float = np.where(
-        exponent >= 0,
-        numerator / np.power(10.0, np.clip(exponent, 0, 22)),
-        numerator * np.power(10.0, np.clip(-exponent, 0, 22)),
-    )
-    return scaled, as_float, ok
-
-
-_MS_SCALE = 14
-
-
-def _decimal_places(value: float) -> int:
-    exponent = Decimal(repr(value)).normalize().as_tuple().exponent
-    return max(0, -exponent)
-
-
-def _ms_score(spec: InstrumentSpec, f: Frame) -> Result:
-    places = spec.score_round_places
-    n = f.n
-    items = spec.items
-    coef_places = max(_decimal_places(i.coefficient) for i in items)
-    exact_all = np.ones(n, bool)
-    representable = np.ones(n, bool)
-    total = np.zeros(n, np.int64)
-    lo_sum: np.ndarray | float = 0
-    hi_sum: np.ndarray | float = 0
-    pending: list[tuple[ItemSpec, np.ndarray]] = []  # (item, rows needing the decimal contribution)
-    floats: list[tuple[np.ndarray, np.ndarray]] = []
-    for item in items:
-        coef = Decimal(repr(item.coefficient))
-        coef_int = int(coef.scaleb(coef_places))
-        coef_f = float(coef)
-        if item.field is not None:
-            value = f.flag(item.field)
-            known = value >= 0
-            exact_f = np.where(value == 1, coef_f, 0.0)
-            lo = np.where(known, exact_f, min(0.0, coef_f))
-            hi = np.where(known, exact_f, max(0.0, coef_f))
-            total += np.where(value == 1, coef_int * 10 ** (_MS_SCALE - coef_places), 0)
-            exact_all &= known
-        else:
-            lab = f.lab(item.analyte)
-            iv = f.lab_interval(item.analyte, item.unit)
-            ends_a, ends_b = coef_f * iv.lo, coef_f * iv.hi
-            missing_lo, missing_hi = np.minimum(ends_a, ends_b), np.maximum(ends_a, ends_b)
-            if lab is None:
-                exact = np.zeros(n, bool)
-                lo, hi = missing_lo, missing_hi
-            else:
-                exact = lab.exact
-                term = np.zeros(n, np.int64)
-                term_f = np.zeros(n)
-                ok = np.zeros(n, bool)
-                spec_units = criteria().analytes.analytes[item.analyte].units
-                for position, source in enumerate(spec_units):
-                    idx = np.flatnonzero(exact & (lab.unit == position))
-                    if not len(idx):
-                        continue
-                    conv = conversion(item.analyte, source.unit, item.unit)
-                    term[idx], term_f[idx], ok[idx] = _scaled_terms(lab, idx, conv, coef_int, coef_places, _MS_SCALE)
-                total += np.where(exact & ok, term, 0)
-                representable &= ~exact | ok
-                needs_decimal = exact & ~ok
-                if needs_decimal.any():
-                    pending.append((item, needs_decimal))
-                    floats.append((needs_decimal, term_f))
-                lo = np.where(exact, term_f, missing_lo)
-                hi = np.where(exact, term_f, missing_hi)
-                if needs_decimal.any():
-                    _decimal_terms(item, lab, needs_decimal, lo, hi)
-            exact_all &= exact
-        lo_sum = lo_sum + lo
-        hi_sum = hi_sum + hi
-    lo_sum = np.asarray(lo_sum, np.float64) + np.zeros(n)
-    hi_sum = np.asarray(hi_sum, np.float64) + np.zeros(n)
-
-    cut = spec.cutoff
-    cut_scaled = Decimal(repr(cut.value)).scaleb(places)
-    # complete scores: exact integer rounding half away from zero
-    unit = 10 ** (_MS_SCALE - places)
-    magnitude = (np.abs(total) + unit // 2) // unit
-    rounded = np.where(total < 0, -magnitude, magnitude)
-    score = np.where(exact_all, rounded / 10.0**places, np.nan)
-    ge = _cmp_int(rounded, cut.comparator, cut_scaled)
-    status_exact = np.where(ge, MET, NOT_MET)
-    # incomplete scores: the bounds, each rounded first when it lies near the cut-off
-    near = 10.0**-places
-    lo_r = np.where(np.abs(lo_sum - cut.value) < near, _round_half_up_float(lo_sum, places), lo_sum)
-    hi_r = np.where(np.abs(hi_sum - cut.value) < near, _round_half_up_float(hi_sum, places), hi_sum)
-    zero = np.zeros(n, bool)
-    status_bounds = compare(IV(lo_r, hi_r, zero, zero), cut.comparator, cut.value)
-    status = np.where(exact_all, status_exact, status_bounds).astype(np.int8)
-    score_min = np.where(exact_all, np.nan, _round_half_up_float(lo_sum, 2))
-    score_max = np.where(exact_all, np.nan, _round_half_up_float(hi_sum, 2))
-    decimal_rows = np.flatnonzero(exact_all & ~representable)
-    for row in decimal_rows.tolist():  # a contribution without an exact decimal factor (rare)
-        exact = sum((_decimal_contribution(item, f, row) for item in items), Decimal(0))
-        value = round_half_up(exact, places)
-        score[row] = value
-        met = _cmp_decimal(Decimal(repr(value)), cut.comparator, Decimal(repr(cut.value)))
-        status[row] = MET if met else NOT_MET
-    return Result(status, score=score, score_min=score_min, score_max=score_max)
-
-
-def _cmp_int(value: np.ndarray, comparator: str, threshold: Decimal) -> np.ndarray:
-    if threshold != threshold.to_integral_value():  # pragma: no cover - cut-offs have ≤ places decimals
-        raise ValueError("cut-off has more decimals than the score is rounded to")
-    t = int(threshold)
-    return {">": value > t, ">=": value >= t, "<": value < t, "<=": value <= t}[comparator]
-
-
-def _cmp_decimal(value: Decimal, comparator: str, threshold: Decimal) -> bool:
-    return {">": value > threshold, ">=": value >= threshold, "<": value < threshold, "<=": value <= threshold}[
-        comparator
-    ]
-
-
-def _decimal_contribution(item: ItemSpec, f: Frame, row: int) -> Decimal:
-    coef = Decimal(repr(item.coefficient))
-    if item.field is not None:
-        return coef if f.flag(item.field)[row] == 1 else Decimal(0)
-    value, unit = f.lab(item.analyte).decimal(row)
-    return coef * convert(value, unit_spec(item.analyte, unit), unit_spec(item.analyte, item.unit))
-
-
-def _decimal_terms(item: ItemSpec, lab: LabValues, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
-    coef = Decimal(repr(item.coefficient))
-    target = unit_spec(item.analyte, item.unit)
-    for row in np.flatnonzero(rows).tolist():
-        value, unit = lab.decimal(row)
-        lo[row] = hi[row] = float(coef * convert(value, unit_spec(item.analyte, unit), target))
-
-
-def _ferritin_esr(spec: InstrumentSpec, f: Frame) -> Result:
-    (item,) = spec.items
-    num = f.lab_interval(item.numerator, item.numerator_unit)
-    den = f.lab_interval(item.denominator, item.denominator_unit)
-    n = f.n
-    not_computable = den.lo <= 0
-    num_lab, den_lab = f.lab(item.numerator), f.lab(item.denominator)
-    both = np.zeros(n, bool)
-    if num_lab is not None and den_lab is not None:
-        both = num_lab.exact & den_lab.exact & ~not_computable
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        ratio = IV(
-            num.lo / den.hi,
-            num.hi / den.lo,
-            num.lo_open | den.hi_open,
-            num.hi_open | den.lo_open,
-        )
-        interval_result = compare(ratio, item.comparator, item.threshold)
-        exact_ratio = np.where(both, num.lo / np.where(both, den.lo, 1.0), np.nan)
-    threshold = float(item.threshold)
-    closed = np.zeros(n, bool)
-    exact_result = compare(IV(exact_ratio, exact_ratio, closed, closed), item.comparator, threshold)
-    with np.errstate(over="ignore", invalid="ignore"):
-        scaled = exact_ratio * 10.0**spec.score_round_places
-        fraction = scaled - np.floor(scaled)
-    tolerance = NEAR * np.maximum(1.0, np.abs(scaled))
-    undecided = both & (_near(exact_ratio, threshold) | (np.abs(fraction - 0.5) <= tolerance))
-    result = np.where(not_computable, MISSING, np.where(both, exact_result, interval_result)).astype(np.int8)
-    score = np.where(both, np.floor(scaled + 0.5) / 10.0**spec.score_round_places, np.nan)
-    idx = np.flatnonzero(undecided)
-    if len(idx):  # ties float64 cannot see: decide them with exact integers where they fit
-        done = _ratio_integers(item, spec.score_round_places, num_lab, den_lab, idx, result, score)
-        idx = idx[~done]
-    for row in idx.tolist():  # the rest (more digits than int64 holds): in decimal, like the core
-        fv, fu = num_lab.decimal(row)
-        dv, du = den_lab.decimal(row)
-        numerator = convert(fv, unit_spec(item.numerator, fu), unit_spec(item.numerator, item.numerator_unit))
-        denominator = convert(dv, unit_spec(item.denominator, du), unit_spec(item.denominator, item.denominator_unit))
-        exact = numerator / denominator
-        met = _cmp_decimal(exact, item.comparator, Decimal(repr(item.threshold)))
-        result[row] = MET if met else NOT_MET
-        score[row] = round_half_up(exact, spec.score_round_places)
-    score[~np.isfinite(score)] = np.nan  # a ratio beyond the float range has no number (as assess())
-    return Result(result, score=score)
-
-
-def _exact_in(lab: LabValues, idx: np.ndarray, analyte: str, target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact values in `target` as mant × 10^-exp (int64), where the typed unit converts exactly."""
-    units = criteria().analytes.analytes[analyte].units
-    m = np.zeros(len(idx), np.int64)
-    e = np.zeros(len(idx), np.int64)
-    ok = np.zeros(len(idx), bool)
-    for position, source in enumerate(units):
-        rows = lab.unit[idx] == position
-        conv = conversion(analyte, source.unit, target)
-        if not rows.any() or conv.kind == "inexact":
-            continue
-        p, k = (1, 0) if conv.kind == "identity" else (conv.p, conv.k)
-        mant = lab.mant[idx]
-        fits = rows & lab.rep[idx] & (np.abs(mant) * float(p) < 10.0**_MAX_DIGITS)
-        m = np.where(fits, mant * p, m)
-        e = np.where(fits, lab.dec[idx] + k, e)
-        ok |= fits
-    return m, e, ok
-
-
-def _scaled(m: np.ndarray, exponent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """m × 10^exponent (exponent ≥ 0) as int64, and whether it fits."""
-    exponent = np.clip(exponent, 0, 18)
-    fits = np.abs(m.astype(np.float64)) * np.power(10.0, exponent) < 2.0**62
-    return np.where(fits, m, 0) * (10 ** exponent.astype(np.int64)), fits
-
-
-def _ratio_integers(
-    item: ItemSpec, places: int, num_lab: LabValues, den_lab: LabValues, idx, result, score
-) -> np.ndarray:
-    """Exact ratio comparison and half-up rounding for rows idx; returns which rows were decided."""
-    mf, ef, ok_f = _exact_in(num_lab, idx, item.numerator, item.numerator_unit)
-    me, ee, ok_e = _exact_in(den_lab, idx, item.denominator, item.denominator_unit)
-    ok = ok_f & ok_e & (me > 0)
-    shift = ee - ef  # F / E = mf × 10^shift / me
-    # comparison with the threshold mt × 10^-et: mf × 10^(shift+et) <=> mt × me (moving powers to one side)
-    _sign, digits, exponent = Decimal(repr(item.threshold)).normalize().as_tuple()
-    mt = int("".join(map(str, digits)))
-    if exponent > 0:
-        mt, exponent = mt * 10**exponent, 0
-    et = -exponent
-    lhs, fit_l = _scaled(mf, shift + et)
-    rhs, fit_r = _scaled(me * mt, -(shift + et))
-    ok &= fit_l & fit_r & (np.abs(me.astype(np.float64)) * mt < 2.0**62)
-    cmp = {">": lhs > rhs, ">=": lhs >= rhs, "<": lhs < rhs, "<=": lhs <= rhs}[item.comparator]
-    # rounding: j = floor(10^places × F/E + 1/2) = (2·10^places·mf·10^shift + D) // (2·D), D = me × 10^-shift
-    top, fit_t = _scaled(2 * 10**places * mf, shift)
-    bottom, fit_b = _scaled(me, -shift)
-    ok &= fit_t & fit_b & (np.abs(top.astype(np.float64)) + np.abs(bottom.astype(np.float64)) < 2.0**62)
-    safe_bottom = np.where(ok & (bottom > 0), bottom, 1)
-    j = (top + safe_bottom) // (2 * safe_bottom)
-    rows = idx[ok]
-    result[rows] = np.where(cmp[ok], MET, NOT_MET)
-    score[rows] = j[ok] / 10.0**places
-    return ok
-
-
-COMBINE: dict[str, Callable[[InstrumentSpec, Frame], Result]] = {
-    "mas2016": _mas2016,
-    "ms_score": _ms_score,
-    "mh_score": _point_score,
-    "hscore": _point_score,
-    "hlh2004": _hlh2004,
-    "ferritin_esr": _ferritin_esr,
-    "parodi2009": _parodi2009,
-    "ohi": _ohi,
-}
 
 
 # ---------------------------------------------------------------------------------- whole frame
@@ -1467,9 +853,10 @@ class Screened:
     phlh_signal: np.ndarray
     warnings: pa.Array  # large_string: "field:code; field:code"
     slow_cells: int
+    explained: dict[str, pa.Array] | None = None  # `<id>_missing`, `next_tests` (plan.explain)
 
 
-def _conflicts(f: Frame, codes: Codes) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+def _conflicts(f: CohortValues, codes: Codes) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """`facts._conflicts` by columns, in the same order."""
     conv = criteria().analytes.fever_convention
     febrile_conflict = np.zeros(f.n, np.int16)
@@ -1518,32 +905,15 @@ def screen_arrays(plan: BatchPlan, texts: dict[str, pa.Array], n: int) -> Screen
         for key, cols in plan.labs.items()
     }
     ctx = context_values(plan, texts, n, codes)
-    f = Frame(n, labs, ctx)
-    specs = criteria().instruments
-    results = {iid: COMBINE[iid](specs[iid], f) for iid in INSTRUMENT_IDS}
-
-    # summary.mas_signal / other_population_met by columns: the patient's own instruments decide.
-    own_met = np.zeros(n, bool)
-    own_not_met = np.zeros(n, bool)
-    other_met = np.zeros(n, np.int8)
-    for position, disease in enumerate(DISEASES):
-        rows = ctx.disease == position
-        if not rows.any():
-            continue
-        own = own_instruments(disease)
-        any_met = np.zeros(n, bool)
-        all_not_met = np.ones(n, bool)
-        for iid in own:
-            any_met |= results[iid].status == MET
-            all_not_met &= results[iid].status == NOT_MET
-        own_met |= rows & any_met
-        own_not_met |= rows & all_not_met
-        for bit, iid in enumerate(criteria().policy.mas_instruments):
-            if iid not in own:
-                other_met |= np.where(rows & (results[iid].status == MET), 1 << bit, 0).astype(np.int8)
-    mas_signal = np.where(own_met, 0, np.where(own_not_met, 1, 2)).astype(np.int8)
-    mh = results["mh_score"].status
-    phlh_signal = np.where(mh == MET, 0, np.where(mh == NOT_MET, 1, 2)).astype(np.int8)
+    f = CohortValues(n, labs, ctx.flags, ctx.numbers, ctx.disease, explain=plan.explain)
+    compiled = instruments()
+    verdicts = {iid: instrument.evaluate(f) for iid, instrument in compiled.items()}
+    results = {iid: _result(verdict) for iid, verdict in verdicts.items()}
+    statuses = {iid: r.status for iid, r in results.items()}
+    mas = mas_signal(f.ops, statuses, ctx.disease).astype(np.int8)
+    phlh = phlh_signal(f.ops, statuses).astype(np.int8)
+    other = np.asarray(other_population_met(f.ops, statuses, ctx.disease), np.int8)
+    explained = explain_columns(f, compiled, verdicts, ctx.disease, phlh) if plan.explain else None
 
     febrile_conflict, age_conflict, organ_conflicts = _conflicts(f, codes)
     slots: list[tuple[str, np.ndarray]] = [(key, labs[key].warn) for key in plan.lab_order]
@@ -1554,27 +924,16 @@ def screen_arrays(plan: BatchPlan, texts: dict[str, pa.Array], n: int) -> Screen
         slots.append((key, labs[key].problem if kind == "lab" else ctx.problems[key]))
     warnings = _join_warnings(slots, codes, n)
     slow = sum(lab.slow_cells for lab in labs.values())
-    return Screened(results, mas_signal, other_met, phlh_signal, warnings, slow)
+    return Screened(results, mas, other, phlh, warnings, slow, explained)
 
 
-@cache
+@per_criteria
 def other_population_names() -> tuple[str, ...]:
     """The `other_population_met` cell for each bit set: the ids in contract order, ";"-joined."""
-    ids = criteria().policy.mas_instruments
+    ids = mas_instruments()
     return tuple(
         OTHER_SEPARATOR.join(iid for bit, iid in enumerate(ids) if code >> bit & 1) for code in range(1 << len(ids))
     )
-
-
-@cache
-def _integer_points(iid: str) -> bool:
-    spec = criteria().instruments[iid]
-    numbers: list[float] = []
-    for item in _walk(spec.items):
-        numbers += [item.points] if item.points is not None else []
-        numbers += list((item.points_by_count or {}).values()) + list((item.organ_points or {}).values())
-        numbers += [b.points for b in item.bands or []]
-    return all(float(x).is_integer() for x in numbers)
 
 
 def _dictionary(codes: np.ndarray, names: tuple[str, ...]) -> pa.Array:
@@ -1593,21 +952,26 @@ def _numbers_array(values: np.ndarray | None, n: int, integer: bool) -> pa.Array
 def results_arrays(screened: Screened) -> dict[str, pa.Array]:
     """The output columns (contract "Batch" plus extensions) as Arrow arrays."""
     cols: dict[str, pa.Array] = {}
-    for iid in INSTRUMENT_IDS:
+    ranged = range_instruments()
+    for iid, instrument in instruments().items():
         r = screened.results[iid]
         n = len(r.status)
-        integer = iid in POINT_SCORES and _integer_points(iid)
+        integer = instrument.integer_points
         cols[f"{iid}_status"] = _dictionary(r.status, STATUS_NAMES)
         cols[f"{iid}_score"] = _numbers_array(r.score, n, integer)
         count = None if r.count_met is None else r.count_met.astype(np.float64)
         cols[f"{iid}_count_met"] = _numbers_array(count, n, True)
-        if iid in RANGE_COLUMNS:
+        if iid in ranged:
             cols[f"{iid}_score_min"] = _numbers_array(r.score_min, n, integer)
             cols[f"{iid}_score_max"] = _numbers_array(r.score_max, n, integer)
+        if screened.explained is not None:
+            cols[f"{iid}_missing"] = screened.explained[f"{iid}_missing"]
     cols["mas_signal"] = _dictionary(screened.mas_signal, SIGNAL_NAMES)
     cols["other_population_met"] = _dictionary(screened.other_met, other_population_names())
     cols["phlh_signal"] = _dictionary(screened.phlh_signal, PHLH_NAMES)
     cols["warnings"] = screened.warnings
+    if screened.explained is not None:
+        cols["next_tests"] = screened.explained["next_tests"]
     return cols
 
 
@@ -1621,7 +985,7 @@ def results_frame(screened: Screened, index: pd.Index) -> pd.DataFrame:
 def screened_counts(screened: Screened) -> dict[str, int]:
     """Status, signal and warning counts of one screened piece (summable)."""
     counts = {"rows": len(screened.mas_signal)}
-    for iid in INSTRUMENT_IDS:
+    for iid in instrument_ids():
         found = np.bincount(screened.results[iid].status, minlength=3)
         for position, name in enumerate(STATUS_NAMES):
             counts[f"{iid}:{name}"] = int(found[position])
@@ -1632,7 +996,7 @@ def screened_counts(screened: Screened) -> dict[str, int]:
         found = np.bincount(values, minlength=len(names))
         for position, name in enumerate(names):
             counts[f"{key}:{name}"] = int(found[position])
-    for bit, iid in enumerate(criteria().policy.mas_instruments):
+    for bit, iid in enumerate(mas_instruments()):
         counts[f"other_population_met:{iid}"] = int(np.count_nonzero(screened.other_met & (1 << bit)))
     blank = pc.sum(pc.equal(screened.warnings, "")).as_py() or 0
     counts["rows_with_warnings"] = len(screened.warnings) - int(blank)
@@ -1644,6 +1008,7 @@ def screen_frame(
     *,
     unknown: Literal["error", "ignore"] = "error",
     require_id: bool = True,
+    explain: bool = False,
     decimal_comma: bool = False,
 ) -> pd.DataFrame:
     """Screen every row of a "Batch" table: the input columns plus every instrument's result.
@@ -1651,11 +1016,15 @@ def screen_frame(
     Adds `<id>_status`, `<id>_score`, `<id>_count_met` for the 8 instruments, `<id>_score_min` /
     `<id>_score_max` for HScore, MH score (score_range) and MS score (score_bounds), `mas_signal`,
     `phlh_signal` and `warnings` ("field:code; field:code", input warnings as `assess()` gives them,
-    then column problems such as two_units or bad_value). Raises BatchError when the table cannot be
-    screened (no id column, unknown columns unless unknown="ignore"). `decimal_comma`: numbers in
-    cells use "," as the decimal mark and "." between thousands (contract "Number spelling").
+    then column problems such as two_units or bad_value). With `explain`, also each instrument's
+    `<id>_missing` and the row's `next_tests` (";"-joined input keys, as `assess()` gives them).
+    Raises BatchError when the table cannot be screened (no id column, unknown columns unless
+    unknown="ignore"). `decimal_comma`: numbers in cells use "," as the decimal mark and "." between
+    thousands (contract "Number spelling").
     """
-    plan = plan_columns(list(df.columns), unknown=unknown, require_id=require_id, decimal_comma=decimal_comma)
+    plan = plan_columns(
+        list(df.columns), unknown=unknown, require_id=require_id, explain=explain, decimal_comma=decimal_comma
+    )
     return screen_with_plan(df, plan)
 
 
@@ -1698,6 +1067,9 @@ def _concat(parts: list[Screened]) -> Screened:
             score_min=cat(lambda p, i=iid: p.results[i].score_min),
             score_max=cat(lambda p, i=iid: p.results[i].score_max),
         )
+    explained = None
+    if parts[0].explained is not None:
+        explained = {k: cat(lambda p, k=k: p.explained[k]) for k in parts[0].explained}
     return Screened(
         results,
         cat(lambda p: p.mas_signal),
@@ -1705,6 +1077,7 @@ def _concat(parts: list[Screened]) -> Screened:
         cat(lambda p: p.phlh_signal),
         cat(lambda p: p.warnings),
         sum(p.slow_cells for p in parts),
+        explained,
     )
 
 
@@ -1722,15 +1095,21 @@ def screen_with_plan(df: pd.DataFrame, plan: BatchPlan, threads: int | None = No
 
 
 @cache
-def _plan(names: tuple[str, ...], unknown: str, require_id: bool, decimal_comma: bool) -> BatchPlan:
-    return plan_columns(names, unknown=unknown, require_id=require_id, decimal_comma=decimal_comma)
+def _plan(names: tuple[str, ...], unknown: str, require_id: bool, explain: bool, decimal_comma: bool) -> BatchPlan:
+    return plan_columns(names, unknown=unknown, require_id=require_id, explain=explain, decimal_comma=decimal_comma)
 
 
 def screen_partition(
-    df: pd.DataFrame, unknown: str = "error", require_id: bool = True, threads: int = 1, decimal_comma: bool = False
+    df: pd.DataFrame,
+    unknown: str = "error",
+    require_id: bool = True,
+    threads: int = 1,
+    explain: bool = False,
+    decimal_comma: bool = False,
 ) -> pd.DataFrame:
     """The per-partition function (file chunks, Dask partitions): screen_frame on one piece."""
-    return screen_with_plan(df, _plan(tuple(map(str, df.columns)), unknown, require_id, decimal_comma), threads)
+    plan = _plan(tuple(map(str, df.columns)), unknown, require_id, explain, decimal_comma)
+    return screen_with_plan(df, plan, threads)
 
 
 # -------------------------------------------------------------------------------------- summary
@@ -1746,14 +1125,14 @@ def _value_counts(series: pd.Series, names: tuple[str, ...]) -> list[int]:
 def partition_counts(df: pd.DataFrame) -> pd.DataFrame:
     """One row of counts for a screened frame (summable across chunks and partitions)."""
     counts: dict[str, int] = {"rows": len(df)}
-    for iid in INSTRUMENT_IDS:
+    for iid in instrument_ids():
         for name, k in zip(STATUS_NAMES, _value_counts(df[f"{iid}_status"], STATUS_NAMES), strict=True):
             counts[f"{iid}:{name}"] = int(k)
     for column, names in (("mas_signal", SIGNAL_NAMES), ("phlh_signal", PHLH_NAMES)):
         for name, k in zip(names, _value_counts(df[column], names), strict=True):
             counts[f"{column}:{name}"] = int(k)
     other = _value_counts(df["other_population_met"], other_population_names())
-    for bit, iid in enumerate(criteria().policy.mas_instruments):
+    for bit, iid in enumerate(mas_instruments()):
         counts[f"other_population_met:{iid}"] = sum(k for code, k in enumerate(other) if code & (1 << bit))
     warned = df["warnings"].astype("str").fillna("")
     counts["rows_with_warnings"] = int((warned != "").sum())
@@ -1765,12 +1144,10 @@ def summarise_counts(counts: pd.DataFrame | pd.Series | dict) -> dict:
     total = counts if isinstance(counts, dict) else counts.sum() if counts.ndim == 2 else counts
     out: dict[str, Any] = {
         "rows": int(total["rows"]),
-        "status": {iid: {name: int(total[f"{iid}:{name}"]) for name in STATUS_NAMES} for iid in INSTRUMENT_IDS},
+        "status": {iid: {name: int(total[f"{iid}:{name}"]) for name in STATUS_NAMES} for iid in instrument_ids()},
         "mas_signal": {name: int(total[f"mas_signal:{name}"]) for name in SIGNAL_NAMES},
         "phlh_signal": {name: int(total[f"phlh_signal:{name}"]) for name in PHLH_NAMES},
-        "other_population_met": {
-            iid: int(total[f"other_population_met:{iid}"]) for iid in criteria().policy.mas_instruments
-        },
+        "other_population_met": {iid: int(total[f"other_population_met:{iid}"]) for iid in mas_instruments()},
         "rows_with_warnings": int(total["rows_with_warnings"]),
     }
     return out
@@ -2027,7 +1404,8 @@ class _Writer:
                     ]
                     # Statistics (min/max per page) only where a reader filters: the result columns,
                     # not the mostly distinct lab texts passed through as typed.
-                    stats = [f.name for f in self.schema if f.name in self.low_cardinality or f.name in OUTPUT_NAMES]
+                    outputs = set(output_columns())
+                    stats = [f.name for f in self.schema if f.name in self.low_cardinality or f.name in outputs]
                     self.writer = pq.ParquetWriter(
                         self.path, self.schema, use_dictionary=low or False, write_statistics=stats or False
                     )
@@ -2075,6 +1453,7 @@ def run_file(
     unknown: str = "error",
     progress: Callable[[int, int, int], None] | None = None,
     threads: int | None = None,
+    explain: bool = False,
     decimal_comma: bool = False,
 ) -> dict:
     """Screen a CSV or Parquet file into a CSV or Parquet file; returns the summary.
@@ -2090,7 +1469,7 @@ def run_file(
         raise BatchInputError(f"cannot read {in_path}: no such file")
     refuse_same_file(in_path, out_path)
     names, total, chunks = iter_table_chunks(in_path, fmt_in, chunk_rows)
-    plan = plan_columns(names, unknown=unknown, decimal_comma=decimal_comma)
+    plan = plan_columns(names, unknown=unknown, explain=explain, decimal_comma=decimal_comma)
     writer = _Writer(out_path, fmt_out, tuple(c.name for cols in plan.context.values() for c in cols))
     totals: dict[str, int] = {}
     codes: dict[str, int] = {}
@@ -2196,6 +1575,7 @@ def run_dask(
     workers: int | None = None,
     unknown: str = "error",
     client=None,
+    explain: bool = False,
     decimal_comma: bool = False,
     connect_timeout: float = 5.0,
 ) -> dict:
@@ -2231,7 +1611,7 @@ def run_dask(
             names = pq.ParquetFile(in_path).schema_arrow.names
         except (pa.ArrowInvalid, OSError) as exc:
             raise _arrow_error(in_path, exc) from exc
-    plan = plan_columns(names, unknown=unknown, decimal_comma=decimal_comma)  # fail fast, before any cluster starts
+    plan = plan_columns(names, unknown=unknown, explain=explain, decimal_comma=decimal_comma)  # fail fast
     if fmt_in == "csv":
         ddf = dd.read_csv(
             in_path,
@@ -2244,8 +1624,10 @@ def run_dask(
         )
     else:
         ddf = dd.read_parquet(in_path, split_row_groups=True)
-    meta = screen_partition(ddf._meta, unknown, True, 1, decimal_comma)  # the result's empty frame (real dtypes)
-    screened = ddf.map_partitions(screen_partition, unknown, True, 1, decimal_comma, meta=meta, align_dataframes=False)
+    meta = screen_partition(ddf._meta, unknown, True, 1, explain, decimal_comma)  # the result's empty frame
+    screened = ddf.map_partitions(
+        screen_partition, unknown, True, 1, explain, decimal_comma, meta=meta, align_dataframes=False
+    )
     counts = screened.map_partitions(partition_counts, meta=partition_counts(meta)).sum()
     provenance = provenance_stamp()
     if fmt_out == "parquet":

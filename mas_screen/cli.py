@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from mas_screen.columns import ColumnError, read_series_csv, unknown_columns_message, with_lines
 from mas_screen.criteria_data import CriteriaDataError, criteria
-from mas_screen.engine import assess
+from mas_screen.faces.bedside import assess
 from mas_screen.models import Assessment, PatientInput
 from mas_screen.parsing import JsonError, read_json
 from mas_screen.references import full_citation
@@ -279,6 +279,7 @@ def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                 blocksize=args.blocksize,
                 workers=args.workers,
                 unknown=unknown,
+                explain=args.explain,
                 decimal_comma=args.decimal_comma,
                 connect_timeout=args.scheduler_timeout,
             )
@@ -294,6 +295,7 @@ def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                     chunk_rows=args.chunk_rows,
                     unknown=unknown,
                     progress=bar,
+                    explain=args.explain,
                     decimal_comma=args.decimal_comma,
                 )
             finally:
@@ -418,6 +420,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)"
     )
     p_batch.add_argument("--summary-json", metavar="FILE", help="also write the summary as JSON")
+    p_batch.add_argument(
+        "--explain",
+        action="store_true",
+        help="also each instrument's <id>_missing and the row's next_tests (as assess() gives them; slower)",
+    )
     p_batch.add_argument("--engine", choices=("pandas", "dask"), default="pandas", help="dask: beyond one process")
     p_batch.add_argument("--scheduler", metavar="ADDRESS", help="dask: a running scheduler (default: a local cluster)")
     p_batch.add_argument("--workers", type=_positive, default=None, help="dask: local cluster workers (default: cores)")

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import (
@@ -35,16 +35,10 @@ CRITERIA_DIR = ROOT / "criteria"
 REFERENCES_DIR = ROOT / "references"
 CRITERIA_DIR_ENV = "MAS_SCREEN_CRITERIA_DIR"
 
-INSTRUMENT_IDS = (
-    "mas2016",
-    "ms_score",
-    "mh_score",
-    "hscore",
-    "hlh2004",
-    "ferritin_esr",
-    "parodi2009",
-    "ohi",
-)
+# contract.md "Output": these criterion ids are always present (more may be added as YAML files).
+CONTRACT_IDS = ("mas2016", "ms_score", "mh_score", "hscore", "hlh2004", "ferritin_esr", "parodi2009", "ohi")
+# criteria/*.yaml files that are not instruments; every other YAML file there is one instrument.
+DATA_FILES = frozenset({"analytes.yaml", "policy.yaml", "cds_hooks.yaml"})
 
 # Every value of `context.underlying_disease` (contract), in the contract's order.
 DISEASES = ("sjia", "suspected_sjia", "aosd", "sle", "other", "unknown")
@@ -347,6 +341,58 @@ class Verdicts(_Strict):
     indeterminate: str
 
 
+class Evidence(_Strict):
+    """The summary's supporting / against sentence for a decided instrument. Placeholders:
+    {score} (the score, or its range), {cutoff_label} ("≥ 169"), {cutoff} (169), {count_met},
+    {counted} (items counted), {items} (all items), {count_assessable}, {probability}
+    ("; probability 54–70%" or nothing), {items_rule} ("sCD25 > 3900 U/mL and ferritin > 1000 ng/mL").
+    The `_without_score` forms are used while the score itself is not known (decided from bounds)."""
+
+    met: str | None = None
+    not_met: str | None = None
+    met_without_score: str | None = None
+    not_met_without_score: str | None = None
+
+
+# ---------------------------------------------------------------------------- combination rules
+
+
+class CountRule(_Strict):
+    """Items combine by counting: every item of the `all_of` roles met, and at least n items of each
+    `at_least` role (2016 criteria, HLH-2004, Parodi 2009, OHI). `counted` names the roles whose
+    items give count_met / count_assessable (none: no counts); a 'yes' to the `override` field meets
+    the instrument on its own (HLH-2004: a molecular diagnosis)."""
+
+    type: Literal["count"]
+    all_of: list[Role] = Field(default_factory=list)
+    at_least: dict[Role, int] = Field(default_factory=dict)
+    counted: list[Role] | None = None
+    override: str | None = None
+    override_label: str | None = None  # the override in a rule's few words: "molecular diagnosis"
+
+
+class PointsRule(_Strict):
+    """Points summed, a [lowest, highest] range while items are undecided, status from the cut-off."""
+
+    type: Literal["points"]
+
+
+class WeightedSumRule(_Strict):
+    """A weighted sum of linear items, rounded half-up to `score_round_places` before it meets the
+    cut-off; with inputs missing, decided from the sum's bounds (MS score)."""
+
+    type: Literal["weighted_sum"]
+
+
+class RatioRule(_Strict):
+    """One ratio item decides; the ratio is shown rounded to `score_round_places` (ferritin:ESR)."""
+
+    type: Literal["ratio"]
+
+
+Rule = Annotated[CountRule | PointsRule | WeightedSumRule | RatioRule, Field(discriminator="type")]
+
+
 class InstrumentSpec(_Strict):
     id: str
     name: str
@@ -356,14 +402,43 @@ class InstrumentSpec(_Strict):
     references: list[str]
     population: Population
     verdicts: Verdicts
+    evidence: Evidence = Field(default_factory=Evidence)
     items: list[ItemSpec]
-    rule: dict[str, Number | str | bool]
+    rule: Rule
+    # Where the instrument stands among the others (outputs, cards, columns); ties by id.
+    order: Number = 1000
+    # Short tag for labels beside a threshold line ("2016 > 684"); the short name when absent.
+    tag: str | None = None
     cutoff: Cutoff | None = None
     additional_cutoffs: list[Cutoff] = Field(default_factory=list)
     score_round_places: int | None = None
+    # Decimals a reader sees (the JSON keeps score_round_places): MS score 2 (contract).
+    display_places: int | None = None
     probability: ProbabilityTable | None = None
     performance: str | None = None
     caveats: list[Caveat] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _rule_fits(self) -> InstrumentSpec:
+        rule = self.rule
+        roles = {i.role for i in self.items}
+        if isinstance(rule, CountRule):
+            named = [*rule.all_of, *rule.at_least, *(rule.counted or [])]
+            absent = sorted({r for r in named if r not in roles})
+            if absent:
+                raise ValueError(f"rule names role(s) no item has: {', '.join(absent)}")
+            if not rule.all_of and not rule.at_least:
+                raise ValueError("a count rule needs all_of or at_least")
+        elif isinstance(rule, PointsRule | WeightedSumRule) and self.cutoff is None:
+            raise ValueError(f"a {rule.type} rule needs a cutoff")
+        if isinstance(rule, WeightedSumRule):
+            if self.score_round_places is None:
+                raise ValueError("a weighted_sum rule needs score_round_places")
+            if any(i.kind != "linear" for i in self.items):
+                raise ValueError("a weighted_sum rule sums linear items only")
+        if isinstance(rule, RatioRule) and (len(self.items) != 1 or self.items[0].kind != "ratio"):
+            raise ValueError("a ratio rule needs exactly one item, of kind ratio")
+        return self
 
     def item(self, item_id: str) -> ItemSpec:
         for it in self.items:
@@ -491,6 +566,19 @@ class PhlhWords(_Strict):
     outside: str
 
 
+class ScreenCaveat(_Strict):
+    """A caveat of the whole screen (policy.yaml `screen_caveats`)."""
+
+    id: str
+    when: Literal["always", "biologic_il1_or_il6", "febrile_low", "met_in_population"]
+    text: str
+    references: list[str]
+    cited: bool = True  # the references are cited in the text ({cite}) and listed with the result
+    instrument: str | None = None  # met_in_population: this instrument met ...
+    diseases: list[str] | None = None  # ... with one of these underlying diseases
+    note: str | None = None
+
+
 class PolicyFile(_Strict):
     """criteria/policy.yaml: population -> own instruments, next-test tiers, summary wording."""
 
@@ -506,6 +594,8 @@ class PolicyFile(_Strict):
     phlh: PhlhWords
     unconfirmed_values: UnconfirmedValues
     confirmation_words: dict[Confirmation, str]
+    screen_caveats: list[ScreenCaveat]
+    slow_tests: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> PolicyFile:
@@ -539,10 +629,20 @@ class PolicyFile(_Strict):
 # ---------------------------------------------------------------------------------------- loading
 
 
+# libyaml's parser when PyYAML was built with it: the same documents, about ten times faster (every
+# process reads every criteria file at start).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_load(stream) -> object:
+    """yaml.safe_load, with libyaml's parser where available."""
+    return yaml.load(stream, Loader=SAFE_LOADER)
+
+
 def _read_yaml(path: Path) -> object:
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return safe_load(fh)
     except FileNotFoundError as exc:
         raise CriteriaDataError(f"{path.name}: file not found at {path}") from exc
     except yaml.YAMLError as exc:
@@ -571,6 +671,13 @@ class CriteriaData(BaseModel):
     policy: PolicyFile
 
 
+def instrument_files(criteria_dir: Path) -> list[Path]:
+    """Every instrument file: each criteria/*.yaml but the data files (analytes, policy, ...)."""
+    if not criteria_dir.is_dir():
+        raise CriteriaDataError(f"{criteria_dir.name}: criteria folder not found at {criteria_dir}")
+    return sorted(p for p in criteria_dir.glob("*.yaml") if p.name not in DATA_FILES)
+
+
 def load_criteria(criteria_dir: Path = CRITERIA_DIR, references_dir: Path = REFERENCES_DIR) -> CriteriaData:
     """Read and cross-check every data file; raises CriteriaDataError naming file and field."""
     analytes_path = criteria_dir / "analytes.yaml"
@@ -583,49 +690,33 @@ def load_criteria(criteria_dir: Path = CRITERIA_DIR, references_dir: Path = REFE
     edu_path = references_dir / "education.yaml"
     education = _validate(EducationFile, edu_path, _read_yaml(edu_path))
 
-    instruments: dict[str, InstrumentSpec] = {}
-    for iid in INSTRUMENT_IDS:
-        path = criteria_dir / f"{iid}.yaml"
+    found: list[InstrumentSpec] = []
+    paths = instrument_files(criteria_dir)
+    for iid in CONTRACT_IDS:
+        if criteria_dir / f"{iid}.yaml" not in paths:
+            raise CriteriaDataError(
+                f"{iid}.yaml: file not found at {criteria_dir / f'{iid}.yaml'} (a contract instrument)"
+            )
+    for path in paths:
         spec = _validate(InstrumentSpec, path, _read_yaml(path))
-        if spec.id != iid:
+        if spec.id != path.stem:
             raise CriteriaDataError(f"{path.name}: field id: {spec.id!r} does not match the file name")
         _cross_check(spec, path, analytes, references)
-        instruments[iid] = spec
+        found.append(spec)
+    instruments = {spec.id: spec for spec in sorted(found, key=lambda s: (s.order, s.id))}
 
     for topic in education.topics:
         for cited in [p.citation for p in topic.points] + [link.citation for link in topic.links]:
             if cited not in references:
                 raise CriteriaDataError(f"{edu_path.name}: topic {topic.id}: unknown citation key {cited!r}")
 
-    # Read by name, never as an instrument (INSTRUMENT_IDS above are the only instrument files).
+    # Read by name, never as an instrument (DATA_FILES above).
     policy_path = criteria_dir / "policy.yaml"
     policy = _validate(PolicyFile, policy_path, _read_yaml(policy_path))
     _cross_check_policy(policy, policy_path, analytes, instruments, references)
     return CriteriaData(
         analytes=analytes, instruments=instruments, references=references, education=education, policy=policy
     )
-
-
-FEVER_SOURCES = ("febrile", "temperature")
-
-
-def item_input_keys(item: ItemSpec) -> frozenset[str]:
-    """Every input key the item reads, its sub-items' included."""
-    keys: set[str] = set()
-    for name in ("analyte", "field", "size_field", "fallback_field", "numerator", "denominator"):
-        value = getattr(item, name)
-        if value is not None:
-            keys.add(value)
-    keys.update(item.fields or ())
-    if item.kind == "fever" or item.analyte == "temperature":
-        keys.update(FEVER_SOURCES)
-    if item.kind == "organomegaly":
-        keys.update(("hepatomegaly", "splenomegaly"))
-    if item.infant_rule is not None:
-        keys.add("age_years")
-    for sub in item.sub_items():
-        keys |= item_input_keys(sub)
-    return frozenset(keys)
 
 
 def _cross_check_policy(
@@ -663,12 +754,8 @@ def _cross_check_policy(
         for i, key in enumerate(tier.keys):
             if key not in known:
                 fail(f"next_test_tiers.{t}.keys.{i}", f"unknown input key {key!r}")
-    tiered = {k for tier in policy.next_test_tiers for k in tier.keys}
-    for iid, spec in instruments.items():
-        read = set().union(*(item_input_keys(item) for item in spec.items))
-        untiered = sorted(read - tiered)
-        if untiered:
-            fail("next_test_tiers", f"{iid} reads {', '.join(untiered)}, which no tier lists")
+    # That every input an instrument reads sits in a tier is checked where items are compiled
+    # (kernel.instruments: the item kinds know which inputs they read).
     for key in policy.sentence_labels:
         if key not in known:
             fail(f"sentence_labels.{key}", f"unknown input key {key!r}")
@@ -686,6 +773,13 @@ def _cross_check_policy(
         tags += [item.confirmation for item in _walk_items(spec.items)]
         if "UNCONFIRMED" not in tags:
             fail(f"unconfirmed_values.instruments.{i}", f"{iid} has no UNCONFIRMED item or cut-off any more")
+    for c, cav in enumerate(policy.screen_caveats):
+        check_refs(f"screen_caveats.{c}.references", cav.references)
+        if cav.when == "met_in_population" and (cav.instrument not in instruments or not cav.diseases):
+            fail(f"screen_caveats.{c}", "met_in_population needs a known instrument and diseases")
+    for i, key in enumerate(policy.slow_tests):
+        if key not in known:
+            fail(f"slow_tests.{i}", f"unknown input key {key!r}")
     check_refs("next_steps.empty_form.references", policy.next_steps.empty_form.references)
     check_refs("next_steps.own_decided.references", policy.next_steps.own_decided.references)
 
@@ -751,3 +845,8 @@ def criteria_dir() -> Path:
 def criteria() -> CriteriaData:
     """The project's criteria, loaded once per process."""
     return load_criteria(criteria_dir())
+
+
+def instrument_ids() -> tuple[str, ...]:
+    """The ids of every instrument in the loaded criteria, in their order."""
+    return tuple(criteria().instruments)

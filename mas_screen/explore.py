@@ -32,9 +32,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from mas_screen.criteria_data import INSTRUMENT_IDS, InstrumentSpec, ItemSpec, UnitSpec, criteria
-from mas_screen.engine import assess
+from mas_screen.criteria_data import InstrumentSpec, ItemSpec, UnitSpec, criteria
+from mas_screen.explain.wording import SYMBOL
+from mas_screen.faces.bedside import assess
 from mas_screen.facts import Facts, normalise, unit_spec
+from mas_screen.kernel.instruments import Instrument, instruments
+from mas_screen.kernel.values import PatientValues
 from mas_screen.models import (
     BOOLEAN_FIELDS,
     NUMERIC_CONTEXT_FIELDS,
@@ -45,9 +48,6 @@ from mas_screen.models import (
     Status,
     field_label,
 )
-from mas_screen.rules import INSTRUMENTS
-from mas_screen.rules.base import evaluate_items
-from mas_screen.rules.items import item_keys
 from mas_screen.units import check_value, convert, format_number, format_threshold, pretty_unit
 
 # Reporting resolution per (lab, unit): the smallest step a laboratory report (or bedside
@@ -150,13 +150,6 @@ def _percent(part: Decimal, whole: Decimal) -> float | None:
     return float((abs(part) / abs(whole) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def _walk(items: list[ItemSpec], prefix: str = ""):
-    for item in items:
-        path = f"{prefix}{item.id}"
-        yield path, item
-        yield from _walk(item.sub_items(), f"{path}.")
-
-
 def _results(a: Assessment, iid: str) -> dict[str, ItemResult]:
     out: dict[str, ItemResult] = {}
 
@@ -196,16 +189,17 @@ def _grid_around(point: Decimal, step: Decimal) -> list[Decimal]:
 # ----------------------------------------------------------------------------------- breakpoints
 
 
-def _linear_breakpoints(spec: InstrumentSpec, key: str, facts: Facts) -> list[tuple[Decimal, str]]:
+def _linear_breakpoints(instrument: Instrument, key: str, facts: Facts) -> list[tuple[Decimal, str]]:
     """Values of `key` (in the item's unit) at which a linear score reaches its cut-off, others held."""
+    spec = instrument.spec
     if spec.cutoff is None:
         return []
-    outcomes = evaluate_items(spec, facts)
-    target = next((i for i in spec.items if i.kind == "linear" and i.analyte == key), None)
+    target = next((i for i in instrument.items if i.contributes and i.spec.analyte == key), None)
     if target is None:
         return []
-    others = [o for iid, o in outcomes.items() if iid != target.id]
-    coef = _dec(target.coefficient)
+    outs = instrument.evaluate(PatientValues(facts)).outs
+    others = [o for item, o in zip(instrument.items, outs, strict=True) if item is not target]
+    coef = _dec(target.spec.coefficient)
     cut = _dec(spec.cutoff.value)
     if all(o.exact is not None for o in others):
         sums = [sum((o.exact for o in others), Decimal(0))]
@@ -227,27 +221,35 @@ def _ratio_breakpoints(item: ItemSpec, key: str, facts: Facts) -> list[tuple[Dec
     return [(num / t, item.denominator_unit)]
 
 
-def _breakpoints(spec: InstrumentSpec, key: str, facts: Facts) -> list[tuple[Decimal, str]]:
-    """Every value of `key` at which the instrument's status can change, each in its own unit."""
+def _items(items):
+    for item in items:
+        yield item
+        yield from _items(item.parts)
+
+
+def _walk_items(items, prefix: str = ""):
+    for item in items:
+        path = f"{prefix}{item.id}"
+        yield path, item
+        yield from _walk_items(item.parts, f"{path}.")
+
+
+def _breakpoints(instrument: Instrument, key: str, facts: Facts) -> list[tuple[Decimal, str]]:
+    """Every value of `key` at which the instrument's status can change, each in its own unit: the
+    items' edges (thresholds, band edges, the infant age), ratio and weighted-sum breakpoints."""
     found: list[tuple[Decimal, str]] = []
-    for _path, item in _walk(spec.items):
-        kind = item.kind
-        if kind in ("threshold", "fever") and (item.analyte or "temperature") == key:
-            found.append((_dec(item.threshold), item.unit))
-            if item.infant_rule is not None:
-                found.append((_dec(item.infant_rule.threshold), item.unit))
-        elif kind == "bands" and item.analyte == key:
-            found += [(_dec(t), item.unit) for band in item.bands for _c, t in band.conditions]
-        elif (kind == "organ_size" and item.size_field == key) or (
-            kind == "age_at_onset" and key in (item.field, item.fallback_field)
-        ):
-            found.append((_dec(item.threshold), item.unit))
-        elif kind == "ratio" and key in (item.numerator, item.denominator):
-            found += _ratio_breakpoints(item, key, facts)
-        if item.infant_rule is not None and key == "age_years":
-            rule = item.infant_rule
-            found.append((_dec(rule.age_below_days) / _dec(rule.days_per_year), "years"))
-    found += _linear_breakpoints(spec, key, facts)
+    for item in _items(instrument.items):
+        for edge in item.edges():
+            if edge.key != key:
+                continue
+            if edge.when == "infant_age":
+                found.append((_dec(edge.infant_days) / _dec(edge.days_per_year), "years"))
+            else:
+                found.append((_dec(edge.threshold), edge.unit))
+        spec = item.spec
+        if item.kind == "ratio" and key in (spec.numerator, spec.denominator):
+            found += _ratio_breakpoints(spec, key, facts)
+    found += _linear_breakpoints(instrument, key, facts)
     return found
 
 
@@ -318,7 +320,6 @@ def _value_text(value: Decimal | None, unit: str | None) -> str:
 def _numeric_flips(
     patient: PatientInput, iid: str, key: str, facts: Facts, base: Status, base_a: Assessment, units: dict[str, str]
 ) -> list[Flip]:
-    spec = criteria().instruments[iid]
     is_lab = key in criteria().analytes.analytes
     current: Decimal | None = None
     from_text = "not entered"
@@ -352,7 +353,7 @@ def _numeric_flips(
     step = _step(key, unit, current)
 
     candidates: set[Decimal] = set()
-    for point, point_unit in _breakpoints(spec, key, facts):
+    for point, point_unit in _breakpoints(instruments()[iid], key, facts):
         if target_unit is not None:
             point = convert(point, unit_spec(key, point_unit), target_unit)
         candidates.update(_grid_around(point, step))
@@ -445,12 +446,7 @@ def _flag_flips(patient: PatientInput, iid: str, key: str, base: Status, base_a:
 
 def instrument_inputs(instrument_id: str) -> list[str]:
     """Every input key (labs, yes/no and numeric context fields) the instrument's items read."""
-    spec = criteria().instruments[instrument_id]
-    keys: dict[str, None] = {}
-    for item in spec.items:
-        for k in sorted(item_keys(item)):
-            keys.setdefault(k)
-    return list(keys)
+    return list(instruments()[instrument_id].keys)
 
 
 def smallest_flip(patient: PatientInput, instrument_id: str, *, units: dict[str, str] | None = None) -> list[Flip]:
@@ -459,8 +455,8 @@ def smallest_flip(patient: PatientInput, instrument_id: str, *, units: dict[str,
     `units`: the unit to search a lab in when it was not entered (default: the lab's default unit).
     Returns verified flips only (each checked with assess()), in the order given in the module doc.
     """
-    if instrument_id not in INSTRUMENTS:
-        raise KeyError(f"unknown instrument {instrument_id!r}; known: {', '.join(INSTRUMENT_IDS)}")
+    if instrument_id not in instruments():
+        raise KeyError(f"unknown instrument {instrument_id!r}; known: {', '.join(instruments())}")
     facts, _warnings = normalise(patient)
     base, base_a = _status(patient, instrument_id)
     flips: list[Flip] = []
@@ -489,20 +485,6 @@ def smallest_flip(patient: PatientInput, instrument_id: str, *, units: dict[str,
 # -------------------------------------------------------------------------------------- distances
 
 
-def _edge_rules(item: ItemSpec) -> list[tuple[str, float, float]]:
-    """Band edges as (comparator, threshold, points): each edge labelled with its higher-point side."""
-    edges: dict[float, tuple[str, float]] = {}
-    for band in item.bands or []:
-        for comparator, threshold in band.conditions:
-            best = edges.get(threshold)
-            if best is None or band.points > best[1]:
-                edges[threshold] = (comparator, band.points)
-    return [(c, t, p) for t, (c, p) in sorted(edges.items())]
-
-
-_SYMBOL = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
-
-
 def _distance(
     spec: InstrumentSpec,
     kind: str,
@@ -529,7 +511,7 @@ def _distance(
         unit=unit,
         comparator=comparator,
         threshold=threshold,
-        threshold_text=text or f"{_SYMBOL[comparator]} {format_threshold(threshold)} {pretty_unit(unit)}".strip(),
+        threshold_text=text or f"{SYMBOL[comparator]} {format_threshold(threshold)} {pretty_unit(unit)}".strip(),
         distance=float(diff),
         relative_percent=None
         if threshold == 0
@@ -553,69 +535,36 @@ def distances(patient: PatientInput, assessment: Assessment | None = None) -> li
     facts, _ = normalise(patient)
     age = facts.numbers.get("age_years")
     out: list[Distance] = []
-    for iid in INSTRUMENT_IDS:
-        spec = criteria().instruments[iid]
+    labs = criteria().analytes.analytes
+    for iid, instrument in instruments().items():
+        spec = instrument.spec
         results = _results(assessment, iid)
-        for path, item in _walk(spec.items):
+        for path, item in _walk_items(instrument.items):
             res = results.get(path)
             if res is None:  # pragma: no cover - every spec item has a card
                 continue
-            if item.kind in ("threshold", "fever") and res.value is not None:
-                key = item.analyte or "temperature"
-                threshold = item.threshold
-                rule = item.infant_rule
-                if rule is not None and age is not None and age * rule.days_per_year < rule.age_below_days:
-                    threshold = rule.threshold
+            for edge in item.edges():
+                if edge.when in ("infant_age", "fallback") or not edge.applies(age):
+                    continue
+                value = res.value if edge.key in labs else facts.numbers.get(edge.key)
+                if value is None:
+                    continue
+                kind = "band_edge" if edge.band else "threshold"
                 out.append(
                     _distance(
                         spec,
-                        "threshold",
+                        kind,
                         path,
                         item.label,
-                        key,
-                        res.value,
-                        item.unit,
-                        item.comparator,
-                        threshold,
+                        edge.key,
+                        value,
+                        edge.unit,
+                        edge.comparator,
+                        edge.threshold,
                         res.result,
-                        item.points,
+                        edge.points,
                     )
                 )
-            elif item.kind == "bands" and res.value is not None:
-                for comparator, threshold, points in _edge_rules(item):
-                    out.append(
-                        _distance(
-                            spec,
-                            "band_edge",
-                            path,
-                            item.label,
-                            item.analyte,
-                            res.value,
-                            item.unit,
-                            comparator,
-                            threshold,
-                            res.result,
-                            points,
-                        )
-                    )
-            elif item.kind in ("organ_size", "age_at_onset"):
-                key = item.size_field if item.kind == "organ_size" else item.field
-                if key in facts.numbers:
-                    out.append(
-                        _distance(
-                            spec,
-                            "threshold",
-                            path,
-                            item.label,
-                            key,
-                            facts.numbers[key],
-                            item.unit,
-                            item.comparator,
-                            item.threshold,
-                            res.result,
-                            item.points,
-                        )
-                    )
         r = assessment.criteria[iid]
         if spec.cutoff is not None and r.score is not None:
             cut = spec.cutoff

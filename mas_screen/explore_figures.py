@@ -21,6 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import plotly.graph_objects as go
 
+from mas_screen.explain.wording import SYMBOL
 from mas_screen.explore import Distance
 from mas_screen.figures import (
     BASE_FONT,
@@ -51,7 +52,7 @@ NOTE = (
     "Bar length: distance as a percentage of the threshold, capped at {cap} % (arrow: beyond, not to scale). "
     "Numbers on the right: the value and its distance in the criterion's published unit."
 )
-SYMBOLS = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
+SYMBOLS = SYMBOL
 
 
 @dataclass(slots=True)

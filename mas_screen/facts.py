@@ -13,7 +13,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from mas_screen.criteria_data import UnitSpec, criteria
-from mas_screen.intervals import Interval
+from mas_screen.kernel.logic import Interval
 from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, InputWarning, PatientInput
 from mas_screen.parsing import MAX_UNIT_CHARS, shorten
 from mas_screen.units import (
@@ -159,22 +159,6 @@ class Facts:
     def number_interval(self, name: str) -> Interval:
         value = self.numbers.get(name)
         return context_plausible(name) if value is None else Interval.point(value)
-
-    def temperature_interval(self, unit: str) -> tuple[Interval, tuple[str, ...]]:
-        """Temperature for banded items: entered value, else what `febrile` implies (contract "Fever").
-
-        Returns the interval and the sources it rests on (for the `missing` list).
-        """
-        if "temperature" in self.labs:
-            return self.lab_interval("temperature", unit), ("temperature",)
-        febrile = self.flags.get("febrile")
-        full = plausible_interval("temperature", unit)
-        if febrile is None:
-            return full, ("temperature", "febrile")
-        cut = fever_cut(unit)
-        if febrile:
-            return Interval(cut, full.hi), ("temperature",)
-        return Interval(full.lo, cut, hi_open=True), ("febrile",)
 
     def replaced(self, key: str, value: Any) -> Facts:
         """A copy with one input set to a candidate value (a bool, or a float in the default unit)."""

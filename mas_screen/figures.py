@@ -13,13 +13,17 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
 
 import plotly.graph_objects as go
 
-from mas_screen.criteria_data import INSTRUMENT_IDS, InstrumentSpec, ItemSpec, UnitSpec, criteria
+from mas_screen.criteria_data import InstrumentSpec, UnitSpec, criteria
+from mas_screen.explain.wording import MET_WORD as MET
+from mas_screen.explain.wording import MISSING_WORD as MISSING
+from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
+from mas_screen.explain.wording import SYMBOL, compare_words, tag
 from mas_screen.facts import Facts, LabFact, normalise, plausible_interval, unit_spec
-from mas_screen.intervals import MET, MISSING, NOT_MET, compare
+from mas_screen.kernel.instruments import Instrument, instruments, per_criteria
+from mas_screen.kernel.kinds import Item
 from mas_screen.label_layout import LabelBox, LabelSpec, layout_labels, text_px, wrap_px
 from mas_screen.models import Assessment, CriterionResult, PatientInput
 from mas_screen.score_display import minus, shown_score
@@ -50,17 +54,6 @@ TICK_FONT = 14
 EMPTY_MESSAGE = "Enter labs to see them against the criteria"
 HALO = ", ".join(f"{dx}px {dy}px 1px white" for dx in (-2, 0, 2) for dy in (-2, 0, 2) if dx or dy)
 
-# Short instrument tags for line labels ("2016 > 684"); the full name is in the hover text.
-TAGS = {
-    "mas2016": "2016",
-    "ms_score": "MS",
-    "mh_score": "MH",
-    "hscore": "HScore",
-    "hlh2004": "HLH-2004",
-    "ferritin_esr": "Ferritin:ESR",
-    "parodi2009": "Parodi",
-    "ohi": "OHI",
-}
 # Row labels short enough for the left margin (analytes.yaml labels are written for forms).
 ROW_LABELS = {
     "platelets": "Platelets",
@@ -86,7 +79,7 @@ ROW_ORDER = (
 # Labs whose values span decades in MAS (ferritin 500 → 100 000): log axis when the span warrants.
 LOG_ANALYTES = frozenset({"ferritin", "scd25", "ldh", "ast", "alt"})
 LOG_SPAN = 10.0  # max/min ratio from which a log axis reads better than a linear one
-SYMBOLS = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
+SYMBOLS = SYMBOL
 
 # Pixel geometry (the label layout is computed in pixels so labels never overlap at this width).
 WIDTH = 1000  # labels are laid out for this width: show the figure at it or wider (not squeezed)
@@ -127,84 +120,59 @@ class Rule:
         return is_infant if self.infant else not is_infant
 
 
-def _walk(items: list[ItemSpec], parent: ItemSpec | None = None) -> Iterator[tuple[ItemSpec, ItemSpec | None]]:
+def _walk(items, parent=None) -> Iterator[tuple[Item, Item | None]]:
     for item in items:
         yield item, parent
-        yield from _walk(item.sub_items(), item)
+        yield from _walk(item.parts, item)
 
 
-def _rules_of(spec: InstrumentSpec) -> Iterator[Rule]:
-    """Every lab threshold of an instrument; MS score coefficients and ratios are not thresholds."""
-    for item, parent in _walk(spec.items):
+def _rules_of(instrument: Instrument) -> Iterator[Rule]:
+    """Every lab threshold of an instrument, from its items' edges (linear terms and ratios have none)."""
+    spec = instrument.spec
+    labs = criteria().analytes.analytes
+    for item, parent in _walk(instrument.items):
         where = f"{spec.short_name} — " + (f"{parent.label}: " if parent is not None else "") + item.label
-        if item.kind in ("threshold", "fever"):
-            analyte = item.analyte or "temperature"
-            note = " (used when 'febrile' is not answered)" if item.kind == "fever" else ""
-            text = f"{where} {SYMBOLS[item.comparator]} {format_threshold(item.threshold)} {pretty_unit(item.unit)}"
+        for edge in item.edges():
+            if edge.key not in labs or edge.when == "infant_age":
+                continue
+            text = f"{where} {SYMBOLS[edge.comparator]} {format_threshold(edge.threshold)} {pretty_unit(edge.unit)}"
+            if edge.band:
+                text += f": {_num(edge.points)} points"
+            elif edge.when == "febrile_unknown":
+                text += " (used when 'febrile' is not answered)"
+            elif edge.when == "infant":
+                text += f" (age < {format_threshold(edge.infant_days)} days)"
             yield Rule(
                 spec.id,
-                analyte,
-                item.comparator,
-                item.threshold,
-                item.unit,
-                item.points,
-                text + note,
-                fever_item=item.kind == "fever",
-                replaced_in_infants=item.infant_rule is not None,
-                infant_days=item.infant_rule.age_below_days if item.infant_rule else None,
-                days_per_year=item.infant_rule.days_per_year if item.infant_rule else None,
+                edge.key,
+                edge.comparator,
+                edge.threshold,
+                edge.unit,
+                edge.points,
+                text,
+                fever_item=edge.when == "febrile_unknown",
+                infant=edge.when == "infant",
+                replaced_in_infants=edge.when == "not_infant",
+                infant_days=edge.infant_days,
+                days_per_year=edge.days_per_year,
             )
-            if item.infant_rule is not None:
-                rule = item.infant_rule
-                days = format_threshold(rule.age_below_days)
-                yield Rule(
-                    spec.id,
-                    analyte,
-                    item.comparator,
-                    rule.threshold,
-                    item.unit,
-                    item.points,
-                    f"{where} {SYMBOLS[item.comparator]} {format_threshold(rule.threshold)} "
-                    f"{pretty_unit(item.unit)} (age < {days} days)",
-                    infant=True,
-                    infant_days=rule.age_below_days,
-                    days_per_year=rule.days_per_year,
-                )
-        elif item.kind == "bands":
-            # One line per band edge, labelled with the side that scores more points.
-            edges: dict[float, tuple[str, float]] = {}
-            for band in item.bands or []:
-                for comparator, threshold in band.conditions:
-                    best = edges.get(threshold)
-                    if best is None or band.points > best[1]:
-                        edges[threshold] = (comparator, band.points)
-            for threshold, (comparator, points) in sorted(edges.items()):
-                text = (
-                    f"{where} {SYMBOLS[comparator]} {format_threshold(threshold)} {pretty_unit(item.unit)}: "
-                    f"{_num(points)} points"
-                )
-                yield Rule(spec.id, item.analyte, comparator, threshold, item.unit, points, text)
 
 
-@cache
+@per_criteria
 def rules_by_analyte() -> dict[str, tuple[Rule, ...]]:
-    """Thresholds per lab over every instrument, in instrument order (computed once)."""
+    """Thresholds per lab over every instrument, in instrument order (worked out once)."""
     found: dict[str, list[Rule]] = {}
-    for iid in INSTRUMENT_IDS:
-        for rule in _rules_of(criteria().instruments[iid]):
+    for instrument in instruments().values():
+        for rule in _rules_of(instrument):
             found.setdefault(rule.analyte, []).append(rule)
     return {k: tuple(v) for k, v in found.items()}
 
 
-@cache
+@per_criteria
 def used_analytes() -> tuple[str, ...]:
     """Labs read by at least one instrument (thresholds, bands, coefficients or the ratio), row order."""
-    used: set[str] = set()
-    for spec in criteria().instruments.values():
-        for item, _parent in _walk(spec.items):
-            used.update(k for k in (item.analyte, item.numerator, item.denominator) if k)
-            if item.kind == "fever":
-                used.add("temperature")
+    labs = criteria().analytes.analytes
+    used = {key for instrument in instruments().values() for key in instrument.keys if key in labs}
     ordered = [a for a in ROW_ORDER if a in used]
     return tuple(ordered + sorted(used - set(ordered)))
 
@@ -271,7 +239,7 @@ def threshold_mark(rule: Rule, shown: UnitSpec, result: str, *, unit_words: str 
     published = unit_spec(rule.analyte, rule.unit)
     x = convert(Decimal(repr(rule.threshold)), published, shown)
     number = format_threshold(rule.threshold) if published.unit == shown.unit else display_number(x)
-    label = f"{TAGS.get(rule.instrument, rule.instrument)} {SYMBOLS[rule.comparator]} {number}"
+    label = f"{tag(rule.instrument)} {SYMBOLS[rule.comparator]} {number}"
     if rule.points is not None:
         label += f" ({_num(rule.points)} pts)"
     if rule.infant:
@@ -296,28 +264,38 @@ def _marks_for(analyte: str, fact: LabFact, shown: UnitSpec, facts: Facts, asses
     marks: list[Mark] = []
     for rule in drawn_rules(analyte, facts):
         published = unit_spec(analyte, rule.unit)
-        result = compare(fact.interval(published), rule.comparator, rule.threshold)
+        result = compare_words(fact.interval(published), rule.comparator, rule.threshold)
         marks.append(threshold_mark(rule, shown, result))
-    if analyte == "esr":
-        marks.extend(_ratio_marks(facts, shown, assessment))
+    for instrument, ratio in ratio_items():
+        if ratio.spec.denominator == analyte:
+            marks.extend(_ratio_marks(instrument.spec, ratio.spec, facts, shown, assessment))
     return marks
 
 
-def _ratio_marks(facts: Facts, shown: UnitSpec, assessment: Assessment) -> list[Mark]:
-    """Ferritin:ESR has no fixed ESR threshold; with an exact ferritin it has one for this patient."""
-    spec = criteria().instruments["ferritin_esr"]
-    item = spec.items[0]
-    result = assessment.criteria.get("ferritin_esr")
+@per_criteria
+def ratio_items() -> tuple[tuple[Instrument, Item], ...]:
+    """(instrument, ratio item) pairs: a ratio's divisor has a threshold only for a given numerator."""
+    return tuple((i, item) for i in instruments().values() for item, _ in _walk(i.items) if item.shows == "ratio")
+
+
+def _ratio_marks(spec, item, facts: Facts, shown: UnitSpec, assessment: Assessment) -> list[Mark]:
+    """A ratio (ferritin:ESR) has no fixed threshold on its divisor; with an exact numerator it has one
+    for this patient."""
+    result = assessment.criteria.get(spec.id)
     status = {"met": MET, "not_met": NOT_MET}.get(result.status if result else "", MISSING)
     sym, cut = SYMBOLS[item.comparator], format_threshold(item.threshold)
+    name = spec.tag or spec.short_name
+    labs = criteria().analytes.analytes
+    numerator = ROW_LABELS.get(item.numerator, labs[item.numerator].label).lower()
+    divisor = labs[item.denominator].label.split(" (")[0]
     ferritin = facts.labs.get(item.numerator)
     if ferritin is None or not ferritin.exact:
         if ferritin is None:
-            text = f"Ferritin:ESR {sym} {cut}: needs ferritin"
+            text = f"{name} {sym} {cut}: needs {numerator}"
         elif status == MISSING:
-            text = f"Ferritin:ESR {sym} {cut}: open (ferritin reported as a bound)"
+            text = f"{name} {sym} {cut}: open ({numerator} reported as a bound)"
         else:
-            text = f"Ferritin:ESR {sym} {cut}: {'met' if status == MET else 'not met'} whatever the exact ferritin"
+            text = f"{name} {sym} {cut}: {'met' if status == MET else 'not met'} whatever the exact {numerator}"
         hover = f"{spec.short_name} {sym} {cut} ({spec.name})"
         return [Mark(math.nan, text, hover, status, spec.id, draw_line=False)]
     num = ferritin.value_in(unit_spec(item.numerator, item.numerator_unit))
@@ -325,12 +303,12 @@ def _ratio_marks(facts: Facts, shown: UnitSpec, assessment: Assessment) -> list[
     x = convert(esr_cut, unit_spec(item.denominator, item.denominator_unit), shown)
     ceiling = plausible_interval(item.denominator, shown.unit).hi
     if float(x) > ceiling:  # a line far off the ESR scale would squash the row
-        text = f"Ferritin:ESR {sym} {cut} for any ESR up to {display_number(x)}"
+        text = f"{name} {sym} {cut} for any {divisor} up to {display_number(x)}"
         return [Mark(math.nan, text, f"{spec.name} {sym} {cut}", status, spec.id, draw_line=False)]
-    label = f"Ferritin:ESR {sym} {cut} if ESR ≤ {display_number(x)}"
+    label = f"{name} {sym} {cut} if {divisor} ≤ {display_number(x)}"
     hover = (
-        f"{spec.name} {sym} {cut}<br>with ferritin {ferritin.display(ferritin.unit)} the ratio is "
-        f"{sym} {cut} when ESR ≤ {display_number(x)} {pretty_unit(shown.unit)}"
+        f"{spec.name} {sym} {cut}<br>with {numerator} {ferritin.display(ferritin.unit)} the ratio is "
+        f"{sym} {cut} when {divisor} ≤ {display_number(x)} {pretty_unit(shown.unit)}"
     )
     return [Mark(float(x), label, hover, status, spec.id)]
 
@@ -846,7 +824,8 @@ def score_gauge_figure(assessment: Assessment) -> go.Figure:
         top_px = total_px - (index - 1) * (bar_px + gap_px)
         spec = criteria().instruments[result.id]
         colour = _status_colour(result.status)
-        if result.id == "ms_score":
+        continuous = instruments()[result.id].rule.type == "weighted_sum"
+        if continuous:
             lo, hi = _ms_range(result)
             _ms_row(fig, result, xref, yref, colour, annotations)
         else:
@@ -858,7 +837,7 @@ def score_gauge_figure(assessment: Assessment) -> go.Figure:
             "range": [lo, hi],
             "showgrid": True,
             "gridcolor": "#EBEBEB",
-            "zeroline": result.id == "ms_score",
+            "zeroline": continuous,
             "zerolinecolor": "#BBB",
             "tickfont": {"size": TICK_FONT},
             "fixedrange": True,

@@ -390,41 +390,143 @@ def _np(arr, dtype=None):
     return out if dtype is None else out.astype(dtype, copy=False)
 
 
+def _bools(arr) -> np.ndarray:
+    """A boolean Arrow array as numpy, read from its bit buffer (nulls read as False)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    if arr.null_count:
+        arr = pc.fill_null(arr, False)
+    bits = np.frombuffer(arr.buffers()[1], np.uint8)
+    return np.unpackbits(bits, count=arr.offset + len(arr), bitorder="little")[arr.offset :].view(bool)
+
+
+def _text_bytes(texts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start offsets, byte lengths, data bytes) of a string array, as numpy views of its buffers."""
+    import numpy as np
+    import pyarrow as pa
+
+    n = len(texts)
+    kind = np.int64 if pa.types.is_large_string(texts.type) else np.int32
+    offsets = np.frombuffer(texts.buffers()[1], kind)[texts.offset : texts.offset + n + 1].astype(np.int64)
+    data = texts.buffers()[2]
+    data = np.frombuffer(data, np.uint8) if data is not None and data.size else np.zeros(1, np.uint8)
+    return offsets[:-1], np.diff(offsets), data
+
+
+_GT, _LT, _EQ, _DOT, _PLUS, _MINUS, _ZERO = (ord(c) for c in "><=.+-0")
+
+
 def read_number_column(texts: pa.Array, *, decimal_comma: bool = False) -> NumberColumn:
     """`read_number` over a column of cell texts (no nulls; "" is empty), by Arrow kernels.
 
     Cells this reads (kind 1) give exactly the value, censoring and ambiguity `read_number` gives;
     every other non-empty cell is kind 2, for the caller to read one distinct text at a time.
+    A column of digits and points only is cast at once (the cast refuses "." or "1.2.3"); any other
+    column is checked by one regular expression, its censoring sign, length and ambiguous spelling
+    read from the text bytes, and cast with the other cells masked (no copy of the texts).
     """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    if texts.null_count:
+        texts = pc.fill_null(texts, "")
     n = len(texts)
+    # A cell longer than any lab cell is never read here (kind 2: `read_number` refuses it by its
+    # length alone); blanking it first keeps the kernels below from walking megabytes of text.
+    sizes = _text_bytes(texts)[1]
+    empty = sizes == 0
+    long = sizes > MAX_CELL_CHARS
+    if long.any():
+        texts = pc.if_else(pa.array(long), pa.scalar("", texts.type), texts)
     if decimal_comma:
         texts = swap_separators(texts)
-    empty = _np(pc.equal(pc.binary_length(texts), 0), bool)
-    fast = _np(pc.match_substring_regex(texts, _ARROW_FAST), bool)
+    starts, lengths, data = _text_bytes(texts)
+    blank = lengths == 0  # empty, or blanked for its length
     op = np.zeros(n, np.int8)
     numbers = texts
-    gt = _np(pc.starts_with(texts, ">"), bool) & fast
-    lt = _np(pc.starts_with(texts, "<"), bool) & fast
-    if gt.any() or lt.any():
-        idx = np.flatnonzero(gt | lt)
-        eq = _np(pc.match_substring_regex(pc.take(texts, pa.array(idx)), "^.="), bool)
-        op[idx] = np.where(gt[idx], np.where(eq, 2, 1), np.where(eq, 4, 3))
-        numbers = pc.utf8_ltrim(texts, characters="<>= ")
-    fast &= _np(pc.binary_length(numbers), np.int64) <= MAX_SIGNIFICANT  # at most 15 significant digits
-    x = np.zeros(n)
-    other = np.full(n, np.nan)
-    if fast.any():
-        masked = pc.if_else(pa.array(fast), numbers, pa.scalar("0", numbers.type))
-        x = _np(pc.cast(masked, pa.float64()), np.float64)
-        ambiguous = fast & _np(pc.match_substring_regex(numbers, _ARROW_AMBIGUOUS), bool)
-        if ambiguous.any():  # "12.500": also 12500 in the other locale (exactly the typed digits)
-            other[ambiguous] = np.rint(x[ambiguous] * 1000.0)
+    x = _plain_column(texts, starts, lengths, data, blank)
+    if x is not None:  # digits and points only, each cell a number: the grammar holds everywhere
+        fast = ~blank & (lengths <= MAX_SIGNIFICANT)
+        x = np.where(fast, x, 0.0)
+    else:
+        fast = _bools(pc.match_substring_regex(texts, _ARROW_FAST))  # a blank cell never matches
+        first = data[np.minimum(starts, len(data) - 1)]  # the first byte of every non-empty text
+        censored = np.flatnonzero(fast & ((first == _GT) | (first == _LT)))
+        if len(censored):
+            eq = data[starts[censored] + 1] == _EQ  # a fast censored cell has a second byte
+            op[censored] = np.where(first[censored] == _GT, np.where(eq, 2, 1), np.where(eq, 4, 3))
+            numbers = pc.utf8_ltrim(texts, characters="<>= ")
+            starts, lengths, data = _text_bytes(numbers)
+        fast &= lengths <= MAX_SIGNIFICANT  # at most 15 significant digits
+        x = _cast_where(numbers, fast) if fast.any() else np.zeros(n)
     kind = np.where(empty, 0, np.where(fast, 1, 2)).astype(np.int8)
-    return NumberColumn(kind, op, x, numbers, other)
+    return _with_ambiguity(NumberColumn(kind, op, x, numbers, np.full(n, np.nan)), fast, starts, lengths, data)
+
+
+_DIGIT_OR_POINT = None  # bytes of a plain column: digits and '.' (built on first use: numpy is imported lazily)
+
+
+def _plain_column(texts, starts, lengths, data, blank):
+    """The floats of a column whose cells are all digits and points and each a number (the common
+    lab column): one cast, no regular expression. None when any cell is anything else."""
+    import numpy as np
+    import pyarrow as pa
+
+    global _DIGIT_OR_POINT
+    n = len(texts)
+    if n == 0 or blank.all():
+        return None
+    if _DIGIT_OR_POINT is None:
+        table = np.zeros(256, bool)
+        table[np.frombuffer(b"0123456789.", np.uint8)] = True
+        _DIGIT_OR_POINT = table
+    used = data[starts[0] : starts[-1] + lengths[-1]]
+    if not _DIGIT_OR_POINT[used].all():
+        return None
+    try:
+        return _cast_where(texts, ~blank)
+    except pa.ArrowInvalid:  # ".", "1.2.3": the grammar decides cell by cell
+        return None
+
+
+def _with_ambiguity(column: NumberColumn, fast, starts, lengths, data) -> NumberColumn:
+    """Fill `other` where the spelling is ambiguous ("12.500": also 12500 in the other locale)."""
+    import numpy as np
+
+    x = column.x
+    ax = np.abs(x)
+    digits = 1 + (ax >= 10) + (ax >= 100)  # of the integer part, for 1 <= |x| < 1000
+    # _ARROW_AMBIGUOUS: an optional sign, a first digit 1-9 and at most two more, then "." and three
+    # digits; the grammar checked before allows no other character
+    maybe = np.flatnonzero(fast & (ax >= 1) & (ax < 1000) & ((lengths - digits == 4) | (lengths - digits == 5)))
+    if len(maybe):
+        at, size = starts[maybe], lengths[maybe]
+        signed = (data[at] == _PLUS) | (data[at] == _MINUS)
+        ok = (size == signed + digits[maybe] + 4) & (data[at + size - 4] == _DOT) & (data[at + signed] != _ZERO)
+        ambiguous = maybe[ok]
+        column.other[ambiguous] = np.rint(x[ambiguous] * 1000.0)  # the typed digits, exactly
+    return column
+
+
+def _cast_where(numbers, fast: np.ndarray) -> np.ndarray:
+    """The cells marked `fast` cast to float64 (0 elsewhere): the same buffers with a validity
+    bitmap, so the other cells are neither copied nor parsed."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if numbers.null_count:  # pragma: no cover - callers pass texts without nulls
+        numbers = pc.fill_null(numbers, "")
+    pad = numbers.offset
+    valid = np.packbits(np.concatenate([np.ones(pad, bool), fast]) if pad else fast, bitorder="little")
+    buffers = numbers.buffers()
+    masked = pa.Array.from_buffers(numbers.type, len(numbers), [pa.py_buffer(valid), *buffers[1:]], offset=pad)
+    x = pc.cast(masked, pa.float64()).to_numpy(zero_copy_only=False)
+    return np.where(fast, x, 0.0)
 
 
 def split_unit_column(texts: pa.Array) -> tuple[np.ndarray, pa.Array, pa.Array]:

@@ -29,7 +29,15 @@ from typing import Any
 
 import yaml
 
-from mas_screen.criteria_data import REFERENCES_DIR, ROOT, CriteriaData, CriteriaDataError, criteria, criteria_dir
+from mas_screen.criteria_data import (
+    REFERENCES_DIR,
+    ROOT,
+    CriteriaData,
+    CriteriaDataError,
+    criteria,
+    criteria_dir,
+    safe_load,
+)
 
 SCHEMA_VERSION = "1"
 DISTRIBUTION = "mas-screen"
@@ -57,7 +65,7 @@ def _iso(value: Any) -> str:
 def _parsed(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return safe_load(fh)
     except (OSError, yaml.YAMLError) as exc:
         raise CriteriaDataError(f"{path.name}: cannot be read for the provenance hash: {exc}") from exc
 

@@ -25,6 +25,7 @@ from fpdf import FPDF, FontFace, XPos, YPos
 
 from mas_screen import __version__
 from mas_screen.criteria_data import criteria
+from mas_screen.explain.summary import more_tests_lines, more_tests_title, qualified_name, screening_caveat
 from mas_screen.models import (
     BIOLOGIC_LABELS,
     CONTEXT_LABELS,
@@ -39,7 +40,6 @@ from mas_screen.models import (
 from mas_screen.parsing import echo
 from mas_screen.references import compact_citation
 from mas_screen.score_display import STATUS_WORDS, minus, shown_score
-from mas_screen.summary import SCREENING_CAVEAT, more_tests_lines, more_tests_title, qualified_name
 from mas_screen.units import format_number, pretty_unit, unit_index, unit_key
 
 if TYPE_CHECKING:
@@ -439,25 +439,9 @@ def rule_text(r: CriterionResult) -> str:
     """The decision rule in a few words: the cut-off, or the count the instrument requires."""
     if r.cutoff_label:
         return _minus(r.cutoff_label)
-    spec = criteria().instruments[r.id]
-    rule = spec.rule
-    sym = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
-    if "companions_required" in rule:
-        mandatory = [i for i in spec.items if i.role == "mandatory"]
-        companions = [i for i in spec.items if i.role == "companion"]
-        parts = ["fever"] if any(i.role == "entry" for i in spec.items) else []
-        parts += [
-            f"{i.analyte} {sym[i.comparator or '>']} {format_number(i.threshold or 0)}" for i in mandatory if i.analyte
-        ]
-        parts.append(f"≥ {rule['companions_required']} of {len(companions)} others")
-        return " + ".join(parts)
-    if "criteria_required" in rule:
-        counted = [i for i in spec.items if i.role != "supportive"]
-        text = f"≥ {rule['criteria_required']} of {len(counted)}"
-        return text + (" (or molecular diagnosis)" if "molecular_field" in rule else "")
-    if "clinical_required" in rule:
-        return f"≥ {rule['clinical_required']} clinical + ≥ {rule.get('laboratory_required', 0)} laboratory"
-    return "all items met"
+    from mas_screen.kernel.instruments import instruments
+
+    return instruments()[r.id].rule_text()
 
 
 def short_label(key: str) -> str:
@@ -524,7 +508,7 @@ def relevant_ids(a: Assessment, patient: PatientInput) -> list[str]:
 
 def _caveats(a: Assessment, patient: PatientInput) -> list[str]:
     """Summary caveats and the relevant instruments', deduplicated (the screening line is boxed above)."""
-    seen = {SCREENING_CAVEAT}
+    seen = {screening_caveat()}
     out: list[str] = []
     for text in a.summary.caveats:
         if text not in seen:
@@ -607,7 +591,7 @@ def _header(pdf: FPDF, patient: PatientInput, generated_at: datetime, details: P
     pdf.set_fill_color(255, 244, 214)
     pdf.set_font(FONT, "", BODY_PT)
     pdf.set_text_color(*INK)
-    lead, _, rest = SCREENING_CAVEAT.partition(":")
+    lead, _, rest = screening_caveat().partition(":")
     pdf.multi_cell(
         0,
         4.4,

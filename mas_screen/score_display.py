@@ -11,11 +11,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from mas_screen.criteria_data import criteria
-from mas_screen.intervals import compare_decimal, round_half_up
+from mas_screen.kernel.exact import round_half_up
+from mas_screen.kernel.logic import holds
 from mas_screen.models import CriterionResult
 from mas_screen.units import format_number
 
-SHOWN_PLACES = {"ms_score": 2}  # contract.md: "the UI shows 2 dp"
 # A status as every face names it (words and a mark, so it survives black-and-white print).
 STATUS_WORDS = {"met": "● met", "not_met": "○ not met", "indeterminate": "◐ indeterminate"}
 
@@ -27,7 +27,8 @@ def minus(text: str) -> str:
 
 
 def shown_number(r: CriterionResult, value: float) -> str:
-    places = SHOWN_PLACES.get(r.id)
+    spec = criteria().instruments.get(r.id)
+    places = spec.display_places if spec is not None else None  # the MS score: 2 (contract)
     if places is not None:
         short = round_half_up(value, places)
         if r.cutoff is None or _side(short, r) == _side(value, r):
@@ -43,4 +44,4 @@ def shown_score(r: CriterionResult) -> str | None:
 def _side(value: float, r: CriterionResult) -> bool:
     cut = criteria().instruments[r.id].cutoff
     assert cut is not None
-    return compare_decimal(Decimal(repr(value)), cut.comparator, Decimal(repr(cut.value)))
+    return holds(Decimal(repr(value)), cut.comparator, Decimal(repr(cut.value)))

@@ -25,7 +25,11 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 import plotly.graph_objects as go
 
-from mas_screen.criteria_data import INSTRUMENT_IDS, UnitSpec, criteria
+from mas_screen.criteria_data import UnitSpec, criteria, instrument_ids
+from mas_screen.explain.wording import MET_WORD as MET
+from mas_screen.explain.wording import MISSING_WORD as MISSING
+from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
+from mas_screen.explain.wording import compare_words as compare
 from mas_screen.facts import Facts, LabFact, unit_spec
 from mas_screen.figures import (
     BASE_FONT,
@@ -50,7 +54,6 @@ from mas_screen.figures import (
     used_analytes,
     wants_log,
 )
-from mas_screen.intervals import MET, MISSING, NOT_MET, compare
 from mas_screen.models import CriterionResult
 from mas_screen.trends import TREND_ANALYTES, Change, TrendResult
 from mas_screen.units import ParsedNumber, convert, format_number, pretty_unit, unit_index, unit_key
@@ -1129,7 +1132,7 @@ def _instrument_ids(points) -> list[str]:
     present: dict[str, None] = {}
     for p in points:
         present.update(dict.fromkeys(p.assessment.criteria))
-    return [i for i in INSTRUMENT_IDS if i in present] + [i for i in present if i not in INSTRUMENT_IDS]
+    return [i for i in instrument_ids() if i in present] + [i for i in present if i not in instrument_ids()]
 
 
 def _first_met_index(result: TrendResult, iid: str, statuses: list[str | None]) -> int | None:

@@ -36,9 +36,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mas_screen.criteria_data import UnitSpec, criteria
-from mas_screen.engine import assess
+from mas_screen.faces.bedside import assess
 from mas_screen.facts import LabFact, normalise
-from mas_screen.intervals import Interval, round_half_up
+from mas_screen.kernel.exact import round_half_up
+from mas_screen.kernel.logic import Interval
 from mas_screen.models import Assessment, ClinicalContext, Measurement, PatientInput, ReferenceOut
 from mas_screen.parsing import shorten
 from mas_screen.references import full_citation, link, short_citation

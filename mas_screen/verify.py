@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mas_screen.engine import assess
+from mas_screen.faces.bedside import assess
 from mas_screen.models import NON_FINITE_TAG, Assessment, PatientInput
 from mas_screen.provenance import fingerprint, tool_version
 

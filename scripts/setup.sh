@@ -7,7 +7,7 @@ PY=${PYTHON:-python3}
 REQ=requirements.txt
 [ "${1:-}" = "dev" ] && REQ=requirements-dev.txt
 if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
+  "$PY" -m venv --copies .venv  # a real interpreter file: tools that resolve symlinks keep the venv
 fi
 stamp=".venv/.installed-$(cat requirements.txt "$REQ" | sha256sum | cut -c1-16)-$(basename "$REQ" .txt)"
 if [ ! -f "$stamp" ]; then

@@ -66,7 +66,7 @@ from pydantic import ValidationError
 from mas_screen import Assessment, PatientInput, assess
 from mas_screen.batch import analyte_needs, plan_columns, screen_frame
 from mas_screen.cli import main
-from mas_screen.criteria_data import INSTRUMENT_IDS, ItemSpec, criteria, parse_factor
+from mas_screen.criteria_data import CONTRACT_IDS, ItemSpec, criteria, parse_factor
 from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, ClinicalContext
 from mas_screen.trends import SeriesInput, TrendResult, assess_series
 from mas_screen.units import convert
@@ -674,7 +674,7 @@ def check_output(target: str, a: Assessment, report: Report, sample: Any) -> Non
         json.dumps(a.model_dump(mode="json"), allow_nan=False)
     except ValueError as exc:
         report.fail(target, "strict_json", str(exc), sample)
-    if set(a.criteria) != set(INSTRUMENT_IDS):
+    if set(a.criteria) != set(CONTRACT_IDS):
         report.fail(target, "criterion_ids", f"{sorted(a.criteria)}", sample)
         return
     texts = [a.summary.headline, *a.summary.supporting, *a.summary.against, *a.summary.caveats]
@@ -1253,7 +1253,7 @@ def check_batch(frame: pd.DataFrame, report: Report, decimal_comma: bool = False
     records = screened.to_dict("records")
     for i, row in enumerate(frame.to_dict("records")):
         try:
-            want = expected_row(row, cmap, decimal_comma)
+            want = expected_row(row, cmap, decimal_comma, explain=False)
         except Exception as exc:
             report.fail(target, "assess_raised", f"{type(exc).__name__}: {exc}", row)
             continue

@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from mas_screen.summary import qualified_name
+from mas_screen.explain.summary import qualified_name
 
 APP = str(ROOT / "app.py")
 

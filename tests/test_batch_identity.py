@@ -16,13 +16,14 @@ from decimal import Decimal, localcontext
 
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mas_screen import PatientInput, assess
-from mas_screen.batch import RANGE_COLUMNS, analyte_needs, plan_columns, screen_frame
+from mas_screen.batch import plan_columns, range_instruments, screen_frame
 from mas_screen.columns import column_name, convert_row
-from mas_screen.criteria_data import INSTRUMENT_IDS, criteria
+from mas_screen.criteria_data import criteria, criteria_dir, instrument_files, instrument_ids
 from mas_screen.models import BOOLEAN_FIELDS
 from mas_screen.units import convert
 
@@ -67,6 +68,44 @@ def _text(d: Decimal) -> str:
     return text
 
 
+def _yaml_numbers() -> dict[tuple[str, str], set[Decimal]]:
+    """(lab, unit) → every number an item compares that lab with, read from the YAML files themselves
+    (never from the code under test): thresholds, infant thresholds, band edges, the fever convention;
+    linear terms and ratios add their unit with no number."""
+    found: dict[tuple[str, str], set[Decimal]] = {}
+
+    def add(analyte, unit, *numbers):
+        found.setdefault((analyte, unit), set()).update(Decimal(repr(x)) for x in numbers)
+
+    def walk(items):
+        for item in items:
+            kind = item["kind"]
+            if kind == "threshold":
+                rule = item.get("infant_rule")
+                add(item["analyte"], item["unit"], item["threshold"], *([rule["threshold"]] if rule else []))
+            elif kind == "fever":
+                add("temperature", item["unit"], item["threshold"])
+            elif kind == "bands":
+                edges = [v for band in item["bands"] for k, v in band.items() if k in ("gt", "ge", "lt", "le")]
+                add(item["analyte"], item["unit"], *edges)
+            elif kind == "linear" and "analyte" in item:
+                add(item["analyte"], item["unit"])
+            elif kind == "ratio":
+                add(item["numerator"], item["numerator_unit"])
+                add(item["denominator"], item["denominator_unit"])
+            walk(item.get("items", []))
+
+    for path in instrument_files(criteria_dir()):
+        walk(yaml.safe_load(path.read_text(encoding="utf-8"))["items"])
+    analytes = yaml.safe_load((criteria_dir() / "analytes.yaml").read_text(encoding="utf-8"))
+    fever = analytes["fever_convention"]
+    add("temperature", fever["unit"], fever["threshold"])
+    return found
+
+
+YAML_NUMBERS = _yaml_numbers()
+
+
 def boundary_values(key: str, unit: str) -> list[str]:
     """Every number the items compare with (and the plausible bounds), in `unit`, exactly and nearby."""
     spec = ANALYTES[key]
@@ -74,12 +113,13 @@ def boundary_values(key: str, unit: str) -> list[str]:
         return ["1000", "2500"]
     target = spec.unit(unit)
     numbers_: set[Decimal] = set()
-    needs = analyte_needs()[key]
-    for item_unit, values in needs.critical.items():
+    for (analyte, item_unit), values in YAML_NUMBERS.items():
+        if analyte != key:
+            continue
         for t in values:
             with localcontext() as ctx:
                 ctx.prec = 28
-                numbers_.add(convert(Decimal(repr(t)), spec.unit(item_unit), target))
+                numbers_.add(convert(t, spec.unit(item_unit), target))
     with localcontext() as ctx:
         ctx.prec = 28
         for bound in (spec.plausible.min, spec.plausible.max):
@@ -168,24 +208,29 @@ def make_table(n: int, seed: int) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------ comparison
 
 
-def expected_row(row: dict, cmap, decimal_comma: bool = False) -> dict:
+def expected_row(row: dict, cmap, decimal_comma: bool = False, explain: bool = True) -> dict:
     converted = convert_row(row, cmap, decimal_comma=decimal_comma)
     a = assess(PatientInput.model_validate(converted.data))
     out: dict = {}
-    for iid in INSTRUMENT_IDS:
+    ranged = range_instruments()
+    for iid in instrument_ids():
         c = a.criteria[iid]
         out[f"{iid}_status"] = c.status
         out[f"{iid}_score"] = c.score
         out[f"{iid}_count_met"] = c.count_met
-        if iid in RANGE_COLUMNS:
-            low_high = c.score_bounds if iid == "ms_score" else c.score_range
+        if iid in ranged:
+            low_high = c.score_bounds if c.score_bounds is not None else c.score_range
             out[f"{iid}_score_min"] = low_high[0] if low_high else None
             out[f"{iid}_score_max"] = low_high[1] if low_high else None
+        if explain:
+            out[f"{iid}_missing"] = ";".join(c.missing)
     out["mas_signal"] = a.summary.mas_signal
     out["other_population_met"] = ";".join(a.summary.other_population_met)
     out["phlh_signal"] = a.summary.phlh_signal
     codes = [f"{w.field}:{w.code}" for w in a.input_warnings] + [f"{p.field}:{p.code}" for p in converted.problems]
     out["warnings"] = "; ".join(codes)
+    if explain:
+        out["next_tests"] = ";".join(a.summary.next_tests)
     return out
 
 
@@ -201,12 +246,14 @@ def _same(a, b) -> bool:
 
 
 def mismatches(df: pd.DataFrame, screened: pd.DataFrame | None = None, decimal_comma: bool = False) -> list[str]:
-    screened = screen_frame(df, decimal_comma=decimal_comma) if screened is None else screened
+    """Every field where the batch (with --explain's columns) differs from assess() on the row."""
+    screened = screen_frame(df, explain=True, decimal_comma=decimal_comma) if screened is None else screened
     cmap = plan_columns(list(df.columns)).cmap
     found = []
     records = screened.to_dict("records")
+    explain = "next_tests" in screened.columns
     for i, row in enumerate(df.to_dict("records")):
-        want = expected_row(row, cmap, decimal_comma)
+        want = expected_row(row, cmap, decimal_comma, explain)
         got = records[i]
         for key, value in want.items():
             if not _same(value, got[key]):
@@ -221,15 +268,19 @@ def table() -> pd.DataFrame:
 
 
 def test_fixed_table_identical_to_assess(table):
-    screened = screen_frame(table)
-    assert list(screened.columns[: len(table.columns)]) == list(table.columns)
-    found = mismatches(table, screened)
+    """Every output column, --explain's `<id>_missing` and `next_tests` included, equals assess()."""
+    explained = screen_frame(table, explain=True)
+    assert list(explained.columns[: len(table.columns)]) == list(table.columns)
+    found = mismatches(table, explained)
     assert not found, "\n".join(found[:20])
+    plain = screen_frame(table)  # without --explain: the same columns less the explanation
+    extra = [c for c in explained.columns if c.endswith("_missing") or c == "next_tests"]
+    pd.testing.assert_frame_equal(plain, explained.drop(columns=extra))
 
 
 def test_fixed_table_exercises_every_status_and_warning(table):
     screened = screen_frame(table)
-    for iid in INSTRUMENT_IDS:
+    for iid in instrument_ids():
         assert set(screened[f"{iid}_status"].astype(str)) == {"met", "not_met", "indeterminate"}, iid
     assert set(screened["mas_signal"].astype(str)) == {"suggestive", "not_suggestive", "insufficient_data"}
     others = set(screened["other_population_met"].astype(str))

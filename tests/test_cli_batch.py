@@ -49,6 +49,18 @@ def read_parquet(path) -> pd.DataFrame:
     return pq.read_table(path).to_pandas()
 
 
+def test_explain_adds_missing_and_next_tests_equal_to_assess(tmp_path, csv_file, cohort):
+    out = tmp_path / "out.csv"
+    code, _ = run(["batch", str(csv_file), "-o", str(out), "--no-progress", "--explain"])
+    assert code == 0
+    screened = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(screened.columns) == list(cohort.columns) + list(output_columns(explain=True))
+    assert "mas2016_missing" in screened.columns and screened.columns[-1] == "next_tests"
+    assert not mismatches(cohort, screen_frame(cohort, explain=True))
+    explained = screen_frame(cohort, explain=True)
+    assert list(screened["next_tests"]) == list(explained["next_tests"].astype(str))
+
+
 def test_csv_to_parquet_is_identical_to_assess(tmp_path, csv_file, cohort):
     out = tmp_path / "out.parquet"
     code, stdout = run(["batch", str(csv_file), "-o", str(out), "--no-progress"])

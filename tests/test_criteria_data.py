@@ -216,25 +216,37 @@ def test_ferritin_esr_rounding():
     assert criteria().instruments["ferritin_esr"].score_round_places == 2  # contract: ratio shown to 2 dp
 
 
+R = "hlh_molecular_diagnosis"
+
+
 @pytest.mark.parametrize(
     ("iid", "rule"),
     [
-        pytest.param("mas2016", {"companions_required": 2}, id="mas2016-any-2-of-4"),  # Ravelli 2016
-        pytest.param(
-            "hlh2004", {"criteria_required": 5, "molecular_field": "hlh_molecular_diagnosis"}, id="hlh2004-5-of-8"
-        ),  # Henter 2007
-        pytest.param(
-            "parodi2009", {"clinical_required": 1, "laboratory_required": 2}, id="parodi-1-clinical-2-lab"
-        ),  # Parodi 2009
-        pytest.param("ohi", {}, id="ohi"),
-        pytest.param("hscore", {}, id="hscore"),
-        pytest.param("mh_score", {}, id="mh_score"),
-        pytest.param("ms_score", {}, id="ms_score"),
-        pytest.param("ferritin_esr", {}, id="ferritin_esr"),
+        pytest.param(  # Ravelli 2016: fever and ferritin, plus any 2 of the 4 companions
+            "mas2016",
+            {"type": "count", "all_of": ["entry", "mandatory"], "at_least": {"companion": 2}, "counted": ["companion"]},
+            id="mas2016-any-2-of-4",
+        ),
+        pytest.param(  # Henter 2007: 5 of 8, or a molecular diagnosis
+            "hlh2004",
+            {"type": "count", "at_least": {"criterion": 5}, "counted": ["criterion"], "override": R},
+            id="hlh2004-5-of-8",
+        ),
+        pytest.param(  # Parodi 2009: >= 1 clinical and >= 2 laboratory
+            "parodi2009",
+            {"type": "count", "at_least": {"clinical": 1, "laboratory": 2}, "counted": ["clinical", "laboratory"]},
+            id="parodi-1-clinical-2-lab",
+        ),
+        pytest.param("ohi", {"type": "count", "all_of": ["criterion"]}, id="ohi"),  # both items
+        pytest.param("hscore", {"type": "points"}, id="hscore"),
+        pytest.param("mh_score", {"type": "points"}, id="mh_score"),
+        pytest.param("ms_score", {"type": "weighted_sum"}, id="ms_score"),
+        pytest.param("ferritin_esr", {"type": "ratio"}, id="ferritin_esr"),
     ],
 )
 def test_rule(iid, rule):
-    assert criteria().instruments[iid].rule == rule
+    got = criteria().instruments[iid].rule.model_dump(exclude_defaults=True, exclude={"override_label"})
+    assert got == rule
 
 
 def test_hscore_probability_table():

@@ -12,12 +12,15 @@ from panels import FULL_PANEL
 
 from mas_screen import PatientInput, assess
 from mas_screen.criteria_data import criteria
+from mas_screen.explain.wording import MET_WORD as MET
+from mas_screen.explain.wording import MISSING_WORD as MISSING
+from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
+from mas_screen.explain.wording import tag
 from mas_screen.figures import (
     CHAR_PX,
     EMPTY_MESSAGE,
     MARGIN,
     STYLE,
-    TAGS,
     WIDTH,
     display_number,
     lab_threshold_figure,
@@ -26,7 +29,6 @@ from mas_screen.figures import (
     score_gauge_figure,
     used_analytes,
 )
-from mas_screen.intervals import MET, MISSING, NOT_MET
 
 
 def figure_for(data: dict, **kwargs) -> go.Figure:
@@ -128,7 +130,7 @@ def test_every_rule_in_the_criteria_is_drawn_on_its_row():
         names = " · ".join(t.name for t in lines(fig, analyte))
         for rule in rules:
             if not rule.infant:
-                assert TAGS[rule.instrument] in names, (analyte, rule.description)
+                assert tag(rule.instrument) in names, (analyte, rule.description)
 
 
 def test_met_and_not_met_are_told_apart_by_colour_and_dash(full):

@@ -21,7 +21,7 @@ from fuzz_harness import (
 )
 from hypothesis import HealthCheck, given, settings
 
-from mas_screen.intervals import Interval
+from mas_screen.kernel.logic import Interval
 
 PATIENTS, SERIES = hypothesis_strategies()
 FUZZ_SETTINGS = settings(
@@ -83,7 +83,7 @@ FEBRILE_SJIA = {"underlying_disease": "sjia", "febrile": True}
 
 
 def test_harness_sees_a_silently_dropped_value(monkeypatch):
-    from mas_screen import engine
+    from mas_screen.faces import bedside as engine
 
     real = engine.normalise
 
@@ -99,14 +99,17 @@ def test_harness_sees_a_silently_dropped_value(monkeypatch):
 
 
 def test_harness_sees_a_threshold_typo(monkeypatch):
-    from mas_screen.rules import items
+    from mas_screen.kernel import instruments, logic
 
-    real = items.compare
+    real = logic.COMPARERS[">"]
 
-    def typo(iv, comparator, threshold):
-        return real(iv, comparator, 700 if threshold == 684 else threshold)  # "> 700" instead of "> 684"
+    def typo(ops, iv, threshold):
+        return real(ops, iv, 700 if threshold == 684 else threshold)  # "> 700" instead of "> 684"
 
-    monkeypatch.setattr(items, "compare", typo)
+    # Items choose their comparator once, when compiled: plant the typo, then compile again (the
+    # compiled instruments are restored with the comparator when the test ends).
+    monkeypatch.setitem(logic.COMPARERS, ">", typo)
+    monkeypatch.setattr(instruments, "_COMPILED", None)
     report = Report()
     check_patient({"context": FEBRILE_SJIA, "labs": {"ferritin": 690}}, report, random.Random(0))
     assert report.failure_counts[("assess", "item_contradicts_value")] >= 1

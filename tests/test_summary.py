@@ -12,10 +12,8 @@ from conftest import ROOT, crit, run
 from panels import FULL_PANEL
 
 from mas_screen import PatientInput, assess
-from mas_screen.criteria_data import DISEASES, INSTRUMENT_IDS, CriteriaDataError, criteria, load_criteria
-from mas_screen.models import Disease
-from mas_screen.report_text import render_text
-from mas_screen.summary import (
+from mas_screen.criteria_data import CONTRACT_IDS, DISEASES, CriteriaDataError, criteria, load_criteria
+from mas_screen.explain.summary import (
     by_tier,
     join_words,
     mas_signal,
@@ -25,6 +23,9 @@ from mas_screen.summary import (
     sentence_label,
     sentence_labels,
 )
+from mas_screen.kernel.instruments import compile_all
+from mas_screen.models import Disease
+from mas_screen.report_text import render_text
 
 OWN = {  # contract.md "The patient's own instruments", restated
     "sjia": ["mas2016", "ms_score"],
@@ -84,7 +85,7 @@ def test_absent_disease_is_unknown():
 @pytest.mark.parametrize("second", STATUSES)
 @pytest.mark.parametrize("outside", STATUSES)
 def test_mas_signal_reads_only_own_instruments(own, first, second, outside):
-    statuses = dict.fromkeys(INSTRUMENT_IDS, outside)
+    statuses = dict.fromkeys(CONTRACT_IDS, outside)
     statuses[own[0]] = first
     statuses[own[-1]] = second if len(own) > 1 else first
     got = mas_signal(statuses, own)
@@ -98,12 +99,12 @@ def test_mas_signal_reads_only_own_instruments(own, first, second, outside):
 
 
 def test_other_population_met_lists_met_instruments_in_contract_order():
-    statuses = dict.fromkeys(INSTRUMENT_IDS, "met")
+    statuses = dict.fromkeys(CONTRACT_IDS, "met")
     assert other_population_met(statuses, OWN["sjia"]) == ["hscore", "hlh2004", "parodi2009", "ohi"]
     assert other_population_met(statuses, OWN["sle"]) == ["mas2016", "ms_score", "hscore", "hlh2004", "ohi"]
     assert other_population_met(statuses, OWN["other"]) == ["mas2016", "ms_score", "parodi2009", "ohi"]
     # never the MH score or ferritin:ESR, even when met
-    only = {**dict.fromkeys(INSTRUMENT_IDS, "not_met"), "mh_score": "met", "ferritin_esr": "met"}
+    only = {**dict.fromkeys(CONTRACT_IDS, "not_met"), "mh_score": "met", "ferritin_esr": "met"}
     assert other_population_met(only, OWN["sle"]) == []
 
 
@@ -335,7 +336,7 @@ def _edit_policy(crit_dir: Path, change) -> None:
 
 def test_policy_is_loaded_by_name_never_as_an_instrument(data_dirs):
     data = load_criteria(*data_dirs)
-    assert tuple(data.instruments) == INSTRUMENT_IDS and "policy" not in data.instruments
+    assert tuple(data.instruments) == CONTRACT_IDS and "policy" not in data.instruments
     assert data.policy.populations["sle"].instruments == ["parodi2009"]
 
 
@@ -364,7 +365,7 @@ BROKEN_POLICY = [
 def test_a_broken_policy_fails_loudly_naming_the_file(data_dirs, change, message):
     _edit_policy(data_dirs[0], change)
     with pytest.raises(CriteriaDataError, match=r"policy\.yaml") as err:
-        load_criteria(*data_dirs)
+        compile_all(load_criteria(*data_dirs))  # loading, then what only compiled items can tell
     assert message in str(err.value)
 
 

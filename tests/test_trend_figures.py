@@ -20,8 +20,9 @@ from test_report import flat, min_font_px, page_count, pdf_text
 from trend_series import build_series
 
 from mas_screen import PatientInput, assess, report
+from mas_screen.explain.wording import MET_WORD as MET
+from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
 from mas_screen.figures import OKABE_ITO, STYLE, rules_by_analyte
-from mas_screen.intervals import MET, NOT_MET
 from mas_screen.report import TIMELINE_HEADING, TREND_HEADING, pdf_summary
 from mas_screen.trend_figures import (
     ALERT_COLOUR,
@@ -298,9 +299,9 @@ def year() -> TrendResult:
 
 
 def test_a_year_of_daily_values_stays_readable(year, fig):
-    t0 = time.perf_counter()
+    t0 = time.thread_time()  # CPU time of this thread: a loaded machine stretches wall time, not this
     big = trend_small_multiples(year, alert_levels={"platelets": 150})
-    assert time.perf_counter() - t0 < 2.0
+    assert time.thread_time() - t0 < 2.0
     trace = values_trace(big, "platelets")
     assert len(trace.y) == 365
     sizes = list(trace.marker.size)

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mas_screen import PatientInput, assess
-from mas_screen.intervals import round_half_up
+from mas_screen.kernel.exact import round_half_up
 from mas_screen.trends import SeriesInput, assess_series, parse_time
 
 SETTINGS = settings(

@@ -1,2 +1,2 @@
-"""Faces: thin layers that present the core (assess, trends, batch, FHIR) to a kind of user or system
-(CDS Hooks for an EHR, teaching for trainees and educators)."""
+"""Faces: thin layers that present the kernel to a kind of user or system (bedside assess, trends,
+teaching, explore, cohort, FHIR, CDS Hooks, command line)."""

@@ -11,10 +11,10 @@ from decimal import Decimal
 import streamlit as st
 
 from mas_screen.criteria_data import criteria
+from mas_screen.explain.summary import more_tests_lines, more_tests_title, qualified_name
 from mas_screen.models import Assessment, CriterionResult, ItemResult, field_label
 from mas_screen.references import full_citation, link, short_citation
 from mas_screen.score_display import minus, shown_score
-from mas_screen.summary import more_tests_lines, more_tests_title, qualified_name
 from mas_screen.units import format_number, pretty_unit
 
 STATUS_BADGE = {

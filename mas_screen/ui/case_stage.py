@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mas_screen.criteria_data import INSTRUMENT_IDS
+from mas_screen.criteria_data import instrument_ids
+from mas_screen.explain.summary import supporting_instruments
 from mas_screen.faces.teaching.claims import compute
 from mas_screen.faces.teaching.grading import own_instruments, ranked_next_steps, shuffled_next_steps
 from mas_screen.faces.teaching.schema import READING_LABELS, THEME_LABELS, Case
 from mas_screen.faces.teaching.stage import LAB_COLUMNS, Screen, case_screens
-from mas_screen.summary import supporting_instruments
 from mas_screen.trend_figures import status_timeline, trend_small_multiples
 from mas_screen.ui import cards
 from mas_screen.ui.stage import CHART_PX, stage_chart
@@ -139,7 +139,7 @@ def criteria_table(case: Case, time: str) -> None:
     colour = {"suggestive": "red", "not_suggestive": "green", "insufficient_data": "orange"}[a.summary.mas_signal]
     st.markdown(f":{colour}[**{a.summary.headline}**]")
     rows = ["| Instrument | For this patient | Status | Result |", "|---|---|---|---|"]
-    order = [*own, *support, *(i for i in INSTRUMENT_IDS if i not in own and i not in support)]
+    order = [*own, *support, *(i for i in instrument_ids() if i not in own and i not in support)]
     for iid in order:
         r = a.criteria[iid]
         mine = "**own**" if iid in own else "supporting" if iid in support else ":gray[other population]"

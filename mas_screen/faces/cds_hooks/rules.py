@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mas_screen.criteria_data import INSTRUMENT_IDS, CriteriaDataError, _read_yaml, _validate, criteria, criteria_dir
+from mas_screen.criteria_data import CriteriaDataError, _read_yaml, _validate, criteria, criteria_dir
 
 Indicator = Literal["info", "warning", "critical"]
 Disease = Literal["sjia", "suspected_sjia", "aosd", "sle", "other", "unknown"]
@@ -135,7 +135,7 @@ def _cross_check(data: CdsHooksData, name: str) -> None:
             if key not in known_refs:
                 fail(f"card_rules.{i}.references", f"unknown citation key {key!r}")
         for iid in rule.when.own_met_any or []:
-            if iid not in INSTRUMENT_IDS:
+            if iid not in data_.instruments:
                 fail(f"card_rules.{i}.when.own_met_any", f"unknown instrument {iid!r}")
         if rule.when.item_met is not None:
             iid, _, item = rule.when.item_met.partition(".")
@@ -184,14 +184,12 @@ def _when_words(when: When) -> list[str]:
             + " or ".join(s.replace("_", " ") for s in when.mas_signal)
         )
     if when.item_met is not None:
-        from mas_screen.rules.items import threshold_text
+        from mas_screen.kernel.instruments import instruments
 
         iid, _, item_id = when.item_met.partition(".")
         spec = data.instruments[iid]
-        item = spec.item(item_id)
-        parts.append(
-            f"{item.label.split(' (')[0].lower()} is {threshold_text(item)} (an item of the {spec.short_name})"
-        )
+        item = next(i for i in instruments()[iid].items if i.id == item_id)
+        parts.append(f"{item.label.split(' (')[0].lower()} is {item.rule_text()} (an item of the {spec.short_name})")
     if when.disease is not None:
         parts.append("the underlying disease is " + " or ".join(DISEASE_WORDS[d] for d in when.disease))
     if when.triggered:

@@ -24,7 +24,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mas_screen.criteria_data import INSTRUMENT_IDS, criteria
+from mas_screen.criteria_data import CONTRACT_IDS, criteria, instrument_ids
+from mas_screen.explain.summary import policy, supporting_instruments
 from mas_screen.faces.teaching.claims import compute
 from mas_screen.faces.teaching.schema import (
     READING_LABELS,
@@ -34,11 +35,10 @@ from mas_screen.faces.teaching.schema import (
     Reading,
     normal_time,
 )
+from mas_screen.kernel.signals import own_instruments as policy_own_instruments
 from mas_screen.models import DISEASE_LABELS, Assessment, ClinicalContext, CriterionResult, ItemResult, field_label
 from mas_screen.references import full_citation, link, short_citation
 from mas_screen.score_display import shown_score
-from mas_screen.summary import own_instruments as policy_own_instruments
-from mas_screen.summary import policy, supporting_instruments
 from mas_screen.units import format_number
 
 Skill = Literal["interpretation", "population", "next_step", "arithmetic"]
@@ -55,7 +55,7 @@ MasInstrument = Literal["mas2016", "ms_score", "hscore", "hlh2004", "parodi2009"
 MAS_INSTRUMENTS: tuple[str, ...] = tuple(policy().mas_instruments)  # the instruments that can decide a screen
 if set(MAS_INSTRUMENTS) != set(MasInstrument.__args__):  # the answer type must follow the policy data
     raise RuntimeError(f"criteria/policy.yaml lists mas_instruments {MAS_INSTRUMENTS}; update MasInstrument")
-COMPARISON_INSTRUMENTS = tuple(i for i in INSTRUMENT_IDS if i not in MAS_INSTRUMENTS)  # MH score, ferritin:ESR
+COMPARISON_INSTRUMENTS = tuple(i for i in CONTRACT_IDS if i not in MAS_INSTRUMENTS)  # MH score, ferritin:ESR
 
 
 def own_instruments(disease: str | None) -> tuple[str, ...]:
@@ -509,7 +509,7 @@ def _grade_arithmetic(context: ClinicalContext, a: Assessment, met: set[str]) ->
             answered_met=i in met,
             why=instrument_why(i, context, a.criteria[i]),
         )
-        for i in INSTRUMENT_IDS
+        for i in instrument_ids()
         if i not in own
     ]
     right = sum(f.correct for f in graded)

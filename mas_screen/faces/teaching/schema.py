@@ -34,7 +34,7 @@ from pydantic import (
     model_validator,
 )
 
-from mas_screen.criteria_data import INSTRUMENT_IDS, ROOT, ItemSpec, criteria
+from mas_screen.criteria_data import ROOT, ItemSpec, criteria, instrument_ids
 from mas_screen.faces.teaching.yaml_lines import LineMap, YamlError, load_with_lines
 from mas_screen.models import CONTEXT_LABELS, ClinicalContext, PopulationFit, Status
 from mas_screen.references import full_citation
@@ -884,7 +884,7 @@ def _resolve_item_spec(iid: str, path_ids: list[str], out: _Collector, where: st
 def _check_claim_refs(claim: Claim, where: str, out: _Collector, times: set[str]) -> None:
     _check_at(claim.at, f"{where}.at", out, times)
     if claim.item is not None:
-        if claim.item[0] not in INSTRUMENT_IDS:
+        if claim.item[0] not in instrument_ids():
             out.add(f"{where}.item", f"unknown instrument {claim.item[0]!r}")
         else:
             _resolve_item_spec(claim.item[0], claim.item[1:], out, f"{where}.item")

@@ -14,9 +14,9 @@ import streamlit as st
 
 from mas_screen import jobs
 from mas_screen.batch_figures import SCORE_INSTRUMENTS, cohort_score_figure
-from mas_screen.criteria_data import INSTRUMENT_IDS, criteria
+from mas_screen.criteria_data import criteria, instrument_ids
+from mas_screen.explain.summary import qualified_name
 from mas_screen.score_display import STATUS_WORDS
-from mas_screen.summary import qualified_name
 from mas_screen.ui import batch_io, cohort_job
 from mas_screen.ui.batch_demo import SYNTHETIC_LABEL
 from mas_screen.ui.batch_io import (
@@ -274,7 +274,7 @@ def summary(result: CohortResult) -> None:
     left, right = st.columns([3, 2], gap="medium")
     with left, st.container(key="batch_stack_status"):
         lines = ["| Instrument | ● met | ○ not met | ◐ indeterminate |", "|---|---:|---:|---:|"]
-        for iid in INSTRUMENT_IDS:
+        for iid in instrument_ids():
             counts = s["status"][iid]
             lines.append(
                 f"| {short_name(iid)} | {counts['met']:,} | {counts['not_met']:,} | {counts['indeterminate']:,} |"
@@ -317,14 +317,14 @@ def charts(result: CohortResult) -> None:
 def flagged(frame: pd.DataFrame) -> pd.Series:
     """Rows with features suggestive of MAS or any instrument met."""
     mask = frame["mas_signal"].astype("str") == "suggestive"
-    for iid in INSTRUMENT_IDS:
+    for iid in instrument_ids():
         mask |= frame[f"{iid}_status"].astype("str") == "met"
     return mask
 
 
 def display_frame(frame: pd.DataFrame, *, inputs: bool) -> tuple[pd.DataFrame, dict]:
     """The table as shown: id/time, signal, every status in words and symbols, scores, warnings."""
-    results = {f"{iid}_status" for iid in INSTRUMENT_IDS} | {"mas_signal", "other_population_met", "phlh_signal"}
+    results = {f"{iid}_status" for iid in instrument_ids()} | {"mas_signal", "other_population_met", "phlh_signal"}
     results.add("warnings")
     shown: dict[str, pd.Series] = {}
     config: dict = {}
@@ -336,7 +336,7 @@ def display_frame(frame: pd.DataFrame, *, inputs: bool) -> tuple[pd.DataFrame, d
     shown["mas_signal"] = frame["mas_signal"].astype("str").map(SIGNAL_WORDS)
     config["mas_signal"] = st.column_config.TextColumn("MAS signal", width=215)
     if "other_population_met" in frame.columns:
-        names = {iid: short_name(iid) for iid in INSTRUMENT_IDS}
+        names = {iid: short_name(iid) for iid in instrument_ids()}
         shown["other_population_met"] = (
             frame["other_population_met"]
             .astype("str")
@@ -347,7 +347,7 @@ def display_frame(frame: pd.DataFrame, *, inputs: bool) -> tuple[pd.DataFrame, d
             width=190,
             help="Met by instruments built for other populations: indicative only, never part of the MAS signal.",
         )
-    for iid in INSTRUMENT_IDS:
+    for iid in instrument_ids():
         shown[iid] = frame[f"{iid}_status"].astype("str").map(STATUS_WORDS)
         qualifier = qualified_name(iid).removeprefix(short_name(iid)).strip()
         config[iid] = st.column_config.TextColumn(short_name(iid), width=118, help=qualifier.strip("()") or None)
@@ -357,7 +357,7 @@ def display_frame(frame: pd.DataFrame, *, inputs: bool) -> tuple[pd.DataFrame, d
     shown["warnings"] = readable_warnings(frame["warnings"], WARNING_TITLES)
     config["warnings"] = st.column_config.TextColumn("Warnings", width="large")
     if inputs:
-        own = [c for c in frame.columns if c not in results and not str(c).startswith(tuple(INSTRUMENT_IDS))]
+        own = [c for c in frame.columns if c not in results and not str(c).startswith(tuple(instrument_ids()))]
         for c in own:
             if str(c).strip().lower() not in ("id", "time"):
                 shown[f"in::{c}"] = frame[c]

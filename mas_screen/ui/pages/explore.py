@@ -14,7 +14,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from mas_screen import assess
-from mas_screen.criteria_data import INSTRUMENT_IDS, criteria
+from mas_screen.criteria_data import criteria, instrument_ids
 from mas_screen.explore import RESOLUTION, Flip, distances, smallest_flip
 from mas_screen.explore_figures import distance_figure
 from mas_screen.faces.teaching.grading import own_instruments
@@ -468,7 +468,7 @@ def status_table(start: Assessment, now: Assessment, *, heading: bool = True) ->
         st.markdown("#### Each instrument: at the start and now")
     rows = ["| Instrument | At the start | Now | Result now |", "|---|---|---|---|"]
     flipped = 0
-    for iid in INSTRUMENT_IDS:
+    for iid in instrument_ids():
         a, b = start.criteria[iid], now.criteria[iid]
         changed = a.status != b.status
         flipped += changed
@@ -522,7 +522,7 @@ def flips_section(patient: PatientInput, now: Assessment) -> None:
     )
     units = {lab: info["unit"] for lab, info in st.session_state[LABS].items()}
     cols = st.columns(2, gap="medium")
-    for n, iid in enumerate(INSTRUMENT_IDS):
+    for n, iid in enumerate(instrument_ids()):
         r = now.criteria[iid]
         flips = smallest_flip(patient, iid, units=units)
         with cols[n % 2], st.container(border=True, key=f"xp_flips_{iid}"):
@@ -546,8 +546,8 @@ def distance_chart(start_patient: PatientInput, patient: PatientInput, start: As
     st.markdown("#### How far each value is from each threshold")
     chosen = st.multiselect(
         "Instruments in the chart",
-        list(INSTRUMENT_IDS),
-        default=list(INSTRUMENT_IDS),
+        list(instrument_ids()),
+        default=list(instrument_ids()),
         format_func=lambda i: criteria().instruments[i].short_name,
         key="xp_chart_instruments",
         persist_state="session",
@@ -694,7 +694,7 @@ def stage_view() -> None:
             st.markdown("## The smallest single change that flips each instrument")
             units = {lab: info["unit"] for lab, info in st.session_state[LABS].items()}
             lines = []
-            for i in INSTRUMENT_IDS:
+            for i in instrument_ids():
                 flips = smallest_flip(patient, i, units=units)
                 r = now.criteria[i]
                 change = _flip_text(flips[0]) if flips else ":gray[no single change flips it]"

@@ -10,36 +10,55 @@ and every sentence pattern is read from policy.yaml; this module only applies th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from functools import cache
+from collections.abc import Iterable, Mapping
 
 from mas_screen.criteria_data import PolicyFile, criteria
+from mas_screen.explain.wording import STATUS_CODES
 from mas_screen.facts import Facts, febrile_with_low_temperature
-from mas_screen.models import Assessment, CriterionResult, Summary, build, field_label
+from mas_screen.kernel import signals
+from mas_screen.kernel.instruments import per_criteria
+from mas_screen.kernel.ops import SCALAR
+from mas_screen.kernel.signals import MAS_SIGNALS, mas_instruments, own_instruments
+from mas_screen.models import Assessment, CriterionResult, Summary, field_label
 from mas_screen.references import short_citation
-from mas_screen.rules import INSTRUMENTS
-from mas_screen.rules.base import by_role
 from mas_screen.score_display import shown_score
 from mas_screen.units import format_number
-
-SCREENING_CAVEAT = (
-    "Screening aid, not a diagnosis: published criteria support, and never replace, clinical judgement. "
-    "MAS can evolve over hours; repeat the screen as results change."
-)
-SLOW_TESTS = ("hlh_molecular_diagnosis",)  # weeks to a result: never "decisive" for a screen today
 
 
 def policy() -> PolicyFile:
     return criteria().policy
 
 
+def slow_tests() -> frozenset[str]:
+    """Inputs whose result takes weeks: never offered as deciding a screen today (policy.yaml)."""
+    return frozenset(policy().slow_tests)
+
+
+def screening_caveat() -> str:
+    """The first caveat of every screen: a screening aid, not a diagnosis (policy.yaml)."""
+    return policy().screen_caveats[0].text
+
+
+def screen_caveats(facts: Facts, statuses: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """The caveats of the whole screen that apply (policy.yaml `screen_caveats`) and what they cite."""
+    texts: list[str] = []
+    refs: list[str] = []
+    for cav in policy().screen_caveats:
+        if cav.when == "biologic_il1_or_il6":
+            applies = facts.biologic in ("il1", "il6")
+        elif cav.when == "febrile_low":
+            applies = febrile_with_low_temperature(facts)
+        elif cav.when == "met_in_population":
+            applies = statuses.get(cav.instrument) == "met" and facts.disease in (cav.diseases or ())
+        else:
+            applies = True
+        if applies:
+            texts.append(cav.text.format(cite="; ".join(short_citation(k) for k in cav.references)))
+            refs += cav.references if cav.cited else []
+    return texts, refs
+
+
 # ------------------------------------------------------------------------------- the rule itself
-
-
-def own_instruments(disease: str) -> tuple[str, ...]:
-    """The instruments built for the patient's population (policy.yaml `populations`)."""
-    pops = policy().populations
-    return tuple((pops.get(disease) or pops["unknown"]).instruments)
 
 
 def supporting_instruments(disease: str) -> tuple[str, ...]:
@@ -48,20 +67,19 @@ def supporting_instruments(disease: str) -> tuple[str, ...]:
     return tuple((pops.get(disease) or pops["unknown"]).supporting)
 
 
+def _codes(statuses: Mapping[str, str]) -> dict[str, int]:
+    return {iid: STATUS_CODES[status] for iid, status in statuses.items()}
+
+
 def mas_signal(statuses: Mapping[str, str], own: Iterable[str]) -> str:
     """suggestive when an own instrument is met; not_suggestive when all are decided not met."""
-    own = tuple(own)
-    if any(statuses[i] == "met" for i in own):
-        return "suggestive"
-    if all(statuses[i] == "not_met" for i in own):
-        return "not_suggestive"
-    return "insufficient_data"
+    return MAS_SIGNALS[signals.signal_of(SCALAR, _codes(statuses), tuple(own))]
 
 
 def other_population_met(statuses: Mapping[str, str], own: Iterable[str]) -> list[str]:
     """MAS/HLH instruments met that are not the patient's own, in the contract's order."""
-    own = set(own)
-    return [i for i in policy().mas_instruments if i not in own and statuses[i] == "met"]
+    bits = signals.others_met_of(SCALAR, _codes(statuses), tuple(own))
+    return [iid for bit, iid in enumerate(mas_instruments()) if bits >> bit & 1]
 
 
 def syndrome(disease: str) -> str:
@@ -70,14 +88,15 @@ def syndrome(disease: str) -> str:
     return words.rheumatic.syndrome if disease in words.rheumatic.diseases else words.other.syndrome
 
 
-@cache
-def _tier_rank() -> dict[str, tuple[int, int]]:
+@per_criteria
+def tier_ranks() -> dict[str, tuple[int, int]]:
+    """key → (tier, place in the tier) from policy.yaml `next_test_tiers`."""
     return {key: (t, i) for t, tier in enumerate(policy().next_test_tiers) for i, key in enumerate(tier.keys)}
 
 
 def by_tier(keys: Iterable[str]) -> list[str]:
     """Distinct keys by tier, then by their place in the tier (policy.yaml `next_test_tiers`)."""
-    rank = _tier_rank()
+    rank = tier_ranks()
     return sorted(dict.fromkeys(keys), key=lambda k: rank.get(k, (len(rank), 0)))
 
 
@@ -124,7 +143,7 @@ def join_words(words: Iterable[str]) -> str:
 
 def qualified_name(iid: str) -> str:
     """The instrument's short name, with the 'values not confirmed' qualifier where policy lists it."""
-    name = INSTRUMENTS[iid].spec.short_name
+    name = criteria().instruments[iid].short_name
     unconfirmed = policy().unconfirmed_values
     return f"{name} {unconfirmed.qualifier}" if iid in unconfirmed.instruments else name
 
@@ -134,7 +153,7 @@ def _names(results: Mapping[str, CriterionResult], ids: Iterable[str]) -> str:
 
 
 def _population_words(iid: str) -> str:
-    text = INSTRUMENTS[iid].spec.population.description.split(" (")[0].rstrip(".")
+    text = criteria().instruments[iid].population.description.split(" (")[0].rstrip(".")
     return text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
 
 
@@ -160,63 +179,30 @@ def _score_text(r: CriterionResult) -> str:
 
 
 def evidence(r: CriterionResult) -> tuple[str | None, str | None]:
-    """(supporting, against) sentence for one decided instrument, or None."""
+    """(supporting, against) sentence for one decided instrument, from its YAML `evidence`, or None."""
     status = r.status
     if status == "indeterminate":
         return None, None
-    iid = r.id
-    if iid == "mas2016":
-        of = len(by_role(INSTRUMENTS[iid].spec, "companion"))
-        if status == "met":
-            return (
-                f"2016 MAS classification criteria met (ferritin plus {r.count_met} of {of} companion criteria)",
-                None,
-            )
-        return None, f"2016 MAS classification criteria not met ({r.count_met} of {of} companion criteria met)"
-    if iid == "ms_score":
-        if status == "met":
-            text = (
-                f"MS score {_score_text(r)} ({r.cutoff_label})"
-                if r.score is not None
-                else f"MS score {r.cutoff_label} whatever the missing values"
-            )
-            return f"{text}: favours MAS over active sJIA", None
-        text = (
-            f"MS score {_score_text(r)} (< {format_number(r.cutoff)})"
-            if r.score is not None
-            else f"MS score < {format_number(r.cutoff)} whatever the missing values"
-        )
-        return None, f"{text}: favours active sJIA without MAS"
-    if iid == "ferritin_esr":
-        ratio = f"Ferritin:ESR ratio {_score_text(r)}" if r.score is not None else "Ferritin:ESR ratio (from a bound)"
-        if status == "met":
-            return f"{ratio} {r.cutoff_label}: favours MAS over an sJIA flare", None
-        return None, f"{ratio} < {format_number(r.cutoff)}: favours an sJIA flare over MAS"
-    if iid == "hscore":
-        prob = f"; probability {r.probability.label}" if r.probability else ""
-        if status == "met":
-            return (
-                f"HScore {_score_text(r)} ({r.cutoff_label}{prob}): suggestive of reactive haemophagocytic syndrome",
-                None,
-            )
-        return None, f"HScore {_score_text(r)} (< {format_number(r.cutoff)}{prob})"
-    if iid == "hlh2004":
-        if status == "met":
-            return f"HLH-2004 criteria fulfilled ({r.count_met} of {len(r.items)} criteria met)", None
-        return (
-            None,
-            f"HLH-2004 criteria not fulfilled ({r.count_met} of {len(r.items)} met, {r.count_assessable} assessable)",
-        )
-    if iid == "parodi2009":
-        if status == "met":
-            return "Preliminary jSLE-MAS guidelines (Parodi 2009) met", None
-        return None, "Preliminary jSLE-MAS guidelines (Parodi 2009) not met"
-    if iid == "ohi":
-        if status == "met":
-            rule = " and ".join(f"{i.label[:1].lower() + i.label[1:]} {i.threshold}" for i in r.items)
-            return f"OHI index positive ({rule})", None
-        return None, "OHI index negative"
-    return None, None
+    spec = criteria().instruments[r.id]
+    words = spec.evidence
+    template = getattr(words, status)
+    if r.score is None:
+        template = getattr(words, f"{status}_without_score") or template
+    if template is None:
+        return None, None
+    counted = [i for i in spec.items if spec.rule.type == "count" and i.role in (spec.rule.counted or [])]
+    text = template.format(
+        score=_score_text(r),
+        cutoff_label=r.cutoff_label,
+        cutoff=format_number(r.cutoff) if r.cutoff is not None else "",
+        count_met=r.count_met,
+        counted=len(counted),
+        items=len(r.items),
+        count_assessable=r.count_assessable,
+        probability=f"; probability {r.probability.label}" if r.probability else "",
+        items_rule=" and ".join(f"{i.label[:1].lower() + i.label[1:]} {i.threshold}" for i in r.items),
+    )
+    return (text, None) if status == "met" else (None, text)
 
 
 def phlh_text(r: CriterionResult, signal: str) -> str:
@@ -235,17 +221,15 @@ def phlh_text(r: CriterionResult, signal: str) -> str:
 
 # -------------------------------------------------------------------------------------- summary
 
-KeysOf = Callable[[str], list[str]]
-
 
 def summarise(
-    results: dict[str, CriterionResult], facts: Facts, decisive: KeysOf, relevant: KeysOf
+    results: dict[str, CriterionResult], facts: Facts, relevant: Mapping[str, list[str]]
 ) -> tuple[Summary, list[str]]:
     """The Summary and the reference keys its sentences cite.
 
-    For each indeterminate instrument, `decisive(iid)` gives the inputs that alone could decide it
-    (stored as the instrument's `next_tests`) and `relevant(iid)` every input that can still change
-    it (the summary's `next_tests`: what a clinician would order, not only what completes a score).
+    Each indeterminate instrument's `next_tests` holds the inputs that alone could decide it;
+    `relevant[iid]` every input that can still change it (the summary's `next_tests`: what a
+    clinician would order, not only what completes a score).
     """
     pol = policy()
     disease = facts.disease
@@ -275,8 +259,7 @@ def summarise(
     other_keys: list[str] = []
     for iid, r in results.items():
         if r.status == "indeterminate":
-            r.next_tests = decisive(iid)
-            (own_keys if iid in own else other_keys).extend(relevant(iid))
+            (own_keys if iid in own else other_keys).extend(relevant[iid])
     if phlh_signal == "favours_phlh" and facts.flags.get("hlh_molecular_diagnosis") is None:
         other_keys.append("hlh_molecular_diagnosis")
     own_sorted = by_tier(own_keys)
@@ -303,25 +286,8 @@ def summarise(
         next_steps = steps.specialist_only.format(own=open_names, tests=join_words(sentence_labels(waiting)))
         next_steps = next_steps[0].upper() + next_steps[1:]
 
-    caveats = [SCREENING_CAVEAT]
-    if facts.biologic in ("il1", "il6"):
-        caveats.append(
-            "On IL-1/IL-6 blockade, fever, ferritin and CRP can be blunted while MAS evolves; a 'not met' result is weak "
-            f"evidence against MAS ({short_citation('schulert2018')}; {short_citation('shimizu2020')})."
-        )
-        refs += ["schulert2018", "shimizu2020"]
-    if febrile_with_low_temperature(facts):
-        caveats.append(
-            "'Febrile' is answered yes while the highest temperature entered is below 38.0 °C: fever items use the "
-            "'febrile' answer and temperature-banded items use the temperature. A quotidian fever may skip a day, or be "
-            "suppressed by antipyretics, glucocorticoids or IL-6 blockade."
-        )
-    if statuses["hlh2004"] == "met" and disease in ("sjia", "suspected_sjia", "aosd"):
-        caveats.append(
-            "In systemic JIA and Still's disease HLH-2004 tends to be met late; the 2016 criteria and MS score were "
-            f"built for this population ({short_citation('ravelli2016')})."
-        )
-        refs.append("ravelli2016")
+    caveats, caveat_refs = screen_caveats(facts, statuses)
+    refs += caveat_refs
     other_names = ", ".join(results[i].short_name for i in others_met)
     line = None
     if others_met:
@@ -344,8 +310,7 @@ def summarise(
             if wanted
             else words.insufficient.format(syndrome=syn)
         )
-    summary = build(
-        Summary,
+    summary = Summary(
         mas_signal=signal,
         phlh_signal=phlh_signal,
         other_population_met=others_met,

@@ -1,0 +1,174 @@
+"""Item cards: what one item of an instrument shows a clinician, built from the kernel's outcome.
+
+A card says what was entered (as typed, and in the published unit), the item's rule, its result
+and points, and the item's source and confirmation from the YAML. What a card shows depends on the
+item's `shows` (a lab, a yes/no answer, a size, ...), never on the item's kind directly.
+"""
+
+from __future__ import annotations
+
+import math
+
+from mas_screen.criteria_data import BOOLEAN_FIELDS
+from mas_screen.explain.wording import RESULT_WORDS
+from mas_screen.facts import Facts, unit_spec
+from mas_screen.kernel.exact import round_half_up
+from mas_screen.kernel.instruments import per_criteria
+from mas_screen.kernel.kinds import Item
+from mas_screen.kernel.outcome import Out
+from mas_screen.models import ItemResult
+from mas_screen.units import format_number, pretty_unit
+
+_UNIT_SHOWN = ("lab", "size", "onset")
+
+
+def _number(value: float):
+    return int(value) if float(value).is_integer() else value
+
+
+def _yes_no(facts: Facts, names) -> str | None:
+    """'marrow: yes; other site: no' for the answered fields (their shared prefix dropped)."""
+    prefix = ""
+    if len(names) > 1:
+        first = names[0]
+        shared = next((i for i, c in enumerate(first) if any(len(n) <= i or n[i] != c for n in names)), len(first))
+        prefix = first[: first.rfind("_", 0, shared) + 1]
+    shown = [
+        f"{n.removeprefix(prefix).replace('_', ' ')}: {'yes' if facts.flags[n] else 'no'}"
+        for n in names
+        if facts.flags.get(n) is not None
+    ]
+    return "; ".join(shown) or None
+
+
+def _composite_display(shows: str, parts: list[ItemResult]) -> str | None:
+    """'2 of 3 low (1 not entered)' for cytopenic lineages; the entered values for an either-or item."""
+    entered = [p for p in parts if p.result != "missing" or p.display]
+    if not entered:
+        return None
+    if shows == "lineages":
+        met = sum(1 for p in parts if p.result == "met")
+        open_ = sum(1 for p in parts if p.result == "missing")
+        return f"{met} of {len(parts)} low" + (f" ({open_} not entered)" if open_ else "")
+    return "; ".join(f"{p.label} {p.display}" for p in entered if p.display)
+
+
+@per_criteria
+def _static() -> dict:
+    """Per item, the card fields its spec alone decides, and cards shared between patients."""
+    return {}
+
+
+_SHARED_MAX = 4096  # shared cards kept at most (cleared when full): a bound, not a tuning
+
+
+def _plan(item: Item) -> tuple[dict, tuple[str, ...] | None, dict]:
+    """(the card's fields from the spec, the yes/no answers it reads when it reads nothing else,
+    this item's shared cards); worked out once per compiled item."""
+    found = _static().get(item)
+    if found is None:
+        spec = item.spec
+        fields = {
+            "id": item.id,
+            "label": item.label,
+            "input": None,
+            "value": None,
+            "unit": spec.unit if item.shows in _UNIT_SHOWN else None,
+            "threshold": item.rule_text(),
+            "result": None,
+            "points": None,
+            "display": None,
+            "value_text": None,
+            "role": spec.role,
+            "counted": spec.role != "supportive",
+            "components": None,
+            "source": spec.source,
+            "confirmation": spec.confirmation,
+            "note": spec.note,
+        }
+        flags = tuple(sorted(item.keys)) if all(k in BOOLEAN_FIELDS for k in item.keys) else None
+        found = _static()[item] = (fields, flags, {})
+    return found
+
+
+def card(item: Item, out: Out, facts: Facts, places: int | None = None) -> ItemResult:
+    """The item's card for one patient (`places`: decimals of a linear contribution).
+
+    A card is shared between patients when nothing but the outcome could change it: none of the
+    item's inputs entered, or only yes/no answers read (the key then holds them). Cards are frozen.
+    """
+    static, flag_keys, shared = _plan(item)
+    if out.parts is not None:
+        return _card(item, out, facts, places, static)
+    if item.keys.isdisjoint(facts.entered()):
+        key: tuple | None = (out.result, out.lo, out.hi)
+    elif flag_keys is not None:
+        key = (out.result, out.lo, out.hi, out.exact, *(facts.flags.get(k) for k in flag_keys))
+    else:
+        return _card(item, out, facts, places, static)
+    found = shared.get(key)
+    if found is None:
+        if len(shared) >= _SHARED_MAX:
+            shared.clear()
+        found = shared[key] = _card(item, out, facts, places, static)
+    return found
+
+
+def _card(item: Item, out: Out, facts: Facts, places: int | None, static: dict) -> ItemResult:
+    spec = item.spec
+    shows = item.shows
+    fields = static.copy()
+    fields["result"] = RESULT_WORDS[out.result]
+    flags, numbers = facts.flags, facts.numbers
+    if shows == "lab":
+        fact = facts.labs.get(spec.analyte)
+        if fact is not None:
+            fields.update(fact.card_fields(unit_spec(spec.analyte, spec.unit)))
+        elif spec.analyte == "temperature" and flags.get("febrile") is not None:
+            fields["display"] = "febrile (no temperature entered)" if flags["febrile"] else "not febrile"
+    elif shows == "answer":
+        answer = flags.get(spec.field)
+        if answer is not None:
+            fields["input"], fields["display"] = {"value": answer}, "present" if answer else "absent"
+    elif shows == "fever":
+        febrile = flags.get("febrile")
+        temp = facts.labs.get("temperature")
+        if febrile is not None:
+            fields["input"], fields["display"] = {"value": febrile}, "febrile" if febrile else "not febrile"
+        elif temp is not None:
+            target = unit_spec("temperature", spec.unit)
+            fields["input"], fields["display"], fields["unit"] = temp.echo, temp.display(), spec.unit
+            fields["value_text"] = temp.display(target)
+            fields["value"] = temp.interval(target).lo if temp.exact else None
+    elif shows in ("size", "onset"):
+        size = numbers.get(spec.size_field or spec.field)
+        if size is not None:
+            fields["value"], fields["display"] = size, f"{format_number(size)} {pretty_unit(spec.unit)}"
+        elif shows == "size" and flags.get(spec.field) is not None:
+            fields["display"] = "present, size not given" if flags[spec.field] else "absent"
+        elif shows == "onset" and "age_years" in numbers:
+            fields["display"] = f"current age {format_number(numbers['age_years'])} years"
+    elif shows == "ratio":
+        if out.exact is not None:
+            value = round_half_up(out.exact, item.places)
+            finite = math.isfinite(value)  # not when the ESR is a hair above 0: the ratio has no float
+            fields["value"] = value if finite else None
+            fields["display"] = format_number(value) if finite else "too large to show (ESR near 0)"
+    elif shows == "organs":
+        fields["display"] = _yes_no(facts, ("hepatomegaly", "splenomegaly"))
+    elif shows == "answers":
+        fields["display"] = _yes_no(facts, spec.fields)
+
+    if item.contributes:
+        if out.exact is not None:
+            fields["points"] = round_half_up(out.exact, places or 4)
+    elif item.scored and out.lo == out.hi:
+        fields["points"] = _number(out.lo)
+    if out.parts is not None:
+        parts = [card(sub, o, facts, places) for sub, o in zip(item.parts, out.parts, strict=True)]
+        fields["components"] = parts
+        fields["display"] = _composite_display(shows, parts)
+    return ItemResult.model_validate(fields)
+
+
+__all__ = ["card"]

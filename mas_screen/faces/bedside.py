@@ -1,0 +1,74 @@
+"""assess(): every instrument on one panel, plus the summary a clinician reads first."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from mas_screen.criteria_data import criteria
+from mas_screen.explain.results import criterion_result
+from mas_screen.explain.summary import slow_tests, summarise
+from mas_screen.facts import normalise
+from mas_screen.kernel.instruments import instruments
+from mas_screen.kernel.ops import MISSING
+from mas_screen.kernel.values import PatientValues
+from mas_screen.models import Assessment, CriterionResult, PatientInput, Provenance, ReferenceOut
+from mas_screen.provenance import SCHEMA_VERSION, fingerprint, tool_version, utc_now
+from mas_screen.references import full_citation, link
+
+
+def assess(patient: PatientInput) -> Assessment:
+    facts, warnings = normalise(patient)
+    v = PatientValues(facts)
+    results: dict[str, CriterionResult] = {}
+    relevant: dict[str, list[str]] = {}
+    for iid, instrument in instruments().items():
+        verdict = instrument.evaluate(v)
+        missing = instrument.missing(verdict)
+        decisive: list[str] = []
+        if verdict.status == MISSING:
+            decisive = instrument.decisive(v, verdict, missing, slow_tests())
+            found = instrument.relevant(v, verdict, dict.fromkeys(missing, True), slow_tests())
+            relevant[iid] = [key for key, listed in found.items() if listed]
+        results[iid] = criterion_result(instrument, verdict, facts, missing, decisive)
+    summary, summary_refs = summarise(results, facts, relevant)
+    keys: dict[str, None] = {}
+    for r in results.values():
+        keys.update(dict.fromkeys(r.references))
+    keys.update(dict.fromkeys(summary_refs))
+    return Assessment(
+        schema_version="1",
+        criteria=results,
+        summary=summary,
+        input_warnings=warnings,
+        references={k: ReferenceOut(**_reference_fields(k)) for k in keys},
+        provenance=_provenance(patient),
+    )
+
+
+def _provenance(patient: PatientInput) -> Provenance:
+    """The stamp of this result: the fingerprint is computed once per criteria load; the input is
+    kept as given (serialised only when the result is)."""
+    fp = fingerprint()
+    return Provenance(
+        tool_version=tool_version(),
+        schema_version=SCHEMA_VERSION,
+        criteria_sha256=fp.criteria_sha256,
+        instruments=dict(fp.instruments),
+        generated_at=utc_now(),
+        data_sha256=dict(fp.data_sha256),
+        input=patient,
+    )
+
+
+@cache
+def _reference_fields(key: str) -> dict[str, str | None]:
+    """A reference as the output shows it (formatted once per process)."""
+    return {"citation": full_citation(key), "doi": criteria().references[key].doi, "url": link(key)}
+
+
+def assess_json(data: dict) -> dict:
+    """Convenience for tools: input JSON → Assessment JSON."""
+    return assess(PatientInput.model_validate(data)).model_dump(mode="json")
+
+
+__all__ = ["assess", "assess_json"]

@@ -1,0 +1,184 @@
+"""Instruments assembled from criteria/*.yaml: compiled items plus their combination rule.
+
+`instruments()` compiles every instrument file once per loaded criteria (a new YAML file that uses
+existing item kinds and combination rules is a new instrument here, in `assess()` and in the cohort,
+with no code touched). `Instrument.evaluate` runs on one patient or a cohort; `missing` and
+`decisive` give, for one patient or for every row, the inputs not entered and the ones that,
+entered alone, could decide an open instrument (next tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from mas_screen.criteria_data import CriteriaData, CriteriaDataError, InstrumentSpec, criteria
+from mas_screen.kernel.combine import Rule, Verdict, compile_rule
+from mas_screen.kernel.kinds import Item, compile_item
+from mas_screen.kernel.ops import MISSING
+from mas_screen.kernel.values import candidates
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPlan:
+    """How to try one missing input of one instrument (next tests), fixed by the spec alone."""
+
+    affected: tuple[int, ...]  # the items that read the key
+    knowable: bool  # one item reads it, and its outcome at the key's ends follows from its outcome now
+
+
+class Instrument:
+    """One published instrument, compiled: its spec, items and combination rule."""
+
+    def __init__(self, spec: InstrumentSpec):
+        self.spec = spec
+        self.id = spec.id
+        self.items: tuple[Item, ...] = tuple(compile_item(item) for item in spec.items)
+        self.rule: Rule = compile_rule(spec, self.items)
+        keys: dict[str, None] = {}
+        for item in self.items:
+            keys.update(dict.fromkeys(sorted(item.keys)))
+        self.keys: tuple[str, ...] = tuple(keys)  # every input it reads, item by item
+        self.integer_points = self.rule.type == "points" and all(
+            float(x).is_integer() for x in _point_numbers(spec.items)
+        )  # the score and its range are whole numbers
+        self.plans: dict[str, KeyPlan] = {}
+        for key in self.keys:
+            affected = tuple(i for i, item in enumerate(self.items) if key in item.keys)
+            knowable = len(affected) == 1 and self.items[affected[0]].knowable(key)
+            self.plans[key] = KeyPlan(affected, knowable)
+
+    def evaluate(self, v) -> Verdict:
+        return self.rule.combine(v, [item.evaluate(v) for item in self.items])
+
+    def rule_text(self) -> str:
+        return self.rule.rule_text()
+
+    # -------------------------------------------------------------------------------- one patient
+
+    @staticmethod
+    def missing(verdict: Verdict) -> list[str]:
+        """Input keys the items list as missing (first mention first), then the rule's own."""
+        seen: dict[str, None] = {}
+        for out in verdict.outs:
+            for key, listed in out.missing:
+                if listed:
+                    seen[key] = None
+        return list(seen) + [key for key, listed in verdict.extra_missing if listed]
+
+    def decides(self, v, outs: list, tally, key: str):
+        """Whether entering `key` alone could decide the instrument (a bool, or one per row).
+
+        Every item is monotone in each input, so trying the input at the two ends of its plausible
+        range is enough. An item that reads only that input gives its least and greatest outcome from
+        the outcome already computed; items reading several inputs are evaluated again at the two
+        ends. The rule decides from its tally with those outcomes swapped in.
+        """
+        ops, rule = v.ops, self.rule
+        plan = self.plans.get(key) or KeyPlan((), False)  # an input only the rule reads (an override)
+        decided = ops.false
+        if plan.knowable:
+            (i,) = plan.affected
+            for end in self.items[i].extremes(ops, outs[i], key):
+                decided = decided | (rule.status_of(ops, rule.swapped(ops, tally, i, outs[i], end), v) != MISSING)
+            return decided
+        for candidate in candidates(key):
+            trial = v.replaced(key, candidate)
+            changed = tally
+            for i in plan.affected:
+                changed = rule.swapped(ops, changed, i, outs[i], self.items[i].evaluate(trial))
+            decided = decided | (rule.status_of(ops, changed, trial) != MISSING)
+            if decided is True:
+                break
+        return decided
+
+    def relevant(self, v, verdict: Verdict, missing: dict, skip: frozenset[str] = frozenset()) -> dict:
+        """key → where the input can still change this open instrument (a bool, or one per row).
+
+        Every rule is an AND of parts (gates, counted parts, or one sum), so an undecided item matters
+        unless its counted part is already decided; supportive items never count. Unlike `decides`,
+        inputs that decide only together are included: what a clinician orders, not only what
+        completes a score. `missing`: key → where it is among the instrument's missing inputs.
+        """
+        ops = v.ops
+        open_ = verdict.status == MISSING
+        settled = self.rule.settled(ops, self.rule.tally(ops, verdict.outs))
+        found: dict = {}
+        for i, (item, out) in enumerate(zip(self.items, verdict.outs, strict=True)):
+            if item.role == "supportive":
+                continue
+            take = open_ & ops.not_(settled.get(i, ops.false)) & ((out.result == MISSING) | (out.lo != out.hi))
+            listed = ops.false
+            for key, rows in out.missing:
+                listed = listed | rows
+                if key in missing and key not in skip:
+                    found[key] = found.get(key, ops.false) | (take & rows & missing[key])
+            for key in item.keys:  # an undecided item that lists nothing: any of its inputs
+                if key in missing and key not in skip:
+                    found[key] = found.get(key, ops.false) | (take & ops.not_(listed) & missing[key])
+        return found
+
+    def decisive(self, v, verdict: Verdict, missing: list[str], skip: frozenset[str] = frozenset()) -> list[str]:
+        """One patient's missing inputs that alone could decide this (open) instrument, in the order
+        of `missing`; all of them when they decide it only together (next tests)."""
+        tally = self.rule.tally(v.ops, verdict.outs)
+        found = [key for key in missing if key not in skip and self.decides(v, verdict.outs, tally, key)]
+        return found or [k for k in missing if k not in skip]
+
+
+def _point_numbers(items):
+    for item in items:
+        yield from [item.points] if item.points is not None else []
+        yield from (item.points_by_count or {}).values()
+        yield from (item.organ_points or {}).values()
+        yield from (b.points for b in item.bands or [])
+        yield from _point_numbers(item.sub_items())
+
+
+_COMPILED: tuple[CriteriaData, dict[str, Instrument]] | None = None
+
+
+def instruments() -> dict[str, Instrument]:
+    """Every instrument of the loaded criteria, compiled once (again after the criteria reload)."""
+    global _COMPILED
+    data = criteria()
+    if _COMPILED is None or _COMPILED[0] is not data:
+        _COMPILED = (data, compile_all(data))
+    return _COMPILED[1]
+
+
+def compile_all(data: CriteriaData) -> dict[str, Instrument]:
+    """Compile every instrument of loaded criteria and check what only compiled items can tell:
+    every input an instrument reads sits in a next-test tier (policy.yaml). CriteriaDataError else."""
+    compiled = {iid: Instrument(spec) for iid, spec in data.instruments.items()}
+    tiered = {k for tier in data.policy.next_test_tiers for k in tier.keys}
+    for iid, instrument in compiled.items():
+        untiered = sorted(set(instrument.keys) - tiered)
+        if untiered:
+            raise CriteriaDataError(
+                f"policy.yaml: field next_test_tiers: {iid} reads {', '.join(untiered)}, which no tier lists"
+            )
+    return compiled
+
+
+T = TypeVar("T")
+
+
+def per_criteria(compute: Callable[[], T]) -> Callable[[], T]:
+    """Remember a table derived from the instruments alone until the criteria are loaded again
+    (tables for figures, what-if and columns: worked out once, never stale)."""
+    slot: list = [None, None]
+
+    def remembered() -> T:
+        compiled = instruments()
+        if slot[0] is not compiled:
+            slot[0], slot[1] = compiled, compute()
+        return slot[1]
+
+    remembered.__doc__ = compute.__doc__
+    remembered.__name__ = compute.__name__
+    return remembered
+
+
+__all__ = ["Instrument", "KeyPlan", "compile_all", "instruments", "per_criteria"]

@@ -1,0 +1,135 @@
+"""The few operations the kernel needs, for one patient (Python scalars) and for a cohort (numpy).
+
+Every item kind and combination rule is written once, against this small vocabulary, and runs on
+either: `SCALAR` for `assess()` (one patient: plain floats, ints and bools; fastest in pure
+Python) and `ArrayOps(n)` for the cohort (one numpy array per input, one element per row). The
+comparison and boolean operators (`<`, `==`, `&`, `|`) already mean the same on both; what differs
+(choosing between two values, negation, constants, reductions) is here.
+
+Results are three-valued and ordered as Kleene logic orders them: NOT_MET < MISSING < MET, so an
+AND is the minimum and an OR the maximum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+NOT_MET, MISSING, MET = 0, 1, 2
+
+
+class ScalarOps:
+    """One patient: values are Python floats / ints / bools."""
+
+    array = False
+    n = None
+    false = False
+
+    @staticmethod
+    def where(cond, a, b):
+        return a if cond else b
+
+    @staticmethod
+    def three(met, not_met) -> int:
+        """MET where `met` holds, NOT_MET where `not_met` holds, MISSING elsewhere (never both)."""
+        return MET if met else NOT_MET if not_met else MISSING
+
+    @staticmethod
+    def not_(x) -> bool:
+        return not x
+
+    @staticmethod
+    def full(value):
+        return value
+
+    @staticmethod
+    def minimum(a, b):
+        return a if a <= b else b
+
+    @staticmethod
+    def maximum(a, b):
+        return a if a >= b else b
+
+    @staticmethod
+    def all_min(values):
+        return min(values)
+
+    @staticmethod
+    def all_max(values):
+        return max(values)
+
+    @staticmethod
+    def count(conditions) -> int:
+        return sum(1 for c in conditions if c)
+
+    @staticmethod
+    def isnan(x) -> bool:
+        return x != x
+
+    @staticmethod
+    def lookup(table, i, j):
+        """table[i][j] (a small precomputed 2-D table indexed by counts)."""
+        return table[i][j]
+
+    @staticmethod
+    def any(x) -> bool:
+        return bool(x)
+
+
+class ArrayOps:
+    """A cohort: values are numpy arrays of length `n` (or scalars that broadcast)."""
+
+    array = True
+
+    def __init__(self, n: int):
+        self.n = n
+        self.false = np.zeros(n, bool)
+
+    @staticmethod
+    def where(cond, a, b):
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def three(met, not_met):
+        out = np.asarray(met).astype(np.int8)
+        out += 1
+        out -= np.asarray(not_met)
+        return out
+
+    @staticmethod
+    def not_(x):
+        return ~np.asarray(x)
+
+    def full(self, value):
+        return np.full(self.n, value)
+
+    minimum = staticmethod(np.minimum)
+    maximum = staticmethod(np.maximum)
+
+    @staticmethod
+    def all_min(values):
+        return np.minimum.reduce(values).astype(np.int8)
+
+    @staticmethod
+    def all_max(values):
+        return np.maximum.reduce(values).astype(np.int8)
+
+    def count(self, conditions):
+        out = np.zeros(self.n, np.int16)
+        for c in conditions:
+            out += c
+        return out
+
+    isnan = staticmethod(np.isnan)
+
+    @staticmethod
+    def lookup(table, i, j):
+        return np.asarray(table)[i, j]
+
+    @staticmethod
+    def any(x) -> bool:
+        return bool(np.any(x))
+
+
+SCALAR = ScalarOps()
+
+__all__ = ["MET", "MISSING", "NOT_MET", "SCALAR", "ArrayOps", "ScalarOps"]
