@@ -383,6 +383,10 @@ def _child_main(fn, conn, limits: JobLimits, server_pid: int) -> None:
         import pyarrow as pa
 
         pa.set_memory_pool(pa.system_memory_pool())
+        # One core per job, as max_running() counts them (cores - 1 jobs): Arrow's thread pool would
+        # otherwise take every core, the pages' too (another session's headline: 1.33x -> ~1.2x idle).
+        pa.set_cpu_count(1)
+        pa.set_io_thread_count(1)
     last = [0.0]
 
     def report(done: float, total: float, text: str) -> None:
