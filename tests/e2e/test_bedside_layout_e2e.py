@@ -449,3 +449,36 @@ def test_touch_targets_are_at_least_44_px(page: Page, server, size):
     count, icons, small = page.evaluate(TOO_SMALL)
     assert count > 60 and icons > 15, (count, icons)
     assert small == [], "\n".join(small)
+
+
+# Issue 12, points 2 and 8: the empty form says what to do first; the infant worked example is worded
+# as a haemophagocytic syndrome (never "suggestive of MAS"), with the MH score's qualifier beside it.
+START_HERE = "Start here: choose the underlying disease"
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_empty_form_says_what_to_do_first(page: Page, server, artifacts, size):
+    sized(page, size)
+    open_app(page, server)
+    answer = page.locator(".st-key-assess_answer")
+    expect(answer.get_by_text(START_HERE).first).to_be_attached()
+    if size == "desktop":
+        expect(answer.get_by_text(START_HERE).first).to_be_visible()
+    expect(page.locator(MAIN)).not_to_contain_text("suggestive of MAS")
+    page.screenshot(path=str(artifacts / f"bedside-empty-{size}.png"))
+
+
+def test_infant_example_is_worded_as_a_haemophagocytic_syndrome(page: Page, server, artifacts):
+    sized(page, "desktop")
+    open_app(page, server)
+    page.get_by_label("Example patient").click()
+    page.get_by_role("option").filter(has_text="Infant: MH score 123").click()
+    idle(page)
+    page.get_by_role("button", name="Load example").click()
+    headline = page.locator(".st-key-assess_answer [data-testid='stAlert']").first
+    expect(headline).to_contain_text("haemophagocytic syndrome")
+    settled(page)
+    expect(headline).not_to_contain_text("suggestive of MAS")
+    main = page.locator(MAIN)
+    expect(main).to_contain_text("values not confirmed against the primary paper")
+    page.screenshot(path=str(artifacts / "bedside-infant-desktop.png"))
