@@ -40,7 +40,7 @@ from mas_screen.ui.series_state import (
     set_rows,
     trend_unit_key,
 )
-from mas_screen.ui.state import decimal_comma, decimal_comma_toggle
+from mas_screen.ui.state import decimal_comma, decimal_comma_toggle, shown_index
 from mas_screen.units import as_float, convert, is_plausible, plausible_in, pretty_unit
 
 MAX_UPLOAD_BYTES = 2_000_000
@@ -156,10 +156,13 @@ def unit_row() -> None:
     cols = st.columns(min(len(labs), 6) or 1)
     for i, analyte in enumerate(labs):
         spec = criteria().analytes.analytes[analyte]
+        options = [u.unit for u in spec.units]
         with cols[i % len(cols)]:
             st.selectbox(
                 f"{spec.label} unit",
-                [u.unit for u in spec.units],
+                options,
+                # the session's unit, never the first option: a cut-short run must not change it (shown_index)
+                index=shown_index(trend_unit_key(analyte), options, spec.default_unit),
                 key=trend_unit_key(analyte),
                 format_func=pretty_unit,
             )
