@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import math
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -114,6 +115,10 @@ def _ensure_server() -> None:
     server = getattr(kaleido, "_global_server", None)
     if _png_state["started"] and (server is None or server.is_running()):
         return  # (someone else may have stopped kaleido's server: then start it again)
+    # Private by default: kaleido's Chromium (choreographer) has no --disable-background-networking,
+    # and was seen making a DNS query from the server during the privacy e2e test. A proxy on a closed
+    # loopback port leaves it no way off the machine (figures need nothing from the network).
+    os.environ.setdefault("CHOREO_PROXY_SERVER", "127.0.0.1:9")
     kaleido.start_sync_server(mathjax=False, silence_warnings=True, timeout=KALEIDO_RENDER_TIMEOUT_S)
     _png_state["started"] = True
     if not _png_state["atexit"]:
