@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from e2e.conftest import CHROME_ARGS, CHROMIUM, free_port, start_server, wait_healthy  # noqa: E402
 from e2e.helpers import wait_idle  # noqa: E402
-from e2e.keyboard_panel import ENTRIES, EXPECTED_LABS, enter_panel  # noqa: E402
+from e2e.keyboard_panel import ENTRIES, EXPECTED_LABS, LAB_LABELS, enter_panel  # noqa: E402
 from e2e.readiness import open_ready, wait_ready  # noqa: E402
 from e2e.waits import waits  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
@@ -66,7 +66,7 @@ def main(repeats: int = 20) -> None:
             done = enter_panel(page, char_ms=160, read_ms=1000)
             page.keyboard.press("Tab")  # leave the last answer as a person would
             wait_idle(page)
-            landed = {k: page.get_by_label(label, exact=True).input_value() for k, label in LABELS.items()}
+            landed = {k: page.get_by_label(label, exact=True).input_value() for k, label in LAB_LABELS.items()}
             wrong = {k: v for k, v in landed.items() if v != EXPECTED_LABS[k]}
             headline = page.locator(HEADLINE).first.inner_text().strip().splitlines()[-1]
             print(
@@ -122,22 +122,6 @@ def main(repeats: int = 20) -> None:
             browser.close()
     finally:
         server.terminate()
-
-
-LABELS = {
-    "hemoglobin": "Haemoglobin",
-    "wbc": "White cell count",
-    "neutrophils": "Neutrophil count (absolute)",
-    "platelets": "Platelet count",
-    "ferritin": "Ferritin",
-    "ast": "AST",
-    "alt": "ALT",
-    "ldh": "LDH",
-    "triglycerides": "Triglycerides",
-    "fibrinogen": "Fibrinogen",
-    "esr": "ESR",
-    "crp": "CRP",
-}
 
 
 if __name__ == "__main__":

@@ -35,6 +35,13 @@ def without_generated_at(data):
     return data
 
 
+def page_text(at) -> str:
+    """Everything an AppTest page says in prose: markdown, captions and alert boxes."""
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [e.value for kind in (at.success, at.warning, at.error, at.info) for e in kind]
+    return "\n".join(parts)
+
+
 def crit(result: dict, iid: str) -> dict:
     return result["criteria"][iid]
 

@@ -8,6 +8,7 @@ import json
 
 import pytest
 from conftest import ROOT
+from conftest import page_text as text
 from streamlit.testing.v1 import AppTest
 
 from mas_screen.cases import case_by_id, compute
@@ -30,12 +31,6 @@ def at() -> AppTest:
     app.switch_page(CASES).run()
     assert not app.exception
     return app
-
-
-def text(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
-    parts += [e.value for kind in (at.success, at.warning, at.error, at.info) for e in kind]
-    return "\n".join(parts)
 
 
 def choose(at: AppTest, case_id: str) -> AppTest:

@@ -9,6 +9,7 @@ import zipfile
 
 import pytest
 from conftest import ROOT
+from conftest import page_text as text
 from streamlit.testing.v1 import AppTest
 
 from mas_screen.cases import CASES_DIR, load_cases
@@ -28,12 +29,6 @@ def at() -> AppTest:
     app.switch_page(WRITE).run()
     assert not app.exception
     return app
-
-
-def text(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
-    parts += [e.value for kind in (at.success, at.warning, at.error, at.info) for e in kind]
-    return "\n".join(parts)
 
 
 def paste(at: AppTest, yaml_text: str) -> AppTest:

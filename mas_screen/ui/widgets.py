@@ -78,6 +78,18 @@ def lab_row(analyte: str, warnings: dict[str, list[InputWarning]]) -> None:
     show_warnings(analyte, warnings)
 
 
+def choice_field(field: str, label: str, labels: dict[str, str], fallback: str = "unknown") -> None:
+    """A context choice (underlying disease, biologic therapy) shown at the session's value (shown_index)."""
+    options = list(labels)
+    st.selectbox(
+        label,
+        options,
+        index=shown_index(ctx_key(field), options, fallback),
+        key=ctx_key(field),
+        format_func=labels.get,
+    )
+
+
 def tri_state(field: str, warnings: dict[str, list[InputWarning]], help: str | None = None) -> None:
     st.radio(
         field_label(field),

@@ -123,3 +123,20 @@ def enter_panel(page: Page, *, char_ms: int = 0, read_ms: int = 0, settle=None) 
                 settle(page)
     out.seconds = time.perf_counter() - start
     return out
+
+
+# The form's label of each lab in EXPECTED_LABS (to read back what landed in each field).
+LAB_LABELS = {
+    "hemoglobin": "Haemoglobin",
+    "wbc": "White cell count",
+    "neutrophils": "Neutrophil count (absolute)",
+    "platelets": "Platelet count",
+    "ferritin": "Ferritin",
+    "ast": "AST",
+    "alt": "ALT",
+    "ldh": "LDH",
+    "triglycerides": "Triglycerides",
+    "fibrinogen": "Fibrinogen",
+    "esr": "ESR",
+    "crp": "CRP",
+}

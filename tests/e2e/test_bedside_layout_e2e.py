@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.helpers import full_screenshot, wait_idle
-from e2e.keyboard_panel import ENTRIES, EXPECTED_ANSWERS, EXPECTED_LABS, enter_panel, focused_label
+from e2e.keyboard_panel import ENTRIES, EXPECTED_ANSWERS, EXPECTED_LABS, LAB_LABELS, enter_panel, focused_label
 from e2e.readiness import open_ready, wait_ready
 
 pytestmark = pytest.mark.e2e
@@ -20,20 +20,6 @@ pytestmark = pytest.mark.e2e
 TODAY_PHONE_HEIGHT_PX = 17_511  # issue 12: worked example 1 at 390 px before this change
 MAIN = '[data-testid="stMain"]'
 SIZES = {"desktop": (1440, 900), "tablet": (820, 1180), "phone": (390, 844)}
-LAB_LABELS = {
-    "hemoglobin": "Haemoglobin",
-    "wbc": "White cell count",
-    "neutrophils": "Neutrophil count (absolute)",
-    "platelets": "Platelet count",
-    "ferritin": "Ferritin",
-    "ast": "AST",
-    "alt": "ALT",
-    "ldh": "LDH",
-    "triglycerides": "Triglycerides",
-    "fibrinogen": "Fibrinogen",
-    "esr": "ESR",
-    "crp": "CRP",
-}
 
 
 def sized(page: Page, name: str) -> None:

@@ -34,7 +34,7 @@ from mas_screen.ui.state import (
     on_unit_system_change,
     shown_index,
 )
-from mas_screen.ui.widgets import lab_row, number_field, show_warnings, tri_state
+from mas_screen.ui.widgets import choice_field, lab_row, number_field, show_warnings, tri_state
 
 DEFAULT_CHART_PX = 1000  # until the page script has reported the width (and in AppTest)
 NARROW_PX = 760  # below this content width: phone and small-tablet arrangement
@@ -144,13 +144,7 @@ def form(warnings: dict) -> None:
     st.markdown("#### Patient")
     c1, c2 = st.columns([3, 2], wrap=False)
     with c1:
-        st.selectbox(
-            "Underlying disease",
-            list(DISEASE_LABELS),
-            index=shown_index(ctx_key("underlying_disease"), list(DISEASE_LABELS), "unknown"),
-            key=ctx_key("underlying_disease"),
-            format_func=DISEASE_LABELS.get,
-        )
+        choice_field("underlying_disease", "Underlying disease", DISEASE_LABELS)
     with c2:
         number_field("age_years", warnings)
     tri_state("febrile", warnings, help="Your judgement of the fever pattern in this illness, not one reading.")
@@ -179,13 +173,7 @@ def form(warnings: dict) -> None:
     st.markdown("#### History and treatment")
     c1, c2 = st.columns([3, 2], wrap=False)
     with c1:
-        st.selectbox(
-            "Biologic therapy",
-            list(BIOLOGIC_LABELS),
-            index=shown_index(ctx_key("biologic_therapy"), list(BIOLOGIC_LABELS), "unknown"),
-            key=ctx_key("biologic_therapy"),
-            format_func=BIOLOGIC_LABELS.get,
-        )
+        choice_field("biologic_therapy", "Biologic therapy", BIOLOGIC_LABELS)
     with c2:
         number_field("age_at_onset_years", warnings)
     tri_state("known_immunosuppression", warnings)
