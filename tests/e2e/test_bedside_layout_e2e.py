@@ -398,18 +398,18 @@ TOO_SMALL = """() => {
   const small = targets.filter((e) => e.getBoundingClientRect().height < 43.5)
     .map((e) => `${e.tagName} ${(e.getAttribute('aria-label') || e.textContent).trim().slice(0, 40)}: `
       + `${Math.round(e.getBoundingClientRect().height)} px`);
-  // Help icons: a 16 px glyph in a 44 × 34 px tap area (::after; WCAG 2.5.8 asks 24), which never
-  // reaches another control (the label rows leave no room for 44 in height).
+  // Help icons: a 16 px glyph in a 44 × 44 px tap area (::after), which never reaches another control
+  // (their label rows are taller below 1100 px to leave room for it).
   const icons = [...main.querySelectorAll('[data-testid="stTooltipIcon"] button:not([data-testid])')].filter(seen);
   const controls = 'input, button, label, summary, a, [data-baseweb="select"]';
   for (const b of icons) {
     const area = getComputedStyle(b, '::after');
-    if (parseFloat(area.width) < 43.5 || parseFloat(area.height) < 33.5)
+    if (parseFloat(area.width) < 43.5 || parseFloat(area.height) < 43.5)
       small.push(`help icon ${b.getAttribute('aria-label')}: tap area ${area.width} × ${area.height}`);
     b.scrollIntoView({ block: 'center' });  // clear of the pinned strip
     const r = b.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
     if (document.elementFromPoint(x, y) !== b && !b.contains(document.elementFromPoint(x, y))) continue;  // folded away
-    for (const [dx, dy] of [[-21, 0], [21, 0], [0, -19], [0, 13]]) {  // the tap area's edges
+    for (const [dx, dy] of [[-21, 0], [21, 0], [0, -21], [0, 21]]) {  // the tap area's edges
       const hit = document.elementFromPoint(x + dx, y + dy);
       const other = hit && hit.closest(controls);
       if (other && other !== b && !b.contains(other) && !other.contains(b))

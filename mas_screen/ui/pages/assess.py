@@ -84,14 +84,15 @@ PAGE_CSS = """
   [data-testid="stMain"] { scroll-padding-top: calc(4.25rem + var(--mas-strip-height, 3.5rem)); scroll-padding-bottom: 1rem; }
   [data-testid="stMainBlockContainer"] { padding-bottom: calc(3rem + env(safe-area-inset-bottom, 0px)); }
   /* Touch targets at least 44 px on tablets and phones: buttons, folded sections, choices, switches,
-     fields. Help icons keep their 16 px glyph in a 44 × 34 px tap area (the rows leave no room for 44 px
-     in height without covering the field below or above). */
+     fields. Help icons keep their 16 px glyph in a 44 × 44 px tap area; their label rows are 16 px taller so
+     that area never covers the field below or above. */
   [data-testid="stMain"] [data-testid^="stBaseButton"], [data-testid="stMain"] [data-testid="stExpander"] summary { min-height: 44px; }
   [data-testid="stMain"] [data-testid="stRadioGroup"] label, [data-testid="stMain"] [data-testid="stCheckbox"] label { min-height: 44px; align-items: center; }
   [data-testid="stMain"] [data-testid="stRadioGroup"] { row-gap: 0; }
   [data-testid="stMain"] input[type="text"], [data-testid="stMain"] [data-baseweb="select"] > div { min-height: 44px; }
   [data-testid="stMain"] [data-testid="stTooltipIcon"] button:not([data-testid]) { position: relative; }
-  [data-testid="stMain"] [data-testid="stTooltipIcon"] button:not([data-testid])::after { content: ""; position: absolute; inset: -12px -14px -6px; }
+  [data-testid="stMain"] [data-testid="stTooltipIcon"] button:not([data-testid])::after { content: ""; position: absolute; inset: -14px; }
+  [data-testid="stMain"] [data-testid="stWidgetLabel"]:has([data-testid="stTooltipIcon"]) { padding: 6px 0 10px; }
   [data-testid="stMain"] [data-testid="stHeaderActionElements"] { display: none; }  /* hover-only anchors */
   .st-key-assess_answer [data-testid="stAlert"] h3 { font-size: 1.25rem; }
   .st-key-assess_title h2 { font-size: 1.45rem; }
