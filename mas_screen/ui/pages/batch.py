@@ -71,7 +71,7 @@ def short_name(iid: str) -> str:
 
 JOB = "batch_job"
 INLINE_WAIT_S = 1.0
-POLL_S = 0.5
+POLL_S = 1.0
 
 
 def _start(request: CohortRequest, source: str) -> None:
