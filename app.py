@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from mas_screen import job_pause
 from mas_screen.criteria_data import CriteriaDataError, criteria
 from mas_screen.kernel.instruments import instruments
 from mas_screen.ui.state import persist_widget_state
@@ -36,4 +37,5 @@ page = st.navigation(
 )
 persist_widget_state(page.title)  # form values survive moving between pages (this session only)
 apply_app_css()  # caption contrast (WCAG AA), on every page
-page.run()
+with job_pause.page_run():  # cohort jobs wait while a page answers (mas_screen/job_pause.py)
+    page.run()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import os
 import shutil
@@ -169,6 +170,21 @@ def stats(label: str, times: list[float]) -> str:
     return f"{label}: n={len(times)}, median {statistics.median(times):.2f} s, max {max(times):.2f} s"
 
 
+async def job_states(server_pid: int, job: asyncio.Task) -> tuple[int, int]:
+    """Samples every 20 ms while the batch runs: (samples with the cohort job stopped, samples with a job)."""
+    stopped = seen = 0
+    server = psutil.Process(server_pid)
+    while not job.done():
+        with contextlib.suppress(psutil.Error):
+            for child in server.children(recursive=True):
+                if child.ppid() != server_pid:  # the job: a child of the fork server
+                    seen += 1
+                    stopped += child.status() == psutil.STATUS_STOPPED
+                    break
+        await asyncio.sleep(0.02)
+    return stopped, seen
+
+
 def niced_chromium(folder: Path) -> Path:
     """A launcher for Chromium at nice 19 (the other clinician's browser, standing in for their computer)."""
     launcher = folder / "chromium-niced"
@@ -197,6 +213,7 @@ async def fairness(cohort: bytes, rounds: int, repeats: int) -> None:
                 idle += await headline_times(bedside, [f"{2000 + repeat * 100 + i}.3" for i in range(rounds)])
                 started = time.perf_counter()
                 job = asyncio.create_task(upload_and_wait(batch, str(path)))
+                watch = asyncio.create_task(job_states(server.pid, job))
                 timeline: list[str] = []
                 i = 0
                 while not job.done():
@@ -205,12 +222,15 @@ async def fairness(cohort: bytes, rounds: int, repeats: int) -> None:
                     timeline.append(f"{at:.0f}s:{busy[-1]:.2f}")
                     i += 1
                 outcome = await job
+                stopped, seen = await watch
                 took = time.perf_counter() - started
                 print(
                     f"batch {repeat + 1} of {len(cohort) / 1e6:,.1f} MB (100,000 rows, unit-suffixed cells): "
                     f"{took:,.1f} s → {outcome!r}"
                 )
                 print("  timeline (start of each entry: its latency):", " ".join(timeline))
+                if seen:
+                    print(f"  the job was paused (pages first) in {stopped / seen:.0%} of {seen} samples")
                 await batch.reload()
                 await batch.get_by_text("Load demo cohort (synthetic)").first.wait_for(timeout=120_000)
             print(stats("headline, server idle", idle))

@@ -13,7 +13,8 @@ and other jobs longer than a few hundred milliseconds run here instead:
   server), its CPU time (RLIMIT_CPU) and its wall time (alarm), and dies with its parent;
 - input goes down a pipe and results come back up it (pickled): nothing is written to disk;
 - the parent reads progress messages on a thread; `cancel()` kills the child at once;
-- at most `max_running()` jobs run at a time per server process; later ones wait their turn.
+- at most `max_running()` jobs run at a time per server process; later ones wait their turn;
+- queued jobs (cohort screens) pause while a page answers in the server (job_pause: pages first).
 
 The child's memory is returned to the system when it exits, whatever Python's allocator keeps.
 A job is a module-level function `fn(payload, report) -> result`, where `report(done, total, text)`
@@ -35,6 +36,8 @@ from dataclasses import dataclass, field
 from multiprocessing import context as mp_context
 from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
 from typing import Any
+
+from mas_screen import job_pause
 
 PRELOAD = ["mas_screen.jobs", "mas_screen.batch", "pandas", "pyarrow.parquet", "pyarrow.csv"]
 MiB = 1 << 20
@@ -190,14 +193,14 @@ def _supervise(ref, cancel: threading.Event, done: threading.Event, ctx, fn, pay
     assert _slots is not None
     try:
         if not queued:
-            _run_child(ref, cancel, ctx, fn, payload, limits)
+            _run_child(ref, cancel, ctx, fn, payload, limits, yields=False)
             return
         while not _slots.acquire(timeout=0.2):
             if cancel.is_set() or ref() is None:
                 _update(ref, state="cancelled", message="Cancelled before it started.")
                 return
         try:
-            _run_child(ref, cancel, ctx, fn, payload, limits)
+            _run_child(ref, cancel, ctx, fn, payload, limits, yields=True)
         finally:
             _slots.release()
     except Exception as exc:  # the supervisor never takes the server down; the page says it failed
@@ -240,11 +243,14 @@ class _Process(mp_context.ForkServerProcess):
         return _Popen(process_obj)
 
 
-def _run_child(ref, cancel: threading.Event, ctx, fn, payload, limits: JobLimits) -> None:
+def _run_child(ref, cancel: threading.Event, ctx, fn, payload, limits: JobLimits, yields: bool) -> None:
+    """`yields`: the job pauses while pages answer (job_pause; queued cohort jobs, not exports)."""
     parent, child = ctx.Pipe(duplex=True)
     process = _Process(target=_child_main, args=(fn, child, limits, os.getpid()), daemon=True, name="mas-job")
     process.start()
     child.close()
+    if yields and process.pid:
+        job_pause.register(process.pid)
     _update(ref, state="running", started=time.monotonic())
     deadline = time.monotonic() + limits.wall_seconds + 5  # the child's own alarm fires first
     outcome: tuple | None = None
@@ -279,6 +285,8 @@ def _run_child(ref, cancel: threading.Event, ctx, fn, payload, limits: JobLimits
                 outcome = message
                 break
     finally:
+        if yields and process.pid:
+            job_pause.unregister(process.pid)
         parent.close()
         process.join(timeout=5)
         if process.is_alive():
