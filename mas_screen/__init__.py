@@ -2,10 +2,30 @@
 
 from mas_screen import assess, PatientInput
 result = assess(PatientInput.model_validate(data))
+
+The public names load on first use, so a face that needs only part of the library (the cohort
+command line) does not pay for the rest at start-up.
 """
 
-from mas_screen.faces.bedside import assess
-from mas_screen.models import Assessment, PatientInput
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mas_screen.faces.bedside import assess
+    from mas_screen.models import Assessment, PatientInput
 
 __all__ = ["Assessment", "PatientInput", "assess"]
 __version__ = "0.1.0"
+
+_WHERE = {"assess": "mas_screen.faces.bedside", "Assessment": "mas_screen.models", "PatientInput": "mas_screen.models"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        import importlib
+
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mas_screen' has no attribute {name!r}")
