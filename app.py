@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from mas_screen import job_pause
-from mas_screen.criteria_data import CriteriaDataError, criteria
+from mas_screen.criteria.loading import CriteriaDataError, criteria
 from mas_screen.kernel.instruments import instruments
 from mas_screen.ui.state import persist_widget_state
 from mas_screen.ui.theme import apply_app_css

@@ -143,7 +143,7 @@ def per_row_speed(csv_path: Path, sample: int) -> tuple[float, float]:
     import pandas as pd
 
     from mas_screen import PatientInput, assess
-    from mas_screen.columns import parse_columns, row_to_patient_data
+    from mas_screen.kernel.inputs.columns import parse_columns, row_to_patient_data
 
     df = pd.read_csv(csv_path, dtype=str, keep_default_na=False, nrows=sample)
     cmap = parse_columns(list(df.columns))

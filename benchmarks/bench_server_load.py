@@ -48,7 +48,7 @@ from bench_batch import synthetic_table  # noqa: E402
 from e2e.conftest import CHROME_ARGS, CHROMIUM  # noqa: E402
 from e2e.sessions import MAIN, ServerProcess, wait_idle  # noqa: E402
 
-from mas_screen.criteria_data import criteria  # noqa: E402
+from mas_screen.criteria.loading import criteria  # noqa: E402
 
 WAIT_MS = 1_800_000  # a benchmark waits as long as it takes (the figures say how long)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mas_screen.columns import read_series_csv
+from mas_screen.kernel.inputs.columns import read_series_csv
 from mas_screen.trends import SeriesInput, assess_series, render_trend_text
 
 

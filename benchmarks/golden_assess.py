@@ -39,7 +39,7 @@ def inputs() -> list[dict]:
     from test_batch_identity import make_table
 
     from mas_screen.batch import plan_columns
-    from mas_screen.columns import convert_row
+    from mas_screen.kernel.inputs.columns import convert_row
 
     out = [CONTRACT_EXAMPLE, FULL_PANEL, {}]
     out += patients(20_000)

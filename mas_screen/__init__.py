@@ -12,13 +12,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mas_screen.domain.models import Assessment, PatientInput
     from mas_screen.faces.bedside import assess
-    from mas_screen.models import Assessment, PatientInput
 
 __all__ = ["Assessment", "PatientInput", "assess"]
 __version__ = "0.1.0"
 
-_WHERE = {"assess": "mas_screen.faces.bedside", "Assessment": "mas_screen.models", "PatientInput": "mas_screen.models"}
+_WHERE = {
+    "assess": "mas_screen.faces.bedside",
+    "Assessment": "mas_screen.domain.models",
+    "PatientInput": "mas_screen.domain.models",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -46,7 +46,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mas_screen.columns import (
+from mas_screen.criteria.loading import ItemSpec, criteria, instrument_ids
+from mas_screen.domain.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, VALUE_KEPT_CODES, PatientInput
+from mas_screen.domain.units import as_float, convert, plausible_in, unit_index, unit_key
+from mas_screen.explain.cohort import explain_columns
+from mas_screen.kernel.cohort import CohortValues
+from mas_screen.kernel.exact import MAX_DIGITS, conversion, digits, near
+from mas_screen.kernel.inputs.columns import (
     Column,
     ColumnError,
     ColumnMap,
@@ -55,11 +61,9 @@ from mas_screen.columns import (
     parse_columns,
     unknown_columns_message,
 )
-from mas_screen.criteria_data import ItemSpec, criteria, instrument_ids
-from mas_screen.explain.cohort import explain_columns
-from mas_screen.facts import ORGAN_FIELDS, normalise, unit_spec
-from mas_screen.kernel.cohort import CohortValues
-from mas_screen.kernel.exact import MAX_DIGITS, conversion, digits, near
+from mas_screen.kernel.inputs.facts import ORGAN_FIELDS, normalise, unit_spec
+from mas_screen.kernel.inputs.parsing import MAX_UNIT_CHARS, is_cell_unit, read_number_column, split_unit_column
+from mas_screen.kernel.inputs.safe_csv import neutralise_arrow
 from mas_screen.kernel.instruments import instruments, per_criteria
 from mas_screen.kernel.signals import (
     DISEASES,
@@ -70,10 +74,6 @@ from mas_screen.kernel.signals import (
     other_population_met,
     phlh_signal,
 )
-from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, VALUE_KEPT_CODES, PatientInput
-from mas_screen.parsing import MAX_UNIT_CHARS, is_cell_unit, read_number_column, split_unit_column
-from mas_screen.safe_csv import neutralise_arrow
-from mas_screen.units import as_float, convert, plausible_in, unit_index, unit_key
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -1317,9 +1317,9 @@ def iter_table_chunks(path: str | os.PathLike, fmt: str, chunk_rows: int | None)
 
 def parquet_chunk_rows(path: str | os.PathLike, rows: int) -> int | None:
     """None (read whole) when the file decodes to at most AUTO_CHUNK_BYTES, else rows per chunk so each
-    chunk does. From the metadata and dictionaries (mas_screen.decoded_size), before any cell is
+    chunk does. From the metadata and dictionaries (mas_screen.kernel.inputs.decoded_size), before any cell is
     decoded: a small file can decode to gigabytes (issue 13, finding 3)."""
-    from mas_screen.decoded_size import DecodedBudget, DecodedSizeError, parquet_estimate
+    from mas_screen.kernel.inputs.decoded_size import DecodedBudget, DecodedSizeError, parquet_estimate
 
     unlimited = DecodedBudget(max_bytes=1 << 62, max_cells=1 << 62, max_columns=1 << 30, max_footer_bytes=1 << 30)
     try:
@@ -1363,7 +1363,7 @@ PROVENANCE_KEY = b"mas_screen.provenance"
 
 def provenance_stamp() -> dict:
     """The provenance of a batch run (no input recorded: the rows are the input)."""
-    from mas_screen.provenance import stamp
+    from mas_screen.criteria.provenance import stamp
 
     return stamp()
 

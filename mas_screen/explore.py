@@ -32,13 +32,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from mas_screen.criteria_data import InstrumentSpec, ItemSpec, UnitSpec, criteria
-from mas_screen.explain.wording import SYMBOL
-from mas_screen.faces.bedside import assess
-from mas_screen.facts import Facts, normalise, unit_spec
-from mas_screen.kernel.instruments import Instrument, instruments
-from mas_screen.kernel.values import PatientValues
-from mas_screen.models import (
+from mas_screen.criteria.loading import InstrumentSpec, ItemSpec, UnitSpec, criteria
+from mas_screen.domain.models import (
     BOOLEAN_FIELDS,
     NUMERIC_CONTEXT_FIELDS,
     Assessment,
@@ -48,7 +43,12 @@ from mas_screen.models import (
     Status,
     field_label,
 )
-from mas_screen.units import check_value, convert, format_number, format_threshold, pretty_unit
+from mas_screen.domain.units import check_value, convert, format_number, format_threshold, pretty_unit
+from mas_screen.explain.wording import SYMBOL
+from mas_screen.faces.bedside import assess
+from mas_screen.kernel.inputs.facts import Facts, normalise, unit_spec
+from mas_screen.kernel.instruments import Instrument, instruments
+from mas_screen.kernel.values import PatientValues
 
 # Reporting resolution per (lab, unit): the smallest step a laboratory report (or bedside
 # measurement) usually resolves. Search granularity for what-if values only; no clinical meaning.

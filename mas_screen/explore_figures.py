@@ -21,6 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import plotly.graph_objects as go
 
+from mas_screen.domain.units import pretty_unit
 from mas_screen.explain.wording import SYMBOL
 from mas_screen.explore import Distance
 from mas_screen.figures import (
@@ -35,7 +36,6 @@ from mas_screen.figures import (
     display_number,
     group_digits,
 )
-from mas_screen.units import pretty_unit
 
 CAP_PERCENT = 100.0  # bars longer than this are drawn at the cap, with an arrow (not to scale)
 ROW_PX = 30

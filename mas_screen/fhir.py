@@ -35,10 +35,18 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from mas_screen.criteria_data import criteria
-from mas_screen.models import PatientInput
-from mas_screen.parsing import MAX_EXPONENT, MAX_NUMBER_CHARS, JsonError, echo, format_number, read_json, shorten
-from mas_screen.units import unit_index, unit_key
+from mas_screen.criteria.loading import criteria
+from mas_screen.domain.models import PatientInput
+from mas_screen.domain.units import unit_index, unit_key
+from mas_screen.kernel.inputs.parsing import (
+    MAX_EXPONENT,
+    MAX_NUMBER_CHARS,
+    JsonError,
+    echo,
+    format_number,
+    read_json,
+    shorten,
+)
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"

@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 from fpdf import FPDF, FontFace, XPos, YPos
 
 from mas_screen import __version__
-from mas_screen.criteria_data import criteria
-from mas_screen.explain.summary import more_tests_lines, more_tests_title, qualified_name, screening_caveat
-from mas_screen.models import (
+from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.references import compact_citation
+from mas_screen.domain.models import (
     BIOLOGIC_LABELS,
     CONTEXT_LABELS,
     DISEASE_LABELS,
@@ -38,10 +38,10 @@ from mas_screen.models import (
     PatientInput,
     field_label,
 )
-from mas_screen.parsing import echo
-from mas_screen.references import compact_citation
+from mas_screen.domain.units import format_number, pretty_unit, unit_index, unit_key
+from mas_screen.explain.summary import more_tests_lines, more_tests_title, qualified_name, screening_caveat
+from mas_screen.kernel.inputs.parsing import echo
 from mas_screen.score_display import STATUS_WORDS, minus, shown_score
-from mas_screen.units import format_number, pretty_unit, unit_index, unit_key
 
 if TYPE_CHECKING:
     from mas_screen.trends import TrendResult
@@ -213,8 +213,8 @@ PRINT_MM_PER_PX = (210.0 - 2 * 13.0) / PRINT_FIGURE_WIDTH_PX
 
 
 def _print_rows(patient: PatientInput) -> list[str]:
-    from mas_screen.facts import normalise
     from mas_screen.figures import used_analytes
+    from mas_screen.kernel.inputs.facts import normalise
 
     facts, _ = normalise(patient)
     return [a for a in used_analytes() if a in facts.labs]

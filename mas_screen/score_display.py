@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from mas_screen.criteria_data import criteria
+from mas_screen.criteria.loading import criteria
+from mas_screen.domain.models import CriterionResult
+from mas_screen.domain.units import format_number
 from mas_screen.kernel.exact import round_half_up
 from mas_screen.kernel.logic import holds
-from mas_screen.models import CriterionResult
-from mas_screen.units import format_number
 
 # A status as every face names it (words and a mark, so it survives black-and-white print).
 STATUS_WORDS = {"met": "● met", "not_met": "○ not met", "indeterminate": "◐ indeterminate"}

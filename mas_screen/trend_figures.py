@@ -25,12 +25,13 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 import plotly.graph_objects as go
 
-from mas_screen.criteria_data import UnitSpec, criteria, instrument_ids
+from mas_screen.criteria.loading import UnitSpec, criteria, instrument_ids
+from mas_screen.domain.models import CriterionResult
+from mas_screen.domain.units import ParsedNumber, convert, format_number, pretty_unit, unit_index, unit_key
 from mas_screen.explain.wording import MET_WORD as MET
 from mas_screen.explain.wording import MISSING_WORD as MISSING
 from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
 from mas_screen.explain.wording import compare_words as compare
-from mas_screen.facts import Facts, LabFact, unit_spec
 from mas_screen.figures import (
     BASE_FONT,
     CHAR_PX,
@@ -54,9 +55,8 @@ from mas_screen.figures import (
     used_analytes,
     wants_log,
 )
-from mas_screen.models import CriterionResult
+from mas_screen.kernel.inputs.facts import Facts, LabFact, unit_spec
 from mas_screen.trends import TREND_ANALYTES, Change, TrendResult
-from mas_screen.units import ParsedNumber, convert, format_number, pretty_unit, unit_index, unit_key
 
 KEY_ANALYTES = TREND_ANALYTES[:3]  # platelets, ferritin, AST: the consensus's "change matters most"
 CONSENSUS_NOTE = (

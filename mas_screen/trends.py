@@ -35,15 +35,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from mas_screen.criteria_data import UnitSpec, criteria
+from mas_screen.criteria.loading import UnitSpec, criteria
+from mas_screen.criteria.references import full_citation, link, short_citation
+from mas_screen.domain.models import Assessment, ClinicalContext, Measurement, PatientInput, ReferenceOut
+from mas_screen.domain.units import convert, format_number, pretty_unit, unit_index, unit_key
 from mas_screen.faces.bedside import assess
-from mas_screen.facts import LabFact, normalise
 from mas_screen.kernel.exact import round_half_up
+from mas_screen.kernel.inputs.facts import LabFact, normalise
+from mas_screen.kernel.inputs.parsing import shorten
 from mas_screen.kernel.logic import Interval
-from mas_screen.models import Assessment, ClinicalContext, Measurement, PatientInput, ReferenceOut
-from mas_screen.parsing import shorten
-from mas_screen.references import full_citation, link, short_citation
-from mas_screen.units import convert, format_number, pretty_unit, unit_index, unit_key
 
 TREND_ANALYTES = ("platelets", "ferritin", "ast", "wbc", "neutrophils", "fibrinogen", "esr")
 """In the order the consensus ranked them (Ravelli 2016 RMD Open): the first three matter most."""
@@ -96,7 +96,7 @@ class SeriesInput(BaseModel):
 
 SeriesWarningCode = Literal["bad_time", "duplicate_time", "out_of_order", "no_time", "two_units"]
 """Codes of assess_series and the CSV reader. Also used: `mixed_timezone`, `mixed_units` (info),
-and from the CSV reader (mas_screen.columns) `two_values`, `bad_value`, `cell_unit` (info),
+and from the CSV reader (mas_screen.kernel.inputs.columns) `two_values`, `bad_value`, `cell_unit` (info),
 `unnamed_column`, `extra_cells`."""
 
 
@@ -531,7 +531,7 @@ def assess_series(
     """One Assessment per dated panel, the change in each lab, and when each instrument was first met.
 
     `alerts`: the user's own alert levels (reported in `alerts`, labelled as the user's).
-    `problems`: row problems found while reading the input (e.g. by mas_screen.columns), merged
+    `problems`: row problems found while reading the input (e.g. by mas_screen.kernel.inputs.columns), merged
     into `warnings` so that every row's messages are in one list.
     """
     warnings: list[SeriesWarning] = list(problems or [])
@@ -707,7 +707,7 @@ def render_trend_text(result: TrendResult) -> str:
     lines.extend(f"Note: {c}" for c in result.caveats)
     stamped = next((p.assessment.provenance for p in result.points if p.assessment.provenance is not None), None)
     if stamped is not None:
-        from mas_screen.provenance import one_line
+        from mas_screen.criteria.provenance import one_line
 
         lines.append(f"Provenance: {one_line(stamped)}")
     return "\n".join(lines) + "\n"

@@ -2,7 +2,7 @@
 
 A saved Assessment (the `assess` command's JSON, the bedside page's JSON export, or a `trend`
 result with one assessment per point) records its input and the fingerprint of the criteria it
-was computed under (`provenance`, see mas_screen.provenance). Verification recomputes every
+was computed under (`provenance`, see mas_screen.criteria.provenance). Verification recomputes every
 assessment from its recorded input under the criteria installed now and compares:
 
 - the result itself (every field except `provenance`), instrument by instrument;
@@ -21,9 +21,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from mas_screen.criteria.provenance import fingerprint, tool_version
+from mas_screen.domain.models import NON_FINITE_TAG, Assessment, PatientInput
 from mas_screen.faces.bedside import assess
-from mas_screen.models import NON_FINITE_TAG, Assessment, PatientInput
-from mas_screen.provenance import fingerprint, tool_version
 
 RESULT_FIELDS = tuple(name for name in Assessment.model_fields if name != "provenance")
 

@@ -66,10 +66,10 @@ from pydantic import ValidationError
 from mas_screen import Assessment, PatientInput, assess
 from mas_screen.batch import analyte_needs, plan_columns, screen_frame
 from mas_screen.cli import main
-from mas_screen.criteria_data import CONTRACT_IDS, ItemSpec, criteria, parse_factor
-from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, ClinicalContext
+from mas_screen.criteria.loading import CONTRACT_IDS, ItemSpec, criteria, parse_factor
+from mas_screen.domain.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, ClinicalContext
+from mas_screen.domain.units import convert
 from mas_screen.trends import SeriesInput, TrendResult, assess_series
-from mas_screen.units import convert
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = criteria()
@@ -99,7 +99,7 @@ OPS = (">", ">=", "<", "<=", "> ", "< ", "≥", "≤")
 _WORDING = re.compile(r"\bdiagnos(is|ed|e|ing)\b", re.IGNORECASE)
 _WORDING_ALLOWED = re.compile(r"not a diagnosis|molecular diagnosis", re.IGNORECASE)
 _PLAIN = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$")
-_GROUPED = re.compile(r"^\s*[+-]?[1-9]\d?\d?(,\d\d\d)+(\.\d+)?\s*$")  # independent of mas_screen.parsing
+_GROUPED = re.compile(r"^\s*[+-]?[1-9]\d?\d?(,\d\d\d)+(\.\d+)?\s*$")  # independent of mas_screen.kernel.inputs.parsing
 _AMBIGUOUS = re.compile(r"^\s*([+-]?)([1-9]\d?\d?)([.,])(\d\d\d)\s*$")
 _CENSORED = re.compile(r"^\s*(>=|<=|≥|≤|>|<)\s*(\d+(?:\.\d+)?)\s*$")
 _CENSOR_PREFIX = re.compile(r"^\s*(>=|<=|≥|≤|>|<)\s*")
@@ -1295,7 +1295,7 @@ def random_frame(rng: random.Random, n: int) -> pd.DataFrame:
 def respell_frame(rng: random.Random, frame: pd.DataFrame, decimal_comma: bool) -> pd.DataFrame:
     """A random_frame table with spellings from other locales, huge values and units written in cells
     ("19.164651 ng/mL"), in the decimal-comma spelling when `decimal_comma`."""
-    from mas_screen.columns import parse_columns
+    from mas_screen.kernel.inputs.columns import parse_columns
 
     cmap = parse_columns(list(frame.columns))
     out = frame.copy()

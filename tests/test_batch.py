@@ -16,7 +16,7 @@ from mas_screen.batch import (
     screen_partition,
     summarise_results,
 )
-from mas_screen.criteria_data import CONTRACT_IDS
+from mas_screen.criteria.loading import CONTRACT_IDS
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:
@@ -266,7 +266,7 @@ def test_summarise_results():
 
 def test_every_instrument_of_the_criteria_has_its_columns():
     """The cohort runs the kernel's instruments: every instrument file gives its columns, in order."""
-    from mas_screen.criteria_data import instrument_ids
+    from mas_screen.criteria.loading import instrument_ids
 
     statuses = [c.removesuffix("_status") for c in batch.output_columns() if c.endswith("_status")]
     assert statuses == list(instrument_ids())

@@ -22,7 +22,7 @@ from mas_screen.batch_figures import (
     open_summary,
     score_histogram,
 )
-from mas_screen.criteria_data import criteria
+from mas_screen.criteria.loading import criteria
 from mas_screen.figures import OKABE_ITO
 from mas_screen.ui.batch_demo import demo_cohort
 

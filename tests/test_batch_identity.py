@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 
 from mas_screen import PatientInput, assess
 from mas_screen.batch import plan_columns, range_instruments, screen_frame
-from mas_screen.columns import column_name, convert_row
-from mas_screen.criteria_data import criteria, criteria_dir, instrument_files, instrument_ids
-from mas_screen.models import BOOLEAN_FIELDS
-from mas_screen.units import convert
+from mas_screen.criteria.loading import criteria, criteria_dir, instrument_files, instrument_ids
+from mas_screen.domain.models import BOOLEAN_FIELDS
+from mas_screen.domain.units import convert
+from mas_screen.kernel.inputs.columns import column_name, convert_row
 
 ANALYTES = criteria().analytes.analytes
 BOOL_WORDS = ["yes", "no", "", "", "", "true", "False", "1", "0", "maybe", "Unknown", " Yes "]

@@ -31,7 +31,7 @@ from mas_screen.cases import (
     published_value_problems,
     warning_codes,
 )
-from mas_screen.criteria_data import criteria
+from mas_screen.criteria.loading import criteria
 from mas_screen.faces.teaching.check import check_folder
 from mas_screen.faces.teaching.claims import check_case
 from mas_screen.faces.teaching.schema import PublishedSource, case_files

@@ -32,7 +32,7 @@ from cds_support import (
     stop,
 )
 
-from mas_screen.criteria_data import criteria
+from mas_screen.criteria.loading import criteria
 from mas_screen.faces.cds_hooks.discovery import SERVICES, prefetch_templates
 
 SERVICE = "/cds-services/mas-screen"

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from mas_screen import PatientInput, assess
-from mas_screen.criteria_data import criteria
+from mas_screen.criteria.loading import criteria
 from mas_screen.faces.cds_hooks.cards import CardContext, matching_rule, own_signal
 from mas_screen.faces.cds_hooks.mapping import Mapped
 

@@ -328,7 +328,7 @@ def test_twenty_thousand_unknown_columns_give_one_short_line(tmp_path, capsys):
 
 
 def test_unknown_columns_message_is_truncated():
-    from mas_screen.columns import parse_columns, unknown_columns_message
+    from mas_screen.kernel.inputs.columns import parse_columns, unknown_columns_message
 
     message = unknown_columns_message(parse_columns(["id", *(f"c{i}" for i in range(900))]))
     assert "and 890 more" in message and len(message) < 1500

@@ -1,11 +1,12 @@
-"""The contract's "Batch" column layout (mas_screen.columns), shared by the trend CSV reader."""
+"""The contract's "Batch" column layout (mas_screen.kernel.inputs.columns), shared by the trend CSV reader."""
 
 from __future__ import annotations
 
 import pytest
 
 from mas_screen import PatientInput, assess
-from mas_screen.columns import (
+from mas_screen.criteria.loading import criteria
+from mas_screen.kernel.inputs.columns import (
     ColumnError,
     column_name,
     convert_row,
@@ -14,7 +15,6 @@ from mas_screen.columns import (
     row_to_patient_data,
     suffix_key,
 )
-from mas_screen.criteria_data import criteria
 from mas_screen.trends import assess_series
 
 

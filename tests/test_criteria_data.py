@@ -17,7 +17,7 @@ import pytest
 import yaml
 from conftest import run
 
-from mas_screen.criteria_data import CriteriaDataError, ItemSpec, criteria, load_criteria, parse_factor
+from mas_screen.criteria.loading import CriteriaDataError, ItemSpec, criteria, load_criteria, parse_factor
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""Decoded-size budgets (mas_screen/decoded_size.py): a table's size in memory, known before decoding.
+"""Decoded-size budgets (mas_screen/kernel/inputs/decoded_size.py): a table's size in memory, known before decoding.
 
 Finding 3 of issue 13: a 254 KB Parquet file (100,000 cells of "x" * 10,000, zstd + dictionary)
 decoded to 2.3 GB in the server. The budget is checked from the file's metadata (and, for text
@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mas_screen import jobs
-from mas_screen.decoded_size import (
+from mas_screen.kernel.inputs.decoded_size import (
     DecodedBudget,
     DecodedSizeError,
     csv_shape_within,

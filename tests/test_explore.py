@@ -332,7 +332,7 @@ def test_replace_input_rejects_unknown_keys():
 
 
 def test_resolution_table_uses_accepted_units():
-    from mas_screen.criteria_data import criteria
+    from mas_screen.criteria.loading import criteria
 
     analytes = criteria().analytes.analytes
     for key, units in RESOLUTION.items():

@@ -11,7 +11,7 @@ import pytest
 from panels import FULL_PANEL
 
 from mas_screen import PatientInput, assess
-from mas_screen.criteria_data import criteria
+from mas_screen.criteria.loading import criteria
 from mas_screen.explain.wording import MET_WORD as MET
 from mas_screen.explain.wording import MISSING_WORD as MISSING
 from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET

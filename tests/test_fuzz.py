@@ -116,7 +116,7 @@ def test_harness_sees_a_threshold_typo(monkeypatch):
 
 
 def test_harness_sees_a_blank_read_as_normal(monkeypatch):
-    from mas_screen.facts import Facts
+    from mas_screen.kernel.inputs.facts import Facts
 
     real = Facts.lab_interval
 
@@ -166,7 +166,7 @@ def test_harness_sees_an_input_over_its_time_budget(monkeypatch):
     for one spelling) must fail `over_time_budget` (the benchmark's 50 ms; the suite's own limit is 2 s)."""
     import time
 
-    from mas_screen import facts
+    from mas_screen.kernel.inputs import facts
 
     real = facts.parse_number
 
@@ -188,8 +188,8 @@ def test_harness_sees_a_decimal_comma_read_as_thousands(monkeypatch):
     """Issue 13 finding 2: the old reading ("0,500" → 500, no warning) must fail the spelling oracle."""
     from decimal import Decimal
 
-    from mas_screen import facts
-    from mas_screen.parsing import ParsedNumber
+    from mas_screen.kernel.inputs import facts
+    from mas_screen.kernel.inputs.parsing import ParsedNumber
 
     real = facts.parse_number
 
@@ -209,7 +209,7 @@ def test_harness_sees_a_decimal_comma_read_as_thousands(monkeypatch):
 def test_harness_sees_a_missing_ambiguity_warning(monkeypatch):
     import dataclasses
 
-    from mas_screen import facts
+    from mas_screen.kernel.inputs import facts
 
     real = facts.parse_number
     monkeypatch.setattr(facts, "parse_number", lambda raw, **kw: dataclasses.replace(real(raw, **kw), other=None))

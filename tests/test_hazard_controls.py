@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT, crit, run
 from streamlit.testing.v1 import AppTest
 
-from mas_screen.criteria_data import criteria
+from mas_screen.criteria.loading import criteria
 
 APP = str(ROOT / "app.py")
 

@@ -109,7 +109,7 @@ def test_trends_upload_reads_blood_counts(at):  # noqa: F811
 
 def test_trends_page_and_cli_read_cells_alike():
     """One reading of a cell with its unit (issue 13 finding 5): the page's split_cell is the CSV reader's."""
-    from mas_screen.columns import convert_row, parse_columns
+    from mas_screen.kernel.inputs.columns import convert_row, parse_columns
     from mas_screen.ui.series_state import split_cell
 
     for cell, column, unit in [("150 10^9/L", "platelets", "10^9/L"), ("3.6 g/L", "fibrinogen", "mg/dL")]:

@@ -1,4 +1,4 @@
-"""Reading numbers as typed (mas_screen.parsing, contract "Number spelling"): bounded work per value,
+"""Reading numbers as typed (mas_screen.kernel.inputs.parsing, contract "Number spelling"): bounded work per value,
 the decimal-comma rules, ambiguous spellings, yes/no answers, bounded JSON, and the column reader
 agreeing with the single-value reader cell by cell. Regression tests for issue 13 findings 1, 2 and 7."""
 
@@ -15,7 +15,7 @@ from conftest import crit, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mas_screen.parsing import (
+from mas_screen.kernel.inputs.parsing import (
     COLUMN_OPS,
     JsonError,
     NotANumber,

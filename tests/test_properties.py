@@ -524,7 +524,7 @@ NUMBER_CANDIDATES = {
 
 def candidates(key: str) -> list:
     """Values to try for one input: plausible ends (analytes.yaml), published cut-offs, yes/no."""
-    from mas_screen.criteria_data import criteria
+    from mas_screen.criteria.loading import criteria
 
     analytes = criteria().analytes.analytes
     if key in analytes:

@@ -20,8 +20,8 @@ from pydantic import ValidationError
 
 import mas_screen
 from mas_screen import PatientInput, assess
-from mas_screen.criteria_data import criteria
-from mas_screen.provenance import canonical_json, data_files, fingerprint, fingerprint_files, tool_version
+from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.provenance import canonical_json, data_files, fingerprint, fingerprint_files, tool_version
 from mas_screen.verify import VerifyError, verify_data
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -122,7 +122,7 @@ def test_non_finite_numbers_are_recorded_as_json():
 
 
 def test_round_trip_through_the_model():
-    from mas_screen.models import Assessment
+    from mas_screen.domain.models import Assessment
 
     a = assess(PatientInput.model_validate(FULL_PANEL))
     again = Assessment.model_validate(json.loads(a.model_dump_json()))

@@ -205,7 +205,7 @@ def test_hscore_tabulated_points_are_exact_not_fitted():
 
 
 def test_hscore_performance_is_93_86_not_82_88():
-    from mas_screen.criteria_data import criteria
+    from mas_screen.criteria.loading import criteria
 
     spec = criteria().instruments["hscore"]
     assert "93%" in spec.performance and "86%" in spec.performance
@@ -339,7 +339,7 @@ def test_parodi_haemoglobin_in_mg_dl_is_refused_not_compared():
 
 
 def test_mas2016_performance_says_specificity_0_99():
-    from mas_screen.criteria_data import criteria
+    from mas_screen.criteria.loading import criteria
 
     perf = criteria().instruments["mas2016"].performance
     assert "sensitivity 0.73" in perf

@@ -12,7 +12,8 @@ from conftest import ROOT, crit, run
 from panels import FULL_PANEL
 
 from mas_screen import PatientInput, assess
-from mas_screen.criteria_data import CONTRACT_IDS, DISEASES, CriteriaDataError, criteria, load_criteria
+from mas_screen.criteria.loading import CONTRACT_IDS, DISEASES, CriteriaDataError, criteria, load_criteria
+from mas_screen.domain.models import Disease
 from mas_screen.explain.summary import (
     by_tier,
     join_words,
@@ -24,7 +25,6 @@ from mas_screen.explain.summary import (
     sentence_labels,
 )
 from mas_screen.kernel.instruments import compile_all
-from mas_screen.models import Disease
 from mas_screen.report_text import render_text
 
 OWN = {  # contract.md "The patient's own instruments", restated

@@ -15,7 +15,7 @@ from test_hostile_inputs import literal, upload
 
 def test_a_2mb_file_of_tiny_rows_is_refused_before_it_is_parsed(at, monkeypatch):  # noqa: F811
     """Finding 3 (issue 13): refused from a count, without building 150,000 panels."""
-    import mas_screen.columns as columns
+    import mas_screen.kernel.inputs.columns as columns
 
     def never(*_args, **_kwargs):
         raise AssertionError("the rows were parsed although the file has too many")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from mas_screen import PatientInput, assess
-from mas_screen.criteria_data import criteria
-from mas_screen.facts import normalise
+from mas_screen.criteria.loading import criteria
+from mas_screen.kernel.inputs.facts import normalise
 from mas_screen.trends import Change, TrendPoint, TrendResult
 
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import math
 
-from mas_screen.criteria_data import BOOLEAN_FIELDS
+from mas_screen.criteria.loading import BOOLEAN_FIELDS
+from mas_screen.domain.models import ItemResult
+from mas_screen.domain.units import format_number, pretty_unit
 from mas_screen.explain.wording import RESULT_WORDS
-from mas_screen.facts import Facts, unit_spec
 from mas_screen.kernel.exact import round_half_up
+from mas_screen.kernel.inputs.facts import Facts, unit_spec
 from mas_screen.kernel.instruments import per_criteria
 from mas_screen.kernel.kinds import Item
 from mas_screen.kernel.outcome import Out
-from mas_screen.models import ItemResult
-from mas_screen.units import format_number, pretty_unit
 
 _UNIT_SHOWN = ("lab", "size", "onset")
 

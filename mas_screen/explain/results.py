@@ -6,16 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from mas_screen.criteria_data import InstrumentSpec
+from mas_screen.criteria.loading import InstrumentSpec
+from mas_screen.criteria.references import short_citation
+from mas_screen.domain.models import AdditionalCutoff, CriterionResult, Probability
+from mas_screen.domain.units import format_threshold
 from mas_screen.explain.cards import card
 from mas_screen.explain.wording import STATUS_WORDS, SYMBOL
-from mas_screen.facts import Facts
 from mas_screen.kernel.combine import Verdict
 from mas_screen.kernel.combine import probability as table_probability
+from mas_screen.kernel.inputs.facts import Facts
 from mas_screen.kernel.instruments import Instrument, per_criteria
-from mas_screen.models import AdditionalCutoff, CriterionResult, Probability
-from mas_screen.references import short_citation
-from mas_screen.units import format_threshold
 
 
 def population_fit(spec: InstrumentSpec, facts: Facts) -> str:

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from mas_screen.criteria_data import PolicyFile, criteria
+from mas_screen.criteria.loading import PolicyFile, criteria
+from mas_screen.criteria.references import short_citation
+from mas_screen.domain.models import Assessment, CriterionResult, Summary, field_label
+from mas_screen.domain.units import format_number
 from mas_screen.explain.wording import STATUS_CODES
-from mas_screen.facts import Facts, febrile_with_low_temperature
 from mas_screen.kernel import signals
+from mas_screen.kernel.inputs.facts import Facts, febrile_with_low_temperature
 from mas_screen.kernel.instruments import per_criteria
 from mas_screen.kernel.ops import SCALAR
 from mas_screen.kernel.signals import MAS_SIGNALS, mas_instruments, own_instruments
-from mas_screen.models import Assessment, CriterionResult, Summary, field_label
-from mas_screen.references import short_citation
 from mas_screen.score_display import shown_score
-from mas_screen.units import format_number
 
 
 def policy() -> PolicyFile:

@@ -23,7 +23,7 @@ def compare_words(iv, comparator: str, threshold: float) -> str:
 
 def tag(iid: str) -> str:
     """An instrument's short tag for labels beside a threshold line ("2016 > 684")."""
-    from mas_screen.criteria_data import criteria
+    from mas_screen.criteria.loading import criteria
 
     spec = criteria().instruments[iid]
     return spec.tag or spec.short_name

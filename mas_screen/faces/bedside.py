@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from functools import cache
 
-from mas_screen.criteria_data import criteria
+from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.provenance import SCHEMA_VERSION, fingerprint, tool_version, utc_now
+from mas_screen.criteria.references import full_citation, link
+from mas_screen.domain.models import Assessment, CriterionResult, PatientInput, Provenance, ReferenceOut
 from mas_screen.explain.results import criterion_result
 from mas_screen.explain.summary import slow_tests, summarise
-from mas_screen.facts import normalise
+from mas_screen.kernel.inputs.facts import normalise
 from mas_screen.kernel.instruments import instruments
 from mas_screen.kernel.ops import MISSING
 from mas_screen.kernel.values import PatientValues
-from mas_screen.models import Assessment, CriterionResult, PatientInput, Provenance, ReferenceOut
-from mas_screen.provenance import SCHEMA_VERSION, fingerprint, tool_version, utc_now
-from mas_screen.references import full_citation, link
 
 
 def assess(patient: PatientInput) -> Assessment:

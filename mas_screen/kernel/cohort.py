@@ -13,8 +13,9 @@ from decimal import Decimal
 
 import numpy as np
 
-from mas_screen.criteria_data import criteria
-from mas_screen.facts import context_plausible, plausible_interval, unit_spec
+from mas_screen.criteria.loading import criteria
+from mas_screen.domain.models import NUMERIC_CONTEXT_FIELDS
+from mas_screen.domain.units import as_float, convert
 from mas_screen.kernel.exact import (
     NEAR,
     SCALE,
@@ -27,10 +28,9 @@ from mas_screen.kernel.exact import (
     round_half_up,
     round_half_up_array,
 )
+from mas_screen.kernel.inputs.facts import context_plausible, plausible_interval, unit_spec
 from mas_screen.kernel.logic import Interval, compare, holds
 from mas_screen.kernel.ops import MET, NOT_MET, ArrayOps
-from mas_screen.models import NUMERIC_CONTEXT_FIELDS
-from mas_screen.units import as_float, convert
 
 
 class CohortValues:

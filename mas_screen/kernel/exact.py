@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 
-from mas_screen.facts import unit_spec
+from mas_screen.kernel.inputs.facts import unit_spec
 from mas_screen.kernel.logic import Interval, compare, holds
 from mas_screen.kernel.ops import MET, NOT_MET
 from mas_screen.kernel.ops import SCALAR as PATIENT_OPS
@@ -121,7 +121,7 @@ def _scaled(m: np.ndarray, exponent: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def exact_in(lab, idx: np.ndarray, analyte: str, target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact values of a cohort's lab (rows idx) in `target` as m × 10^-e (int64), where the typed unit
     converts exactly and the number fits."""
-    from mas_screen.criteria_data import criteria
+    from mas_screen.criteria.loading import criteria
 
     units = criteria().analytes.analytes[analyte].units
     m = np.zeros(len(idx), np.int64)

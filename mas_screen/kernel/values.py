@@ -23,12 +23,12 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from mas_screen.criteria_data import criteria
-from mas_screen.facts import Facts, context_plausible, fever_cut, plausible_interval, unit_spec
+from mas_screen.criteria.loading import criteria
+from mas_screen.domain.models import NUMERIC_CONTEXT_FIELDS
 from mas_screen.kernel.exact import PatientExact
+from mas_screen.kernel.inputs.facts import Facts, context_plausible, fever_cut, plausible_interval, unit_spec
 from mas_screen.kernel.logic import Interval
 from mas_screen.kernel.ops import MISSING, SCALAR
-from mas_screen.models import NUMERIC_CONTEXT_FIELDS
 
 FEVER_SOURCES = ("febrile", "temperature")
 _FLAG = {None: -1, True: 1, False: 0}

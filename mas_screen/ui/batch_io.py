@@ -19,18 +19,23 @@ import pandas as pd
 import pyarrow as pa
 
 from mas_screen.batch import BatchError, output_columns, plan_columns, screen_frame, summarise_results
-from mas_screen.columns import CONTEXT_FIELDS, ENUM_FIELDS, column_name
-from mas_screen.criteria_data import criteria
-from mas_screen.decoded_size import DecodedBudget, DecodedSizeError, parquet_estimate, read_csv_within_budget
-from mas_screen.models import BOOLEAN_FIELDS, field_label
-from mas_screen.safe_csv import neutralise
+from mas_screen.criteria.loading import criteria
+from mas_screen.domain.models import BOOLEAN_FIELDS, field_label
+from mas_screen.kernel.inputs.columns import CONTEXT_FIELDS, ENUM_FIELDS, column_name
+from mas_screen.kernel.inputs.decoded_size import (
+    DecodedBudget,
+    DecodedSizeError,
+    parquet_estimate,
+    read_csv_within_budget,
+)
+from mas_screen.kernel.inputs.safe_csv import neutralise
 
 MAX_UPLOAD_MB = 50  # as .streamlit/config.toml server.maxUploadSize
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # Streamlit counts megabytes as MiB
 MAX_ROWS = 100_000  # larger cohorts: the command line streams any size (python -m mas_screen batch)
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 # What one upload may become in memory once decoded (a 254 KB Parquet file can hold 1 GB of text):
-# checked before the cells are decoded (mas_screen/decoded_size.py), in the screening job's process.
+# checked before the cells are decoded (mas_screen/kernel/inputs/decoded_size.py), in the screening job's process.
 BUDGET = DecodedBudget(max_bytes=256 << 20, max_cells=10_000_000, max_columns=1_000)
 CLI_HINT = "For larger cohorts use the command line: python -m mas_screen batch cohort.csv -o screened.parquet"
 _CLI_IGNORE_HINT = " (pass unknown='ignore' / --ignore-unknown to keep them)"

@@ -10,12 +10,12 @@ from decimal import Decimal
 
 import streamlit as st
 
-from mas_screen.criteria_data import criteria
+from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.references import full_citation, link, short_citation
+from mas_screen.domain.models import Assessment, CriterionResult, ItemResult, field_label
+from mas_screen.domain.units import format_number, pretty_unit
 from mas_screen.explain.summary import more_tests_lines, more_tests_title, qualified_name
-from mas_screen.models import Assessment, CriterionResult, ItemResult, field_label
-from mas_screen.references import full_citation, link, short_citation
 from mas_screen.score_display import minus, shown_score
-from mas_screen.units import format_number, pretty_unit
 
 STATUS_BADGE = {
     "met": ":red-background[**● met**]",

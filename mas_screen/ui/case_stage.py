@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mas_screen.criteria_data import instrument_ids
+from mas_screen.criteria.loading import instrument_ids
 from mas_screen.explain.summary import supporting_instruments
 from mas_screen.faces.teaching.claims import compute
 from mas_screen.faces.teaching.grading import own_instruments, ranked_next_steps, shuffled_next_steps

@@ -15,8 +15,8 @@ import pandas as pd
 import streamlit as st
 import yaml
 
-from mas_screen.criteria_data import criteria
-from mas_screen.parsing import split_unit
+from mas_screen.criteria.loading import criteria
+from mas_screen.kernel.inputs.parsing import split_unit
 from mas_screen.trends import TREND_ANALYTES, Panel, SeriesInput
 from mas_screen.ui.state import (
     decimal_comma,

@@ -14,10 +14,10 @@ from pathlib import Path
 import streamlit as st
 import yaml
 
-from mas_screen.criteria_data import UnitSpec, criteria
-from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, PatientInput
-from mas_screen.units import unit_index
-from mas_screen.units import unit_key as units_key
+from mas_screen.criteria.loading import UnitSpec, criteria
+from mas_screen.domain.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, PatientInput
+from mas_screen.domain.units import unit_index
+from mas_screen.domain.units import unit_key as units_key
 
 # A value typed with its unit ("6.2 mmol/L", "1.8g/L", ">40000 ng/mL"): the number part, then text
 # that starts like a unit. Bounded: a field longer than this is handed to the core as typed.

@@ -10,17 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mas_screen.criteria_data import criteria
-from mas_screen.faces.teaching.claims import case_series, compute
-from mas_screen.faces.teaching.grading import (
-    SKILL_LABELS,
-    Citation,
-    Feedback,
-    ItemFeedback,
-    TeachingPointOut,
-)
-from mas_screen.faces.teaching.schema import GRADE_LABELS, READING_LABELS, Case, CasePanel, normal_time
-from mas_screen.models import (
+from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.references import full_citation, link, short_citation
+from mas_screen.domain.models import (
     BIOLOGIC_LABELS,
     BOOLEAN_FIELDS,
     DISEASE_LABELS,
@@ -30,13 +22,21 @@ from mas_screen.models import (
     PatientInput,
     field_label,
 )
-from mas_screen.references import full_citation, link, short_citation
+from mas_screen.domain.units import format_number, pretty_unit
+from mas_screen.faces.teaching.claims import case_series, compute
+from mas_screen.faces.teaching.grading import (
+    SKILL_LABELS,
+    Citation,
+    Feedback,
+    ItemFeedback,
+    TeachingPointOut,
+)
+from mas_screen.faces.teaching.schema import GRADE_LABELS, READING_LABELS, Case, CasePanel, normal_time
 from mas_screen.trend_figures import stamp, wall_time
 from mas_screen.trends import SeriesInput, TrendResult, assess_series, parse_time
 from mas_screen.ui import cards
 from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.state import LAB_ORDER
-from mas_screen.units import format_number, pretty_unit
 
 MARK = {True: ":green[**✓ right**]", False: ":red[**✗ wrong**]", None: ":gray[— not graded]"}
 TAB_MARK = {True: "✓", False: "✗"}

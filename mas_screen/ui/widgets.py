@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mas_screen.criteria_data import criteria
-from mas_screen.models import InputWarning, field_label
+from mas_screen.criteria.loading import criteria
+from mas_screen.domain.models import InputWarning, field_label
+from mas_screen.domain.units import pretty_unit
 from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.state import (
     TRI_STATE,
@@ -21,7 +22,6 @@ from mas_screen.ui.state import (
     sync_unit_from_text,
     unit_key,
 )
-from mas_screen.units import pretty_unit
 
 WARNING_TITLES = {
     "not_a_number": "Not a number",

@@ -14,16 +14,16 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from mas_screen.criteria_data import criteria
+from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.provenance import one_line
+from mas_screen.criteria.references import link, short_citation
+from mas_screen.domain.models import Assessment, CriterionResult, field_label
+from mas_screen.domain.units import format_number, pretty_unit
 from mas_screen.faces.cds_hooks import population
 from mas_screen.faces.cds_hooks.mapping import LabResult, Mapped
 from mas_screen.faces.cds_hooks.rules import CardRule, cds_data
-from mas_screen.models import Assessment, CriterionResult, field_label
-from mas_screen.provenance import one_line
-from mas_screen.references import link, short_citation
 from mas_screen.report_text import _score as score_text
 from mas_screen.score_display import minus
-from mas_screen.units import format_number, pretty_unit
 
 SUMMARY_LIMIT = 139  # CDS Hooks: "<140-character summary"
 RHEUMATIC = ("sjia", "suspected_sjia", "aosd", "sle")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mas_screen.criteria_data import criteria
+from mas_screen.criteria.loading import criteria
 
 LOINC = "http://loinc.org"
 SERVICES: dict[str, dict[str, str]] = {

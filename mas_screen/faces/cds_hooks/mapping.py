@@ -22,11 +22,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from mas_screen.criteria_data import criteria
+from mas_screen.criteria.loading import criteria
+from mas_screen.domain.models import PatientInput
+from mas_screen.domain.units import NotANumber, convert, parse_number
 from mas_screen.faces.cds_hooks.rules import cds_data
 from mas_screen.fhir import LOINC, FhirError, bundle_to_inputs, loinc_map
-from mas_screen.models import PatientInput
-from mas_screen.units import NotANumber, convert, parse_number
 
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clock drift between the EHR and this service
 HIGHEST_OF_DAY = "temperature"  # contract: "`temperature` is the highest in the last 24 h"

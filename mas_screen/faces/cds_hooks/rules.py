@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mas_screen.criteria_data import CriteriaDataError, _read_yaml, _validate, criteria, criteria_dir
+from mas_screen.criteria.loading import CriteriaDataError, _read_yaml, _validate, criteria, criteria_dir
 
 Indicator = Literal["info", "warning", "critical"]
 Disease = Literal["sjia", "suspected_sjia", "aosd", "sle", "other", "unknown"]
@@ -199,7 +199,7 @@ def _when_words(when: When) -> list[str]:
 
 def cited(keys: list[str]) -> str:
     """Short citations; two with the same author and year get their journal."""
-    from mas_screen.references import short_citation
+    from mas_screen.criteria.references import short_citation
 
     shorts = [short_citation(k) for k in keys]
     out = []

@@ -13,12 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from mas_screen import assess
-from mas_screen.criteria_data import criteria
+from mas_screen.criteria.loading import criteria
+from mas_screen.domain.models import Assessment
 from mas_screen.faces.cds_hooks.cards import CardContext, Trigger, cards_for
 from mas_screen.faces.cds_hooks.discovery import SERVICES, prefetch_templates
 from mas_screen.faces.cds_hooks.mapping import Mapped, PrefetchError, map_prefetch
 from mas_screen.faces.cds_hooks.rules import cds_data
-from mas_screen.models import Assessment
 
 FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 LOINC = "http://loinc.org"

@@ -30,7 +30,8 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import BaseModel, ConfigDict
 
-from mas_screen.criteria_data import ItemSpec, criteria
+from mas_screen.criteria.loading import ItemSpec, criteria
+from mas_screen.domain.models import Assessment, ClinicalContext, CriterionResult, ItemResult, Measurement
 from mas_screen.faces.teaching.schema import (
     Case,
     Claim,
@@ -41,7 +42,6 @@ from mas_screen.faces.teaching.schema import (
     normal_time,
     resolve_item_spec,
 )
-from mas_screen.models import Assessment, ClinicalContext, CriterionResult, ItemResult, Measurement
 from mas_screen.trends import SeriesInput, TrendResult, assess_series
 
 RHEUMATIC_DISEASES = ("sjia", "suspected_sjia", "aosd", "sle")
@@ -361,7 +361,7 @@ def _same_as_published(written: object, written_unit: str | None, published: obj
     """Whether the value in the case equals the published one, after converting the published value
     to the unit written in the case and rounding it as the case writes its value ('3.2 mmol/L' in
     the paper, '283 mg/dL' in the case: 283.4 rounds to 283). Returns (same, what the case holds)."""
-    from mas_screen.units import convert, format_number, unit_index, unit_key
+    from mas_screen.domain.units import convert, format_number, unit_index, unit_key
 
     if isinstance(published, bool) or isinstance(written, bool):
         return written == published, str(written)

@@ -24,7 +24,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mas_screen.criteria_data import CONTRACT_IDS, criteria, instrument_ids
+from mas_screen.criteria.loading import CONTRACT_IDS, criteria, instrument_ids
+from mas_screen.criteria.references import full_citation, link, short_citation
+from mas_screen.domain.models import (
+    DISEASE_LABELS,
+    Assessment,
+    ClinicalContext,
+    CriterionResult,
+    ItemResult,
+    field_label,
+)
+from mas_screen.domain.units import format_number
 from mas_screen.explain.summary import policy, supporting_instruments
 from mas_screen.faces.teaching.claims import compute
 from mas_screen.faces.teaching.schema import (
@@ -36,10 +46,7 @@ from mas_screen.faces.teaching.schema import (
     normal_time,
 )
 from mas_screen.kernel.signals import own_instruments as policy_own_instruments
-from mas_screen.models import DISEASE_LABELS, Assessment, ClinicalContext, CriterionResult, ItemResult, field_label
-from mas_screen.references import full_citation, link, short_citation
 from mas_screen.score_display import shown_score
-from mas_screen.units import format_number
 
 Skill = Literal["interpretation", "population", "next_step", "arithmetic"]
 SKILLS: tuple[Skill, ...] = ("interpretation", "population", "next_step", "arithmetic")

@@ -9,8 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mas_screen.domain.models import DISEASE_LABELS
 from mas_screen.faces.teaching.schema import THEME_LABELS, Case
-from mas_screen.models import DISEASE_LABELS
 
 Population = Literal["sjia", "aosd", "sle", "other"]
 POPULATION_LABELS: dict[str, str] = {

@@ -34,12 +34,12 @@ from pydantic import (
     model_validator,
 )
 
-from mas_screen.criteria_data import ROOT, ItemSpec, criteria, instrument_ids
+from mas_screen.criteria.loading import ROOT, ItemSpec, criteria, instrument_ids
+from mas_screen.criteria.references import full_citation
+from mas_screen.domain.models import CONTEXT_LABELS, ClinicalContext, PopulationFit, Status
+from mas_screen.domain.units import format_number
 from mas_screen.faces.teaching.yaml_lines import LineMap, YamlError, load_with_lines
-from mas_screen.models import CONTEXT_LABELS, ClinicalContext, PopulationFit, Status
-from mas_screen.references import full_citation
 from mas_screen.trends import Panel, TimeError, format_time, parse_time
-from mas_screen.units import format_number
 
 CASES_DIR = ROOT / "cases"
 CONSTRUCTED = "constructed for teaching"
@@ -796,7 +796,7 @@ def _check_source(case: Case, out: _Collector) -> None:
 
 
 def _unit(analyte: str, text: str):
-    from mas_screen.units import unit_index, unit_key
+    from mas_screen.domain.units import unit_index, unit_key
 
     return unit_index(analyte).accepted.get(unit_key(text))
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from mas_screen.domain.units import format_number
 from mas_screen.kernel.kinds.base import Item
 from mas_screen.kernel.logic import or3, points_result
 from mas_screen.kernel.ops import MISSING
 from mas_screen.kernel.outcome import ArrayOut, Out, decided
-from mas_screen.units import format_number
 
 ORGANS = ("hepatomegaly", "splenomegaly")
 

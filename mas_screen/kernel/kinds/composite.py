@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from mas_screen.domain.units import format_number
 from mas_screen.kernel.kinds.answers import by_count, by_count_tables
 from mas_screen.kernel.kinds.base import Item
 from mas_screen.kernel.logic import at_least, count_met, or3
 from mas_screen.kernel.ops import MISSING
 from mas_screen.kernel.outcome import decided, ends
-from mas_screen.units import format_number
 
 
 class Composite(Item):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 
+from mas_screen.domain.units import format_number, format_threshold, pretty_unit
 from mas_screen.kernel.kinds.base import SYMBOL, Edge, Item
 from mas_screen.kernel.logic import COMPARERS, Interval, band_possible, compare, point, points_result
 from mas_screen.kernel.ops import MISSING, NOT_MET
 from mas_screen.kernel.outcome import ArrayOut, Out, decided
 from mas_screen.kernel.values import FEVER_SOURCES, lab_missing, value_interval
-from mas_screen.units import format_number, format_threshold, pretty_unit
 
 
 def _with_unit(text: str, unit: str | None) -> str:

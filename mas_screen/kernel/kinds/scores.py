@@ -6,13 +6,13 @@ from decimal import Decimal
 
 from numpy import errstate
 
+from mas_screen.domain.units import format_threshold, pretty_unit
 from mas_screen.kernel.kinds.answers import answer
 from mas_screen.kernel.kinds.base import SYMBOL, Edge, Item
 from mas_screen.kernel.logic import Interval, compare
 from mas_screen.kernel.ops import MET, MISSING
 from mas_screen.kernel.outcome import ArrayOut, Out, decided
 from mas_screen.kernel.values import lab_missing
-from mas_screen.units import format_threshold, pretty_unit
 
 
 class Linear(Item):

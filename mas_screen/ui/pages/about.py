@@ -7,12 +7,12 @@ from pathlib import Path
 import streamlit as st
 
 import mas_screen
-from mas_screen.criteria_data import ROOT, criteria
+from mas_screen.criteria.loading import ROOT, criteria
+from mas_screen.criteria.references import full_citation, link
+from mas_screen.domain.models import DISEASE_LABELS
 from mas_screen.explain.summary import join_words
 from mas_screen.explain.wording import SYMBOL
 from mas_screen.faces.cds_hooks.rules import card_rule_lines
-from mas_screen.models import DISEASE_LABELS
-from mas_screen.references import full_citation, link
 
 SOURCE_CHECKS = ROOT / "docs" / "source-verification.md"
 

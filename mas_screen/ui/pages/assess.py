@@ -14,8 +14,8 @@ import streamlit as st
 from pydantic import ValidationError
 
 from mas_screen import assess
+from mas_screen.domain.models import BIOLOGIC_LABELS, DISEASE_LABELS, VALUE_KEPT_CODES, Assessment, PatientInput
 from mas_screen.explain.summary import supporting_instruments
-from mas_screen.models import BIOLOGIC_LABELS, DISEASE_LABELS, VALUE_KEPT_CODES, Assessment, PatientInput
 from mas_screen.report import PatientDetails
 from mas_screen.ui import cards
 from mas_screen.ui.fhir_import import import_panel

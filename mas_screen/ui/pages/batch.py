@@ -14,7 +14,7 @@ import streamlit as st
 
 from mas_screen import jobs
 from mas_screen.batch_figures import SCORE_INSTRUMENTS, cohort_score_figure
-from mas_screen.criteria_data import criteria, instrument_ids
+from mas_screen.criteria.loading import criteria, instrument_ids
 from mas_screen.explain.summary import qualified_name
 from mas_screen.score_display import STATUS_WORDS
 from mas_screen.ui import batch_io, cohort_job

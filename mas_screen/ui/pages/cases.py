@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mas_screen.criteria_data import criteria
+from mas_screen.criteria.loading import criteria
+from mas_screen.domain.units import format_number
 from mas_screen.faces.teaching.claims import compute
 from mas_screen.faces.teaching.grading import (
     MAS_INSTRUMENTS,
@@ -62,7 +63,6 @@ from mas_screen.ui.teaching_views import (
     teaching_points_view,
     text,
 )
-from mas_screen.units import format_number
 
 MODES = {"practice": ":material/school: Practice", "educator": ":material/co_present: Educator (projector)"}
 EDUCATOR_DEFAULT = "sjia_mas_early"  # three panels: shows the course and the trend charts

@@ -14,13 +14,8 @@ import streamlit as st
 from pydantic import ValidationError
 
 from mas_screen import assess
-from mas_screen.criteria_data import criteria, instrument_ids
-from mas_screen.explore import RESOLUTION, Flip, distances, smallest_flip
-from mas_screen.explore_figures import distance_figure
-from mas_screen.faces.teaching.grading import own_instruments
-from mas_screen.facts import normalise, plausible_interval, unit_spec
-from mas_screen.figures import rules_by_analyte, used_analytes
-from mas_screen.models import (
+from mas_screen.criteria.loading import criteria, instrument_ids
+from mas_screen.domain.models import (
     BIOLOGIC_LABELS,
     BOOLEAN_FIELDS,
     DISEASE_LABELS,
@@ -30,7 +25,13 @@ from mas_screen.models import (
     PatientInput,
     field_label,
 )
-from mas_screen.parsing import echo
+from mas_screen.domain.units import convert, format_number, pretty_unit, unit_index, unit_key
+from mas_screen.explore import RESOLUTION, Flip, distances, smallest_flip
+from mas_screen.explore_figures import distance_figure
+from mas_screen.faces.teaching.grading import own_instruments
+from mas_screen.figures import rules_by_analyte, used_analytes
+from mas_screen.kernel.inputs.facts import normalise, plausible_interval, unit_spec
+from mas_screen.kernel.inputs.parsing import echo
 from mas_screen.ui import cards
 from mas_screen.ui.case_library import find, library
 from mas_screen.ui.safe_text import plain_markdown
@@ -47,7 +48,6 @@ from mas_screen.ui.state import (
 from mas_screen.ui.state import init_state as init_bedside_state
 from mas_screen.ui.teaching_views import case_panels, case_patient, panel_name, panel_when
 from mas_screen.ui.widgets import WARNING_TITLES
-from mas_screen.units import convert, format_number, pretty_unit, unit_index, unit_key
 
 STAGE_STEP = "xp_stage_step"
 STAGE_CHART_MAX_PX = 500

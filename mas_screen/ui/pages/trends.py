@@ -14,13 +14,14 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from mas_screen.criteria_data import criteria
-from mas_screen.decoded_size import csv_shape_within
-from mas_screen.facts import unit_spec
-from mas_screen.models import PatientInput, field_label
-from mas_screen.parsing import NotANumber, format_number, read_number, shorten
-from mas_screen.references import short_citation
-from mas_screen.safe_csv import neutralise
+from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.references import short_citation
+from mas_screen.domain.models import PatientInput, field_label
+from mas_screen.domain.units import as_float, convert, is_plausible, plausible_in, pretty_unit
+from mas_screen.kernel.inputs.decoded_size import csv_shape_within
+from mas_screen.kernel.inputs.facts import unit_spec
+from mas_screen.kernel.inputs.parsing import NotANumber, format_number, read_number, shorten
+from mas_screen.kernel.inputs.safe_csv import neutralise
 from mas_screen.trends import SeriesInput, TrendResult, assess_series
 from mas_screen.ui import cards
 from mas_screen.ui.print_details import browser_now
@@ -41,7 +42,6 @@ from mas_screen.ui.series_state import (
     trend_unit_key,
 )
 from mas_screen.ui.state import decimal_comma, decimal_comma_toggle, shown_index
-from mas_screen.units import as_float, convert, is_plausible, plausible_in, pretty_unit
 
 MAX_UPLOAD_BYTES = 2_000_000
 MAX_UPLOAD_ROWS = 1_000  # one patient's series; a cohort belongs on the command line (python -m mas_screen batch)
@@ -85,7 +85,7 @@ def load_csv(data: bytes) -> None:
     Every way a file can be unfit (too large, binary, not UTF-8, not a series, too many rows) ends
     in one message and leaves the table as it was; row and column problems are listed, not raised.
     """
-    from mas_screen.columns import read_series_csv
+    from mas_screen.kernel.inputs.columns import read_series_csv
 
     state = st.session_state
     state["trend_upload_problems"] = []

@@ -11,13 +11,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mas_screen.criteria_data import criteria
+from mas_screen.criteria.loading import criteria
+from mas_screen.domain.models import BIOLOGIC_LABELS, BOOLEAN_FIELDS, DISEASE_LABELS, field_label
 from mas_screen.faces.teaching.authoring import case_data, check_text, dump_case, from_form, starter_case
 from mas_screen.faces.teaching.grading import grade, model_answer, own_instruments, shuffled_next_steps
 from mas_screen.faces.teaching.library import neutral_name
 from mas_screen.faces.teaching.schema import DOI, READING_LABELS, THEME_LABELS, Case, Problem
 from mas_screen.faces.teaching.upload import MAX_UPLOAD_BYTES, MAX_ZIP_FILES, read_upload
-from mas_screen.models import BIOLOGIC_LABELS, BOOLEAN_FIELDS, DISEASE_LABELS, field_label
 from mas_screen.ui.case_library import add_cases, library, remove_case, reserved_ids, session_cases
 from mas_screen.ui.case_stage import criteria_table
 from mas_screen.ui.safe_text import plain_markdown

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from mas_screen.criteria_data import Reference, criteria
+from mas_screen.criteria.loading import Reference, criteria
 
 
 def reference(key: str) -> Reference:

@@ -12,11 +12,9 @@ from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any
 
-from mas_screen.criteria_data import UnitSpec, criteria
-from mas_screen.kernel.logic import Interval
-from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, InputWarning, PatientInput
-from mas_screen.parsing import MAX_UNIT_CHARS, shorten
-from mas_screen.units import (
+from mas_screen.criteria.loading import UnitSpec, criteria
+from mas_screen.domain.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, InputWarning, PatientInput
+from mas_screen.domain.units import (
     NotANumber,
     ParsedNumber,
     as_float,
@@ -31,6 +29,8 @@ from mas_screen.units import (
     unit_index,
     unit_key,
 )
+from mas_screen.kernel.inputs.parsing import MAX_UNIT_CHARS, shorten
+from mas_screen.kernel.logic import Interval
 
 
 @dataclass(slots=True)

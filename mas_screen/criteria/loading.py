@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CRITERIA_DIR = ROOT / "criteria"
 REFERENCES_DIR = ROOT / "references"
 CRITERIA_DIR_ENV = "MAS_SCREEN_CRITERIA_DIR"

@@ -24,11 +24,18 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal, get_args
 
-from mas_screen import parsing
-from mas_screen.criteria_data import criteria
-from mas_screen.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, Biologic, ClinicalContext, Disease, field_label
+from mas_screen.criteria.loading import criteria
+from mas_screen.domain.models import (
+    BOOLEAN_FIELDS,
+    NUMERIC_CONTEXT_FIELDS,
+    Biologic,
+    ClinicalContext,
+    Disease,
+    field_label,
+)
+from mas_screen.domain.units import pretty_unit, unit_index, unit_key
+from mas_screen.kernel.inputs import parsing
 from mas_screen.trends import Panel, SeriesInput, SeriesWarning
-from mas_screen.units import pretty_unit, unit_index, unit_key
 
 ENUM_FIELDS: dict[str, tuple[str, ...]] = {
     "underlying_disease": get_args(Disease),

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from mas_screen.criteria_data import (
+from mas_screen.criteria.loading import (
     REFERENCES_DIR,
     ROOT,
     CriteriaData,

@@ -1,5 +1,5 @@
 """Unit conversion and plausibility of typed values, driven by criteria/analytes.yaml (reading the
-typed text itself is mas_screen.parsing).
+typed text itself is mas_screen.kernel.inputs.parsing).
 
 Values are converted in decimal arithmetic straight from what was typed to the unit an item was
 published in, so 3.6 g/L is exactly 360 mg/dL and a value never drifts across a threshold by
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
 
-from mas_screen.criteria_data import AnalyteSpec, RefusedUnit, UnitSpec, criteria
-from mas_screen.parsing import NotANumber, ParsedNumber, echo_with_unit, format_number, read_number  # noqa: F401
+from mas_screen.criteria.loading import AnalyteSpec, RefusedUnit, UnitSpec, criteria
+from mas_screen.kernel.inputs.parsing import NotANumber, ParsedNumber, echo_with_unit, format_number, read_number  # noqa: F401
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 
@@ -70,7 +70,7 @@ def as_float(value: Decimal) -> float:
 
 
 # ------------------------------------------------------------------------------------- parsing
-# Reading and showing numbers lives in mas_screen.parsing (contract "Number spelling"); these names
+# Reading and showing numbers lives in mas_screen.kernel.inputs.parsing (contract "Number spelling"); these names
 # stay importable from here.
 
 

@@ -1,0 +1,1 @@
+"""The domain: pydantic models of the contract (input, assessment, series), units and their conversion."""
