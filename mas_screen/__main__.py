@@ -1,5 +1,5 @@
 import sys
 
-from mas_screen.cli import main
+from mas_screen.faces.cli.main import main
 
 sys.exit(main())

@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 
 from mas_screen.domain.units import pretty_unit
 from mas_screen.explain.wording import SYMBOL
-from mas_screen.explore import Distance
+from mas_screen.faces.explore import Distance
 from mas_screen.figures import (
     BASE_FONT,
     CHAR_PX,

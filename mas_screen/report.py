@@ -44,7 +44,7 @@ from mas_screen.kernel.inputs.parsing import echo
 from mas_screen.score_display import STATUS_WORDS, minus, shown_score
 
 if TYPE_CHECKING:
-    from mas_screen.trends import TrendResult
+    from mas_screen.faces.trends import TrendResult
 
 log = logging.getLogger(__name__)
 

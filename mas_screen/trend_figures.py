@@ -32,6 +32,7 @@ from mas_screen.explain.wording import MET_WORD as MET
 from mas_screen.explain.wording import MISSING_WORD as MISSING
 from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
 from mas_screen.explain.wording import compare_words as compare
+from mas_screen.faces.trends import TREND_ANALYTES, Change, TrendResult
 from mas_screen.figures import (
     BASE_FONT,
     CHAR_PX,
@@ -56,7 +57,6 @@ from mas_screen.figures import (
     wants_log,
 )
 from mas_screen.kernel.inputs.facts import Facts, LabFact, unit_spec
-from mas_screen.trends import TREND_ANALYTES, Change, TrendResult
 
 KEY_ANALYTES = TREND_ANALYTES[:3]  # platelets, ferritin, AST: the consensus's "change matters most"
 CONSENSUS_NOTE = (

@@ -1,4 +1,4 @@
-"""Job functions for tests of mas_screen.jobs (module level, so a child process can import them)."""
+"""Job functions for tests of mas_screen.faces.jobs (module level, so a child process can import them)."""
 
 from __future__ import annotations
 

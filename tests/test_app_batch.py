@@ -381,7 +381,7 @@ def test_a_bundle_with_nothing_usable_leaves_the_form(bedside):
 
 
 def test_series_rows_keep_each_value_with_its_unit():
-    from mas_screen.fhir import bundle_to_inputs
+    from mas_screen.faces.fhir import bundle_to_inputs
 
     imported = bundle_to_inputs(
         bundle(
@@ -451,7 +451,7 @@ def test_screening_shows_progress_and_cancel_stops_it(at, monkeypatch):
 
 def test_a_job_over_its_memory_budget_is_reported(at, monkeypatch):
     """Finding 9: a job that needs more memory than its budget is killed and the page says so."""
-    from mas_screen import jobs
+    from mas_screen.faces import jobs
     from mas_screen.ui import cohort_job
 
     monkeypatch.setattr(cohort_job, "LIMITS", jobs.JobLimits(memory_bytes=64 << 20))
@@ -475,7 +475,7 @@ def test_a_new_file_cancels_the_screening_still_running(at, monkeypatch):
 
 def test_downloads_are_written_in_a_child_process_with_the_same_bytes():
     """Finding 9: a 100,000-row results CSV takes seconds of CPU; the page writes it in a job."""
-    from mas_screen import jobs
+    from mas_screen.faces import jobs
     from mas_screen.ui.cohort_job import EXPORT_LIMITS, export_results
 
     screened = screen_frame(demo_cohort())

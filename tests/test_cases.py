@@ -15,26 +15,29 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mas_screen.cases import (
-    CASES_DIR,
+from mas_screen.criteria.loading import criteria
+from mas_screen.faces.teaching.check import check_folder
+from mas_screen.faces.teaching.claims import (
     INTERPRETATION_RULE,
-    CaseDataError,
-    Claim,
-    case_by_id,
     case_series,
+    check_case,
     check_claims,
     compute,
     derive_interpretation,
-    load_case_file,
-    load_cases,
     near_miss_check,
     published_value_problems,
     warning_codes,
 )
-from mas_screen.criteria.loading import criteria
-from mas_screen.faces.teaching.check import check_folder
-from mas_screen.faces.teaching.claims import check_case
-from mas_screen.faces.teaching.schema import PublishedSource, case_files
+from mas_screen.faces.teaching.schema import (
+    CASES_DIR,
+    CaseDataError,
+    Claim,
+    PublishedSource,
+    case_by_id,
+    case_files,
+    load_case_file,
+    load_cases,
+)
 
 CASES = load_cases()
 IDS = [c.id for c in CASES]

@@ -6,6 +6,7 @@ import pytest
 
 from mas_screen import PatientInput, assess
 from mas_screen.criteria.loading import criteria
+from mas_screen.faces.trends import assess_series
 from mas_screen.kernel.inputs.columns import (
     ColumnError,
     column_name,
@@ -15,7 +16,6 @@ from mas_screen.kernel.inputs.columns import (
     row_to_patient_data,
     suffix_key,
 )
-from mas_screen.trends import assess_series
 
 
 def one(name: str):

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from mas_screen import jobs
+from mas_screen.faces import jobs
 from mas_screen.kernel.inputs.decoded_size import (
     DecodedBudget,
     DecodedSizeError,

@@ -9,15 +9,8 @@ from decimal import Decimal
 import pytest
 
 from mas_screen import PatientInput, assess
-from mas_screen.cases import case_by_id, load_cases
-from mas_screen.explore import (
-    RESOLUTION,
-    _step,
-    distances,
-    instrument_inputs,
-    replace_input,
-    smallest_flip,
-)
+from mas_screen.faces.explore import RESOLUTION, _step, distances, instrument_inputs, replace_input, smallest_flip
+from mas_screen.faces.teaching.schema import case_by_id, load_cases
 
 SJIA = {"febrile": True, "underlying_disease": "sjia"}
 NO_FLAGS = {"cns_involvement": False, "hemorrhagic_manifestations": False}

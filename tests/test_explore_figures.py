@@ -11,7 +11,6 @@ import plotly.graph_objects as go
 import pytest
 
 from mas_screen import PatientInput
-from mas_screen.explore import distances, replace_input
 from mas_screen.explore_figures import (
     CAP_PERCENT,
     EMPTY_DISTANCES,
@@ -20,6 +19,7 @@ from mas_screen.explore_figures import (
     distance_figure,
     distance_rows,
 )
+from mas_screen.faces.explore import distances, replace_input
 from mas_screen.figures import OKABE_ITO
 
 SJIA = {"febrile": True, "underlying_disease": "sjia"}
@@ -88,7 +88,7 @@ def test_published_unit_for_hscore_bands_and_points_in_the_label():
 
 def test_scores_against_cut_offs_use_two_decimals_and_a_true_minus():
     """MS score exactly −2.1 (the near-miss case): on the cut-off, the rule (≥) holds."""
-    from mas_screen.cases import case_by_id
+    from mas_screen.faces.teaching.schema import case_by_id
 
     case = case_by_id("near_miss_ms_score")
     p = PatientInput.model_validate({"context": case.context.model_dump(), "labs": case.panels[0].labs})

@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 
 from mas_screen import assess
-from mas_screen.cli import main
-from mas_screen.fhir import FhirError, bundle_to_inputs, loinc_map
+from mas_screen.faces.cli.main import main
+from mas_screen.faces.fhir import FhirError, bundle_to_inputs, loinc_map
 
 
 def obs(oid: str, loinc: str | None, value=None, ucum=None, *, unit=None, when="2026-03-01T08:00:00Z", **extra) -> dict:
@@ -174,7 +174,7 @@ def test_several_dates_give_a_series_and_the_latest_panel():
     assert [p.time for p in result.series.panels] == result.times
     assert result.patient.labs["ferritin"].value == "9000"
     assert result.patient.context.age_years == round((date(2026, 3, 3) - date(2019, 9, 1)).days / 365.25, 4)
-    from mas_screen.trends import assess_series
+    from mas_screen.faces.trends import assess_series
 
     trend = assess_series(result.series)
     assert len(trend.points) == 3

@@ -133,7 +133,7 @@ def test_harness_sees_a_blank_read_as_normal(monkeypatch):
 
 
 def test_harness_sees_a_stale_value_in_a_series(monkeypatch):
-    from mas_screen import trends
+    from mas_screen.faces import trends
 
     real = trends.PatientInput
     carried: dict = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from mas_screen.cases import case_by_id, compute, load_cases
+from mas_screen.faces.teaching.claims import compute
 from mas_screen.faces.teaching.grading import (
     SKILLS,
     WEIGHTS,
@@ -22,7 +22,7 @@ from mas_screen.faces.teaching.grading import (
     ranked_next_steps,
     shuffled_next_steps,
 )
-from mas_screen.faces.teaching.schema import read_case_text
+from mas_screen.faces.teaching.schema import case_by_id, load_cases, read_case_text
 
 CASES = load_cases()
 EARLY = "sjia_mas_early"
@@ -105,7 +105,7 @@ def _version_1(case_id: str) -> str:
     """A library case written as version 1 (no authored answers, themes, difficulty or short labels)."""
     import yaml
 
-    from mas_screen.cases import CASES_DIR
+    from mas_screen.faces.teaching.schema import CASES_DIR
 
     data = yaml.safe_load((CASES_DIR / f"{case_id}.yaml").read_text(encoding="utf-8"))
     data["source"] = "constructed for teaching"
@@ -298,7 +298,7 @@ def test_outside_population_mh_score_is_shown_as_not_for_this_patient():
 
 def test_not_hlh_is_a_reading_an_author_can_give():
     """A mimic explained by another condition (sepsis, DRESS without HLH): the reading `not_hlh`."""
-    from mas_screen.cases import CASES_DIR
+    from mas_screen.faces.teaching.schema import CASES_DIR
 
     text = (CASES_DIR / "adult_infection_shlh.yaml").read_text(encoding="utf-8")
     text = text.replace("reading: other_hlh", "reading: not_hlh").replace(

@@ -20,7 +20,7 @@ from conftest import ROOT
 from streamlit.runtime.media_file_manager import MediaFileManager
 from test_app_trends import at  # noqa: F401 - the Trends page fixture
 
-from mas_screen.cli import MAX_MESSAGE, main
+from mas_screen.faces.cli.main import MAX_MESSAGE, main
 from mas_screen.kernel.inputs.safe_csv import neutralise
 
 # The Trends page's upload limits (mas_screen/ui/pages/trends.py; a page script runs when imported).

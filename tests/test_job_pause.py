@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from mas_screen import job_pause
+from mas_screen.faces import job_pause
 
 
 def state(pid: int) -> str:

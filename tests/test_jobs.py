@@ -1,4 +1,4 @@
-"""mas_screen.jobs: heavy work in a child process with a memory and time budget, progress and cancel.
+"""mas_screen.faces.jobs: heavy work in a child process with a memory and time budget, progress and cancel.
 
 Finding 9 of issue 13 (heavy work stalls every session): these prove the work runs in another
 process, that its progress is seen, that cancel and the budgets kill it and say so.
@@ -13,7 +13,7 @@ from pathlib import Path
 import job_fixtures
 import pytest
 
-from mas_screen import jobs
+from mas_screen.faces import jobs
 
 WAIT = 300  # seconds; only bounds a hung job (each wait returns as soon as the job ends)
 
@@ -105,7 +105,7 @@ def test_a_job_ends_when_the_server_that_started_it_is_gone(tmp_path):
         "import sys, time\n"
         f"sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path(__file__).parents[1])!r}]\n"
         "import job_fixtures\n"
-        "from mas_screen import jobs\n"
+        "from mas_screen.faces import jobs\n"
         "job = jobs.start(job_fixtures.pid_then_sleep, None, label='orphan', limits=jobs.JobLimits())\n"
         "while job.progress.total == 0: time.sleep(0.05)\n"
         "print(job.progress.text, flush=True)\n"
@@ -146,9 +146,9 @@ def test_jobs_use_the_system_allocator():
 
 
 def test_a_cohort_job_pauses_while_a_page_answers_and_an_export_does_not():
-    """Finding 9 (pages first, mas_screen/job_pause.py): a queued job stops during a page run; a job
+    """Finding 9 (pages first, mas_screen/faces/job_pause.py): a queued job stops during a page run; a job
     a user waits on (queued=False, an export) is never paused; both are forgotten when they end."""
-    from mas_screen import job_pause
+    from mas_screen.faces import job_pause
 
     cohort = jobs.start(job_fixtures.slow, 600.0, label="slow", limits=jobs.JobLimits())
     export = jobs.start(job_fixtures.slow, 600.0, label="export", limits=jobs.JobLimits(), queued=False)

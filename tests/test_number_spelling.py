@@ -247,7 +247,7 @@ def test_json_yes_no_outside_the_vocabulary_is_refused_with_a_message(raw, capsy
     one line naming the field and what is accepted), as any wrong type of a yes/no answer already was."""
     import io
 
-    from mas_screen.cli import main
+    from mas_screen.faces.cli.main import main
 
     text = json.dumps({"context": {"febrile": raw}, "labs": {"ferritin": 900}})
     assert main(["assess", "-"], stdin=io.StringIO(text), stdout=io.StringIO()) == 2

@@ -22,7 +22,7 @@ import mas_screen
 from mas_screen import PatientInput, assess
 from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.provenance import canonical_json, data_files, fingerprint, fingerprint_files, tool_version
-from mas_screen.verify import VerifyError, verify_data
+from mas_screen.faces.cli.verify import VerifyError, verify_data
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 

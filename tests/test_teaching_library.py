@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mas_screen.cases import case_by_id, compute, grade, load_cases, model_answer
-from mas_screen.faces.teaching.grading import PracticeAnswer
+from mas_screen.faces.teaching.claims import compute
+from mas_screen.faces.teaching.grading import PracticeAnswer, grade, model_answer
 from mas_screen.faces.teaching.library import (
     CaseFilter,
     filter_cases,
@@ -31,6 +31,7 @@ from mas_screen.faces.teaching.progress import (
     record,
     summarise,
 )
+from mas_screen.faces.teaching.schema import case_by_id, load_cases
 from mas_screen.faces.teaching.stage import LAB_ROWS, STEPS_BUDGET, TEXT_BUDGET, case_screens, next_label, split_text
 
 CASES = load_cases()

@@ -22,6 +22,7 @@ from trend_series import build_series
 from mas_screen import PatientInput, assess, report
 from mas_screen.explain.wording import MET_WORD as MET
 from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
+from mas_screen.faces.trends import TrendResult
 from mas_screen.figures import OKABE_ITO, STYLE, rules_by_analyte
 from mas_screen.report import TIMELINE_HEADING, TREND_HEADING, pdf_summary
 from mas_screen.trend_figures import (
@@ -38,7 +39,6 @@ from mas_screen.trend_figures import (
     status_timeline,
     trend_small_multiples,
 )
-from mas_screen.trends import TrendResult
 
 CHROMIUM = Path("/usr/bin/chromium").exists() or bool(os.environ.get("BROWSER_PATH"))
 CONTEXT = {"underlying_disease": "sjia", "febrile": True, "age_years": 7}
@@ -479,7 +479,7 @@ def test_trend_figures_render_to_png(series, year):
 
 
 def test_matches_assess_series_when_it_exists():
-    from mas_screen import trends
+    from mas_screen.faces import trends
 
     if not hasattr(trends, "assess_series"):
         pytest.skip("trends.assess_series not implemented yet")
@@ -512,7 +512,7 @@ def test_matches_assess_series_when_it_exists():
 def test_thresholds_are_decided_on_the_value_as_typed_not_the_rounded_change():
     """trends rounds a Change to 4 significant digits (1.7615 mmol/L → 156.0 mg/dL); the rules,
     and so the rings, use the value as typed (156.02 mg/dL > 156)."""
-    from mas_screen import trends
+    from mas_screen.faces import trends
 
     if not hasattr(trends, "assess_series"):
         pytest.skip("trends.assess_series not implemented yet")
@@ -531,7 +531,7 @@ def test_thresholds_are_decided_on_the_value_as_typed_not_the_rounded_change():
 
 
 def test_the_users_own_alerts_that_fired_are_marked_as_the_users():
-    from mas_screen import trends
+    from mas_screen.faces import trends
 
     if not hasattr(trends, "UserAlert"):
         pytest.skip("trends.UserAlert not implemented yet")

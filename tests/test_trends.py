@@ -12,7 +12,7 @@ from conftest import without_generated_at
 from pydantic import ValidationError
 
 from mas_screen import PatientInput, assess
-from mas_screen.trends import (
+from mas_screen.faces.trends import (
     TREND_ANALYTES,
     Panel,
     SeriesInput,

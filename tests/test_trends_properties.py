@@ -1,4 +1,4 @@
-"""Property tests (hypothesis) for serial panels (mas_screen.trends).
+"""Property tests (hypothesis) for serial panels (mas_screen.faces.trends).
 
 - the order rows are entered in does not change the result (beyond the row numbers and the
   "entered out of order" notes);
@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mas_screen import PatientInput, assess
+from mas_screen.faces.trends import SeriesInput, assess_series, parse_time
 from mas_screen.kernel.exact import round_half_up
-from mas_screen.trends import SeriesInput, assess_series, parse_time
 
 SETTINGS = settings(
     deadline=None,

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from mas_screen import PatientInput, assess
 from mas_screen.criteria.loading import criteria
+from mas_screen.faces.trends import Change, TrendPoint, TrendResult
 from mas_screen.kernel.inputs.facts import normalise
-from mas_screen.trends import Change, TrendPoint, TrendResult
 
 
 def build_series(panels: list[tuple[str, dict]], context: dict | None = None) -> TrendResult:

@@ -1,4 +1,4 @@
-"""The Batch page's work, done in a child process (mas_screen.jobs): read, check, screen, summarise.
+"""The Batch page's work, done in a child process (mas_screen.faces.jobs): read, check, screen, summarise.
 
 Runs in the job's process, never in the Streamlit server's: decoding an upload (checked against the
 decoded-size budget first, mas_screen.kernel.inputs.decoded_size) and screening every row. The upload's bytes
@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from mas_screen.batch import BatchError, plan_columns, screen_with_plan, summarise_results
-from mas_screen.jobs import JobLimits
+from mas_screen.faces.jobs import JobLimits
 from mas_screen.kernel.inputs.decoded_size import DecodedBudget
 from mas_screen.ui.batch_io import MAX_UPLOAD_MB, UploadError, read_upload, screen_upload
 

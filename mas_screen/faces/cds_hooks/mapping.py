@@ -3,7 +3,7 @@
 - Each prefetch value may be a resource (a read, e.g. Patient/123), a Bundle (a search: searchset,
   or any Bundle an EHR chooses to send) or null (the EHR has no such data). All resources of all
   keys are pooled and deduplicated by type and id.
-- Observations are read one at a time with the core FHIR import (`mas_screen.fhir.bundle_to_inputs`):
+- Observations are read one at a time with the core FHIR import (`mas_screen.faces.fhir.bundle_to_inputs`):
   LOINC code → lab, UCUM unit → accepted unit, unknown codes and units reported, never guessed.
   An Observation whose subject is another patient is not used.
 - Times are instants compared as aware UTC datetimes (`effective[x]`, else `issued`, as the core
@@ -26,7 +26,7 @@ from mas_screen.criteria.loading import criteria
 from mas_screen.domain.models import PatientInput
 from mas_screen.domain.units import NotANumber, convert, parse_number
 from mas_screen.faces.cds_hooks.rules import cds_data
-from mas_screen.fhir import LOINC, FhirError, bundle_to_inputs, loinc_map
+from mas_screen.faces.fhir import LOINC, FhirError, bundle_to_inputs, loinc_map
 
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clock drift between the EHR and this service
 HIGHEST_OF_DAY = "temperature"  # contract: "`temperature` is the highest in the last 24 h"

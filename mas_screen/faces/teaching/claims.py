@@ -42,7 +42,7 @@ from mas_screen.faces.teaching.schema import (
     normal_time,
     resolve_item_spec,
 )
-from mas_screen.trends import SeriesInput, TrendResult, assess_series
+from mas_screen.faces.trends import SeriesInput, TrendResult, assess_series
 
 RHEUMATIC_DISEASES = ("sjia", "suspected_sjia", "aosd", "sle")
 

@@ -34,8 +34,8 @@ from mas_screen.domain.models import (
     field_label,
 )
 from mas_screen.domain.units import pretty_unit, unit_index, unit_key
+from mas_screen.faces.trends import Panel, SeriesInput, SeriesWarning
 from mas_screen.kernel.inputs import parsing
-from mas_screen.trends import Panel, SeriesInput, SeriesWarning
 
 ENUM_FIELDS: dict[str, tuple[str, ...]] = {
     "underlying_disease": get_args(Disease),

@@ -17,7 +17,7 @@ before its cells are decoded:
   within the budget plus one block.
 
 Decoding should still happen where a mistake cannot take the server down (a child process with a
-memory limit: `mas_screen.jobs`); these checks turn a bomb into a clear message instead.
+memory limit: `mas_screen.faces.jobs`); these checks turn a bomb into a clear message instead.
 """
 
 from __future__ import annotations

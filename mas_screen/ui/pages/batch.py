@@ -12,10 +12,10 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from mas_screen import jobs
 from mas_screen.batch_figures import SCORE_INSTRUMENTS, cohort_score_figure
 from mas_screen.criteria.loading import criteria, instrument_ids
 from mas_screen.explain.summary import qualified_name
+from mas_screen.faces import jobs
 from mas_screen.score_display import STATUS_WORDS
 from mas_screen.ui import batch_io, cohort_job
 from mas_screen.ui.batch_demo import SYNTHETIC_LABEL
@@ -65,7 +65,7 @@ def short_name(iid: str) -> str:
 
 
 # ------------------------------------------------------------------------------------- loading
-# Reading and screening run in a child process (mas_screen.jobs, mas_screen/ui/cohort_job.py): the
+# Reading and screening run in a child process (mas_screen.faces.jobs, mas_screen/ui/cohort_job.py): the
 # server's process only holds the upload's bytes and, at the end, the screened table. The page waits
 # up to INLINE_WAIT_S for a small job, else shows its progress with a Cancel button and keeps polling.
 
@@ -393,7 +393,7 @@ def table(result: CohortResult) -> None:
 
 
 def export(kind: str, frame: pd.DataFrame) -> bytes:
-    """A download's bytes, written in a child process (mas_screen.jobs) when the button is clicked."""
+    """A download's bytes, written in a child process (mas_screen.faces.jobs) when the button is clicked."""
     job = jobs.run_and_wait(
         cohort_job.export_results, (kind, frame), label=f"export {kind}", limits=cohort_job.EXPORT_LIMITS
     )

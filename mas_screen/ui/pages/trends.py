@@ -18,11 +18,11 @@ from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.references import short_citation
 from mas_screen.domain.models import PatientInput, field_label
 from mas_screen.domain.units import as_float, convert, is_plausible, plausible_in, pretty_unit
+from mas_screen.faces.trends import SeriesInput, TrendResult, assess_series
 from mas_screen.kernel.inputs.decoded_size import csv_shape_within
 from mas_screen.kernel.inputs.facts import unit_spec
 from mas_screen.kernel.inputs.parsing import NotANumber, format_number, read_number, shorten
 from mas_screen.kernel.inputs.safe_csv import neutralise
-from mas_screen.trends import SeriesInput, TrendResult, assess_series
 from mas_screen.ui import cards
 from mas_screen.ui.print_details import browser_now
 from mas_screen.ui.safe_text import plain_markdown

@@ -26,10 +26,10 @@ from mas_screen.criteria.loading import CriteriaDataError, criteria
 from mas_screen.criteria.references import full_citation
 from mas_screen.domain.models import Assessment, PatientInput
 from mas_screen.faces.bedside import assess
+from mas_screen.faces.trends import SeriesInput, SeriesWarning, assess_series, render_trend_text
 from mas_screen.kernel.inputs.columns import ColumnError, read_series_csv, unknown_columns_message, with_lines
 from mas_screen.kernel.inputs.parsing import JsonError, read_json
 from mas_screen.report_text import render_text
-from mas_screen.trends import SeriesInput, SeriesWarning, assess_series, render_trend_text
 
 EXIT_OK, EXIT_NOT_REPRODUCED, EXIT_UNREADABLE, EXIT_DATA_BROKEN = 0, 1, 2, 3
 
@@ -94,7 +94,7 @@ def parse_patient(text: str, decimal_comma: bool = False) -> PatientInput:
 
 def parse_fhir(text: str, decimal_comma: bool = False) -> PatientInput:
     """A FHIR Bundle → the patient to assess (the latest panel); problems go to stderr."""
-    from mas_screen.fhir import FhirError, bundle_to_inputs
+    from mas_screen.faces.fhir import FhirError, bundle_to_inputs
 
     try:
         imported = bundle_to_inputs(text)
@@ -105,7 +105,7 @@ def parse_fhir(text: str, decimal_comma: bool = False) -> PatientInput:
     if imported.series is not None:
         sys.stderr.write(
             f"mas_screen: FHIR: observations on {len(imported.times)} dates; assessed the latest panel "
-            f"({imported.times[-1]}). The series is available from mas_screen.fhir.bundle_to_inputs().\n"
+            f"({imported.times[-1]}). The series is available from mas_screen.faces.fhir.bundle_to_inputs().\n"
         )
     if decimal_comma:  # FHIR numbers are JSON numbers: the setting changes nothing, said once
         sys.stderr.write("mas_screen: FHIR values are JSON numbers; --decimal-comma does not apply to them.\n")
@@ -312,7 +312,7 @@ def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
-    from mas_screen.verify import VerifyError, verify_text
+    from mas_screen.faces.cli.verify import VerifyError, verify_text
 
     try:
         report = verify_text(_read(args.file, stdin))

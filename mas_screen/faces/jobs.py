@@ -37,9 +37,9 @@ from multiprocessing import context as mp_context
 from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
 from typing import Any
 
-from mas_screen import job_pause
+from mas_screen.faces import job_pause
 
-PRELOAD = ["mas_screen.jobs", "mas_screen.batch", "pandas", "pyarrow.parquet", "pyarrow.csv"]
+PRELOAD = ["mas_screen.faces.jobs", "mas_screen.batch", "pandas", "pyarrow.parquet", "pyarrow.csv"]
 MiB = 1 << 20
 
 
