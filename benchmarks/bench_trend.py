@@ -105,9 +105,9 @@ def main(n: int = 365, repeats: int = 5) -> None:
     print(f"warnings: {len(result.warnings)}, changes: {sum(len(v) for v in result.changes.values())}")
 
     try:
-        from mas_screen.trend_figures import trend_small_multiples
+        from mas_screen.render.figures.trends import trend_small_multiples
     except ImportError:
-        print("charting: not available yet (mas_screen.trend_figures.trend_small_multiples not found)")
+        print("charting: not available yet (mas_screen.render.figures.trends.trend_small_multiples not found)")
         return
     fig, t_chart = timed(lambda: trend_small_multiples(result), repeats)
     print(f"trend_small_multiples():        {fmt(t_chart)}")

@@ -24,7 +24,7 @@ from panels import FULL_PANEL  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from mas_screen import PatientInput, assess  # noqa: E402
-from mas_screen.report import pdf_summary  # noqa: E402
+from mas_screen.render.pdf.report import pdf_summary  # noqa: E402
 
 
 def ms(seconds: float) -> str:

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from mas_screen.batch import screen_frame
-from mas_screen.batch_figures import (
+from mas_screen.criteria.loading import criteria
+from mas_screen.render.figures.cohort import (
     SCORE_INSTRUMENTS,
     TARGET_BARS,
     bin_step,
@@ -22,8 +23,7 @@ from mas_screen.batch_figures import (
     open_summary,
     score_histogram,
 )
-from mas_screen.criteria.loading import criteria
-from mas_screen.figures import OKABE_ITO
+from mas_screen.render.figures.kit import OKABE_ITO
 from mas_screen.ui.batch_demo import demo_cohort
 
 
@@ -32,7 +32,7 @@ def spec(iid: str):
 
 
 def test_the_core_module_does_not_import_streamlit():
-    code = "import sys, mas_screen.batch_figures; sys.exit('streamlit' in sys.modules)"
+    code = "import sys, mas_screen.render.figures.cohort; sys.exit('streamlit' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 

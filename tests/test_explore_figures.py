@@ -1,4 +1,4 @@
-"""Distance-to-threshold chart (mas_screen.explore_figures): rows worked by hand from the
+"""Distance-to-threshold chart (mas_screen.render.figures.explore): rows worked by hand from the
 criteria thresholds, the cap, the baseline and flip marks, colours and fonts.
 """
 
@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 import pytest
 
 from mas_screen import PatientInput
-from mas_screen.explore_figures import (
+from mas_screen.faces.explore import distances, replace_input
+from mas_screen.render.figures.explore import (
     CAP_PERCENT,
     EMPTY_DISTANCES,
     HOLDS_COLOUR,
@@ -19,8 +20,7 @@ from mas_screen.explore_figures import (
     distance_figure,
     distance_rows,
 )
-from mas_screen.faces.explore import distances, replace_input
-from mas_screen.figures import OKABE_ITO
+from mas_screen.render.figures.kit import OKABE_ITO
 
 SJIA = {"febrile": True, "underlying_disease": "sjia"}
 # Worked example 2c (criteria-spec.md): every companion on or one unit from its threshold.
@@ -167,7 +167,7 @@ def test_empty_without_values():
 
 def test_module_is_pure_core():
     """A core module: plotly and the core only, never Streamlit."""
-    source = Path(__file__).resolve().parents[1] / "mas_screen" / "explore_figures.py"
+    source = Path(__file__).resolve().parents[1] / "mas_screen" / "render" / "figures" / "explore.py"
     tree = ast.parse(source.read_text(encoding="utf-8"))
     imported = {
         (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]

@@ -1,4 +1,4 @@
-"""The lab-against-thresholds figure and the score gauges (mas_screen.figures)."""
+"""The lab-against-thresholds figure and the score gauges (mas_screen.render.figures.kit)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from mas_screen.explain.wording import MET_WORD as MET
 from mas_screen.explain.wording import MISSING_WORD as MISSING
 from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
 from mas_screen.explain.wording import tag
-from mas_screen.figures import (
+from mas_screen.render.figures.kit import (
     CHAR_PX,
     EMPTY_MESSAGE,
     MARGIN,

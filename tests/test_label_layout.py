@@ -1,4 +1,4 @@
-"""Threshold labels never collide (mas_screen.label_layout), at phone, tablet and desktop widths.
+"""Threshold labels never collide (mas_screen.render.figures.label_layout), at phone, tablet and desktop widths.
 
 The crowded cases are the ones a user met (issue 12): ferritin thresholds from 500 to 6000,
 fibrinogen 131–360 and AST 30–48, where "Parodi ≤ 1.5e ≤ 2.5 (30 pts) 3.6" and
@@ -16,8 +16,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mas_screen import PatientInput, assess
-from mas_screen.figures import lab_threshold_figure, scale_for
-from mas_screen.label_layout import GAP_PX, LabelBox, LabelSpec, collisions, layout_labels, text_px, wrap_px
+from mas_screen.render.figures.kit import lab_threshold_figure, scale_for
+from mas_screen.render.figures.label_layout import (
+    GAP_PX,
+    LabelBox,
+    LabelSpec,
+    collisions,
+    layout_labels,
+    text_px,
+    wrap_px,
+)
 
 # Chart widths the bedside page draws at: phone (390 px screen), tablet (820), desktop results
 # column (1440), and the print/design width.

@@ -134,7 +134,7 @@ def test_round_trip_through_the_model():
 
 
 def test_text_report_names_the_provenance():
-    from mas_screen.report_text import render_text
+    from mas_screen.render.text import render_text
 
     text = render_text(assess(PatientInput.model_validate(CONTRACT_EXAMPLE)))
     flat = " ".join(text.split())
@@ -143,7 +143,7 @@ def test_text_report_names_the_provenance():
 
 
 def test_pdf_footer_carries_the_provenance():
-    from mas_screen.report import pdf_summary
+    from mas_screen.render.pdf.report import pdf_summary
 
     patient = PatientInput.model_validate(FULL_PANEL)
     pdf = pdf_summary(patient, assess(patient))
@@ -281,7 +281,7 @@ def test_verify_a_trend_result(tmp_path):
 
 
 def test_verify_the_bedside_json_export():
-    from mas_screen.report import assessment_json
+    from mas_screen.render.pdf.report import assessment_json
 
     patient = PatientInput.model_validate(FULL_PANEL)
     report = verify_data(json.loads(assessment_json(assess(patient), patient)))

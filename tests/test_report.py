@@ -1,4 +1,4 @@
-"""JSON export, static PNG export and the PDF summary (mas_screen.report)."""
+"""JSON export, static PNG export and the PDF summary (mas_screen.render.pdf.report)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from panels import FULL_PANEL as BASE_PANEL
 
-from mas_screen import Assessment, PatientInput, assess, report
-from mas_screen.figures import lab_threshold_figure
-from mas_screen.report import assessment_json, figure_png, pdf_summary, relevant_ids
+from mas_screen import Assessment, PatientInput, assess
+from mas_screen.render.figures.kit import lab_threshold_figure
+from mas_screen.render.pdf import report
+from mas_screen.render.pdf.report import assessment_json, figure_png, pdf_summary, relevant_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium").exists() or bool(os.environ.get("BROWSER_PATH"))
@@ -376,7 +377,7 @@ def test_figure_png_returns_none_when_kaleido_cannot_start(monkeypatch):
 def test_figure_png_returns_none_when_the_browser_is_missing():
     """The real failure: kaleido's server thread dies and its queue would block forever."""
     code = (
-        "import time; from mas_screen.report import figure_png; import plotly.graph_objects as go;"
+        "import time; from mas_screen.render.pdf.report import figure_png; import plotly.graph_objects as go;"
         "t = time.monotonic(); png = figure_png(go.Figure()); print(png is None, round(time.monotonic() - t))"
     )
     env = {**os.environ, "BROWSER_PATH": "/nonexistent/chromium"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mas_screen import PatientInput, assess
-from mas_screen.report_text import render_text
-from mas_screen.score_display import minus, shown_score
+from mas_screen.explain.score_display import minus, shown_score
+from mas_screen.render.text import render_text
 
 
 def ms(score: float, status: str):

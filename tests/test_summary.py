@@ -25,7 +25,7 @@ from mas_screen.explain.summary import (
     sentence_labels,
 )
 from mas_screen.kernel.instruments import compile_all
-from mas_screen.report_text import render_text
+from mas_screen.render.text import render_text
 
 OWN = {  # contract.md "The patient's own instruments", restated
     "sjia": ["mas2016", "ms_score"],

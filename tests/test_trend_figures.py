@@ -1,4 +1,4 @@
-"""Serial-lab charts (mas_screen.trend_figures) and the trend page of the PDF summary.
+"""Serial-lab charts (mas_screen.render.figures.trends) and the trend page of the PDF summary.
 
 Series are built by hand (tests/trend_series.py) the way trends.assess_series builds them: one
 Assessment per dated panel, each lab's changes in its canonical unit, the first time met.
@@ -19,13 +19,12 @@ import pytest
 from test_report import flat, min_font_px, page_count, pdf_text
 from trend_series import build_series
 
-from mas_screen import PatientInput, assess, report
+from mas_screen import PatientInput, assess
 from mas_screen.explain.wording import MET_WORD as MET
 from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
 from mas_screen.faces.trends import TrendResult
-from mas_screen.figures import OKABE_ITO, STYLE, rules_by_analyte
-from mas_screen.report import TIMELINE_HEADING, TREND_HEADING, pdf_summary
-from mas_screen.trend_figures import (
+from mas_screen.render.figures.kit import OKABE_ITO, STYLE, rules_by_analyte
+from mas_screen.render.figures.trends import (
     ALERT_COLOUR,
     CONSENSUS_NOTE,
     EMPTY_SERIES,
@@ -39,6 +38,8 @@ from mas_screen.trend_figures import (
     status_timeline,
     trend_small_multiples,
 )
+from mas_screen.render.pdf import report
+from mas_screen.render.pdf.report import TIMELINE_HEADING, TREND_HEADING, pdf_summary
 
 CHROMIUM = Path("/usr/bin/chromium").exists() or bool(os.environ.get("BROWSER_PATH"))
 CONTEXT = {"underlying_disease": "sjia", "febrile": True, "age_years": 7}

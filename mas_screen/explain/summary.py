@@ -16,13 +16,13 @@ from mas_screen.criteria.loading import PolicyFile, criteria
 from mas_screen.criteria.references import short_citation
 from mas_screen.domain.models import Assessment, CriterionResult, Summary, field_label
 from mas_screen.domain.units import format_number
+from mas_screen.explain.score_display import shown_score
 from mas_screen.explain.wording import STATUS_CODES
 from mas_screen.kernel import signals
 from mas_screen.kernel.inputs.facts import Facts, febrile_with_low_temperature
 from mas_screen.kernel.instruments import per_criteria
 from mas_screen.kernel.ops import SCALAR
 from mas_screen.kernel.signals import MAS_SIGNALS, mas_instruments, own_instruments
-from mas_screen.score_display import shown_score
 
 
 def policy() -> PolicyFile:

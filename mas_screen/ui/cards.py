@@ -14,8 +14,8 @@ from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.references import full_citation, link, short_citation
 from mas_screen.domain.models import Assessment, CriterionResult, ItemResult, field_label
 from mas_screen.domain.units import format_number, pretty_unit
+from mas_screen.explain.score_display import minus, shown_score
 from mas_screen.explain.summary import more_tests_lines, more_tests_title, qualified_name
-from mas_screen.score_display import minus, shown_score
 
 STATUS_BADGE = {
     "met": ":red-background[**● met**]",

@@ -8,7 +8,7 @@ What Streamlit widgets cannot say in Python, set in the page after each render:
 - a focused yes/no/unknown answer takes y, n or u (one key, no answer passed through);
 - room is kept above the title for the pinned headline strip (tablets, phones);
 - the width available to the chart is reported back (rounded to 20 px), so the chart's labels
-  are laid out for the width they are shown at (mas_screen.label_layout); <html data-mas-layout>
+  are laid out for the width they are shown at (mas_screen.render.figures.label_layout); <html data-mas-layout>
   says "ready" once the page on screen was drawn for the width measured, "pending" until then.
 
 Nothing is read from or sent to anywhere but this page's own Streamlit session.

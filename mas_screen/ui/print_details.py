@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
-from mas_screen.report import PatientDetails
+from mas_screen.render.pdf.report import PatientDetails
 
 KEY = "pdf::"
 FIELDS = (

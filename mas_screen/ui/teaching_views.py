@@ -33,7 +33,7 @@ from mas_screen.faces.teaching.grading import (
 )
 from mas_screen.faces.teaching.schema import GRADE_LABELS, READING_LABELS, Case, CasePanel, normal_time
 from mas_screen.faces.trends import SeriesInput, TrendResult, assess_series, parse_time
-from mas_screen.trend_figures import stamp, wall_time
+from mas_screen.render.figures.trends import stamp, wall_time
 from mas_screen.ui import cards
 from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.state import LAB_ORDER

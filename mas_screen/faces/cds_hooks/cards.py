@@ -19,11 +19,11 @@ from mas_screen.criteria.provenance import one_line
 from mas_screen.criteria.references import link, short_citation
 from mas_screen.domain.models import Assessment, CriterionResult, field_label
 from mas_screen.domain.units import format_number, pretty_unit
+from mas_screen.explain.score_display import minus
 from mas_screen.faces.cds_hooks import population
 from mas_screen.faces.cds_hooks.mapping import LabResult, Mapped
 from mas_screen.faces.cds_hooks.rules import CardRule, cds_data
-from mas_screen.report_text import _score as score_text
-from mas_screen.score_display import minus
+from mas_screen.render.text import _score as score_text
 
 SUMMARY_LIMIT = 139  # CDS Hooks: "<140-character summary"
 RHEUMATIC = ("sjia", "suspected_sjia", "aosd", "sle")

@@ -35,6 +35,7 @@ from mas_screen.domain.models import (
     field_label,
 )
 from mas_screen.domain.units import format_number
+from mas_screen.explain.score_display import shown_score
 from mas_screen.explain.summary import policy, supporting_instruments
 from mas_screen.faces.teaching.claims import compute
 from mas_screen.faces.teaching.schema import (
@@ -46,7 +47,6 @@ from mas_screen.faces.teaching.schema import (
     normal_time,
 )
 from mas_screen.kernel.signals import own_instruments as policy_own_instruments
-from mas_screen.score_display import shown_score
 
 Skill = Literal["interpretation", "population", "next_step", "arithmetic"]
 SKILLS: tuple[Skill, ...] = ("interpretation", "population", "next_step", "arithmetic")

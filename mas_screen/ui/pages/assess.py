@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from mas_screen import assess
 from mas_screen.domain.models import BIOLOGIC_LABELS, DISEASE_LABELS, VALUE_KEPT_CODES, Assessment, PatientInput
 from mas_screen.explain.summary import supporting_instruments
-from mas_screen.report import PatientDetails
+from mas_screen.render.pdf.report import PatientDetails
 from mas_screen.ui import cards
 from mas_screen.ui.fhir_import import import_panel
 from mas_screen.ui.page_script import css_key, page_script
@@ -197,13 +197,13 @@ def form(warnings: dict) -> None:
 
 
 def _pdf(patient: PatientInput, assessment: Assessment, details: PatientDetails, when: datetime) -> bytes:
-    from mas_screen.report import pdf_summary
+    from mas_screen.render.pdf.report import pdf_summary
 
     return pdf_summary(patient, assessment, lab_figure=True, generated_at=when, details=details)
 
 
 def _json(patient: PatientInput, assessment: Assessment) -> bytes:
-    from mas_screen.report import assessment_json
+    from mas_screen.render.pdf.report import assessment_json
 
     return assessment_json(assessment, patient)
 
@@ -296,7 +296,7 @@ FIGURE_CACHE = "_bedside_figure"  # this session's last chart: (inputs, width) â
 def lab_chart(patient: PatientInput, assessment: Assessment, width: int):
     """The lab chart for `width`, rebuilt only when the panel or the width changed (kept in this
     session's memory only, never shared between users)."""
-    from mas_screen.figures import lab_threshold_figure
+    from mas_screen.render.figures.kit import lab_threshold_figure
 
     stamp = (patient.model_dump_json(), width)
     cached = st.session_state.get(FIGURE_CACHE)

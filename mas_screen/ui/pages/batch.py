@@ -12,11 +12,11 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from mas_screen.batch_figures import SCORE_INSTRUMENTS, cohort_score_figure
 from mas_screen.criteria.loading import criteria, instrument_ids
+from mas_screen.explain.score_display import STATUS_WORDS
 from mas_screen.explain.summary import qualified_name
 from mas_screen.faces import jobs
-from mas_screen.score_display import STATUS_WORDS
+from mas_screen.render.figures.cohort import SCORE_INSTRUMENTS, cohort_score_figure
 from mas_screen.ui import batch_io, cohort_job
 from mas_screen.ui.batch_demo import SYNTHETIC_LABEL
 from mas_screen.ui.batch_io import (

@@ -26,12 +26,12 @@ from mas_screen.domain.models import (
     field_label,
 )
 from mas_screen.domain.units import convert, format_number, pretty_unit, unit_index, unit_key
-from mas_screen.explore_figures import distance_figure
 from mas_screen.faces.explore import RESOLUTION, Flip, distances, smallest_flip
 from mas_screen.faces.teaching.grading import own_instruments
-from mas_screen.figures import rules_by_analyte, used_analytes
 from mas_screen.kernel.inputs.facts import normalise, plausible_interval, unit_spec
 from mas_screen.kernel.inputs.parsing import echo
+from mas_screen.render.figures.explore import distance_figure
+from mas_screen.render.figures.kit import rules_by_analyte, used_analytes
 from mas_screen.ui import cards
 from mas_screen.ui.case_library import find, library
 from mas_screen.ui.safe_text import plain_markdown

@@ -332,7 +332,7 @@ def _json(result: TrendResult) -> bytes:
 
 def _pdf(result: TrendResult, series: SeriesInput, when: datetime) -> bytes:
     """The latest panel's summary with the trend charts."""
-    from mas_screen.report import pdf_summary
+    from mas_screen.render.pdf.report import pdf_summary
 
     last = result.points[-1]
     patient = PatientInput(context=series.context, labs=series.panels[last.row].labs)
@@ -351,7 +351,7 @@ def point_detail(result: TrendResult) -> None:
 
 
 def render() -> None:
-    from mas_screen.trend_figures import changes_table, status_timeline, trend_small_multiples
+    from mas_screen.render.figures.trends import changes_table, status_timeline, trend_small_multiples
 
     init_series_state()
     st.markdown("## Serial labs — trends")

@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 from mas_screen.criteria.loading import InstrumentSpec, UnitSpec, criteria
 from mas_screen.domain.models import Assessment, CriterionResult, PatientInput
 from mas_screen.domain.units import convert, format_threshold, pretty_unit
+from mas_screen.explain.score_display import minus, shown_score
 from mas_screen.explain.wording import MET_WORD as MET
 from mas_screen.explain.wording import MISSING_WORD as MISSING
 from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
@@ -26,8 +27,7 @@ from mas_screen.explain.wording import SYMBOL, compare_words, tag
 from mas_screen.kernel.inputs.facts import Facts, LabFact, normalise, plausible_interval, unit_spec
 from mas_screen.kernel.instruments import Instrument, instruments, per_criteria
 from mas_screen.kernel.kinds import Item
-from mas_screen.label_layout import LabelBox, LabelSpec, layout_labels, text_px, wrap_px
-from mas_screen.score_display import minus, shown_score
+from mas_screen.render.figures.label_layout import LabelBox, LabelSpec, layout_labels, text_px, wrap_px
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies; dash style repeats the
 # met / not met distinction so it survives greyscale printing.

@@ -39,9 +39,9 @@ from mas_screen.domain.models import (
     field_label,
 )
 from mas_screen.domain.units import format_number, pretty_unit, unit_index, unit_key
+from mas_screen.explain.score_display import STATUS_WORDS, minus, shown_score
 from mas_screen.explain.summary import more_tests_lines, more_tests_title, qualified_name, screening_caveat
 from mas_screen.kernel.inputs.parsing import echo
-from mas_screen.score_display import STATUS_WORDS, minus, shown_score
 
 if TYPE_CHECKING:
     from mas_screen.faces.trends import TrendResult
@@ -213,15 +213,15 @@ PRINT_MM_PER_PX = (210.0 - 2 * 13.0) / PRINT_FIGURE_WIDTH_PX
 
 
 def _print_rows(patient: PatientInput) -> list[str]:
-    from mas_screen.figures import used_analytes
     from mas_screen.kernel.inputs.facts import normalise
+    from mas_screen.render.figures.kit import used_analytes
 
     facts, _ = normalise(patient)
     return [a for a in used_analytes() if a in facts.labs]
 
 
 def _print_figure(patient: PatientInput, assessment: Assessment, rows: list[str]) -> Any:
-    from mas_screen.figures import lab_threshold_figure
+    from mas_screen.render.figures.kit import lab_threshold_figure
 
     return lab_threshold_figure(patient, assessment, width=PRINT_FIGURE_WIDTH_PX, only=rows)
 
@@ -254,7 +254,7 @@ def print_figures(patient: PatientInput, assessment: Assessment) -> list[Any]:
 
 # ------------------------------------------------------------------------------------------- PDF
 
-FONT_DIR = Path(__file__).resolve().parent / "assets" / "fonts"
+FONT_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
 FONT = "DejaVu"
 TITLE = "MAS Screen — screening summary"
 
@@ -895,8 +895,8 @@ TREND_FIGURE_GAP = 2.0
 def trend_pngs(series: TrendResult) -> tuple[bytes | None, bytes | None]:
     """PNGs for the trend page: the consensus labs (platelets, ferritin, AST; else the first three
     labs entered) as small multiples, and the status timeline. None where kaleido is unavailable."""
-    from mas_screen.trend_figures import KEY_ANALYTES, lab_series, panel_order, status_timeline
-    from mas_screen.trend_figures import trend_small_multiples as charts
+    from mas_screen.render.figures.trends import KEY_ANALYTES, lab_series, panel_order, status_timeline
+    from mas_screen.render.figures.trends import trend_small_multiples as charts
 
     present = list(lab_series(series))
     keys = [a for a in KEY_ANALYTES if a in present] or panel_order(present)[:3]
@@ -906,7 +906,7 @@ def trend_pngs(series: TrendResult) -> tuple[bytes | None, bytes | None]:
 
 def _trend_lines(series: TrendResult) -> tuple[str, list[str], list[str]]:
     """The trend page's words: what the series covers, first-met times, each key lab's change."""
-    from mas_screen.trend_figures import KEY_ANALYTES, first_met_times, lab_series, stamp, wall_time
+    from mas_screen.render.figures.trends import KEY_ANALYTES, first_met_times, lab_series, stamp, wall_time
 
     times = [stamp(wall_time(p.time)) for p in series.points]
     span = f"{len(times)} dated panels, {times[0]} to {times[-1]}" if len(times) > 1 else f"1 dated panel, {times[0]}"

@@ -22,10 +22,10 @@ import plotly.graph_objects as go
 from mas_screen.criteria.loading import Cutoff, criteria
 from mas_screen.criteria.references import short_citation
 from mas_screen.domain.units import format_threshold
+from mas_screen.explain.score_display import minus
 from mas_screen.explain.wording import SYMBOL
-from mas_screen.figures import BASE_FONT, FONT_FAMILY, GREY, OKABE_ITO, TICK_FONT, _empty_figure
-from mas_screen.score_display import minus
-from mas_screen.trend_figures import _wrap
+from mas_screen.render.figures.kit import BASE_FONT, FONT_FAMILY, GREY, OKABE_ITO, TICK_FONT, _empty_figure
+from mas_screen.render.figures.trends import _wrap
 
 SCORE_INSTRUMENTS = ("hscore", "ms_score")  # the cohort scores drawn on the Batch page
 # A display choice, not a clinical number: at most this many bars over the observed range (1-2-5 steps).

@@ -33,7 +33,8 @@ from mas_screen.explain.wording import MISSING_WORD as MISSING
 from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
 from mas_screen.explain.wording import compare_words as compare
 from mas_screen.faces.trends import TREND_ANALYTES, Change, TrendResult
-from mas_screen.figures import (
+from mas_screen.kernel.inputs.facts import Facts, LabFact, unit_spec
+from mas_screen.render.figures.kit import (
     BASE_FONT,
     CHAR_PX,
     FONT_FAMILY,
@@ -56,7 +57,6 @@ from mas_screen.figures import (
     used_analytes,
     wants_log,
 )
-from mas_screen.kernel.inputs.facts import Facts, LabFact, unit_spec
 
 KEY_ANALYTES = TREND_ANALYTES[:3]  # platelets, ferritin, AST: the consensus's "change matters most"
 CONSENSUS_NOTE = (
@@ -1123,7 +1123,7 @@ CELL_MIN_PX = 18  # narrower cells show colour only; a run of equal cells gets o
 
 
 def _hover_result(r: CriterionResult) -> str:
-    from mas_screen.report import result_text  # the printed summary's wording (score, count, range)
+    from mas_screen.render.pdf.report import result_text  # the printed summary's wording (score, count, range)
 
     return result_text(r)
 

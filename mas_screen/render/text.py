@@ -7,8 +7,8 @@ import textwrap
 from mas_screen.criteria.provenance import one_line as provenance_line
 from mas_screen.domain.models import Assessment, CriterionResult, field_label
 from mas_screen.domain.units import format_number
+from mas_screen.explain.score_display import minus, shown_score
 from mas_screen.explain.summary import more_tests_lines, more_tests_title, qualified_name
-from mas_screen.score_display import minus, shown_score
 
 STATUS_WORD = {"met": "MET", "not_met": "not met", "indeterminate": "indeterminate"}
 RESULT_MARK = {"met": "✓", "not_met": "✗", "missing": "?"}

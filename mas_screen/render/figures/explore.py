@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 from mas_screen.domain.units import pretty_unit
 from mas_screen.explain.wording import SYMBOL
 from mas_screen.faces.explore import Distance
-from mas_screen.figures import (
+from mas_screen.render.figures.kit import (
     BASE_FONT,
     CHAR_PX,
     FONT_FAMILY,

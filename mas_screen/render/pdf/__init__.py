@@ -1,0 +1,1 @@
+"""The one-page PDF summary of an assessment (and, for serial panels, its trend page)."""
