@@ -21,7 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mas_screen.faces.trends import SeriesInput, assess_series, render_trend_text
+from mas_screen.domain.series import SeriesInput
+from mas_screen.faces.trends import assess_series, render_trend_text
 from mas_screen.kernel.inputs.columns import read_series_csv
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mas_screen.version import __version__
+
 if TYPE_CHECKING:
     from mas_screen.domain.models import Assessment, PatientInput
     from mas_screen.faces.bedside import assess
 
-__all__ = ["Assessment", "PatientInput", "assess"]
-__version__ = "0.1.0"
+__all__ = ["Assessment", "PatientInput", "__version__", "assess"]
 
 _WHERE = {
     "assess": "mas_screen.faces.bedside",

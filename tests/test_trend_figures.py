@@ -20,9 +20,9 @@ from test_report import flat, min_font_px, page_count, pdf_text
 from trend_series import build_series
 
 from mas_screen import PatientInput, assess
+from mas_screen.domain.series import TrendResult
 from mas_screen.explain.wording import MET_WORD as MET
 from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
-from mas_screen.faces.trends import TrendResult
 from mas_screen.render.figures.kit import OKABE_ITO, STYLE, rules_by_analyte
 from mas_screen.render.figures.trends import (
     ALERT_COLOUR,
@@ -480,10 +480,8 @@ def test_trend_figures_render_to_png(series, year):
 
 
 def test_matches_assess_series_when_it_exists():
-    from mas_screen.faces import trends
-
-    if not hasattr(trends, "assess_series"):
-        pytest.skip("trends.assess_series not implemented yet")
+    from mas_screen.domain.series import SeriesInput
+    from mas_screen.faces.trends import assess_series
     data = {
         "context": CONTEXT,
         "panels": [
@@ -499,7 +497,7 @@ def test_matches_assess_series_when_it_exists():
             )
         ],
     }
-    result = trends.assess_series(trends.SeriesInput.model_validate(data))
+    result = assess_series(SeriesInput.model_validate(data))
     fig = trend_small_multiples(result)
     assert panels(fig)[:2] == ["platelets", "ferritin"]
     assert "crossed 2016 ≤ 181 between 2 Mar and 3 Mar (met from 3 Mar)" in crossings(fig, "platelets")
@@ -513,16 +511,14 @@ def test_matches_assess_series_when_it_exists():
 def test_thresholds_are_decided_on_the_value_as_typed_not_the_rounded_change():
     """trends rounds a Change to 4 significant digits (1.7615 mmol/L → 156.0 mg/dL); the rules,
     and so the rings, use the value as typed (156.02 mg/dL > 156)."""
-    from mas_screen.faces import trends
-
-    if not hasattr(trends, "assess_series"):
-        pytest.skip("trends.assess_series not implemented yet")
+    from mas_screen.domain.series import SeriesInput
+    from mas_screen.faces.trends import assess_series
     tg = [{"value": 1.5, "unit": "mmol/L"}, {"value": 1.7615, "unit": "mmol/L"}]
     data = {
         "context": CONTEXT,
         "panels": [{"time": t, "labs": {"triglycerides": v}} for t, v in zip((DAY1, DAY2), tg, strict=True)],
     }
-    result = trends.assess_series(trends.SeriesInput.model_validate(data))
+    result = assess_series(SeriesInput.model_validate(data))
     assert result.changes["triglycerides"][1].value == 156.0  # rounded for display by trends
     (item,) = [i for i in result.points[1].assessment.criteria["mas2016"].items if i.id == "triglycerides"]
     assert item.result == "met"  # the rule: > 156
@@ -532,18 +528,16 @@ def test_thresholds_are_decided_on_the_value_as_typed_not_the_rounded_change():
 
 
 def test_the_users_own_alerts_that_fired_are_marked_as_the_users():
-    from mas_screen.faces import trends
-
-    if not hasattr(trends, "UserAlert"):
-        pytest.skip("trends.UserAlert not implemented yet")
+    from mas_screen.domain.series import SeriesInput, UserAlert
+    from mas_screen.faces.trends import assess_series
     data = {
         "context": CONTEXT,
         "panels": [
             {"time": t, "labs": {"platelets": v}} for t, v in zip((DAY1, DAY2, DAY3), (300, 220, 140), strict=True)
         ],
     }
-    alert = trends.UserAlert(analyte="platelets", kind="percent_from_previous", level=-30)
-    result = trends.assess_series(trends.SeriesInput.model_validate(data), alerts=[alert])
+    alert = UserAlert(analyte="platelets", kind="percent_from_previous", level=-30)
+    result = assess_series(SeriesInput.model_validate(data), alerts=[alert])
     fig = trend_small_multiples(result)
     (hits,) = traces(fig, "platelets", "alert_hits")
     assert list(hits.y) == [140] and hits.marker.color == ALERT_COLOUR

@@ -12,17 +12,9 @@ from conftest import without_generated_at
 from pydantic import ValidationError
 
 from mas_screen import PatientInput, assess
-from mas_screen.faces.trends import (
-    TREND_ANALYTES,
-    Panel,
-    SeriesInput,
-    TimeError,
-    UserAlert,
-    assess_series,
-    format_time,
-    parse_time,
-    render_trend_text,
-)
+from mas_screen.domain.series import TREND_ANALYTES, Panel, SeriesInput, UserAlert
+from mas_screen.faces.trends import assess_series, render_trend_text
+from mas_screen.kernel.inputs.times import TimeError, format_time, parse_time
 
 SJIA = {"age_years": 7, "underlying_disease": "sjia", "febrile": True}
 CRITERION_IDS = ["mas2016", "ms_score", "mh_score", "hscore", "hlh2004", "ferritin_esr", "parodi2009", "ohi"]

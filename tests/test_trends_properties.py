@@ -16,8 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mas_screen import PatientInput, assess
-from mas_screen.faces.trends import SeriesInput, assess_series, parse_time
+from mas_screen.domain.series import SeriesInput
+from mas_screen.faces.trends import assess_series
 from mas_screen.kernel.exact import round_half_up
+from mas_screen.kernel.inputs.times import parse_time
 
 SETTINGS = settings(
     deadline=None,

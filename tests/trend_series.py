@@ -7,7 +7,7 @@ from datetime import datetime
 
 from mas_screen import PatientInput, assess
 from mas_screen.criteria.loading import criteria
-from mas_screen.faces.trends import Change, TrendPoint, TrendResult
+from mas_screen.domain.series import Change, TrendPoint, TrendResult
 from mas_screen.kernel.inputs.facts import normalise
 
 

@@ -110,7 +110,7 @@ def tool_version() -> str:
         with (ROOT / "pyproject.toml").open("rb") as fh:
             return str(tomllib.load(fh)["project"]["version"])
     except (OSError, KeyError, tomllib.TOMLDecodeError):
-        from mas_screen import __version__
+        from mas_screen.version import __version__
 
         return __version__
 

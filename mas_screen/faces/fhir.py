@@ -380,7 +380,7 @@ def bundle_to_inputs(data: str | bytes | dict) -> FhirImport:
     from fhir.resources.R4B.patient import Patient
     from pydantic import ValidationError
 
-    from mas_screen.faces.trends import Panel, SeriesInput
+    from mas_screen.domain.series import Panel, SeriesInput
 
     bundle = _load(data)
     problems: list[FhirProblem] = []

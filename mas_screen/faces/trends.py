@@ -26,226 +26,35 @@ Decisions (recorded here and in the result's caveats where they concern the read
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from itertools import pairwise
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Literal
 
 from mas_screen.criteria.loading import UnitSpec, criteria
 from mas_screen.criteria.references import full_citation, link, short_citation
-from mas_screen.domain.models import Assessment, ClinicalContext, Measurement, PatientInput, ReferenceOut
+from mas_screen.domain.models import ClinicalContext, PatientInput, ReferenceOut
+from mas_screen.domain.series import (
+    TREND_ANALYTES,
+    AlertHit,
+    Change,
+    Panel,
+    SeriesInput,
+    SeriesWarning,
+    TrendPoint,
+    TrendResult,
+    UserAlert,
+)
 from mas_screen.domain.units import convert, format_number, pretty_unit, unit_index, unit_key
 from mas_screen.faces.bedside import assess
 from mas_screen.kernel.exact import round_half_up
 from mas_screen.kernel.inputs.facts import LabFact, normalise
 from mas_screen.kernel.inputs.parsing import shorten
+from mas_screen.kernel.inputs.times import ParsedTime, TimeError, _offset_text, format_time, parse_time
 from mas_screen.kernel.logic import Interval
 
-TREND_ANALYTES = ("platelets", "ferritin", "ast", "wbc", "neutrophils", "fibrinogen", "esr")
-"""In the order the consensus ranked them (Ravelli 2016 RMD Open): the first three matter most."""
-
 DYNAMICS_REFERENCE = "ravelli2016_dynamics"
-
-
-def _wrap_labs(value: Any) -> Any:
-    """Labs as in PatientInput: known keys only; a bare number or string is a value in the default unit."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ValueError("labs must be an object mapping lab keys to values")
-    known = criteria().analytes.analytes
-    unknown = [k for k in value if k not in known]
-    if unknown:
-        raise ValueError(f"unknown analyte key(s): {', '.join(map(str, unknown))}; known: {', '.join(known)}")
-    return {k: v if isinstance(v, dict | Measurement) else {"value": v} for k, v in value.items()}
-
-
-class Panel(BaseModel):
-    """One dated panel as entered: `time` is kept as typed and parsed by assess_series()."""
-
-    model_config = ConfigDict(extra="forbid")
-    time: str | None = None
-    labs: dict[str, Measurement] = Field(default_factory=dict)
-    context: ClinicalContext | None = None  # optional per-panel context overriding the series context
-
-    @field_validator("time", mode="before")
-    @classmethod
-    def _time_as_text(cls, value: Any) -> Any:
-        # A number or other scalar is kept as typed and judged by assess_series (bad_time), not refused.
-        if value is None or isinstance(value, str | dict | list):
-            return value
-        return str(value)
-
-    @field_validator("labs", mode="before")
-    @classmethod
-    def _labs_known_and_wrapped(cls, value: Any) -> Any:
-        return _wrap_labs(value)
-
-
-class SeriesInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: str | None = None
-    context: ClinicalContext = Field(default_factory=ClinicalContext)
-    panels: list[Panel]
-    decimal_comma: bool = Field(default=False, strict=True)  # as PatientInput.decimal_comma, for every panel
-
-
-SeriesWarningCode = Literal["bad_time", "duplicate_time", "out_of_order", "no_time", "two_units"]
-"""Codes of assess_series and the CSV reader. Also used: `mixed_timezone`, `mixed_units` (info),
-and from the CSV reader (mas_screen.kernel.inputs.columns) `two_values`, `bad_value`, `cell_unit` (info),
-`unnamed_column`, `extra_cells`."""
-
-
-class SeriesWarning(BaseModel):
-    """A problem with one row (panel) of the series; `row` is its 0-based position as entered.
-
-    `message` is written to be shown on its row (it does not name its own row); where it names
-    another row, it counts from 1, as a person counts rows.
-    """
-
-    row: int
-    time: str | None
-    code: SeriesWarningCode | str
-    field: str | None = None
-    message: str
-    severity: Literal["warning", "info"] = "warning"  # info: nothing was left out (e.g. rows sorted)
-    input: str | None = None  # what was typed, when the problem concerns one cell
-    line: int | None = None  # line of a CSV file (header = line 1), when read from CSV
-
-
-class TrendPoint(BaseModel):
-    time: str  # ISO 8601, normalised
-    row: int  # position in the input as entered
-    assessment: Assessment
-    time_input: str | None = None  # the time as typed
-    date_only: bool = False  # the time was a date alone (read as midnight)
-
-
-class Change(BaseModel):
-    time: str
-    value: float | None  # in the analyte's canonical (default) unit; None when censored
-    value_text: str  # as shown, e.g. "150 ×10⁹/L" or "> 40000 ng/mL"
-    unit: str
-    change_from_first: float | None = None
-    change_from_first_percent: float | None = None
-    change_from_previous: float | None = None
-    change_from_previous_percent: float | None = None
-    per_day_from_previous: float | None = None  # absolute change per 24 h since the previous value
-    direction: Literal["up", "down", "same"] | None = None  # from the previous value
-    row: int | None = None  # the panel's position as entered
-    input: str | None = None  # as typed, with the unit it was typed in, e.g. "3.6 g/L"
-    op: Literal[">", ">=", "<", "<="] | None = None  # censored result: the comparator …
-    bound: float | None = None  # … and the bound, in the default unit (4 significant digits)
-    days_from_previous: float | None = None  # elapsed time since the previous value, in days (4 dp)
-
-
-class UserAlert(BaseModel):
-    """An alert level the USER set for one lab (no published cut-off exists, Ravelli 2016).
-
-    kind: `percent_from_previous` / `percent_from_first` (level in %, negative = a fall of at least
-    that much, positive = a rise of at least that much), or `value_below` / `value_above` (level in
-    `unit`, default unit when not given).
-    """
-
-    model_config = ConfigDict(extra="forbid")
-    analyte: str
-    kind: Literal["percent_from_previous", "percent_from_first", "value_below", "value_above"]
-    level: float
-    unit: str | None = None
-
-
-class AlertHit(BaseModel):
-    analyte: str
-    time: str
-    row: int | None
-    kind: str
-    level: float
-    observed: float | None  # the percent change, or the value in the level's unit
-    label: str  # always says the level is the user's own
-
-
-class TrendResult(BaseModel):
-    points: list[TrendPoint]
-    changes: dict[str, list[Change]]
-    first_met: dict[str, str | None]
-    first_met_after_indeterminate: dict[str, str | None] = Field(default_factory=dict)
-    first_indeterminate: dict[str, str | None] = Field(default_factory=dict)
-    ferritin_esr: list[dict] = Field(default_factory=list)  # [{"time", "ratio", "status"}]
-    warnings: list[SeriesWarning] = Field(default_factory=list)
-    caveats: list[str] = Field(default_factory=list)
-    alerts: list[AlertHit] = Field(default_factory=list)  # hits of the user's own alert levels
-    references: dict[str, ReferenceOut] = Field(default_factory=dict)
-
-
-# ------------------------------------------------------------------------------------------ times
-
-_LOOSE_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:([ T])(\d{1,2})(:\d{2}(?::\d{2}(?:\.\d+)?)?)?)?(.*)$")
-_SLASHED = re.compile(r"^\d{1,2}[./]\d{1,2}[./]\d{2,4}")
-_YEAR_SLASHED = re.compile(r"^\d{4}/\d{1,2}/\d{1,2}(\D|$)")
-_TAIL = re.compile(r"^(Z|[+-]\d{2}(:?\d{2})?)?$")
-
-
-class TimeError(ValueError):
-    pass
-
-
-MAX_TIME_CHARS = 64
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedTime:
-    value: datetime
-    date_only: bool
-
-
-def parse_time(text: str) -> ParsedTime:
-    """ISO 8601 date or date-time, with light normalisation; raises TimeError with a reason."""
-    if len(text) > MAX_TIME_CHARS:  # bounded work: no date-time is this long
-        raise TimeError(f"longer than {MAX_TIME_CHARS} characters")
-    s = " ".join(text.split())
-    if not s:
-        raise TimeError("no time")
-    if _SLASHED.match(s):
-        raise TimeError("day and month order is ambiguous in this form; write it as YYYY-MM-DD (e.g. 2026-03-01 08:00)")
-    s = s.upper().replace(" Z", "Z")
-    if _YEAR_SLASHED.match(s):  # 2026/03/01: year first is unambiguous
-        s = s.replace("/", "-")
-    match = _LOOSE_DATE.match(s)
-    if match and _TAIL.match(match.group(7).strip()):  # pad single digits: 2026-3-1 8:00 → 2026-03-01T08:00
-        year, month, day, sep, hour, rest, tail = match.groups()
-        s = f"{year}-{int(month):02d}-{int(day):02d}"
-        if sep:
-            s += f"T{int(hour):02d}{rest or ':00'}"
-        s += tail.strip()
-    try:
-        value = datetime.fromisoformat(s)
-    except ValueError as exc:
-        reason = str(exc).removeprefix("Invalid isoformat string: ")
-        detail = "" if reason.startswith("'") else f" ({reason})"
-        raise TimeError(f"not an ISO 8601 date or time{detail}; use YYYY-MM-DD or YYYY-MM-DD HH:MM") from exc
-    date_only = "T" not in s and value.hour == value.minute == value.second == value.microsecond == 0
-    return ParsedTime(value, date_only)
-
-
-def format_time(value: datetime) -> str:
-    """ISO 8601 to the minute (seconds only when given); the UTC offset when there is one."""
-    spec = "minutes" if value.second == 0 and value.microsecond == 0 else "auto"
-    return value.isoformat(timespec=spec)
-
-
-def _offset_text(offset: timedelta | None) -> str:
-    if offset is None:
-        return ""
-    total = int(offset.total_seconds() // 60)
-    sign = "-" if total < 0 else "+"
-    return f"{sign}{abs(total) // 60:02d}:{abs(total) % 60:02d}"
-
-
-# ----------------------------------------------------------------------------------------- numbers
 
 
 def _sig(value: Decimal) -> float:

@@ -16,7 +16,7 @@ import streamlit as st
 import yaml
 
 from mas_screen.criteria.loading import criteria
-from mas_screen.faces.trends import TREND_ANALYTES, Panel, SeriesInput
+from mas_screen.domain.series import TREND_ANALYTES, Panel, SeriesInput
 from mas_screen.kernel.inputs.parsing import split_unit
 from mas_screen.ui.state import (
     decimal_comma,

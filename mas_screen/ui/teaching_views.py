@@ -22,6 +22,7 @@ from mas_screen.domain.models import (
     PatientInput,
     field_label,
 )
+from mas_screen.domain.series import SeriesInput, TrendResult
 from mas_screen.domain.units import format_number, pretty_unit
 from mas_screen.faces.teaching.claims import case_series, compute
 from mas_screen.faces.teaching.grading import (
@@ -32,7 +33,8 @@ from mas_screen.faces.teaching.grading import (
     TeachingPointOut,
 )
 from mas_screen.faces.teaching.schema import GRADE_LABELS, READING_LABELS, Case, CasePanel, normal_time
-from mas_screen.faces.trends import SeriesInput, TrendResult, assess_series, parse_time
+from mas_screen.faces.trends import assess_series
+from mas_screen.kernel.inputs.times import parse_time
 from mas_screen.render.figures.trends import stamp, wall_time
 from mas_screen.ui import cards
 from mas_screen.ui.safe_text import plain_markdown

@@ -25,8 +25,9 @@ from pydantic import ValidationError
 from mas_screen.criteria.loading import CriteriaDataError, criteria
 from mas_screen.criteria.references import full_citation
 from mas_screen.domain.models import Assessment, PatientInput
+from mas_screen.domain.series import SeriesInput, SeriesWarning
 from mas_screen.faces.bedside import assess
-from mas_screen.faces.trends import SeriesInput, SeriesWarning, assess_series, render_trend_text
+from mas_screen.faces.trends import assess_series, render_trend_text
 from mas_screen.kernel.inputs.columns import ColumnError, read_series_csv, unknown_columns_message, with_lines
 from mas_screen.kernel.inputs.parsing import JsonError, read_json
 from mas_screen.render.text import render_text

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict
 
 from mas_screen.criteria.loading import ItemSpec, criteria
 from mas_screen.domain.models import Assessment, ClinicalContext, CriterionResult, ItemResult, Measurement
+from mas_screen.domain.series import SeriesInput, TrendResult
 from mas_screen.faces.teaching.schema import (
     Case,
     Claim,
@@ -42,7 +43,7 @@ from mas_screen.faces.teaching.schema import (
     normal_time,
     resolve_item_spec,
 )
-from mas_screen.faces.trends import SeriesInput, TrendResult, assess_series
+from mas_screen.faces.trends import assess_series
 
 RHEUMATIC_DISEASES = ("sjia", "suspected_sjia", "aosd", "sle")
 

@@ -37,9 +37,10 @@ from pydantic import (
 from mas_screen.criteria.loading import ROOT, ItemSpec, criteria, instrument_ids
 from mas_screen.criteria.references import full_citation
 from mas_screen.domain.models import CONTEXT_LABELS, ClinicalContext, PopulationFit, Status
+from mas_screen.domain.series import Panel
 from mas_screen.domain.units import format_number
 from mas_screen.faces.teaching.yaml_lines import LineMap, YamlError, load_with_lines
-from mas_screen.faces.trends import Panel, TimeError, format_time, parse_time
+from mas_screen.kernel.inputs.times import TimeError, format_time, parse_time
 
 CASES_DIR = ROOT / "cases"
 CONSTRUCTED = "constructed for teaching"

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from mas_screen.domain.series import TREND_ANALYTES
 from mas_screen.faces.teaching.schema import Case
-from mas_screen.faces.trends import TREND_ANALYTES
 
 KEY_LABS = TREND_ANALYTES[:3]  # platelets, ferritin, AST: the consensus's "change matters most"
 

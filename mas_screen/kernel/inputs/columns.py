@@ -33,8 +33,8 @@ from mas_screen.domain.models import (
     Disease,
     field_label,
 )
+from mas_screen.domain.series import Panel, SeriesInput, SeriesWarning
 from mas_screen.domain.units import pretty_unit, unit_index, unit_key
-from mas_screen.faces.trends import Panel, SeriesInput, SeriesWarning
 from mas_screen.kernel.inputs import parsing
 
 ENUM_FIELDS: dict[str, tuple[str, ...]] = {

@@ -27,12 +27,12 @@ import plotly.graph_objects as go
 
 from mas_screen.criteria.loading import UnitSpec, criteria, instrument_ids
 from mas_screen.domain.models import CriterionResult
+from mas_screen.domain.series import TREND_ANALYTES, Change, TrendResult
 from mas_screen.domain.units import ParsedNumber, convert, format_number, pretty_unit, unit_index, unit_key
 from mas_screen.explain.wording import MET_WORD as MET
 from mas_screen.explain.wording import MISSING_WORD as MISSING
 from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
 from mas_screen.explain.wording import compare_words as compare
-from mas_screen.faces.trends import TREND_ANALYTES, Change, TrendResult
 from mas_screen.kernel.inputs.facts import Facts, LabFact, unit_spec
 from mas_screen.render.figures.kit import (
     BASE_FONT,

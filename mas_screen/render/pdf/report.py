@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 
 from fpdf import FPDF, FontFace, XPos, YPos
 
-from mas_screen import __version__
 from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.references import compact_citation
 from mas_screen.domain.models import (
@@ -42,9 +41,10 @@ from mas_screen.domain.units import format_number, pretty_unit, unit_index, unit
 from mas_screen.explain.score_display import STATUS_WORDS, minus, shown_score
 from mas_screen.explain.summary import more_tests_lines, more_tests_title, qualified_name, screening_caveat
 from mas_screen.kernel.inputs.parsing import echo
+from mas_screen.version import __version__
 
 if TYPE_CHECKING:
-    from mas_screen.faces.trends import TrendResult
+    from mas_screen.domain.series import TrendResult
 
 log = logging.getLogger(__name__)
 

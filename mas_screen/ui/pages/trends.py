@@ -17,8 +17,9 @@ import streamlit as st
 from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.references import short_citation
 from mas_screen.domain.models import PatientInput, field_label
+from mas_screen.domain.series import SeriesInput, TrendResult
 from mas_screen.domain.units import as_float, convert, is_plausible, plausible_in, pretty_unit
-from mas_screen.faces.trends import SeriesInput, TrendResult, assess_series
+from mas_screen.faces.trends import assess_series
 from mas_screen.kernel.inputs.decoded_size import csv_shape_within
 from mas_screen.kernel.inputs.facts import unit_spec
 from mas_screen.kernel.inputs.parsing import NotANumber, format_number, read_number, shorten
