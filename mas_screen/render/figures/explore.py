@@ -21,9 +21,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import plotly.graph_objects as go
 
+from mas_screen.domain.explore import Distance
 from mas_screen.domain.units import pretty_unit
 from mas_screen.explain.wording import SYMBOL
-from mas_screen.faces.explore import Distance
 from mas_screen.render.figures.kit import (
     BASE_FONT,
     CHAR_PX,

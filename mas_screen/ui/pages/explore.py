@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from mas_screen import assess
 from mas_screen.criteria.loading import criteria, instrument_ids
+from mas_screen.domain.explore import Flip
 from mas_screen.domain.models import (
     BIOLOGIC_LABELS,
     BOOLEAN_FIELDS,
@@ -26,7 +27,7 @@ from mas_screen.domain.models import (
     field_label,
 )
 from mas_screen.domain.units import convert, format_number, pretty_unit, unit_index, unit_key
-from mas_screen.faces.explore import RESOLUTION, Flip, distances, smallest_flip
+from mas_screen.faces.explore import RESOLUTION, distances, smallest_flip
 from mas_screen.faces.teaching.grading import own_instruments
 from mas_screen.kernel.inputs.facts import normalise, plausible_interval, unit_spec
 from mas_screen.kernel.inputs.parsing import echo
