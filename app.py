@@ -4,7 +4,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from mas_screen.criteria.loading import CriteriaDataError, criteria
+from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.schema import CriteriaDataError
 from mas_screen.faces import job_pause
 from mas_screen.kernel.instruments import instruments
 from mas_screen.ui.state import persist_widget_state

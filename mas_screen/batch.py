@@ -46,7 +46,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mas_screen.criteria.loading import ItemSpec, criteria, instrument_ids
+from mas_screen.criteria.loading import criteria, instrument_ids
+from mas_screen.criteria.schema import ItemSpec
 from mas_screen.domain.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, VALUE_KEPT_CODES, PatientInput
 from mas_screen.domain.units import as_float, convert, plausible_in, unit_index, unit_key
 from mas_screen.explain.cohort import explain_columns

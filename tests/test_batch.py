@@ -16,7 +16,7 @@ from mas_screen.batch import (
     screen_partition,
     summarise_results,
 )
-from mas_screen.criteria.loading import CONTRACT_IDS
+from mas_screen.criteria.schema import CONTRACT_IDS
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:

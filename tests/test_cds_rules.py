@@ -12,7 +12,8 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from mas_screen import PatientInput, assess
-from mas_screen.criteria.loading import CriteriaDataError, criteria
+from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.schema import CriteriaDataError
 from mas_screen.faces.cds_hooks.cards import SUMMARY_LIMIT, deciding_tests, fit, name, own_met, own_signal
 from mas_screen.faces.cds_hooks.mapping import map_prefetch, parse_instant
 from mas_screen.faces.cds_hooks.rules import card_rule_lines, cds_data

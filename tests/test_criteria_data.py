@@ -17,7 +17,8 @@ import pytest
 import yaml
 from conftest import run
 
-from mas_screen.criteria.loading import CriteriaDataError, ItemSpec, criteria, load_criteria, parse_factor
+from mas_screen.criteria.loading import criteria, load_criteria
+from mas_screen.criteria.schema import CriteriaDataError, ItemSpec, parse_factor
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -30,7 +30,8 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 from test_criteria_data import all_paths, spec_item
 
-from mas_screen.criteria.loading import CRITERIA_DIR_ENV, ItemSpec, criteria, criteria_dir, parse_factor
+from mas_screen.criteria.loading import CRITERIA_DIR_ENV, criteria, criteria_dir
+from mas_screen.criteria.schema import ItemSpec, parse_factor
 
 APP = str(ROOT / "app.py")
 

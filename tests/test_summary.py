@@ -12,7 +12,8 @@ from conftest import ROOT, crit, run
 from panels import FULL_PANEL
 
 from mas_screen import PatientInput, assess
-from mas_screen.criteria.loading import CONTRACT_IDS, DISEASES, CriteriaDataError, criteria, load_criteria
+from mas_screen.criteria.loading import criteria, load_criteria
+from mas_screen.criteria.schema import CONTRACT_IDS, DISEASES, CriteriaDataError
 from mas_screen.domain.models import Disease
 from mas_screen.explain.summary import (
     by_tier,

@@ -482,6 +482,7 @@ def test_trend_figures_render_to_png(series, year):
 def test_matches_assess_series_when_it_exists():
     from mas_screen.domain.series import SeriesInput
     from mas_screen.faces.trends import assess_series
+
     data = {
         "context": CONTEXT,
         "panels": [
@@ -513,6 +514,7 @@ def test_thresholds_are_decided_on_the_value_as_typed_not_the_rounded_change():
     and so the rings, use the value as typed (156.02 mg/dL > 156)."""
     from mas_screen.domain.series import SeriesInput
     from mas_screen.faces.trends import assess_series
+
     tg = [{"value": 1.5, "unit": "mmol/L"}, {"value": 1.7615, "unit": "mmol/L"}]
     data = {
         "context": CONTEXT,
@@ -530,6 +532,7 @@ def test_thresholds_are_decided_on_the_value_as_typed_not_the_rounded_change():
 def test_the_users_own_alerts_that_fired_are_marked_as_the_users():
     from mas_screen.domain.series import SeriesInput, UserAlert
     from mas_screen.faces.trends import assess_series
+
     data = {
         "context": CONTEXT,
         "panels": [

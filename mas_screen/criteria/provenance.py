@@ -29,15 +29,8 @@ from typing import Any
 
 import yaml
 
-from mas_screen.criteria.loading import (
-    REFERENCES_DIR,
-    ROOT,
-    CriteriaData,
-    CriteriaDataError,
-    criteria,
-    criteria_dir,
-    safe_load,
-)
+from mas_screen.criteria.loading import REFERENCES_DIR, ROOT, CriteriaData, criteria, criteria_dir, safe_load
+from mas_screen.criteria.schema import CriteriaDataError
 
 SCHEMA_VERSION = "1"
 DISTRIBUTION = "mas-screen"

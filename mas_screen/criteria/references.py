@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from mas_screen.criteria.loading import Reference, criteria
+from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.schema_policy import Reference
 
 
 def reference(key: str) -> Reference:

@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
-from mas_screen.criteria.loading import BOOLEAN_FIELDS as BOOLEAN_FIELDS  # the contract's yes/no answers
 from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.schema import BOOLEAN_FIELDS as BOOLEAN_FIELDS  # the contract's yes/no answers
 from mas_screen.kernel.inputs.parsing import JsonNumberText, NotYesNo, read_yes_no
 
 SCHEMA_VERSION = "1"

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
 
-from mas_screen.criteria.loading import AnalyteSpec, RefusedUnit, UnitSpec, criteria
+from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.schema import AnalyteSpec, RefusedUnit, UnitSpec
 from mas_screen.kernel.inputs.parsing import NotANumber, ParsedNumber, echo_with_unit, format_number, read_number  # noqa: F401
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from mas_screen.criteria.loading import BOOLEAN_FIELDS
+from mas_screen.criteria.schema import BOOLEAN_FIELDS
 from mas_screen.domain.models import ItemResult
 from mas_screen.domain.units import format_number, pretty_unit
 from mas_screen.explain.wording import RESULT_WORDS

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from mas_screen.criteria.loading import InstrumentSpec
 from mas_screen.criteria.references import short_citation
+from mas_screen.criteria.schema import InstrumentSpec
 from mas_screen.domain.models import AdditionalCutoff, CriterionResult, Probability
 from mas_screen.domain.units import format_threshold
 from mas_screen.explain.cards import card

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from mas_screen.criteria.loading import PolicyFile, criteria
+from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.references import short_citation
+from mas_screen.criteria.schema_policy import PolicyFile
 from mas_screen.domain.models import Assessment, CriterionResult, Summary, field_label
 from mas_screen.domain.units import format_number
 from mas_screen.explain.score_display import shown_score

@@ -30,7 +30,8 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
-from mas_screen.criteria.loading import InstrumentSpec, ItemSpec, UnitSpec, criteria
+from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.schema import InstrumentSpec, ItemSpec, UnitSpec
 from mas_screen.domain.explore import Distance, Flip, ItemChange
 from mas_screen.domain.models import (
     BOOLEAN_FIELDS,

@@ -32,8 +32,9 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Literal
 
-from mas_screen.criteria.loading import UnitSpec, criteria
+from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.references import full_citation, link, short_citation
+from mas_screen.criteria.schema import UnitSpec
 from mas_screen.domain.models import ClinicalContext, PatientInput, ReferenceOut
 from mas_screen.domain.series import (
     TREND_ANALYTES,

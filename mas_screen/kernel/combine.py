@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from mas_screen.criteria.loading import CountRule, InstrumentSpec, PointsRule, RatioRule, WeightedSumRule
+from mas_screen.criteria.schema import CountRule, InstrumentSpec, PointsRule, RatioRule, WeightedSumRule
 from mas_screen.domain.units import format_number, format_threshold
 from mas_screen.kernel.kinds.base import SYMBOL, Item
 from mas_screen.kernel.logic import Interval, and3, at_least_counts, compare

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from mas_screen.criteria.loading import CriteriaData, CriteriaDataError, InstrumentSpec, criteria
+from mas_screen.criteria.loading import CriteriaData, criteria
+from mas_screen.criteria.schema import CriteriaDataError, InstrumentSpec
 from mas_screen.kernel.combine import Rule, Verdict, compile_rule
 from mas_screen.kernel.kinds import Item, compile_item
 from mas_screen.kernel.ops import MISSING

@@ -8,7 +8,8 @@ instruments met outside it are `other_population_met`. Statuses are codes (0 not
 
 from __future__ import annotations
 
-from mas_screen.criteria.loading import DISEASES, criteria
+from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.schema import DISEASES
 from mas_screen.kernel.ops import MET, NOT_MET
 
 MAS_SIGNALS = ("suggestive", "not_suggestive", "insufficient_data")

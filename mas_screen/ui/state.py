@@ -14,7 +14,8 @@ from pathlib import Path
 import streamlit as st
 import yaml
 
-from mas_screen.criteria.loading import UnitSpec, criteria
+from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.schema import UnitSpec
 from mas_screen.domain.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, PatientInput
 from mas_screen.domain.units import unit_index
 from mas_screen.domain.units import unit_key as units_key

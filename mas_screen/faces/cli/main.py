@@ -22,8 +22,9 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
-from mas_screen.criteria.loading import CriteriaDataError, criteria
+from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.references import full_citation
+from mas_screen.criteria.schema import CriteriaDataError
 from mas_screen.domain.models import Assessment, PatientInput
 from mas_screen.domain.series import SeriesInput, SeriesWarning
 from mas_screen.faces.bedside import assess

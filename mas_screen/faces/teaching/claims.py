@@ -30,7 +30,8 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import BaseModel, ConfigDict
 
-from mas_screen.criteria.loading import ItemSpec, criteria
+from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.schema import ItemSpec
 from mas_screen.domain.models import Assessment, ClinicalContext, CriterionResult, ItemResult, Measurement
 from mas_screen.domain.series import SeriesInput, TrendResult
 from mas_screen.faces.teaching.schema import (

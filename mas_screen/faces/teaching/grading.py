@@ -24,8 +24,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mas_screen.criteria.loading import CONTRACT_IDS, criteria, instrument_ids
+from mas_screen.criteria.loading import criteria, instrument_ids
 from mas_screen.criteria.references import full_citation, link, short_citation
+from mas_screen.criteria.schema import CONTRACT_IDS
 from mas_screen.domain.models import (
     DISEASE_LABELS,
     Assessment,

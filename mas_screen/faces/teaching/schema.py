@@ -34,8 +34,9 @@ from pydantic import (
     model_validator,
 )
 
-from mas_screen.criteria.loading import ROOT, ItemSpec, criteria, instrument_ids
+from mas_screen.criteria.loading import ROOT, criteria, instrument_ids
 from mas_screen.criteria.references import full_citation
+from mas_screen.criteria.schema import ItemSpec
 from mas_screen.domain.models import CONTEXT_LABELS, ClinicalContext, PopulationFit, Status
 from mas_screen.domain.series import Panel
 from mas_screen.domain.units import format_number

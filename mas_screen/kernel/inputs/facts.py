@@ -12,7 +12,8 @@ from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any
 
-from mas_screen.criteria.loading import UnitSpec, criteria
+from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.schema import UnitSpec
 from mas_screen.domain.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, InputWarning, PatientInput
 from mas_screen.domain.units import (
     NotANumber,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from mas_screen.criteria.loading import ItemSpec
+from mas_screen.criteria.schema import ItemSpec
 from mas_screen.kernel.outcome import ends
 
 KINDS: dict[str, type[Item]] = {}

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from mas_screen.criteria.loading import Cutoff, criteria
+from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.references import short_citation
+from mas_screen.criteria.schema import Cutoff
 from mas_screen.domain.units import format_threshold
 from mas_screen.explain.score_display import minus
 from mas_screen.explain.wording import SYMBOL

@@ -16,7 +16,8 @@ from decimal import Decimal
 
 import plotly.graph_objects as go
 
-from mas_screen.criteria.loading import InstrumentSpec, UnitSpec, criteria
+from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.schema import InstrumentSpec, UnitSpec
 from mas_screen.domain.models import Assessment, CriterionResult, PatientInput
 from mas_screen.domain.units import convert, format_threshold, pretty_unit
 from mas_screen.explain.score_display import minus, shown_score

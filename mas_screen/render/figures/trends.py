@@ -25,7 +25,8 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 import plotly.graph_objects as go
 
-from mas_screen.criteria.loading import UnitSpec, criteria, instrument_ids
+from mas_screen.criteria.loading import criteria, instrument_ids
+from mas_screen.criteria.schema import UnitSpec
 from mas_screen.domain.models import CriterionResult
 from mas_screen.domain.series import TREND_ANALYTES, Change, TrendResult
 from mas_screen.domain.units import ParsedNumber, convert, format_number, pretty_unit, unit_index, unit_key
