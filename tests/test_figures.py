@@ -16,6 +16,7 @@ from mas_screen.explain.wording import MET_WORD as MET
 from mas_screen.explain.wording import MISSING_WORD as MISSING
 from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
 from mas_screen.explain.wording import tag
+from mas_screen.render.figures.gauges import max_points, score_gauge_figure
 from mas_screen.render.figures.kit import (
     CHAR_PX,
     EMPTY_MESSAGE,
@@ -23,12 +24,10 @@ from mas_screen.render.figures.kit import (
     STYLE,
     WIDTH,
     display_number,
-    lab_threshold_figure,
-    max_points,
     rules_by_analyte,
-    score_gauge_figure,
     used_analytes,
 )
+from mas_screen.render.figures.labs import lab_threshold_figure
 
 
 def figure_for(data: dict, **kwargs) -> go.Figure:

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mas_screen import PatientInput, assess
-from mas_screen.render.figures.kit import lab_threshold_figure, scale_for
+from mas_screen.render.figures.kit import scale_for
 from mas_screen.render.figures.label_layout import (
     GAP_PX,
     LabelBox,
@@ -26,6 +26,7 @@ from mas_screen.render.figures.label_layout import (
     text_px,
     wrap_px,
 )
+from mas_screen.render.figures.labs import lab_threshold_figure
 
 # Chart widths the bedside page draws at: phone (390 px screen), tablet (820), desktop results
 # column (1440), and the print/design width.

@@ -18,7 +18,7 @@ import pytest
 from panels import FULL_PANEL as BASE_PANEL
 
 from mas_screen import Assessment, PatientInput, assess
-from mas_screen.render.figures.kit import lab_threshold_figure
+from mas_screen.render.figures.labs import lab_threshold_figure
 from mas_screen.render.pdf import report
 from mas_screen.render.pdf.report import assessment_json, figure_png, pdf_summary, relevant_ids
 

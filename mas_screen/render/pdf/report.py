@@ -221,7 +221,7 @@ def _print_rows(patient: PatientInput) -> list[str]:
 
 
 def _print_figure(patient: PatientInput, assessment: Assessment, rows: list[str]) -> Any:
-    from mas_screen.render.figures.kit import lab_threshold_figure
+    from mas_screen.render.figures.labs import lab_threshold_figure
 
     return lab_threshold_figure(patient, assessment, width=PRINT_FIGURE_WIDTH_PX, only=rows)
 

@@ -296,7 +296,7 @@ FIGURE_CACHE = "_bedside_figure"  # this session's last chart: (inputs, width) â
 def lab_chart(patient: PatientInput, assessment: Assessment, width: int):
     """The lab chart for `width`, rebuilt only when the panel or the width changed (kept in this
     session's memory only, never shared between users)."""
-    from mas_screen.render.figures.kit import lab_threshold_figure
+    from mas_screen.render.figures.labs import lab_threshold_figure
 
     stamp = (patient.model_dump_json(), width)
     cached = st.session_state.get(FIGURE_CACHE)
