@@ -18,9 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from panels import FULL_PANEL
 
 from mas_screen import PatientInput, assess
+from mas_screen.render.export import assessment_json, figure_png, stop_png_server
 from mas_screen.render.figures.gauges import score_gauge_figure
 from mas_screen.render.figures.labs import lab_threshold_figure
-from mas_screen.render.pdf.report import assessment_json, figure_png, pdf_summary, stop_png_server
+from mas_screen.render.pdf.report import pdf_summary
 
 
 def median_ms(func: Callable[[], object], repeats: int) -> float:

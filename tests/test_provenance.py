@@ -281,7 +281,7 @@ def test_verify_a_trend_result(tmp_path):
 
 
 def test_verify_the_bedside_json_export():
-    from mas_screen.render.pdf.report import assessment_json
+    from mas_screen.render.export import assessment_json
 
     patient = PatientInput.model_validate(FULL_PANEL)
     report = verify_data(json.loads(assessment_json(assess(patient), patient)))

@@ -17,10 +17,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from panels import FULL_PANEL as BASE_PANEL
 
-from mas_screen import Assessment, PatientInput, assess
+from mas_screen import Assessment, PatientInput, __version__, assess
+from mas_screen.render import export
+from mas_screen.render.export import assessment_json, figure_png
 from mas_screen.render.figures.labs import lab_threshold_figure
+from mas_screen.render.pdf import kit as pdf_kit
 from mas_screen.render.pdf import report
-from mas_screen.render.pdf.report import assessment_json, figure_png, pdf_summary, relevant_ids
+from mas_screen.render.pdf.report import pdf_summary
+from mas_screen.render.pdf.words import relevant_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium").exists() or bool(os.environ.get("BROWSER_PATH"))
@@ -332,7 +336,7 @@ def test_figure_png_renders_and_reuses_one_server():
     assert first is not None and first.startswith(b"\x89PNG")
     second = figure_png(fig, scale=1)
     assert second is not None and second.startswith(b"\x89PNG")
-    assert report._png_state["started"]
+    assert export._png_state["started"]
 
 
 @pytest.mark.skipif(not CHROMIUM, reason="needs Chromium for the end-to-end PDF")
@@ -342,8 +346,8 @@ def test_full_panel_pdf_with_figure(tmp_path):
     # The 12-row figure prints in two chunks at a legible scale: summary, inputs and figure, notes.
     assert page_count(pdf) <= 4
     placed = [float(w) for w in re.findall(rb"q ([\d.]+) 0 0 [\d.]+ [\d.]+ [\d.]+ cm /I", pdf)]
-    assert len(placed) == len(report.print_figures(patient, a))
-    assert all(w == pytest.approx(report.A4_TEXT_W_MM / 25.4 * 72, abs=0.1) for w in placed)  # never shrunk
+    assert len(placed) == len(export.print_figures(patient, a))
+    assert all(w == pytest.approx(pdf_kit.A4_TEXT_W_MM / 25.4 * 72, abs=0.1) for w in placed)  # never shrunk
     small_patient, small = patient_and_assessment(SMALL_PANEL)
     small_pdf = pdf_summary(small_patient, small, lab_figure=True)
     assert page_count(small_pdf) <= 3
@@ -360,7 +364,7 @@ def test_full_panel_pdf_with_figure(tmp_path):
 def test_figure_png_returns_none_when_kaleido_cannot_start(monkeypatch):
     import kaleido
 
-    report.stop_png_server()
+    export.stop_png_server()
 
     def refuse(*args, **kwargs):
         raise RuntimeError("Kaleido requires Google Chrome")
@@ -371,7 +375,7 @@ def test_figure_png_returns_none_when_kaleido_cannot_start(monkeypatch):
         assert figure_png(lab_threshold_figure(patient, a)) is None
         assert figure_png(lab_threshold_figure(patient, a)) is None  # no retry storm
     finally:
-        report.stop_png_server()  # clears the failure for later tests
+        export.stop_png_server()  # clears the failure for later tests
 
 
 def test_figure_png_returns_none_when_the_browser_is_missing():
@@ -394,11 +398,11 @@ def test_figure_png_gives_up_on_a_hung_render(monkeypatch):
 
     import kaleido
 
-    report.stop_png_server()
+    export.stop_png_server()
     release = threading.Event()
     monkeypatch.setattr(kaleido, "start_sync_server", lambda *a, **k: None)
     monkeypatch.setattr(kaleido, "calc_fig_sync", lambda *a, **k: release.wait(30))
-    monkeypatch.setattr(report, "START_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(export, "START_TIMEOUT_S", 0.3)
     patient, a = patient_and_assessment(SMALL_PANEL)
     fig = lab_threshold_figure(patient, a)  # built outside the timed calls (slow on a busy machine)
     try:
@@ -410,7 +414,7 @@ def test_figure_png_gives_up_on_a_hung_render(monkeypatch):
         assert time.monotonic() - t0 < 0.2  # no second wait
     finally:
         release.set()
-        report.stop_png_server()
+        export.stop_png_server()
 
 
 @pytest.mark.skipif(not CHROMIUM, reason="needs Chromium for kaleido")
@@ -472,7 +476,7 @@ def test_pdf_prints_local_time_with_its_zone_and_a_footer(tmp_path):
     patient, a = patient_and_assessment(SMALL_PANEL)
     text = pdftotext(pdf_summary(patient, a, generated_at=BERLIN), tmp_path)
     assert "Generated 06 Dec 2026, 14:05 CET (UTC+01:00)" in text
-    footer = f"MAS Screen {report.__version__} · 06 Dec 2026, 14:05 CET (UTC+01:00) · screening aid, not a diagnosis"
+    footer = f"MAS Screen {__version__} · 06 Dec 2026, 14:05 CET (UTC+01:00) · screening aid, not a diagnosis"
     assert text.count(footer) == page_count(pdf_summary(patient, a, generated_at=BERLIN))
     utc = pdftotext(pdf_summary(patient, a, generated_at=WHEN), tmp_path)
     assert "Generated 14 Mar 2025, 09:26 UTC ·" in utc
@@ -499,23 +503,23 @@ def test_printed_lab_figure_labels_are_at_least_8_pt_on_a4():
     """The print figure's smallest font, at the scale it is placed on the page, is ≥ 8 pt; each
     chunk fits a page (the rows are split, never shrunk)."""
     patient, a = patient_and_assessment(FULL_PANEL)
-    figures = report.print_figures(patient, a)
+    figures = export.print_figures(patient, a)
     assert len(figures) >= 2  # 12 labs do not fit one page at a legible scale
     assert sum(len(f.layout.annotations) > 0 for f in figures) == len(figures)
     for fig in figures:
-        assert fig.layout.width == report.PRINT_FIGURE_WIDTH_PX
-        assert min_font_px(fig) * report.print_scale_pt_per_px() >= 8.0
-        assert fig.layout.height * report.PRINT_MM_PER_PX <= report.PRINT_PAGE_ROOM_MM
+        assert fig.layout.width == export.PRINT_FIGURE_WIDTH_PX
+        assert min_font_px(fig) * export.print_scale_pt_per_px() >= 8.0
+        assert fig.layout.height * export.PRINT_MM_PER_PX <= export.PRINT_PAGE_ROOM_MM
     # the on-screen figure (1000 px) squeezed into the text width would not be
     screen = lab_threshold_figure(patient, a)
-    assert min_font_px(screen) * report.print_scale_pt_per_px(screen.layout.width) < 8.0
+    assert min_font_px(screen) * export.print_scale_pt_per_px(screen.layout.width) < 8.0
 
 
 def test_print_chunks_fill_the_room_left_on_the_page_first():
     patient, a = patient_and_assessment(FULL_PANEL)
-    whole = report.print_chunks(patient, a, report.PRINT_PAGE_ROOM_MM)
-    small = report.print_chunks(patient, a, 110.0)
-    none = report.print_chunks(patient, a, 5.0)
+    whole = export.print_chunks(patient, a, export.PRINT_PAGE_ROOM_MM)
+    small = export.print_chunks(patient, a, 110.0)
+    none = export.print_chunks(patient, a, 5.0)
     rows = [r for c in whole for r in c]
     assert [r for c in small for r in c] == rows == [r for c in none for r in c]
     assert 0 < len(small[0]) < len(whole[0]) and none[0] == []

@@ -23,6 +23,7 @@ from mas_screen import PatientInput, assess
 from mas_screen.domain.series import TrendResult
 from mas_screen.explain.wording import MET_WORD as MET
 from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
+from mas_screen.render import export
 from mas_screen.render.figures.kit import OKABE_ITO, STYLE, rules_by_analyte
 from mas_screen.render.figures.trends import (
     ALERT_COLOUR,
@@ -38,8 +39,10 @@ from mas_screen.render.figures.trends import (
     status_timeline,
     trend_small_multiples,
 )
-from mas_screen.render.pdf import report
-from mas_screen.render.pdf.report import TIMELINE_HEADING, TREND_HEADING, pdf_summary
+from mas_screen.render.pdf import kit as pdf_kit
+from mas_screen.render.pdf import report, trend_page
+from mas_screen.render.pdf.report import pdf_summary
+from mas_screen.render.pdf.trend_page import TIMELINE_HEADING, TREND_HEADING
 
 CHROMIUM = Path("/usr/bin/chromium").exists() or bool(os.environ.get("BROWSER_PATH"))
 CONTEXT = {"underlying_disease": "sjia", "febrile": True, "age_years": 7}
@@ -438,6 +441,7 @@ def test_pdf_without_a_series_is_unchanged(series):
 def test_pdf_with_a_series_adds_the_trend_page_in_words_when_no_images(series, monkeypatch):
     patient, a = _patient(series)
     monkeypatch.setattr(report, "figure_png", lambda fig, **kw: None)
+    monkeypatch.setattr(trend_page, "figure_png", lambda fig, **kw: None)
     plain = pdf_summary(patient, a, generated_at=WHEN, compress=False)
     pdf = pdf_summary(patient, a, generated_at=WHEN, compress=False, series=series)
     assert page_count(pdf) == page_count(plain) + 1
@@ -464,18 +468,18 @@ def test_pdf_with_a_series_includes_the_charts(series, tmp_path):
     assert TREND_HEADING in text and TIMELINE_HEADING in text
     # the charts print at the A4 text width, laid out at the print width: labels at 8 pt or more
     widths = [float(w) for w in re.findall(rb"q ([\d.]+) 0 0 [\d.]+ [\d.]+ [\d.]+ cm /I", pdf)]
-    assert len(widths) >= 2 and min(widths[-2:]) == pytest.approx(report.A4_TEXT_W_MM / 25.4 * 72, abs=0.1)
+    assert len(widths) >= 2 and min(widths[-2:]) == pytest.approx(pdf_kit.A4_TEXT_W_MM / 25.4 * 72, abs=0.1)
     keys = [k for k in KEY_ANALYTES if k in lab_series(series)]
-    for fig in (trend_small_multiples(series, analytes=keys, width=report.PRINT_FIGURE_WIDTH_PX),
-                status_timeline(series, width=report.PRINT_FIGURE_WIDTH_PX)):  # fmt: skip
-        assert min_font_px(fig) * report.print_scale_pt_per_px() >= 8.0
+    for fig in (trend_small_multiples(series, analytes=keys, width=export.PRINT_FIGURE_WIDTH_PX),
+                status_timeline(series, width=export.PRINT_FIGURE_WIDTH_PX)):  # fmt: skip
+        assert min_font_px(fig) * export.print_scale_pt_per_px() >= 8.0
 
 
 @pytest.mark.skipif(not CHROMIUM, reason="needs Chromium for kaleido")
 def test_trend_figures_render_to_png(series, year):
     for result in (series, year):
         for fig in (trend_small_multiples(result, alert_levels={"platelets": 150}), status_timeline(result)):
-            png = report.figure_png(fig, scale=1)
+            png = export.figure_png(fig, scale=1)
             assert png is not None and png.startswith(b"\x89PNG")
 
 

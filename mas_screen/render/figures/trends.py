@@ -1124,7 +1124,7 @@ CELL_MIN_PX = 18  # narrower cells show colour only; a run of equal cells gets o
 
 
 def _hover_result(r: CriterionResult) -> str:
-    from mas_screen.render.pdf.report import result_text  # the printed summary's wording (score, count, range)
+    from mas_screen.render.pdf.words import result_text  # the printed summary's wording (score, count, range)
 
     return result_text(r)
 

@@ -203,7 +203,7 @@ def _pdf(patient: PatientInput, assessment: Assessment, details: PatientDetails,
 
 
 def _json(patient: PatientInput, assessment: Assessment) -> bytes:
-    from mas_screen.render.pdf.report import assessment_json
+    from mas_screen.render.export import assessment_json
 
     return assessment_json(assessment, patient)
 
