@@ -25,19 +25,15 @@ from mas_screen.explain.wording import MET_WORD as MET
 from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
 from mas_screen.render import export
 from mas_screen.render.figures.kit import OKABE_ITO, STYLE, rules_by_analyte
-from mas_screen.render.figures.trends import (
-    ALERT_COLOUR,
-    CONSENSUS_NOTE,
-    EMPTY_SERIES,
-    KEY_ANALYTES,
+from mas_screen.render.figures.trends import trend_small_multiples
+from mas_screen.render.figures.trends_kit import ALERT_COLOUR, CONSENSUS_NOTE, EMPTY_SERIES, KEY_ANALYTES, lab_series
+from mas_screen.render.figures.trends_status import (
     STATUS_FILL,
     STATUS_SYMBOL,
     TABLE_COLUMNS,
     changes_table,
     first_met_times,
-    lab_series,
     status_timeline,
-    trend_small_multiples,
 )
 from mas_screen.render.pdf import kit as pdf_kit
 from mas_screen.render.pdf import report, trend_page

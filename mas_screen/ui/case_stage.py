@@ -12,7 +12,8 @@ from mas_screen.faces.teaching.claims import compute
 from mas_screen.faces.teaching.grading import own_instruments, ranked_next_steps, shuffled_next_steps
 from mas_screen.faces.teaching.schema import READING_LABELS, THEME_LABELS, Case
 from mas_screen.faces.teaching.stage import LAB_COLUMNS, Screen, case_screens
-from mas_screen.render.figures.trends import status_timeline, trend_small_multiples
+from mas_screen.render.figures.trends import trend_small_multiples
+from mas_screen.render.figures.trends_status import status_timeline
 from mas_screen.ui import cards
 from mas_screen.ui.stage import CHART_PX, stage_chart
 from mas_screen.ui.teaching_views import (

@@ -35,7 +35,7 @@ from mas_screen.faces.teaching.grading import (
 from mas_screen.faces.teaching.schema import GRADE_LABELS, READING_LABELS, Case, CasePanel, normal_time
 from mas_screen.faces.trends import assess_series
 from mas_screen.kernel.inputs.times import parse_time
-from mas_screen.render.figures.trends import stamp, wall_time
+from mas_screen.render.figures.trends_kit import stamp, wall_time
 from mas_screen.ui import cards
 from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.state import LAB_ORDER

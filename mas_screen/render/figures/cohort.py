@@ -26,7 +26,7 @@ from mas_screen.domain.units import format_threshold
 from mas_screen.explain.score_display import minus
 from mas_screen.explain.wording import SYMBOL
 from mas_screen.render.figures.kit import BASE_FONT, FONT_FAMILY, GREY, OKABE_ITO, TICK_FONT, _empty_figure
-from mas_screen.render.figures.trends import _wrap
+from mas_screen.render.figures.trends_kit import _wrap
 
 SCORE_INSTRUMENTS = ("hscore", "ms_score")  # the cohort scores drawn on the Batch page
 # A display choice, not a clinical number: at most this many bars over the observed range (1-2-5 steps).

@@ -442,7 +442,7 @@ COMPACT_BELOW_PX = 600  # below this width the chart uses the phone scale
 def scale_for(width: int) -> Scale:
     if width >= 900:
         return Scale(BASE_FONT, LABEL_FONT, TICK_FONT, dict(MARGIN), False, 6, TICK_FONT - 1)
-    if width >= COMPACT_BELOW_PX:  # also the print figure (report.PRINT_FIGURE_WIDTH_PX): 13 px prints at >= 8 pt
+    if width >= COMPACT_BELOW_PX:  # also the print figure (export.PRINT_FIGURE_WIDTH_PX): 13 px prints at >= 8 pt
         margin = {"l": 140, "r": 28, "t": 64, "b": 64}
         return Scale(BASE_FONT - 1, LABEL_FONT - 1, TICK_FONT - 1, margin, False, 5, TICK_FONT - 1)
     return Scale(14, 13, 12, {"l": 10, "r": 14, "t": 84, "b": 60}, True, 4, 11)

@@ -37,8 +37,9 @@ TREND_FIGURE_GAP = 2.0
 def trend_pngs(series: TrendResult) -> tuple[bytes | None, bytes | None]:
     """PNGs for the trend page: the consensus labs (platelets, ferritin, AST; else the first three
     labs entered) as small multiples, and the status timeline. None where kaleido is unavailable."""
-    from mas_screen.render.figures.trends import KEY_ANALYTES, lab_series, panel_order, status_timeline
     from mas_screen.render.figures.trends import trend_small_multiples as charts
+    from mas_screen.render.figures.trends_kit import KEY_ANALYTES, lab_series, panel_order
+    from mas_screen.render.figures.trends_status import status_timeline
 
     present = list(lab_series(series))
     keys = [a for a in KEY_ANALYTES if a in present] or panel_order(present)[:3]
@@ -48,7 +49,8 @@ def trend_pngs(series: TrendResult) -> tuple[bytes | None, bytes | None]:
 
 def _trend_lines(series: TrendResult) -> tuple[str, list[str], list[str]]:
     """The trend page's words: what the series covers, first-met times, each key lab's change."""
-    from mas_screen.render.figures.trends import KEY_ANALYTES, first_met_times, lab_series, stamp, wall_time
+    from mas_screen.render.figures.trends_kit import KEY_ANALYTES, lab_series, stamp, wall_time
+    from mas_screen.render.figures.trends_status import first_met_times
 
     times = [stamp(wall_time(p.time)) for p in series.points]
     span = f"{len(times)} dated panels, {times[0]} to {times[-1]}" if len(times) > 1 else f"1 dated panel, {times[0]}"

@@ -352,7 +352,8 @@ def point_detail(result: TrendResult) -> None:
 
 
 def render() -> None:
-    from mas_screen.render.figures.trends import changes_table, status_timeline, trend_small_multiples
+    from mas_screen.render.figures.trends import trend_small_multiples
+    from mas_screen.render.figures.trends_status import changes_table, status_timeline
 
     init_series_state()
     st.markdown("## Serial labs — trends")
