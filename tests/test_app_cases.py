@@ -14,8 +14,8 @@ from streamlit.testing.v1 import AppTest
 from mas_screen.faces.teaching.claims import compute
 from mas_screen.faces.teaching.grading import model_answer
 from mas_screen.faces.teaching.library import practice_order
+from mas_screen.faces.teaching.loading import case_by_id, load_cases
 from mas_screen.faces.teaching.progress import MAX_PROGRESS_BYTES, Progress, dumps
-from mas_screen.faces.teaching.schema import case_by_id, load_cases
 from mas_screen.ui.safe_text import plain_markdown
 
 APP = str(ROOT / "app.py")

@@ -12,7 +12,8 @@ from conftest import ROOT
 from conftest import page_text as text
 from streamlit.testing.v1 import AppTest
 
-from mas_screen.faces.teaching.schema import CASES_DIR, load_cases
+from mas_screen.faces.teaching.loading import load_cases
+from mas_screen.faces.teaching.schema import CASES_DIR
 from mas_screen.faces.teaching.upload import MAX_UPLOAD_BYTES, MAX_ZIP_FILES
 
 APP = str(ROOT / "app.py")

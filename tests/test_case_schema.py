@@ -16,7 +16,8 @@ import yaml
 
 from mas_screen.faces.teaching.check import check_folder
 from mas_screen.faces.teaching.claims import check_case, published_value_problems
-from mas_screen.faces.teaching.schema import CASES_DIR, MAX_CASE_BYTES, CaseDataError, load_case_file, read_case_text
+from mas_screen.faces.teaching.loading import load_case_file, read_case_text
+from mas_screen.faces.teaching.schema import CASES_DIR, MAX_CASE_BYTES, CaseDataError
 from mas_screen.faces.teaching.upload import (
     MAX_TOTAL_BYTES,
     MAX_UPLOAD_BYTES,

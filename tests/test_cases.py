@@ -28,16 +28,8 @@ from mas_screen.faces.teaching.claims import (
     published_value_problems,
     warning_codes,
 )
-from mas_screen.faces.teaching.schema import (
-    CASES_DIR,
-    CaseDataError,
-    Claim,
-    PublishedSource,
-    case_by_id,
-    case_files,
-    load_case_file,
-    load_cases,
-)
+from mas_screen.faces.teaching.loading import case_by_id, case_files, load_case_file, load_cases
+from mas_screen.faces.teaching.schema import CASES_DIR, CaseDataError, Claim, PublishedSource
 
 CASES = load_cases()
 IDS = [c.id for c in CASES]

@@ -10,7 +10,7 @@ import pytest
 
 from mas_screen import PatientInput, assess
 from mas_screen.faces.explore import RESOLUTION, _step, distances, instrument_inputs, replace_input, smallest_flip
-from mas_screen.faces.teaching.schema import case_by_id, load_cases
+from mas_screen.faces.teaching.loading import case_by_id, load_cases
 
 SJIA = {"febrile": True, "underlying_disease": "sjia"}
 NO_FLAGS = {"cns_involvement": False, "hemorrhagic_manifestations": False}

@@ -88,7 +88,7 @@ def test_published_unit_for_hscore_bands_and_points_in_the_label():
 
 def test_scores_against_cut_offs_use_two_decimals_and_a_true_minus():
     """MS score exactly −2.1 (the near-miss case): on the cut-off, the rule (≥) holds."""
-    from mas_screen.faces.teaching.schema import case_by_id
+    from mas_screen.faces.teaching.loading import case_by_id
 
     case = case_by_id("near_miss_ms_score")
     p = PatientInput.model_validate({"context": case.context.model_dump(), "labs": case.panels[0].labs})

@@ -22,7 +22,7 @@ from mas_screen.faces.teaching.grading import (
     ranked_next_steps,
     shuffled_next_steps,
 )
-from mas_screen.faces.teaching.schema import case_by_id, load_cases, read_case_text
+from mas_screen.faces.teaching.loading import case_by_id, load_cases, read_case_text
 
 CASES = load_cases()
 EARLY = "sjia_mas_early"

@@ -21,6 +21,7 @@ from mas_screen.faces.teaching.library import (
     random_case,
     themes_in,
 )
+from mas_screen.faces.teaching.loading import case_by_id, load_cases
 from mas_screen.faces.teaching.progress import (
     MAX_PROGRESS_BYTES,
     MAX_RECORDS,
@@ -31,7 +32,6 @@ from mas_screen.faces.teaching.progress import (
     record,
     summarise,
 )
-from mas_screen.faces.teaching.schema import case_by_id, load_cases
 from mas_screen.faces.teaching.stage import LAB_ROWS, STEPS_BUDGET, TEXT_BUDGET, case_screens, next_label, split_text
 
 CASES = load_cases()

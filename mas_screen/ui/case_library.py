@@ -7,7 +7,8 @@ from __future__ import annotations
 import streamlit as st
 
 from mas_screen.faces.teaching.library import practice_order
-from mas_screen.faces.teaching.schema import Case, load_cases
+from mas_screen.faces.teaching.loading import load_cases
+from mas_screen.faces.teaching.schema import Case
 
 SESSION_CASES = "session_cases"  # case id -> Case, added in this browser session
 MAX_SESSION_CASES = 200

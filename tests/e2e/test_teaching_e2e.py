@@ -15,7 +15,8 @@ from e2e.helpers import full_screenshot, wait_idle
 from e2e.waits import waits
 from mas_screen.faces.teaching.grading import model_answer
 from mas_screen.faces.teaching.library import neutral_name, practice_order
-from mas_screen.faces.teaching.schema import READING_LABELS, case_by_id, load_cases
+from mas_screen.faces.teaching.loading import case_by_id, load_cases
+from mas_screen.faces.teaching.schema import READING_LABELS
 from mas_screen.ui.case_stage import screens_of
 
 pytestmark = pytest.mark.e2e

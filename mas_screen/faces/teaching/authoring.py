@@ -19,7 +19,8 @@ import yaml
 from mas_screen.criteria.loading import criteria
 from mas_screen.domain.models import BOOLEAN_FIELDS
 from mas_screen.faces.teaching.claims import check_case
-from mas_screen.faces.teaching.schema import Case, CaseDataError, Problem, read_case_text
+from mas_screen.faces.teaching.loading import read_case_text
+from mas_screen.faces.teaching.schema import Case, CaseDataError, Problem
 
 TRI = {"unknown": None, "yes": True, "no": False}
 

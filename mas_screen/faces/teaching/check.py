@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mas_screen.faces.teaching.claims import check_case
-from mas_screen.faces.teaching.schema import Case, CaseDataError, Problem, case_files, load_case_file
+from mas_screen.faces.teaching.loading import case_files, load_case_file
+from mas_screen.faces.teaching.schema import Case, CaseDataError, Problem
 
 EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
 

@@ -34,16 +34,9 @@ from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.schema import ItemSpec
 from mas_screen.domain.models import Assessment, ClinicalContext, CriterionResult, ItemResult, Measurement
 from mas_screen.domain.series import SeriesInput, TrendResult
-from mas_screen.faces.teaching.schema import (
-    Case,
-    Claim,
-    Interpretation,
-    Problem,
-    PublishedSource,
-    lines_of,
-    normal_time,
-    resolve_item_spec,
-)
+from mas_screen.faces.teaching.cross_checks import resolve_item_spec
+from mas_screen.faces.teaching.loading import lines_of
+from mas_screen.faces.teaching.schema import Case, Claim, Interpretation, Problem, PublishedSource, normal_time
 from mas_screen.faces.trends import assess_series
 
 RHEUMATIC_DISEASES = ("sjia", "suspected_sjia", "aosd", "sle")

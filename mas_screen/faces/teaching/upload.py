@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from mas_screen.faces.teaching.schema import MAX_CASE_BYTES, Case, CaseDataError, Problem, read_case_bytes
+from mas_screen.faces.teaching.loading import read_case_bytes
+from mas_screen.faces.teaching.schema import MAX_CASE_BYTES, Case, CaseDataError, Problem
 
 MAX_UPLOAD_BYTES = 2_000_000  # the upload itself (a zip of 100 cases is ~300 kB)
 MAX_ZIP_FILES = 100  # case files in one zip
