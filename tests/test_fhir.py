@@ -10,7 +10,8 @@ import pytest
 
 from mas_screen import assess
 from mas_screen.faces.cli.main import main
-from mas_screen.faces.fhir import FhirError, bundle_to_inputs, loinc_map
+from mas_screen.faces.fhir import bundle_to_inputs
+from mas_screen.faces.fhir_read import FhirError, loinc_map
 
 
 def obs(oid: str, loinc: str | None, value=None, ucum=None, *, unit=None, when="2026-03-01T08:00:00Z", **extra) -> dict:

@@ -16,7 +16,8 @@ from mas_screen.criteria.loading import criteria
 from mas_screen.domain.models import field_label
 from mas_screen.domain.series import SeriesInput
 from mas_screen.domain.units import pretty_unit
-from mas_screen.faces.fhir import FhirError, FhirImport, bundle_to_inputs
+from mas_screen.faces.fhir import bundle_to_inputs
+from mas_screen.faces.fhir_read import FhirError, FhirImport
 from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.series_state import init_series_state, set_rows, trend_unit_key
 from mas_screen.ui.state import in_session_spelling, load_data

@@ -26,7 +26,8 @@ from mas_screen.criteria.loading import criteria
 from mas_screen.domain.models import PatientInput
 from mas_screen.domain.units import NotANumber, convert, parse_number
 from mas_screen.faces.cds_hooks.rules import cds_data
-from mas_screen.faces.fhir import LOINC, FhirError, bundle_to_inputs, loinc_map
+from mas_screen.faces.fhir import bundle_to_inputs
+from mas_screen.faces.fhir_read import LOINC, FhirError, loinc_map
 
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clock drift between the EHR and this service
 HIGHEST_OF_DAY = "temperature"  # contract: "`temperature` is the highest in the last 24 h"

@@ -96,7 +96,8 @@ def parse_patient(text: str, decimal_comma: bool = False) -> PatientInput:
 
 def parse_fhir(text: str, decimal_comma: bool = False) -> PatientInput:
     """A FHIR Bundle → the patient to assess (the latest panel); problems go to stderr."""
-    from mas_screen.faces.fhir import FhirError, bundle_to_inputs
+    from mas_screen.faces.fhir import bundle_to_inputs
+    from mas_screen.faces.fhir_read import FhirError
 
     try:
         imported = bundle_to_inputs(text)
