@@ -10,7 +10,7 @@ in references/ is read with yaml.safe_load and dumped as JSON with sorted keys, 
 UTF-8 (dates as ISO text). Comments, key order, quoting and indentation therefore do not change it;
 any value does. `criteria_sha256` hashes the mapping {"criteria/<file>": data, "references/<file>":
 data}; `data_sha256` keeps one hash per file (same canonical form) so that `verify` can name what
-changed. The fingerprint is computed once per criteria load (criteria_data.criteria() is cached; a
+changed. The fingerprint is computed once per criteria load (loading.criteria() is cached; a
 reload, as tests do with cache_clear(), computes it again), so assess() pays only for a timestamp.
 """
 

@@ -1,6 +1,6 @@
 """What-if pictures: how far each entered value sits from each published threshold.
 
-Pure functions (no Streamlit, no I/O) over `explore.distances()`, in the style of `figures`
+Pure functions (no Streamlit, no I/O) over `explore.distances()`, in the style of `figures.kit`
 (Okabe–Ito colours, fonts ≥ 14 px, our own number format). One row per threshold (or band edge,
 or a score against its cut-off), grouped by instrument. Values of different labs have no common
 unit, so a bar's length is the distance as a percentage of the threshold (capped, so one far value
