@@ -22,8 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mas_screen.domain.series import SeriesInput
-from mas_screen.faces.trends import assess_series, render_trend_text
+from mas_screen.faces.trends import assess_series
 from mas_screen.kernel.inputs.columns import read_series_csv
+from mas_screen.render.text import render_trend_text
 
 
 def synthetic_series(n: int = 365, seed: int = 2016) -> dict:

@@ -13,8 +13,9 @@ from pydantic import ValidationError
 
 from mas_screen import PatientInput, assess
 from mas_screen.domain.series import TREND_ANALYTES, Panel, SeriesInput, UserAlert
-from mas_screen.faces.trends import assess_series, render_trend_text
+from mas_screen.faces.trends import assess_series
 from mas_screen.kernel.inputs.times import TimeError, format_time, parse_time
+from mas_screen.render.text import render_trend_text
 
 SJIA = {"age_years": 7, "underlying_disease": "sjia", "febrile": True}
 CRITERION_IDS = ["mas2016", "ms_score", "mh_score", "hscore", "hlh2004", "ferritin_esr", "parodi2009", "ohi"]

@@ -1,12 +1,16 @@
-"""A short, readable terminal report of an Assessment (`assess --format text`)."""
+"""Short, readable terminal reports: an Assessment (`assess --format text`) and a series of panels
+(`trend --format text`)."""
 
 from __future__ import annotations
 
 import textwrap
+from decimal import Decimal
 
+from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.provenance import one_line as provenance_line
 from mas_screen.domain.models import Assessment, CriterionResult, field_label
-from mas_screen.domain.units import format_number
+from mas_screen.domain.series import TrendResult
+from mas_screen.domain.units import format_number, pretty_unit
 from mas_screen.explain.score_display import minus, shown_score
 from mas_screen.explain.summary import more_tests_lines, more_tests_title, qualified_name
 
@@ -90,4 +94,86 @@ def render_text(a: Assessment) -> str:
     lines += [_wrap(f"[{k}] {ref.citation}") for k, ref in a.references.items()]
     if a.provenance is not None:
         lines += ["", "Provenance:", _wrap(provenance_line(a.provenance))]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------- serial panels
+
+_STATUS_SHORT = {"met": "MET", "not_met": "not met", "indeterminate": "?"}
+_SIGNAL_SHORT = {"suggestive": "suggestive", "not_suggestive": "not suggestive", "insufficient_data": "insufficient"}
+
+
+def _num(value: float | None, percent: bool = False) -> str:
+    if value is None:
+        return ""
+    text = format_number(Decimal(repr(value)))
+    sign = "+" if value > 0 else ""
+    return f"{sign}{text}{'%' if percent else ''}".replace("-", "−")
+
+
+def render_trend_text(result: TrendResult) -> str:
+    """A short readable table for a terminal: statuses per time, changes, first met, warnings."""
+    lines = ["MAS Screen — serial panels (screening aid, not a diagnosis)", ""]
+    ids = list(result.first_met)
+    names = {}
+    if result.points:
+        names = {iid: cr.short_name for iid, cr in result.points[0].assessment.criteria.items()}
+    heads = [iid for iid in ids]
+    widths = [max(len(h), 7) for h in heads]
+    tw = max([len("time"), *(len(p.time) for p in result.points)])
+    lines.append("  ".join(["time".ljust(tw), *(h.ljust(w) for h, w in zip(heads, widths, strict=True)), "MAS signal"]))
+    for p in result.points:
+        cells = [
+            _STATUS_SHORT[p.assessment.criteria[iid].status].ljust(w) for iid, w in zip(heads, widths, strict=True)
+        ]
+        s = p.assessment.summary
+        signal = _SIGNAL_SHORT[s.mas_signal]
+        if s.other_population_met:  # never part of the signal: named as indicative only
+            signal += " (+ indicative only: " + ", ".join(names.get(i, i) for i in s.other_population_met) + ")"
+        lines.append("  ".join([p.time.ljust(tw), *cells, signal]))
+    if not result.points:
+        lines.append("(no time point could be read)")
+    lines.append("MET = criteria met; ? = indeterminate (values missing)")
+    lines.append("")
+    met = [f"{names.get(i, i)}: {t}" for i, t in result.first_met.items() if t]
+    lines.append("First met: " + ("; ".join(met) if met else "none of the instruments"))
+    for key, changes in result.changes.items():
+        if not changes:
+            continue
+        spec = criteria().analytes.analytes[key]
+        lines.append("")
+        lines.append(f"{spec.label} ({pretty_unit(changes[0].unit)}): value, change from previous, from first, per day")
+        for ch in changes:
+            value = ch.value_text.rsplit(" ", 1)[0] if ch.value is None else format_number(Decimal(repr(ch.value)))
+            prev = _num(ch.change_from_previous)
+            if ch.change_from_previous_percent is not None:
+                prev += f" ({_num(ch.change_from_previous_percent, True)})"
+            if not prev and ch.direction:
+                prev = ch.direction
+            first = _num(ch.change_from_first)
+            if ch.change_from_first_percent is not None:
+                first += f" ({_num(ch.change_from_first_percent, True)})"
+            per_day = f"{_num(ch.per_day_from_previous)}/day" if ch.per_day_from_previous is not None else ""
+            lines.append(f"  {ch.time.ljust(tw)}  {value:>10}  {prev:<20}  {first:<22}  {per_day}".rstrip())
+    if result.alerts:
+        lines.append("")
+        lines.append("Your alert levels (user-set, not published cut-offs):")
+        lines.extend(f"  {a.time}  {a.label}" for a in result.alerts)
+    if result.warnings:
+        lines.append("")
+        lines.append("Rows:")
+        for w in result.warnings:
+            mark = "note" if w.severity == "info" else "warning"
+            where = f"row {w.row + 1}" + (f" (line {w.line})" if w.line is not None else "")
+            lines.append(f"  {mark}, {where}: {w.message}")
+    warned = [(p, w) for p in result.points for w in p.assessment.input_warnings]
+    if warned:
+        lines.append("")
+        lines.append("Values left out or to check:")
+        lines.extend(f"  {p.time}  {w.field}: {w.message}" for p, w in warned)
+    lines.append("")
+    lines.extend(f"Note: {c}" for c in result.caveats)
+    stamped = next((p.assessment.provenance for p in result.points if p.assessment.provenance is not None), None)
+    if stamped is not None:
+        lines.append(f"Provenance: {provenance_line(stamped)}")
     return "\n".join(lines) + "\n"

@@ -28,10 +28,10 @@ from mas_screen.criteria.schema import CriteriaDataError
 from mas_screen.domain.models import Assessment, PatientInput
 from mas_screen.domain.series import SeriesInput, SeriesWarning
 from mas_screen.faces.bedside import assess
-from mas_screen.faces.trends import assess_series, render_trend_text
+from mas_screen.faces.trends import assess_series
 from mas_screen.kernel.inputs.columns import ColumnError, read_series_csv, unknown_columns_message, with_lines
 from mas_screen.kernel.inputs.parsing import JsonError, read_json
-from mas_screen.render.text import render_text
+from mas_screen.render.text import render_text, render_trend_text
 
 EXIT_OK, EXIT_NOT_REPRODUCED, EXIT_UNREADABLE, EXIT_DATA_BROKEN = 0, 1, 2, 3
 
