@@ -538,9 +538,6 @@ def distances(patient: PatientInput, assessment: Assessment | None = None) -> li
 
 __all__ = [
     "RESOLUTION",
-    "Distance",
-    "Flip",
-    "ItemChange",
     "distances",
     "instrument_inputs",
     "replace_input",
