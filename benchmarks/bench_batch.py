@@ -166,7 +166,7 @@ def in_process(csv_path: Path, out: Path) -> dict:
     """The same pipeline in this process, split into stages (read, screen, write)."""
     import pyarrow.parquet as pq
 
-    from mas_screen.batch import read_csv_table, screen_frame
+    from mas_screen.faces.cohort import read_csv_table, screen_frame
 
     t0 = time.perf_counter()
     table = read_csv_table(csv_path)

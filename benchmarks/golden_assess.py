@@ -38,7 +38,7 @@ def inputs() -> list[dict]:
     from panels import CONTRACT_EXAMPLE, FULL_PANEL
     from test_batch_identity import make_table
 
-    from mas_screen.batch import plan_columns
+    from mas_screen.faces.cohort import plan_columns
     from mas_screen.kernel.inputs.columns import convert_row
 
     out = [CONTRACT_EXAMPLE, FULL_PANEL, {}]

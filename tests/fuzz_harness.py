@@ -64,13 +64,13 @@ import pandas as pd
 from pydantic import ValidationError
 
 from mas_screen import Assessment, PatientInput, assess
-from mas_screen.batch import analyte_needs, plan_columns, screen_frame
 from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.schema import CONTRACT_IDS, ItemSpec, parse_factor
 from mas_screen.domain.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, ClinicalContext
 from mas_screen.domain.series import SeriesInput, TrendResult
 from mas_screen.domain.units import convert
 from mas_screen.faces.cli.main import main
+from mas_screen.faces.cohort import analyte_needs, plan_columns, screen_frame
 from mas_screen.faces.trends import assess_series
 
 ROOT = Path(__file__).resolve().parents[1]

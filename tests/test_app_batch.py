@@ -17,8 +17,8 @@ from streamlit.testing.v1 import AppTest
 from test_fhir import bundle as fhir_bundle
 from test_fhir import obs
 
-from mas_screen.batch import screen_frame, summarise_results
 from mas_screen.criteria.loading import criteria
+from mas_screen.faces.cohort import screen_frame, summarise_results
 from mas_screen.ui import batch_io
 from mas_screen.ui.batch_demo import DEMO_ROWS, SYNTHETIC_LABEL, demo_cohort, demo_csv
 from mas_screen.ui.batch_io import (

@@ -12,8 +12,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "mas_screen"
 MAX_LINES = 600
-# Temporary: the integrator is splitting batch.py into faces/cohort/; nothing else belongs here.
-TOO_LONG_FOR_NOW = {"mas_screen/batch.py"}  # being split by the integrator
 
 # A module in layer L never imports a module in any layer listed for L (prefixes of dotted names).
 FORBIDDEN = {
@@ -71,16 +69,7 @@ def test_no_module_is_longer_than_600_lines(name):
     path = MODULES[name]
     rel = path.relative_to(ROOT).as_posix()
     lines = len(path.read_text(encoding="utf-8").splitlines())
-    if rel in TOO_LONG_FOR_NOW:
-        pytest.skip(f"{rel}: {lines} lines, allowed for now (being split by the integrator)")
     assert lines <= MAX_LINES, f"{rel} has {lines} lines (at most {MAX_LINES}): split it by idea"
-
-
-def test_the_allow_list_holds_only_modules_that_still_need_it():
-    for rel in TOO_LONG_FOR_NOW:
-        path = ROOT / rel
-        if path.exists():
-            assert len(path.read_text(encoding="utf-8").splitlines()) > MAX_LINES, f"{rel} is short now: drop it"
 
 
 def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from test_batch_identity import mismatches
 
-from mas_screen import batch
-from mas_screen.batch import (
+from mas_screen.criteria.schema import CONTRACT_IDS
+from mas_screen.faces import cohort
+from mas_screen.faces.cohort import (
     BatchError,
     output_columns,
     plan_columns,
@@ -16,7 +17,7 @@ from mas_screen.batch import (
     screen_partition,
     summarise_results,
 )
-from mas_screen.criteria.schema import CONTRACT_IDS
+from mas_screen.faces.cohort import screen as cohort_screen
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:
@@ -243,7 +244,7 @@ def test_blocks_and_threads_give_the_same_result(monkeypatch):
 
     df = make_table(700, seed=7)
     whole = screen_frame(df)
-    monkeypatch.setattr(batch, "BLOCK_ROWS", 64)
+    monkeypatch.setattr(cohort_screen, "BLOCK_ROWS", 64)
     blocked = screen_partition(df, threads=2)
     pd.testing.assert_frame_equal(whole, blocked)
 
@@ -268,7 +269,7 @@ def test_every_instrument_of_the_criteria_has_its_columns():
     """The cohort runs the kernel's instruments: every instrument file gives its columns, in order."""
     from mas_screen.criteria.loading import instrument_ids
 
-    statuses = [c.removesuffix("_status") for c in batch.output_columns() if c.endswith("_status")]
+    statuses = [c.removesuffix("_status") for c in cohort.output_columns() if c.endswith("_status")]
     assert statuses == list(instrument_ids())
 
 

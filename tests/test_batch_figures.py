@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mas_screen.batch import screen_frame
 from mas_screen.criteria.loading import criteria
+from mas_screen.faces.cohort import screen_frame
 from mas_screen.render.figures.cohort import (
     SCORE_INSTRUMENTS,
     TARGET_BARS,

@@ -21,10 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mas_screen import PatientInput, assess
-from mas_screen.batch import plan_columns, range_instruments, screen_frame
 from mas_screen.criteria.loading import criteria, criteria_dir, instrument_files, instrument_ids
 from mas_screen.domain.models import BOOLEAN_FIELDS
 from mas_screen.domain.units import convert
+from mas_screen.faces.cohort import plan_columns, range_instruments, screen_frame
 from mas_screen.kernel.inputs.columns import column_name, convert_row
 
 ANALYTES = criteria().analytes.analytes
@@ -398,7 +398,7 @@ def test_batch_provenance_equals_assess_without_the_time(tmp_path):
 
     import pyarrow.parquet as pq
 
-    from mas_screen.batch import PROVENANCE_KEY, run_file
+    from mas_screen.faces.cohort import PROVENANCE_KEY, run_file
 
     src = tmp_path / "in.csv"
     make_table(20, seed=7).to_csv(src, index=False)

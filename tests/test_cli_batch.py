@@ -14,8 +14,8 @@ import pytest
 from conftest import ROOT
 from test_batch_identity import make_table, mismatches
 
-from mas_screen.batch import output_columns, run_dask, screen_frame
 from mas_screen.faces.cli.main import main
+from mas_screen.faces.cohort import output_columns, run_dask, screen_frame
 
 
 def run(args: list[str]) -> tuple[int, str]:

@@ -193,7 +193,7 @@ def test_float_yes_no_columns_screen_like_words():
     import numpy as np
     import pandas as pd
 
-    from mas_screen.batch import screen_frame
+    from mas_screen.faces.cohort import screen_frame
 
     labs = {"ferritin": ["2500", "2500", "2500"], "platelets": ["100", "100", "100"], "ast": ["60", "60", "60"]}
     floats = pd.DataFrame(

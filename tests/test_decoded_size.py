@@ -154,7 +154,7 @@ def test_csv_shape_is_counted_without_parsing_everything():
 def test_the_batch_command_reads_a_bomb_in_chunks_sized_by_its_decoded_size(tmp_path):
     """Finding 3, command line: a Parquet file that decodes far past memory is streamed in chunks of
     about AUTO_CHUNK_BYTES decoded, chosen from its metadata; a normal file is read whole."""
-    from mas_screen.batch import AUTO_CHUNK_BYTES, parquet_chunk_rows
+    from mas_screen.faces.cohort import AUTO_CHUNK_BYTES, parquet_chunk_rows
 
     path = tmp_path / "bomb.parquet"
     path.write_bytes(bomb())

@@ -255,7 +255,7 @@ def test_a_ratio_beyond_the_float_range_cannot_be_typed():
     import pandas as pd
 
     from mas_screen import PatientInput, assess
-    from mas_screen.batch import screen_frame
+    from mas_screen.faces.cohort import screen_frame
 
     labs = {"ferritin": "1000000", "esr": "1.1125369292536007e-308"}
     a = assess(PatientInput.model_validate({"labs": labs}))

@@ -156,7 +156,7 @@ def test_pdf_footer_carries_the_provenance():
 
 
 def test_batch_parquet_metadata_and_summary(tmp_path):
-    from mas_screen.batch import PROVENANCE_KEY, run_file
+    from mas_screen.faces.cohort import PROVENANCE_KEY, run_file
 
     src = tmp_path / "in.csv"
     src.write_text("id,ferritin,platelets\na,2500,100\nb,80,300\n", encoding="utf-8")
@@ -181,7 +181,7 @@ def test_batch_summary_json_from_the_command_line(tmp_path):
 def test_batch_page_parquet_download_carries_it():
     import pandas as pd
 
-    from mas_screen.batch import PROVENANCE_KEY, screen_frame
+    from mas_screen.faces.cohort import PROVENANCE_KEY, screen_frame
     from mas_screen.ui.batch_io import results_parquet
 
     frame = screen_frame(pd.DataFrame({"id": ["a"], "ferritin": ["2500"]}, dtype="str"))

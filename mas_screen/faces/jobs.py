@@ -39,7 +39,7 @@ from typing import Any
 
 from mas_screen.faces import job_pause
 
-PRELOAD = ["mas_screen.faces.jobs", "mas_screen.batch", "pandas", "pyarrow.parquet", "pyarrow.csv"]
+PRELOAD = ["mas_screen.faces.jobs", "mas_screen.faces.cohort", "pandas", "pyarrow.parquet", "pyarrow.csv"]
 MiB = 1 << 20
 
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 import pyarrow as pa
 
-from mas_screen.batch import BatchError, output_columns, plan_columns, screen_frame, summarise_results
 from mas_screen.criteria.loading import criteria
 from mas_screen.domain.models import BOOLEAN_FIELDS, field_label
+from mas_screen.faces.cohort import BatchError, output_columns, plan_columns, screen_frame, summarise_results
 from mas_screen.kernel.inputs.columns import CONTEXT_FIELDS, ENUM_FIELDS, column_name
 from mas_screen.kernel.inputs.decoded_size import (
     DecodedBudget,
@@ -274,7 +274,7 @@ def results_parquet(screened: pd.DataFrame) -> bytes:
     """The screened table as Parquet: cells as typed, statuses as categories, scores as numbers."""
     import pyarrow.parquet as pq
 
-    from mas_screen.batch import provenance_stamp, with_provenance
+    from mas_screen.faces.cohort import provenance_stamp, with_provenance
 
     table = pa.Table.from_pandas(screened, preserve_index=False)
     table = table.replace_schema_metadata(with_provenance(table.schema, provenance_stamp()).metadata)

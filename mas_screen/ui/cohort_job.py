@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pyarrow as pa
 
-from mas_screen.batch import BatchError, plan_columns, screen_with_plan, summarise_results
+from mas_screen.faces.cohort import BatchError, plan_columns, screen_with_plan, summarise_results
 from mas_screen.faces.jobs import JobLimits
 from mas_screen.kernel.inputs.decoded_size import DecodedBudget
 from mas_screen.ui.batch_io import MAX_UPLOAD_MB, UploadError, read_upload, screen_upload

@@ -14,7 +14,7 @@ from test_fhir import bundle, obs
 
 from e2e.helpers import full_screenshot, open_app, wait_idle
 from e2e.waits import waits
-from mas_screen.batch import screen_frame
+from mas_screen.faces.cohort import screen_frame
 from mas_screen.ui.batch_demo import demo_cohort
 
 pytestmark = pytest.mark.e2e

@@ -261,7 +261,7 @@ def render_batch_summary(summary: dict, out: str, seconds: float) -> str:
 
 
 def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
-    from mas_screen.batch import BatchError, parse_blocksize, run_dask, run_file, tune_allocator
+    from mas_screen.faces.cohort import BatchError, parse_blocksize, run_dask, run_file, tune_allocator
 
     if args.engine == "dask":
         try:  # checked before anything starts: one line, exit 2

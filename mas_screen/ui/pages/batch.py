@@ -1,6 +1,6 @@
 """Cohort screening: upload a CSV or Parquet table, screen every row, see a summary, download the results.
 
-A thin face over `mas_screen.batch` (the same results as the bedside page, row by row). The file is
+A thin face over `mas_screen.faces.cohort` (the same results as the bedside page, row by row). The file is
 read in this session's memory only: nothing is written to disk, cached across sessions or logged.
 """
 
