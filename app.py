@@ -6,7 +6,6 @@ import streamlit as st
 
 from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.schema import CriteriaDataError
-from mas_screen.faces import job_pause
 from mas_screen.kernel.instruments import instruments
 from mas_screen.ui.state import persist_widget_state
 from mas_screen.ui.theme import apply_app_css
@@ -38,5 +37,4 @@ page = st.navigation(
 )
 persist_widget_state(page.title)  # form values survive moving between pages (this session only)
 apply_app_css()  # caption contrast (WCAG AA), on every page
-with job_pause.page_run():  # cohort jobs wait while a page answers (mas_screen/faces/job_pause.py)
-    page.run()
+page.run()

@@ -143,37 +143,3 @@ def test_jobs_use_the_system_allocator():
     job = jobs.start(job_fixtures.arrow_allocator, None, label="arrow", limits=jobs.JobLimits())
     assert job.wait(WAIT)
     assert job.take_result() == "system"
-
-
-def test_a_cohort_job_pauses_while_a_page_answers_and_an_export_does_not():
-    """Finding 9 (pages first, mas_screen/faces/job_pause.py): a queued job stops during a page run; a job
-    a user waits on (queued=False, an export) is never paused; both are forgotten when they end."""
-    from mas_screen.faces import job_pause
-
-    cohort = jobs.start(job_fixtures.slow, 600.0, label="slow", limits=jobs.JobLimits())
-    export = jobs.start(job_fixtures.slow, 600.0, label="export", limits=jobs.JobLimits(), queued=False)
-    deadline = time.monotonic() + WAIT
-    while (len(job_pause._pids) < 1 or export.progress.done < 1) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    (pid,) = job_pause._pids
-    try:
-        with job_pause.page_run():
-            assert job_pause.paused()
-            end = time.monotonic() + 10
-            while _state(pid) != "T" and time.monotonic() < end:
-                time.sleep(0.01)
-            assert _state(pid) == "T"
-            before = export.progress.done
-            time.sleep(0.5)
-            assert export.progress.done > before  # the export runs on
-    finally:
-        cohort.cancel()
-        export.cancel()
-    assert cohort.wait(WAIT) and export.wait(WAIT)
-    assert cohort.state == "cancelled"  # killed while stopped
-    assert not job_pause._pids
-
-
-def _state(pid: int) -> str:
-    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-        return fh.read().rsplit(")", 1)[1].split()[0]

@@ -13,8 +13,7 @@ and other jobs longer than a few hundred milliseconds run here instead:
   server), its CPU time (RLIMIT_CPU) and its wall time (alarm), and dies with its parent;
 - input goes down a pipe and results come back up it (pickled): nothing is written to disk;
 - the parent reads progress messages on a thread; `cancel()` kills the child at once;
-- at most `max_running()` jobs run at a time per server process; later ones wait their turn;
-- queued jobs (cohort screens) pause while a page answers in the server (job_pause: pages first).
+- at most `max_running()` jobs run at a time per server process; later ones wait their turn.
 
 The child's memory is returned to the system when it exits, whatever Python's allocator keeps.
 A job is a module-level function `fn(payload, report) -> result`, where `report(done, total, text)`
@@ -36,8 +35,6 @@ from dataclasses import dataclass, field
 from multiprocessing import context as mp_context
 from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
 from typing import Any
-
-from mas_screen.faces import job_pause
 
 PRELOAD = ["mas_screen.faces.jobs", "mas_screen.faces.cohort", "pandas", "pyarrow.parquet", "pyarrow.csv"]
 MiB = 1 << 20
@@ -193,14 +190,14 @@ def _supervise(ref, cancel: threading.Event, done: threading.Event, ctx, fn, pay
     assert _slots is not None
     try:
         if not queued:
-            _run_child(ref, cancel, ctx, fn, payload, limits, yields=False)
+            _run_child(ref, cancel, ctx, fn, payload, limits)
             return
         while not _slots.acquire(timeout=0.2):
             if cancel.is_set() or ref() is None:
                 _update(ref, state="cancelled", message="Cancelled before it started.")
                 return
         try:
-            _run_child(ref, cancel, ctx, fn, payload, limits, yields=True)
+            _run_child(ref, cancel, ctx, fn, payload, limits)
         finally:
             _slots.release()
     except Exception as exc:  # the supervisor never takes the server down; the page says it failed
@@ -243,14 +240,11 @@ class _Process(mp_context.ForkServerProcess):
         return _Popen(process_obj)
 
 
-def _run_child(ref, cancel: threading.Event, ctx, fn, payload, limits: JobLimits, yields: bool) -> None:
-    """`yields`: the job pauses while pages answer (job_pause; queued cohort jobs, not exports)."""
+def _run_child(ref, cancel: threading.Event, ctx, fn, payload, limits: JobLimits) -> None:
     parent, child = ctx.Pipe(duplex=True)
     process = _Process(target=_child_main, args=(fn, child, limits, os.getpid()), daemon=True, name="mas-job")
     process.start()
     child.close()
-    if yields and process.pid:
-        job_pause.register(process.pid)
     _update(ref, state="running", started=time.monotonic())
     deadline = time.monotonic() + limits.wall_seconds + 5  # the child's own alarm fires first
     outcome: tuple | None = None
@@ -285,8 +279,6 @@ def _run_child(ref, cancel: threading.Event, ctx, fn, payload, limits: JobLimits
                 outcome = message
                 break
     finally:
-        if yields and process.pid:
-            job_pause.unregister(process.pid)
         parent.close()
         process.join(timeout=5)
         if process.is_alive():
