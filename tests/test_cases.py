@@ -460,3 +460,18 @@ def test_unreadable_and_missing_files(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(CaseDataError, match="no case files"):
         load_cases(tmp_path / "empty")
+
+
+def test_case_results_are_remembered_by_content_never_by_object_identity():
+    """Issue 14, point 6 (no cache keyed by id()): the same content gives the remembered result; an
+    edited copy (a different ferritin in its last panel) is computed for itself."""
+    from mas_screen.faces.teaching import claims
+
+    case = load_cases()[0]
+    first = claims.compute(case)
+    assert claims.compute(case.model_copy(deep=True)) is first
+    edited = case.model_copy(deep=True)
+    edited.panels[-1].labs["ferritin"] = 123_456
+    other = claims.compute(edited)
+    assert other is not first
+    assert other.last.model_dump(exclude={"provenance"}) != first.last.model_dump(exclude={"provenance"})

@@ -26,6 +26,8 @@ the case as the paper prints it.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from decimal import Decimal, InvalidOperation
 
 from pydantic import BaseModel, ConfigDict
@@ -102,22 +104,27 @@ class CaseResult(BaseModel):
         return ClinicalContext.model_validate(data)
 
 
-_RESULTS: dict[int, tuple[Case, CaseResult]] = {}
+_RESULTS: OrderedDict[str, CaseResult] = OrderedDict()
 _MAX_MEMO = 512  # cases computed this process (library + cases added in browser sessions)
 
 
 def compute(case: Case) -> CaseResult:
-    """Run the core over the case's panels (memoised per case object, bounded)."""
-    hit = _RESULTS.get(id(case))
-    if hit is not None and hit[0] is case:
-        return hit[1]
+    """Run the core over the case's panels, once per case content (bounded, least recently used out).
+
+    Keyed by the case's content (a SHA-256 of its JSON, ~0.25 ms; the computation ~9 ms), so an edited
+    copy of a case is never served another's result."""
+    key = hashlib.sha256(case.model_dump_json().encode()).hexdigest()
+    hit = _RESULTS.get(key)
+    if hit is not None:
+        _RESULTS.move_to_end(key)
+        return hit
     trend = assess_series(case_series(case))
     result = CaseResult(
         case_id=case.id, trend=trend, last=trend.points[-1].assessment, times=[p.time for p in trend.points]
     )
-    if len(_RESULTS) >= _MAX_MEMO:
-        _RESULTS.pop(next(iter(_RESULTS)))
-    _RESULTS[id(case)] = (case, result)
+    _RESULTS[key] = result
+    if len(_RESULTS) > _MAX_MEMO:
+        _RESULTS.popitem(last=False)
     return result
 
 
