@@ -31,16 +31,7 @@ from mas_screen.kernel.inputs.safe_csv import neutralise_arrow
 if TYPE_CHECKING:
     import pandas as pd
 else:
-
-    class _Pandas:
-        """pandas, imported on first use: the file path (Arrow in, Arrow out) never needs it."""
-
-        def __getattr__(self, name: str):
-            import pandas
-
-            return getattr(pandas, name)
-
-    pd = _Pandas()
+    from mas_screen.faces.cohort.lazy_pandas import pd
 
 # ------------------------------------------------------------------------------------------- files
 

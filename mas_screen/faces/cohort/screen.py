@@ -41,16 +41,7 @@ from mas_screen.kernel.signals import (
 if TYPE_CHECKING:
     import pandas as pd
 else:
-
-    class _Pandas:
-        """pandas, imported on first use: the file path (Arrow in, Arrow out) never needs it."""
-
-        def __getattr__(self, name: str):
-            import pandas
-
-            return getattr(pandas, name)
-
-    pd = _Pandas()
+    from mas_screen.faces.cohort.lazy_pandas import pd
 
 # --------------------------------------------------------------------------------- instruments
 
