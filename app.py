@@ -1,5 +1,8 @@
 """MAS Screen: Streamlit entry point (page config and navigation only)."""
 
+import os
+import sys
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -37,4 +40,14 @@ page = st.navigation(
 )
 persist_widget_state(page.title)  # form values survive moving between pages (this session only)
 apply_app_css()  # caption contrast (WCAG AA), on every page
-page.run()
+if os.environ.get("MAS_RUN_TIMES") == "1":  # benchmarks only: each run's page, wall and CPU time (no values)
+    started, cpu = time.monotonic(), time.thread_time()
+    try:
+        page.run()
+    finally:
+        sys.stderr.write(
+            f"mas-run {page.url_path or 'assess'} {started:.3f} {1000 * (time.monotonic() - started):.1f} "
+            f"{1000 * (time.thread_time() - cpu):.1f}\n"
+        )
+else:
+    page.run()

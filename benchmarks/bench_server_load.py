@@ -182,10 +182,26 @@ def niced_chromium(folder: Path) -> Path:
     return launcher
 
 
+def server_runs(output: bytes, windows: list[tuple[float, float]]) -> tuple[list[float], list[float]]:
+    """The Assess page's script runs (app.py's MAS_RUN_TIMES lines: page, start, wall ms, CPU ms) that
+    started inside the given time windows: their wall and CPU times in seconds."""
+    wall, cpu = [], []
+    for line in output.decode("utf-8", "replace").splitlines():
+        parts = line.split()
+        if len(parts) == 5 and parts[0] == "mas-run" and parts[1] == "assess":
+            start = float(parts[2])
+            if any(a <= start <= b for a, b in windows):
+                wall.append(float(parts[3]) / 1000)
+                cpu.append(float(parts[4]) / 1000)
+    return wall, cpu
+
+
 async def fairness(cohort: bytes, rounds: int, repeats: int) -> None:
     from playwright.async_api import async_playwright
 
-    server = ServerProcess()
+    server = ServerProcess(env={**os.environ, "MAS_RUN_TIMES": "1"})
+    idle_windows: list[tuple[float, float]] = []
+    busy_windows: list[tuple[float, float]] = []
     tmp = Path(tempfile.mkdtemp(prefix="mas-bench-"))
     path = tmp / "cohort-unit-cells.csv"
     path.write_bytes(cohort)
@@ -199,7 +215,10 @@ async def fairness(cohort: bytes, rounds: int, repeats: int) -> None:
             idle: list[float] = []
             busy: list[float] = []
             for repeat in range(repeats):  # idle and busy phases alternate, so drift hits both alike
+                mark = time.monotonic()
                 idle += await headline_times(bedside, [f"{2000 + repeat * 100 + i}.3" for i in range(rounds)])
+                idle_windows.append((mark, time.monotonic()))
+                mark = time.monotonic()
                 started = time.perf_counter()
                 job = asyncio.create_task(upload_and_wait(batch, str(path)))
                 timeline: list[str] = []
@@ -210,6 +229,7 @@ async def fairness(cohort: bytes, rounds: int, repeats: int) -> None:
                     timeline.append(f"{at:.0f}s:{busy[-1]:.2f}")
                     i += 1
                 outcome = await job
+                busy_windows.append((mark, time.monotonic()))
                 took = time.perf_counter() - started
                 print(
                     f"batch {repeat + 1} of {len(cohort) / 1e6:,.1f} MB (100,000 rows, unit-suffixed cells): "
@@ -228,8 +248,15 @@ async def fairness(cohort: bytes, rounds: int, repeats: int) -> None:
             await other.close()
             await browser.close()
     finally:
-        server.stop()
+        output = server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+    for name, windows in (("idle", idle_windows), ("during the batch", busy_windows)):
+        wall, cpu = server_runs(output, windows)
+        if wall:
+            print(
+                f"server side, Assess page runs {name}: n={len(wall)}, wall median {statistics.median(wall):.3f} s, "
+                f"CPU median {statistics.median(cpu):.3f} s"
+            )
 
 
 def main() -> int:
