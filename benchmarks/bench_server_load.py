@@ -1,9 +1,12 @@
 """A busy ward on one server: memory after hostile and large uploads, and bedside latency during a
 100,000-row batch (issue 13, findings 3 and 9). Prints figures; asserts nothing.
 
-    nice .venv/bin/python benchmarks/bench_server_load.py memory     # server RSS: bomb, large cohort
-    nice .venv/bin/python benchmarks/bench_server_load.py fairness   # headline latency, idle vs batch
-    nice .venv/bin/python benchmarks/bench_server_load.py all
+    nice .venv/bin/python benchmarks/bench_server_load.py memory           # server RSS: bomb, large cohort
+    .venv/bin/python benchmarks/bench_server_load.py fairness --repeats 3   # headline latency, idle vs batch
+    .venv/bin/python benchmarks/bench_server_load.py all
+
+Run `fairness` without `nice`: Chromium raises its own helpers' priority, so a niced server would be
+timed below the browsers' priority, which no ward server runs at.
 
 memory: one `streamlit run serve.py`; its RSS (the server process only: jobs run in children that
 exit) after the first page load (baseline), after each upload is refused or finished (results
