@@ -1,8 +1,5 @@
 """MAS Screen: Streamlit entry point (page config and navigation only)."""
 
-import os
-import sys
-import time
 from pathlib import Path
 
 import streamlit as st
@@ -10,6 +7,7 @@ import streamlit as st
 from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.schema import CriteriaDataError
 from mas_screen.kernel.instruments import instruments
+from mas_screen.ui import run_times
 from mas_screen.ui.state import persist_widget_state
 from mas_screen.ui.theme import apply_app_css
 
@@ -40,14 +38,5 @@ page = st.navigation(
 )
 persist_widget_state(page.title)  # form values survive moving between pages (this session only)
 apply_app_css()  # caption contrast (WCAG AA), on every page
-if os.environ.get("MAS_RUN_TIMES") == "1":  # benchmarks only: each run's page, wall and CPU time (no values)
-    started, cpu = time.monotonic(), time.thread_time()
-    try:
-        page.run()
-    finally:
-        sys.stderr.write(
-            f"mas-run {page.url_path or 'assess'} {started:.3f} {1000 * (time.monotonic() - started):.1f} "
-            f"{1000 * (time.thread_time() - cpu):.1f}\n"
-        )
-else:
+with run_times.reported(page.url_path or "assess"):  # MAS_RUN_TIMES=1: benchmarks only
     page.run()

@@ -186,7 +186,7 @@ def niced_chromium(folder: Path) -> Path:
 
 
 def server_runs(output: bytes, windows: list[tuple[float, float]]) -> tuple[list[float], list[float]]:
-    """The Assess page's script runs (app.py's MAS_RUN_TIMES lines: page, start, wall ms, CPU ms) that
+    """The Assess page's script runs (mas_screen/ui/run_times.py's MAS_RUN_TIMES lines: page, start, wall ms, CPU ms) that
     started inside the given time windows: their wall and CPU times in seconds."""
     wall, cpu = [], []
     for line in output.decode("utf-8", "replace").splitlines():

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from mas_screen.criteria.loading import criteria
 from mas_screen.domain.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, PatientInput
-from mas_screen.faces.cohort.labs import Codes, _np
+from mas_screen.faces.cohort.labs import Codes
 from mas_screen.faces.cohort.plan import BatchPlan
 from mas_screen.kernel.inputs.columns import (
     Column,
@@ -19,7 +19,7 @@ from mas_screen.kernel.inputs.columns import (
     convert_row,
 )
 from mas_screen.kernel.inputs.facts import normalise
-from mas_screen.kernel.inputs.parsing import read_number_column
+from mas_screen.kernel.inputs.parsing import as_numpy, read_number_column
 from mas_screen.kernel.signals import (
     DISEASES,
 )
@@ -42,12 +42,12 @@ def _context_cells(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n:
     if len(cols) == 1:
         encoded = pc.dictionary_encode(texts[0])
         dictionary = encoded.dictionary.to_pylist()
-        index = _np(encoded.indices, np.int64)
+        index = as_numpy(encoded.indices, np.int64)
         keys = [(t,) for t in dictionary]
     else:
         joined = pc.binary_join_element_wise(*texts, pa.scalar("\x1f", pa.large_string()))
         encoded = pc.dictionary_encode(joined)
-        index = _np(encoded.indices, np.int64)
+        index = as_numpy(encoded.indices, np.int64)
         keys = [tuple(s.split("\x1f")) for s in encoded.dictionary.to_pylist()]
     results = []
     cmap = ColumnMap(columns=list(cols))
@@ -110,7 +110,7 @@ def _numbers(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n: int, 
     else:
         slow = np.zeros(n, bool)
         for t in texts:
-            slow |= ~_np(pc.equal(pc.binary_length(t), 0), bool)
+            slow |= ~as_numpy(pc.equal(pc.binary_length(t), 0), bool)
     rows = np.flatnonzero(slow)
     if len(rows):
         sub = [pc.take(t, pa.array(rows)).to_pylist() for t in texts]

@@ -385,7 +385,8 @@ def swap_separators(texts: pa.Array) -> pa.Array:
     return pc.if_else(pc.match_substring(texts, "\x00"), texts, swapped)
 
 
-def _np(arr, dtype=None):
+def as_numpy(arr, dtype=None):
+    """An Arrow array (or chunked array) as a numpy array, copied only where Arrow must, cast if asked."""
     out = arr.to_numpy(zero_copy_only=False)
     return out if dtype is None else out.astype(dtype, copy=False)
 
@@ -541,9 +542,9 @@ def split_unit_column(texts: pa.Array) -> tuple[np.ndarray, pa.Array, pa.Array]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    short = _np(pc.less_equal(pc.utf8_length(texts), MAX_CELL_CHARS), bool)
+    short = as_numpy(pc.less_equal(pc.utf8_length(texts), MAX_CELL_CHARS), bool)
     parts = pc.extract_regex(pc.if_else(pa.array(short), texts, pa.scalar("", texts.type)), _ARROW_WITH_UNIT)
-    split = _np(pc.is_valid(parts), bool) & short
+    split = as_numpy(pc.is_valid(parts), bool) & short
     empty = pa.scalar("", pa.large_string())
     numbers = pc.fill_null(pc.cast(pc.struct_field(parts, "number"), pa.large_string()), empty)
     units = pc.fill_null(pc.cast(pc.struct_field(parts, "unit"), pa.large_string()), empty)
@@ -568,6 +569,7 @@ __all__ = [
     "NotYesNo",
     "NumberColumn",
     "ParsedNumber",
+    "as_numpy",
     "echo",
     "echo_with_unit",
     "format_number",
