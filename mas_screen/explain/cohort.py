@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 
 from mas_screen.explain.summary import slow_tests, tier_ranks
 from mas_screen.kernel.combine import Verdict
+from mas_screen.kernel.inputs import arrow
 from mas_screen.kernel.instruments import Instrument
 from mas_screen.kernel.signals import DISEASES, own_instruments
 
@@ -36,13 +37,13 @@ def first_mentions(pairs: list) -> list[tuple[str, np.ndarray]]:
 def _join(pieces: list[tuple[str, np.ndarray]], n: int) -> pa.Array:
     """Per row, the keys whose condition holds, in order, joined by SEPARATOR ('' when none)."""
     kind = pa.large_string()
-    arrays = [pa.array(np.full(n, ""), kind)]  # never all-null (see batch._join_warnings)
+    arrays = [arrow.repeated("", n, kind)]  # never all-null (see batch._join_warnings)
     for key, rows in pieces:
         if rows.any():
-            arrays.append(pc.if_else(pa.array(rows), pa.scalar(key, kind), pa.scalar(None, kind)))
+            arrays.append(pc.if_else(arrow.numbers(rows), arrow.text(key, kind), arrow.text(None, kind)))
     if len(arrays) == 1:
         return arrays[0]
-    joined = pc.binary_join_element_wise(*arrays, pa.scalar(SEPARATOR, kind), null_handling="skip")
+    joined = pc.binary_join_element_wise(*arrays, arrow.text(SEPARATOR, kind), null_handling="skip")
     return pc.utf8_ltrim(joined, characters=SEPARATOR)
 
 
@@ -95,20 +96,20 @@ def _ordered(ranks: dict[str, np.ndarray], n: int) -> pa.Array:
     """Per row, the keys with a finite rank, lowest first, joined by SEPARATOR."""
     keys = [k for k, r in ranks.items() if np.isfinite(r).any()]
     if not keys:
-        return pa.array(np.full(n, ""), pa.large_string())
+        return arrow.repeated("", n)
     matrix = np.stack([ranks[k] for k in keys], axis=1)
     order = np.argsort(matrix, axis=1, kind="stable")
-    names = np.array(keys, dtype=object)
     kind = pa.large_string()
-    arrays = [pa.array(np.full(n, ""), kind)]
+    labels = arrow.texts([None, *keys], kind)  # position 0: no key (null, skipped when joined)
+    arrays = [arrow.repeated("", n, kind)]
     rows = np.arange(n)
     for p in range(len(keys)):
         idx = order[:, p]
         present = np.isfinite(matrix[rows, idx])
         if not present.any():
             break
-        arrays.append(pa.array(np.where(present, names[idx], None), kind))
-    joined = pc.binary_join_element_wise(*arrays, pa.scalar(SEPARATOR, kind), null_handling="skip")
+        arrays.append(pc.take(labels, arrow.indices(np.where(present, idx + 1, 0))))
+    joined = pc.binary_join_element_wise(*arrays, arrow.text(SEPARATOR, kind), null_handling="skip")
     return pc.utf8_ltrim(joined, characters=SEPARATOR)
 
 

@@ -18,6 +18,8 @@ from mas_screen.domain.models import NUMERIC_CONTEXT_FIELDS
 from mas_screen.domain.units import as_float, convert
 from mas_screen.kernel.exact import (
     NEAR,
+    POW10,
+    POW10_INT,
     SCALE,
     PatientExact,
     _scaled,
@@ -299,12 +301,12 @@ def _scaled_terms(lab, idx: np.ndarray, conv, coef_int: int, coef_places: int):
     ok = rep & (numerator_f < 2.0**53) & (exponent <= SCALE) & (exponent >= -22)
     numerator = np.where(ok, mant * p * coef_int, 0)
     shift = np.clip(SCALE - exponent, 0, 18)
-    ok &= numerator_f * np.power(10.0, shift) < 2.0**62 / 16
-    scaled = np.where(ok, numerator, 0) * (10 ** shift.astype(np.int64))
+    ok &= numerator_f * POW10[shift] < 2.0**62 / 16
+    scaled = np.where(ok, numerator, 0) * POW10_INT[shift]
     as_float = np.where(
         exponent >= 0,
-        numerator / np.power(10.0, np.clip(exponent, 0, 22)),
-        numerator * np.power(10.0, np.clip(-exponent, 0, 22)),
+        numerator / POW10[np.clip(exponent, 0, 22)],
+        numerator * POW10[np.clip(-exponent, 0, 22)],
     )
     return scaled, as_float, ok
 

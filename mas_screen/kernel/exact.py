@@ -27,6 +27,10 @@ from mas_screen.kernel.ops import SCALAR as PATIENT_OPS
 NEAR = 1e-9  # relative distance under which float64 does not decide; the decimal code does
 MAX_DIGITS = 15  # significant digits a float holds exactly
 SCALE = 14  # scaled-integer sums of linear terms: units of 10^-14
+# Powers of ten by table lookup: np.power over an array costs ~12x a take (issue 14). Each entry is
+# exactly what np.power(10.0, k) and 10 ** k give (tests/test_exact.py checks the tables).
+POW10 = 10.0 ** np.arange(309)
+POW10_INT = 10 ** np.arange(19, dtype=np.int64)
 
 
 def dec(value) -> Decimal:
@@ -114,8 +118,8 @@ def _decimal_places(value: float) -> int:
 def _scaled(m: np.ndarray, exponent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """m × 10^exponent (exponent ≥ 0) as int64, and whether it fits."""
     exponent = np.clip(exponent, 0, 18)
-    fits = np.abs(m.astype(np.float64)) * np.power(10.0, exponent) < 2.0**62
-    return np.where(fits, m, 0) * (10 ** exponent.astype(np.int64)), fits
+    fits = np.abs(m.astype(np.float64)) * POW10[exponent] < 2.0**62
+    return np.where(fits, m, 0) * POW10_INT[exponent], fits
 
 
 def exact_in(lab, idx: np.ndarray, analyte: str, target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

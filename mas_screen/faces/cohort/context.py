@@ -13,6 +13,7 @@ from mas_screen.criteria.loading import criteria
 from mas_screen.domain.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, PatientInput
 from mas_screen.faces.cohort.labs import Codes
 from mas_screen.faces.cohort.plan import BatchPlan
+from mas_screen.kernel.inputs import arrow
 from mas_screen.kernel.inputs.columns import (
     Column,
     ColumnMap,
@@ -45,7 +46,7 @@ def _context_cells(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n:
         index = as_numpy(encoded.indices, np.int64)
         keys = [(t,) for t in dictionary]
     else:
-        joined = pc.binary_join_element_wise(*texts, pa.scalar("\x1f", pa.large_string()))
+        joined = pc.binary_join_element_wise(*texts, arrow.text("\x1f"))
         encoded = pc.dictionary_encode(joined)
         index = as_numpy(encoded.indices, np.int64)
         keys = [tuple(s.split("\x1f")) for s in encoded.dictionary.to_pylist()]
@@ -113,7 +114,7 @@ def _numbers(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n: int, 
             slow |= ~as_numpy(pc.equal(pc.binary_length(t), 0), bool)
     rows = np.flatnonzero(slow)
     if len(rows):
-        sub = [pc.take(t, pa.array(rows)).to_pylist() for t in texts]
+        sub = [pc.take(t, arrow.indices(rows)).to_pylist() for t in texts]
         cmap = ColumnMap(columns=list(cols))
         memo: dict[tuple[str, ...], tuple[float, int, int]] = {}
         for i, row in enumerate(rows.tolist()):

@@ -26,6 +26,7 @@ from mas_screen.faces.cohort.screen import (
     screened_counts,
     summarise_counts,
 )
+from mas_screen.kernel.inputs import arrow
 from mas_screen.kernel.inputs.safe_csv import neutralise_arrow
 
 if TYPE_CHECKING:
@@ -170,7 +171,7 @@ def iter_table_chunks(path: str | os.PathLike, fmt: str, chunk_rows: int | None)
             source = pa.OSFile(str(path))
             stream = pa.CompressedInputStream(source, "gzip") if _is_gzip(path) else source
             reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
-            pending = reader.schema.empty_table()
+            pending = pa.Table.from_batches([], schema=reader.schema)
             yielded = False
             for batch in reader:
                 pending = pa.concat_tables([pending, pa.Table.from_batches([batch])])
@@ -394,7 +395,7 @@ def _warning_code_counts(warnings: pa.ChunkedArray | pa.Array) -> dict[str, int]
     """How often each "field:code" occurs (Arrow kernels: split, flatten, count)."""
     if isinstance(warnings, pa.ChunkedArray):
         warnings = warnings.combine_chunks()
-    filled = warnings.filter(pc.not_equal(warnings, ""))
+    filled = warnings.filter(pc.not_equal(warnings, arrow.text("", warnings.type)))
     if not len(filled):
         return {}
     parts = pc.list_flatten(pc.split_pattern(filled, WARNING_SEPARATOR))

@@ -16,7 +16,8 @@ from mas_screen.criteria.loading import criteria
 from mas_screen.domain.models import VALUE_KEPT_CODES, PatientInput
 from mas_screen.domain.units import as_float, convert, unit_index, unit_key
 from mas_screen.faces.cohort.plan import _MAX_DIGITS, OPS, analyte_needs, unit_bounds
-from mas_screen.kernel.exact import conversion, near
+from mas_screen.kernel.exact import POW10, conversion, near
+from mas_screen.kernel.inputs import arrow
 from mas_screen.kernel.inputs.columns import (
     Column,
     ColumnMap,
@@ -77,7 +78,7 @@ def column_texts(column: pa.Array | pa.ChunkedArray) -> pa.Array:
         arr = column.cast(pa.large_string())
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
-        return pc.fill_null(arr, "") if arr.null_count else arr
+        return pc.fill_null(arr, arrow.text("")) if arr.null_count else arr
     return cell_texts(column.to_pandas())
 
 
@@ -156,7 +157,7 @@ def _mantissa(numbers: pa.Array, x: np.ndarray, fast: np.ndarray) -> tuple[np.nd
     length = as_numpy(pc.binary_length(numbers), np.int64)
     dot = as_numpy(pc.find_substring(numbers, "."), np.int64)
     dec = np.where(fast & (dot >= 0), length - dot - 1, 0)
-    mant = np.rint(np.abs(x) * np.power(10.0, dec)).astype(np.int64)
+    mant = np.rint(np.abs(x) * POW10[np.minimum(dec, 308)]).astype(np.int64)
     return np.where(x < 0, -mant, mant), dec
 
 
@@ -226,11 +227,15 @@ def _cells_with_units(texts, kind, op, x, numbers, other, unit, problem, col: Co
     and read like any number: the unit of each distinct unit text is looked up once. Cells the split
     or the number reading cannot take (unknown units, exponents, grouping) stay kind 2."""
     idx = np.flatnonzero(kind == 2)
-    sub = pc.take(texts, pa.array(idx))
+    sub = pc.take(texts, arrow.indices(idx))
     split, number_texts, unit_texts = split_unit_column(sub)
     if not split.any():
         return kind, op, x, numbers, other
-    idx, number_texts, unit_texts = idx[split], number_texts.filter(pa.array(split)), unit_texts.filter(pa.array(split))
+    idx, number_texts, unit_texts = (
+        idx[split],
+        number_texts.filter(arrow.numbers(split)),
+        unit_texts.filter(arrow.numbers(split)),
+    )
     encoded = pc.dictionary_encode(unit_texts)
     analyte = col.key or ""
     index = unit_index(analyte)
@@ -263,8 +268,8 @@ def _cells_with_units(texts, kind, op, x, numbers, other, unit, problem, col: Co
     problem[rows] = problems[codes_of[take]]
     where = np.full(len(texts), -1, np.int64)
     where[rows] = np.flatnonzero(take)
-    filled = pa.array(np.where(where >= 0, where, 0))
-    numbers = pc.if_else(pa.array(where >= 0), pc.take(read.numbers, filled), numbers)
+    filled = arrow.indices(np.where(where >= 0, where, 0))
+    numbers = pc.if_else(arrow.numbers(where >= 0), pc.take(read.numbers, filled), numbers)
     return kind, op, x, numbers, other
 
 
@@ -386,8 +391,8 @@ def _convert_targets(lab: LabValues) -> np.ndarray:
                 numerator = (mant * conv.p).astype(np.float64)  # exact: below 10^15
                 y[idx] = np.where(
                     exponent >= 0,
-                    numerator / np.power(10.0, np.clip(exponent, 0, 22)),
-                    numerator * np.power(10.0, np.clip(-exponent, 0, 22)),
+                    numerator / POW10[np.clip(exponent, 0, 22)],
+                    numerator * POW10[np.clip(-exponent, 0, 22)],
                 )
                 delicate[idx[~ok]] = True
                 continue
@@ -411,8 +416,8 @@ def _decide_slow(
     lab.slow_cells = len(rows)
     if not len(rows):
         return
-    sub = [pc.take(t, pa.array(rows)) for t in texts]
-    joined = sub[0] if len(sub) == 1 else pc.binary_join_element_wise(*sub, pa.scalar("\x1f", pa.large_string()))
+    sub = [pc.take(t, arrow.indices(rows)) for t in texts]
+    joined = sub[0] if len(sub) == 1 else pc.binary_join_element_wise(*sub, arrow.text("\x1f"))
     encoded = pc.dictionary_encode(joined)
     index = as_numpy(encoded.indices, np.int64)
     distinct = encoded.dictionary.to_pylist()

@@ -29,6 +29,7 @@ from mas_screen.faces.cohort.plan import (
     range_instruments,
 )
 from mas_screen.kernel.cohort import CohortValues
+from mas_screen.kernel.inputs import arrow
 from mas_screen.kernel.inputs.facts import ORGAN_FIELDS
 from mas_screen.kernel.instruments import instruments, per_criteria
 from mas_screen.kernel.signals import (
@@ -105,22 +106,22 @@ def _join_warnings(slots: list[tuple[str, np.ndarray]], codes: Codes, n: int) ->
     label_type = pa.large_string()
     slots = [(name, code) for name, code in slots if code.any()]
     if not slots:
-        return pa.array(np.full(n, ""), label_type)
+        return arrow.repeated("", n, label_type)
     warned = np.zeros(n, bool)
     for _, code in slots:
         warned |= code > 0
     rows = np.flatnonzero(warned)
     # A leading empty piece that is never null: pyarrow 26 drops rows whose pieces are all null
     # when joining with null_handling="skip"; the leading separator is trimmed afterwards.
-    pieces = [pa.array(np.full(len(rows), ""), label_type)]
+    pieces = [arrow.repeated("", len(rows), label_type)]
     for name, code in slots:
-        labels = pa.array([None] + [f"{name}:{c}" for c in codes.names[1:]], label_type)
-        pieces.append(pc.take(labels, pa.array(code[rows].astype(np.int32))))
-    joined = pc.binary_join_element_wise(*pieces, pa.scalar(WARNING_SEPARATOR, label_type), null_handling="skip")
+        labels = arrow.texts([None] + [f"{name}:{c}" for c in codes.names[1:]], label_type)
+        pieces.append(pc.take(labels, arrow.indices(code[rows])))
+    joined = pc.binary_join_element_wise(*pieces, arrow.text(WARNING_SEPARATOR, label_type), null_handling="skip")
     joined = pc.utf8_ltrim(joined, characters=WARNING_SEPARATOR)
     where = np.full(n, len(rows), np.int64)  # rows without warnings point at a final ""
     where[rows] = np.arange(len(rows))
-    return pc.take(pa.concat_arrays([joined, pa.array([""], label_type)]), pa.array(where))
+    return pc.take(pa.concat_arrays([joined, arrow.repeated("", 1, label_type)]), arrow.indices(where))
 
 
 def screen_arrays(plan: BatchPlan, texts: dict[str, pa.Array], n: int) -> Screened:
@@ -163,16 +164,16 @@ def other_population_names() -> tuple[str, ...]:
 
 
 def _dictionary(codes: np.ndarray, names: tuple[str, ...]) -> pa.Array:
-    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int8)), pa.array(list(names)))
+    return pa.DictionaryArray.from_arrays(arrow.numbers(codes.astype(np.int8)), arrow.texts(names, pa.string()))
 
 
 def _numbers_array(values: np.ndarray | None, n: int, integer: bool) -> pa.Array:
     if values is None:
-        return pa.nulls(n, pa.int64() if integer else pa.float64())
+        values = np.full(n, np.nan)
     mask = np.isnan(values)
     if integer:
-        return pa.array(np.where(mask, 0, values).astype(np.int64), mask=mask)
-    return pa.array(values, mask=mask, type=pa.float64())
+        return arrow.numbers(np.where(mask, 0, values).astype(np.int64), mask=mask)
+    return arrow.numbers(np.asarray(values, np.float64), mask=mask)
 
 
 def results_arrays(screened: Screened) -> dict[str, pa.Array]:
@@ -224,8 +225,8 @@ def screened_counts(screened: Screened) -> dict[str, int]:
             counts[f"{key}:{name}"] = int(found[position])
     for bit, iid in enumerate(mas_instruments()):
         counts[f"other_population_met:{iid}"] = int(np.count_nonzero(screened.other_met & (1 << bit)))
-    blank = pc.sum(pc.equal(screened.warnings, "")).as_py() or 0
-    counts["rows_with_warnings"] = len(screened.warnings) - int(blank)
+    warned = arrow.to_numpy(pc.binary_length(screened.warnings)) > 0
+    counts["rows_with_warnings"] = int(np.count_nonzero(warned))
     return counts
 
 

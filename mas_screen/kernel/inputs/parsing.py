@@ -386,9 +386,11 @@ def swap_separators(texts: pa.Array) -> pa.Array:
 
 
 def as_numpy(arr, dtype=None):
-    """An Arrow array (or chunked array) as a numpy array, copied only where Arrow must, cast if asked."""
-    out = arr.to_numpy(zero_copy_only=False)
-    return out if dtype is None else out.astype(dtype, copy=False)
+    """An Arrow array (or chunked array) as a numpy array, copied only where Arrow must, cast if asked
+    (read from the buffers where it can be: see kernel/inputs/arrow.py)."""
+    from mas_screen.kernel.inputs.arrow import to_numpy
+
+    return to_numpy(arr, dtype)
 
 
 def _bools(arr) -> np.ndarray:
@@ -433,8 +435,11 @@ def read_number_column(texts: pa.Array, *, decimal_comma: bool = False) -> Numbe
 
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
+    from mas_screen.kernel.inputs.arrow import numbers as arrow_bools
+    from mas_screen.kernel.inputs.arrow import text
+
     if texts.null_count:
-        texts = pc.fill_null(texts, "")
+        texts = pc.fill_null(texts, text("", texts.type))
     n = len(texts)
     # A cell longer than any lab cell is never read here (kind 2: `read_number` refuses it by its
     # length alone); blanking it first keeps the kernels below from walking megabytes of text.
@@ -442,7 +447,7 @@ def read_number_column(texts: pa.Array, *, decimal_comma: bool = False) -> Numbe
     empty = sizes == 0
     long = sizes > MAX_CELL_CHARS
     if long.any():
-        texts = pc.if_else(pa.array(long), pa.scalar("", texts.type), texts)
+        texts = pc.if_else(arrow_bools(long), text("", texts.type), texts)
     if decimal_comma:
         texts = swap_separators(texts)
     starts, lengths, data = _text_bytes(texts)
@@ -521,13 +526,17 @@ def _cast_where(numbers, fast: np.ndarray) -> np.ndarray:
     import pyarrow.compute as pc
 
     if numbers.null_count:  # pragma: no cover - callers pass texts without nulls
-        numbers = pc.fill_null(numbers, "")
+        from mas_screen.kernel.inputs.arrow import text
+
+        numbers = pc.fill_null(numbers, text("", numbers.type))
     pad = numbers.offset
     valid = np.packbits(np.concatenate([np.ones(pad, bool), fast]) if pad else fast, bitorder="little")
     buffers = numbers.buffers()
     masked = pa.Array.from_buffers(numbers.type, len(numbers), [pa.py_buffer(valid), *buffers[1:]], offset=pad)
-    x = pc.cast(masked, pa.float64()).to_numpy(zero_copy_only=False)
-    return np.where(fast, x, 0.0)
+    # Filled before leaving Arrow, and read from the buffer: pyarrow's own conversion imports pandas.
+    from mas_screen.kernel.inputs.arrow import number, to_numpy
+
+    return to_numpy(pc.fill_null(pc.cast(masked, pa.float64()), number(0.0, pa.float64())))
 
 
 def split_unit_column(texts: pa.Array) -> tuple[np.ndarray, pa.Array, pa.Array]:
@@ -542,10 +551,12 @@ def split_unit_column(texts: pa.Array) -> tuple[np.ndarray, pa.Array, pa.Array]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    short = as_numpy(pc.less_equal(pc.utf8_length(texts), MAX_CELL_CHARS), bool)
-    parts = pc.extract_regex(pc.if_else(pa.array(short), texts, pa.scalar("", texts.type)), _ARROW_WITH_UNIT)
+    from mas_screen.kernel.inputs.arrow import numbers, text
+
+    short = as_numpy(pc.utf8_length(texts)) <= MAX_CELL_CHARS
+    parts = pc.extract_regex(pc.if_else(numbers(short), texts, text("", texts.type)), _ARROW_WITH_UNIT)
     split = as_numpy(pc.is_valid(parts), bool) & short
-    empty = pa.scalar("", pa.large_string())
+    empty = text("")
     numbers = pc.fill_null(pc.cast(pc.struct_field(parts, "number"), pa.large_string()), empty)
     units = pc.fill_null(pc.cast(pc.struct_field(parts, "unit"), pa.large_string()), empty)
     return split, numbers, units

@@ -23,7 +23,6 @@ def neutralise(value: object) -> object:
 
 def neutralise_arrow(column):
     """`neutralise` over a pyarrow string column (the batch CSV writer), by compute kernels."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     risky = pc.and_(
@@ -31,6 +30,7 @@ def neutralise_arrow(column):
     )
     if not pc.any(risky).as_py():
         return column
-    quote = pa.scalar("'", column.type)
-    empty = pa.scalar("", column.type)
+    from mas_screen.kernel.inputs.arrow import text
+
+    quote, empty = text("'", column.type), text("", column.type)
     return pc.if_else(risky, pc.binary_join_element_wise(quote, column, empty), column)
