@@ -19,6 +19,8 @@ from pydantic import (
     model_validator,
 )
 
+from mas_screen.criteria.errors import CriteriaDataError  # noqa: F401  (re-exported: loaders raise it)
+
 # contract.md "Output": these criterion ids are always present (more may be added as YAML files).
 CONTRACT_IDS = ("mas2016", "ms_score", "mh_score", "hscore", "hlh2004", "ferritin_esr", "parodi2009", "ohi")
 # criteria/*.yaml files that are not instruments; every other YAML file there is one instrument.
@@ -47,10 +49,6 @@ Comparator = Literal[">", ">=", "<", "<="]
 Confirmation = Literal["CONFIRMED-2", "CONFIRMED-1", "UNCONFIRMED", "DECISION", "ADAPTATION"]
 # Strict: a threshold typed as "684" or `yes` must fail to load, never become 684 or 1.
 Number = StrictInt | StrictFloat
-
-
-class CriteriaDataError(RuntimeError):
-    """A criteria or reference file is missing or malformed."""
 
 
 class _Strict(BaseModel):

@@ -20,7 +20,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, TextIO
 
-from mas_screen.criteria.schema import CriteriaDataError
+from mas_screen.criteria.errors import CriteriaDataError
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -283,7 +283,21 @@ def render_batch_summary(summary: dict, out: str, seconds: float) -> str:
 
 
 def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
-    from mas_screen.faces.cohort import BatchError, parse_blocksize, run_dask, run_file, tune_allocator
+    from mas_screen.faces.cohort.reading import BatchError, open_input
+
+    opened = None
+    if args.engine != "dask":  # reading starts now, on its own thread, while the screening code loads
+        try:
+            opened = open_input(
+                args.input,
+                args.output,
+                format_in=args.format_in,
+                format_out=args.format_out,
+                chunk_rows=args.chunk_rows,
+            )
+        except BatchError as exc:
+            raise InputError(str(exc)) from exc
+    from mas_screen.faces.cohort import parse_blocksize, run_dask, run_file, tune_allocator
 
     if args.engine == "dask":
         try:  # checked before anything starts: one line, exit 2
@@ -322,6 +336,7 @@ def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                     progress=bar,
                     explain=args.explain,
                     decimal_comma=args.decimal_comma,
+                    opened=opened,
                 )
             finally:
                 if bar is not None:

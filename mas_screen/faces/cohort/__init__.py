@@ -24,38 +24,74 @@ How it stays identical to the single-patient engine, which works in decimal arit
   comparison float64 cannot decide (a tie within 1e-9) is computed in decimal like the core.
 
 Beyond one machine the same function runs per partition under Dask (`run_dask`).
+
+The names below load on first use (PEP 562): `reading` (the file, its header, the read itself) loads
+without the criteria or the screening code, so the command line starts reading first.
 """
 
 from __future__ import annotations
 
-from mas_screen.faces.cohort.dask import parse_blocksize, run_dask
-from mas_screen.faces.cohort.files import (
-    AUTO_CHUNK_BYTES,
-    PROVENANCE_KEY,
-    BatchInputError,
-    parquet_chunk_rows,
-    provenance_stamp,
-    read_csv_table,
-    run_file,
-    tune_allocator,
-    with_provenance,
-)
-from mas_screen.faces.cohort.plan import (
-    BatchError,
-    BatchPlan,
-    analyte_needs,
-    output_columns,
-    plan_columns,
-    range_instruments,
-)
-from mas_screen.faces.cohort.screen import (
-    partition_counts,
-    screen_frame,
-    screen_partition,
-    screen_with_plan,
-    summarise_counts,
-    summarise_results,
-)
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mas_screen.faces.cohort.dask import parse_blocksize, run_dask
+    from mas_screen.faces.cohort.files import (
+        PROVENANCE_KEY,
+        provenance_stamp,
+        run_file,
+        tune_allocator,
+        with_provenance,
+    )
+    from mas_screen.faces.cohort.plan import (
+        BatchPlan,
+        analyte_needs,
+        output_columns,
+        plan_columns,
+        range_instruments,
+    )
+    from mas_screen.faces.cohort.reading import (
+        AUTO_CHUNK_BYTES,
+        BatchError,
+        BatchInputError,
+        open_input,
+        parquet_chunk_rows,
+        read_csv_table,
+    )
+    from mas_screen.faces.cohort.screen import (
+        partition_counts,
+        screen_frame,
+        screen_partition,
+        screen_with_plan,
+        summarise_counts,
+        summarise_results,
+    )
+
+_WHERE = {
+    "parse_blocksize": "dask",
+    "run_dask": "dask",
+    "PROVENANCE_KEY": "files",
+    "provenance_stamp": "files",
+    "run_file": "files",
+    "tune_allocator": "files",
+    "with_provenance": "files",
+    "BatchPlan": "plan",
+    "analyte_needs": "plan",
+    "output_columns": "plan",
+    "plan_columns": "plan",
+    "range_instruments": "plan",
+    "AUTO_CHUNK_BYTES": "reading",
+    "BatchError": "reading",
+    "BatchInputError": "reading",
+    "open_input": "reading",
+    "parquet_chunk_rows": "reading",
+    "read_csv_table": "reading",
+    "partition_counts": "screen",
+    "screen_frame": "screen",
+    "screen_partition": "screen",
+    "screen_with_plan": "screen",
+    "summarise_counts": "screen",
+    "summarise_results": "screen",
+}
 
 __all__ = [
     "AUTO_CHUNK_BYTES",
@@ -64,6 +100,7 @@ __all__ = [
     "BatchInputError",
     "BatchPlan",
     "analyte_needs",
+    "open_input",
     "output_columns",
     "parquet_chunk_rows",
     "parse_blocksize",
@@ -82,3 +119,13 @@ __all__ = [
     "tune_allocator",
     "with_provenance",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

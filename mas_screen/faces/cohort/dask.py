@@ -8,17 +8,17 @@ import warnings
 
 import pyarrow as pa
 
-from mas_screen.faces.cohort.files import (
-    PROVENANCE_KEY,
+from mas_screen.faces.cohort.files import PROVENANCE_KEY, provenance_stamp
+from mas_screen.faces.cohort.plan import plan_columns
+from mas_screen.faces.cohort.reading import (
+    BatchError,
     BatchInputError,
     _arrow_error,
     _csv_header,
     _is_gzip,
     file_format,
-    provenance_stamp,
     refuse_same_file,
 )
-from mas_screen.faces.cohort.plan import BatchError, plan_columns
 from mas_screen.faces.cohort.screen import partition_counts, screen_partition, summarise_counts
 
 # ------------------------------------------------------------------------------------------- Dask

@@ -9,6 +9,7 @@ from functools import cache
 from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.schema import ItemSpec
 from mas_screen.domain.units import plausible_in
+from mas_screen.faces.cohort.reading import BatchError
 from mas_screen.kernel.exact import MAX_DIGITS, digits
 from mas_screen.kernel.inputs.columns import (
     Column,
@@ -31,10 +32,6 @@ OTHER_SEPARATOR = ";"  # other_population_met cells: "parodi2009" or "hscore;par
 OPS = (None, ">", ">=", "<", "<=")
 WARNING_SEPARATOR = "; "
 _MAX_DIGITS = MAX_DIGITS
-
-
-class BatchError(ValueError):
-    """The table cannot be screened at all (no id column, unknown columns, …)."""
 
 
 # ------------------------------------------------------------------------------------ the plan

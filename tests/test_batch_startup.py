@@ -1,0 +1,59 @@
+"""A batch run starts reading its file before it loads the screening code (issue 14): the reading
+module and the command line load without pydantic or the criteria, and a read started ahead hands
+over its table, or its error, where the chunk is asked for."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mas_screen.faces.cohort.reading import BatchInputError, open_input
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_reading_and_cli_load_without_the_screening_code():
+    code = (
+        "import sys\n"
+        "import mas_screen.faces.cli.main, mas_screen.faces.cohort.reading\n"
+        "heavy = [m for m in ('pydantic', 'pandas', 'mas_screen.criteria.loading', 'mas_screen.kernel.instruments',"
+        " 'mas_screen.faces.cohort.screen') if m in sys.modules]\n"
+        "print('heavy:', heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "heavy: []" in done.stdout
+
+
+def test_open_input_reads_ahead_and_hands_over(tmp_path):
+    src = tmp_path / "c.csv"
+    src.write_text("id,ferritin\np1,12000\np2,\n", encoding="utf-8")
+    opened = open_input(src, tmp_path / "o.parquet")
+    assert opened.names == ["id", "ferritin"]
+    chunks = list(opened.chunks)
+    assert len(chunks) == 1
+    table, done = chunks[0]
+    assert table.column("ferritin").to_pylist() == ["12000", ""]
+    assert done == opened.total == src.stat().st_size
+
+
+def test_open_input_refuses_before_reading(tmp_path):
+    src = tmp_path / "c.csv"
+    src.write_text("id\np1\n", encoding="utf-8")
+    with pytest.raises(BatchInputError, match="no such file"):
+        open_input(tmp_path / "missing.csv", tmp_path / "o.parquet")
+    with pytest.raises(BatchInputError, match="is the input file"):
+        open_input(src, src)
+    with pytest.raises(BatchInputError, match="cannot tell the format"):
+        open_input(src, tmp_path / "o.xlsx")
+
+
+def test_a_read_error_surfaces_where_the_chunk_is_asked_for(tmp_path):
+    src = tmp_path / "bad.csv"
+    src.write_text("id,ferritin\np1,12000\np2,1,2\n", encoding="utf-8")
+    opened = open_input(src, tmp_path / "o.parquet")  # the header is fine: the read starts
+    with pytest.raises(BatchInputError, match="Expected 2 columns, got 3"):
+        list(opened.chunks)
