@@ -25,7 +25,7 @@ from mas_screen.criteria.schema import Cutoff
 from mas_screen.domain.units import format_threshold
 from mas_screen.explain.score_display import minus
 from mas_screen.explain.wording import SYMBOL
-from mas_screen.render.figures.kit import BASE_FONT, FONT_FAMILY, GREY, OKABE_ITO, TICK_FONT, _empty_figure
+from mas_screen.render.figures.kit import BASE_FONT, GREY, OKABE_ITO, TICK_FONT, _empty_figure, page_layout
 from mas_screen.render.figures.trends_kit import _wrap
 
 SCORE_INSTRUMENTS = ("hscore", "ms_score")  # the cohort scores drawn on the Batch page
@@ -193,16 +193,23 @@ def score_histogram(
         {**_text_block("<br>".join(notes), -(54 + 30), 13, "#555"), "y": 0, "yanchor": "top"},
     ]
     fig.update_layout(
-        template="plotly_white",
-        width=width,
-        height=top + PLOT_PX + bottom,
+        **page_layout(
+            width=width,
+            height=top + PLOT_PX + bottom,
+            margin={"l": 64, "r": 20, "t": top, "b": bottom},
+            font_size=TICK_FONT,
+        ),
+        legend={  # below the plot, shown as plotly decides (not for a single group)
+            "orientation": "h",
+            "x": 0,
+            "y": -54 / PLOT_PX,
+            "yanchor": "top",
+            "font": {"size": 13},
+            "traceorder": "normal",
+        },
         autosize=False,
         barmode="stack",
         bargap=0,
-        font={"family": FONT_FAMILY, "size": TICK_FONT, "color": "#222"},
-        margin={"l": 64, "r": 20, "t": top, "b": bottom},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
         xaxis={
             "title": {"text": spec.short_name if continuous else f"{spec.short_name} (points)", "standoff": 6},
             "range": x_range,
@@ -222,14 +229,6 @@ def score_histogram(
             "tickfont": {"size": TICK_FONT - 1},
             "gridcolor": "#EBEBEB",
             "fixedrange": True,
-        },
-        legend={
-            "orientation": "h",
-            "x": 0,
-            "y": -54 / PLOT_PX,
-            "yanchor": "top",
-            "font": {"size": 13},
-            "traceorder": "normal",
         },
         shapes=_extend_lines(shapes),
         annotations=annotations,

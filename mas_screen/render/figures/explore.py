@@ -27,7 +27,6 @@ from mas_screen.explain.wording import SYMBOL
 from mas_screen.render.figures.kit import (
     BASE_FONT,
     CHAR_PX,
-    FONT_FAMILY,
     LABEL_FONT,
     OKABE_ITO,
     TICK_FONT,
@@ -35,6 +34,7 @@ from mas_screen.render.figures.kit import (
     _empty_figure,
     display_number,
     group_digits,
+    page_layout,
 )
 
 CAP_PERCENT = 100.0  # bars longer than this are drawn at the cap, with an arrow (not to scale)
@@ -430,15 +430,10 @@ def distance_figure(
     ticks = [-cap_percent, -cap_percent / 2, 0, cap_percent / 2, cap_percent]
     fig = go.Figure(data=traces)
     fig.update_layout(
-        template="plotly_white",
-        width=width,
-        height=height,
-        margin={"l": left, "r": right, "t": TOP_PX, "b": bottom},
-        font={"family": FONT_FAMILY, "size": BASE_FONT, "color": "#222"},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
+        **page_layout(
+            width=width, height=height, margin={"l": left, "r": right, "t": TOP_PX, "b": bottom}, legend=False
+        ),
         barmode="overlay",
-        showlegend=False,
         xaxis={
             "range": [-lim, lim],
             "tickvals": ticks,

@@ -11,7 +11,16 @@ from mas_screen.domain.models import Assessment, CriterionResult
 from mas_screen.domain.units import format_threshold
 from mas_screen.explain.score_display import minus, shown_score
 from mas_screen.kernel.instruments import instruments
-from mas_screen.render.figures.kit import BASE_FONT, FONT_FAMILY, GREY, LABEL_FONT, OKABE_ITO, TICK_FONT, WIDTH, _num
+from mas_screen.render.figures.kit import (
+    BASE_FONT,
+    GREY,
+    LABEL_FONT,
+    OKABE_ITO,
+    TICK_FONT,
+    WIDTH,
+    _num,
+    page_layout,
+)
 
 # -------------------------------------------------------------------------------------- gauges
 
@@ -116,14 +125,9 @@ def score_gauge_figure(assessment: Assessment) -> go.Figure:
             }
         )
     fig.update_layout(
-        template="plotly_white",
-        width=WIDTH,
-        height=total_px + 36 + 62,
-        margin={"l": 150, "r": 40, "t": 36, "b": 62},
-        font={"family": FONT_FAMILY, "size": BASE_FONT, "color": "#222"},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        showlegend=False,
+        **page_layout(
+            width=WIDTH, height=total_px + 36 + 62, margin={"l": 150, "r": 40, "t": 36, "b": 62}, legend=False
+        ),
         bargap=0.0,
         annotations=annotations,
         shapes=shapes,

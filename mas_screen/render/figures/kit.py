@@ -468,18 +468,36 @@ def _value_label_side(
     return best == costs[0], best[1] > 0
 
 
+def page_layout(
+    *, width: int, height: int, margin: dict, font_size: int = BASE_FONT, legend: dict | bool | None = None, **extra
+) -> dict:
+    """What every chart's layout starts from: a white page and plot, one font family, the size given.
+    `legend`: a dict shows a horizontal legend from the left edge, above the plot (the dict adds each
+    chart's own reference, font and item width); False hides it; None leaves plotly's default.
+    `extra` adds the rest of the layout."""
+    layout: dict = {
+        "template": "plotly_white",
+        "width": width,
+        "height": height,
+        "margin": margin,
+        "font": {"family": FONT_FAMILY, "size": font_size, "color": "#222"},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+    }
+    if legend is not None:
+        layout["showlegend"] = bool(legend)
+    if isinstance(legend, dict):
+        layout["legend"] = {"orientation": "h", "x": 0, "xanchor": "left", "y": 1, "yanchor": "bottom", **legend}
+    layout.update(extra)
+    return layout
+
+
 def _empty_figure(message: str, height: int = 220, width: int = WIDTH) -> go.Figure:
     fig = go.Figure()
     fig.update_layout(
-        template="plotly_white",
-        height=height,
-        width=width,
-        font={"family": FONT_FAMILY, "size": BASE_FONT, "color": "#222"},
+        **page_layout(width=width, height=height, margin={"l": 20, "r": 20, "t": 20, "b": 20}),
         xaxis={"visible": False},
         yaxis={"visible": False},
-        margin={"l": 20, "r": 20, "t": 20, "b": 20},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
         annotations=[
             {
                 "text": message,

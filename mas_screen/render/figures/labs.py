@@ -16,7 +16,6 @@ from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
 from mas_screen.kernel.inputs.facts import normalise
 from mas_screen.render.figures.kit import (
     EMPTY_MESSAGE,
-    FONT_FAMILY,
     GAP_PX,
     HALO,
     LEVEL_PX,
@@ -34,6 +33,7 @@ from mas_screen.render.figures.kit import (
     _ticks,
     _typed_number,
     _value_label_side,
+    page_layout,
     scale_for,
     used_analytes,
 )
@@ -295,25 +295,12 @@ def lab_threshold_figure(
     # annotation one property at a time (a 12-lab chart took ~0.3 s instead of ~0.06 s).
     return go.Figure(
         data=[*traces, *legend],
-        layout=dict(
-            template="plotly_white",
+        layout=page_layout(
             width=width,
             height=height + 18 * (len(notes) - 1),
             margin=margin,
-            font={"family": FONT_FAMILY, "size": sc.base_font, "color": "#222"},
-            paper_bgcolor="white",
-            plot_bgcolor="white",
-            showlegend=True,
-            legend={
-                "orientation": "h",
-                "x": 0,
-                "xanchor": "left",
-                "y": 1,
-                "yanchor": "bottom",
-                "yref": "paper",
-                "font": {"size": sc.base_font - 1},
-                "itemwidth": 40,
-            },
+            font_size=sc.base_font,
+            legend={"yref": "paper", "font": {"size": sc.base_font - 1}, "itemwidth": 40},
             hovermode="closest",
             annotations=annotations,
             **layout,

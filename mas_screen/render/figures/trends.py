@@ -27,7 +27,6 @@ from mas_screen.kernel.inputs.facts import Facts, unit_spec
 from mas_screen.render.figures.kit import (
     BASE_FONT,
     CHAR_PX,
-    FONT_FAMILY,
     LABEL_FONT,
     STYLE,
     TICK_FONT,
@@ -39,6 +38,7 @@ from mas_screen.render.figures.kit import (
     _ticks,
     display_number,
     drawn_rules,
+    page_layout,
     threshold_mark,
     wants_log,
 )
@@ -378,23 +378,12 @@ def trend_small_multiples(
     margin["t"] = _legend_px(legend, width)
     fig = go.Figure(data=[*traces, *legend])
     fig.update_layout(
-        template="plotly_white",
-        width=width,
-        height=plot_h + margin["t"] + margin["b"],
-        margin=margin,
-        font={"family": FONT_FAMILY, "size": BASE_FONT, "color": "#222"},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        showlegend=True,
-        legend={
-            "orientation": "h",
-            "x": 0,
-            "xanchor": "left",
-            "y": 1,
-            "yanchor": "bottom",
-            "yref": "container",
-            "font": {"size": BASE_FONT - 1},
-        },
+        **page_layout(
+            width=width,
+            height=plot_h + margin["t"] + margin["b"],
+            margin=margin,
+            legend={"yref": "container", "font": {"size": BASE_FONT - 1}},
+        ),
         hovermode="closest",
         annotations=annotations,
         **layout,

@@ -22,6 +22,7 @@ from mas_screen.render.figures.kit import (
     TICK_FONT,
     WIDTH,
     _empty_figure,
+    page_layout,
 )
 from mas_screen.render.figures.trends_kit import (
     CONSENSUS_NOTE,
@@ -259,15 +260,12 @@ def status_timeline(result: TrendResult, *, width: int = WIDTH) -> go.Figure:
     height = ROW_PX * len(ids) + 70 + tick_px + 10
     fig = go.Figure(data=[heat, symbols, *legend])
     fig.update_layout(
-        template="plotly_white",
-        width=width,
-        height=height,
-        margin={"l": left, "r": right, "t": 70, "b": tick_px + 10},
-        font={"family": FONT_FAMILY, "size": BASE_FONT, "color": "#222"},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        showlegend=True,
-        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1, "yanchor": "bottom", "yref": "container"},
+        **page_layout(
+            width=width,
+            height=height,
+            margin={"l": left, "r": right, "t": 70, "b": tick_px + 10},
+            legend={"yref": "container"},
+        ),
         xaxis={
             "range": [-0.5, n - 0.5],
             "tickvals": tick_idx,
