@@ -286,15 +286,10 @@ def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     from mas_screen.faces.cohort.reading import BatchError, open_input
 
     opened = None
+    files = {"format_in": args.format_in, "format_out": args.format_out}
     if args.engine != "dask":  # reading starts now, on its own thread, while the screening code loads
         try:
-            opened = open_input(
-                args.input,
-                args.output,
-                format_in=args.format_in,
-                format_out=args.format_out,
-                chunk_rows=args.chunk_rows,
-            )
+            opened = open_input(args.input, args.output, **files, chunk_rows=args.chunk_rows)
         except BatchError as exc:
             raise InputError(str(exc)) from exc
     from mas_screen.faces.cohort import parse_blocksize, run_dask, run_file, tune_allocator
@@ -312,8 +307,7 @@ def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             summary = run_dask(
                 args.input,
                 args.output,
-                format_in=args.format_in,
-                format_out=args.format_out,
+                **files,
                 scheduler=args.scheduler,
                 blocksize=args.blocksize,
                 workers=args.workers,
@@ -329,8 +323,7 @@ def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                 summary = run_file(
                     args.input,
                     args.output,
-                    format_in=args.format_in,
-                    format_out=args.format_out,
+                    **files,
                     chunk_rows=args.chunk_rows,
                     unknown=unknown,
                     progress=bar,
