@@ -161,6 +161,13 @@ def _mantissa(numbers: pa.Array, x: np.ndarray, fast: np.ndarray) -> tuple[np.nd
     return np.where(x < 0, -mant, mant), dec
 
 
+def _positions(units: np.ndarray) -> list[int]:
+    """The distinct unit positions (small non-negative ints) in a column, in order: a count, not a sort."""
+    if not len(units):
+        return []
+    return np.flatnonzero(np.bincount(units.astype(np.intp))).tolist()
+
+
 def _plausible(x: np.ndarray, op: np.ndarray, analyte: str, unit: str) -> tuple[np.ndarray, np.ndarray]:
     """`units.is_plausible` by columns, and which cells float64 cannot decide."""
     lo, hi = unit_bounds(analyte, unit)
@@ -197,7 +204,7 @@ def _column_cells(
     fast = kind == 1
     warn[fast & (unit < 0)] = codes("not_convertible")  # a refused unit (e.g. sCD25 in pg/mL): left out
     spec = criteria().analytes.analytes[analyte]
-    for position in np.unique(unit[fast & (unit >= 0)]).tolist():
+    for position in _positions(unit[fast & (unit >= 0)]):
         here = fast & (unit == position)
         name = spec.units[position].unit
         ok, delicate = _plausible(x, op, analyte, name)
@@ -346,7 +353,9 @@ def lab_values(
         if not rows.any():
             continue
         known = rows & (c.unit >= 0)
-        in_use = np.isin(c.warn, [0, *kept])
+        in_use = c.warn == 0
+        for code in kept:
+            in_use |= c.warn == code
         lab.warn = np.where(rows, c.warn, lab.warn)
         lab.state = np.where(rows, np.where(in_use, 1, 2), lab.state).astype(np.int8)
         lab.op = np.where(rows, c.op, lab.op)
@@ -354,7 +363,7 @@ def lab_values(
         lab.unit = np.where(known, c.unit, lab.unit).astype(np.int8)
         lab.problem = np.where(rows & (c.problem > 0), c.problem, lab.problem).astype(np.int16)
         spec_units = criteria().analytes.analytes[key].units
-        if any(needs_mantissa(key, spec_units[p].unit) for p in np.unique(c.unit[known]).tolist()):
+        if any(needs_mantissa(key, spec_units[p].unit) for p in _positions(c.unit[known])):
             mant, dec = _mantissa(c.numbers, c.x, c.kind == 1)
             lab.mant = np.where(known, mant, lab.mant)
             lab.dec = np.where(known, dec, lab.dec)

@@ -443,14 +443,15 @@ def read_number_column(texts: pa.Array, *, decimal_comma: bool = False) -> Numbe
     n = len(texts)
     # A cell longer than any lab cell is never read here (kind 2: `read_number` refuses it by its
     # length alone); blanking it first keeps the kernels below from walking megabytes of text.
-    sizes = _text_bytes(texts)[1]
-    empty = sizes == 0
-    long = sizes > MAX_CELL_CHARS
+    starts, lengths, data = _text_bytes(texts)
+    empty = lengths == 0
+    long = lengths > MAX_CELL_CHARS
     if long.any():
         texts = pc.if_else(arrow_bools(long), text("", texts.type), texts)
     if decimal_comma:
         texts = swap_separators(texts)
-    starts, lengths, data = _text_bytes(texts)
+    if long.any() or decimal_comma:
+        starts, lengths, data = _text_bytes(texts)
     blank = lengths == 0  # empty, or blanked for its length
     op = np.zeros(n, np.int8)
     numbers = texts
@@ -469,11 +470,8 @@ def read_number_column(texts: pa.Array, *, decimal_comma: bool = False) -> Numbe
             starts, lengths, data = _text_bytes(numbers)
         fast &= lengths <= MAX_SIGNIFICANT  # at most 15 significant digits
         x = _cast_where(numbers, fast) if fast.any() else np.zeros(n)
-    kind = np.where(empty, 0, np.where(fast, 1, 2)).astype(np.int8)
+    kind = (~empty).view(np.int8) + (~empty & ~fast).view(np.int8)  # 0 empty, 1 fast, 2 other
     return _with_ambiguity(NumberColumn(kind, op, x, numbers, np.full(n, np.nan)), fast, starts, lengths, data)
-
-
-_DIGIT_OR_POINT = None  # bytes of a plain column: digits and '.' (built on first use: numpy is imported lazily)
 
 
 def _plain_column(texts, starts, lengths, data, blank):
@@ -482,16 +480,13 @@ def _plain_column(texts, starts, lengths, data, blank):
     import numpy as np
     import pyarrow as pa
 
-    global _DIGIT_OR_POINT
     n = len(texts)
     if n == 0 or blank.all():
         return None
-    if _DIGIT_OR_POINT is None:
-        table = np.zeros(256, bool)
-        table[np.frombuffer(b"0123456789.", np.uint8)] = True
-        _DIGIT_OR_POINT = table
     used = data[starts[0] : starts[-1] + lengths[-1]]
-    if not _DIGIT_OR_POINT[used].all():
+    # digits (bytes 48-57: uint8 arithmetic wraps every other byte above 9) or '.' (46): ten times
+    # faster than a table lookup
+    if not (((used - np.uint8(48)) <= 9) | (used == 46)).all():
         return None
     try:
         return _cast_where(texts, ~blank)
