@@ -57,3 +57,16 @@ def test_a_read_error_surfaces_where_the_chunk_is_asked_for(tmp_path):
     opened = open_input(src, tmp_path / "o.parquet")  # the header is fine: the read starts
     with pytest.raises(BatchInputError, match="Expected 2 columns, got 3"):
         list(opened.chunks)
+
+
+def test_file_slices_are_equal_rounds_for_the_workers():
+    from mas_screen.faces.cohort.files import FILE_SLICE_ROWS, balanced_rows
+
+    for n, workers in [(400_000, 2), (1_000_000, 2), (262_144, 2), (999_999, 4), (131_073, 2)]:
+        rows = balanced_rows(n, workers)
+        slices = -(-n // rows)
+        assert rows <= FILE_SLICE_ROWS
+        assert slices % workers == 0, (n, workers, rows)  # whole rounds: nobody screens the last one alone
+        assert n - (slices - 1) * rows > rows - slices  # the last slice is nearly full
+    assert balanced_rows(100, 2) == 100  # a small table is one slice
+    assert balanced_rows(0, 2) == 1
