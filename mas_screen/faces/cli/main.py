@@ -82,20 +82,29 @@ def load_json(text: str) -> object:
         raise InputError(f"input is {exc}") from exc
 
 
-def parse_patient(text: str, decimal_comma: bool = False) -> PatientInput:
-    from pydantic import ValidationError
-
-    from mas_screen.domain.models import PatientInput
-
+def _json_object(text: str, decimal_comma: bool, holding: str) -> dict:
+    """The input as a JSON object (InputError naming what it should hold), with the decimal-comma
+    setting of the command line."""
     data = load_json(text)
     if not isinstance(data, dict):
-        raise InputError("input must be a JSON object with 'context' and/or 'labs'")
-    if decimal_comma:
-        data = {**data, "decimal_comma": True}
+        raise InputError(f"input must be a JSON object with {holding}")
+    return {**data, "decimal_comma": True} if decimal_comma else data
+
+
+def _validated(model, data: dict):
+    """`model.model_validate(data)`, a wrong shape worded as one InputError line."""
+    from pydantic import ValidationError
+
     try:
-        return PatientInput.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise InputError(f"input has the wrong shape: {_validation_message(exc)}") from exc
+
+
+def parse_patient(text: str, decimal_comma: bool = False) -> PatientInput:
+    from mas_screen.domain.models import PatientInput
+
+    return _validated(PatientInput, _json_object(text, decimal_comma, "'context' and/or 'labs'"))
 
 
 def parse_fhir(text: str, decimal_comma: bool = False) -> PatientInput:
@@ -159,15 +168,9 @@ def cmd_criteria(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int
 
 
 def parse_series_json(text: str, decimal_comma: bool = False) -> SeriesInput:
-    from pydantic import ValidationError
-
     from mas_screen.domain.series import SeriesInput
 
-    data = load_json(text)
-    if not isinstance(data, dict):
-        raise InputError("input must be a JSON object with 'context' and 'panels'")
-    if decimal_comma:
-        data = {**data, "decimal_comma": True}
+    data = _json_object(text, decimal_comma, "'context' and 'panels'")
     panels = data.get("panels")
     if panels is None:
         raise InputError(
@@ -175,10 +178,7 @@ def parse_series_json(text: str, decimal_comma: bool = False) -> SeriesInput:
         )
     if isinstance(panels, list) and not panels:
         raise InputError("input has no panels ('panels' is empty)")
-    try:
-        return SeriesInput.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(f"input has the wrong shape: {_validation_message(exc)}") from exc
+    return _validated(SeriesInput, data)
 
 
 def parse_series_csv(text: str, decimal_comma: bool = False) -> tuple[SeriesInput, list[SeriesWarning], list[int]]:
