@@ -34,6 +34,7 @@ from mas_screen.render.figures.kit import (
     _empty_figure,
     display_number,
     group_digits,
+    note_below,
     page_layout,
 )
 
@@ -395,22 +396,7 @@ def distance_figure(
                 "font": {"size": TICK_FONT, "color": NOT_HOLDS_COLOUR if x < 0 else HOLDS_COLOUR},
             }
         )
-    annotations.append(
-        {
-            "text": "<br>".join(note),
-            "xref": "paper",
-            "yref": "paper",
-            "x": 0,
-            "y": 0,
-            "xanchor": "left",
-            "yanchor": "top",
-            "xshift": -left + 6,
-            "yshift": -42,
-            "showarrow": False,
-            "align": "left",
-            "font": {"size": TICK_FONT - 1, "color": "#555"},
-        }
-    )
+    annotations.append(note_below("<br>".join(note), TICK_FONT - 1, xshift=-left + 6, yshift=-42))
     annotations.append(
         {
             "text": _key_line(capped=bool(capped), moved=bool(moved), flipped=any(r.flipped for r in rows)),

@@ -468,6 +468,36 @@ def _value_label_side(
     return best == costs[0], best[1] > 0
 
 
+# A value or time axis drawn as a ruler: its line, outside ticks and a light grid (lab and trend charts).
+RULER_AXIS = {
+    "showline": True,
+    "linecolor": "#777",
+    "ticks": "outside",
+    "ticklen": 4,
+    "tickcolor": "#777",
+    "showgrid": True,
+    "gridcolor": "#EBEBEB",
+    "zeroline": False,
+}
+
+
+def note_below(text: str, font_size: int, **shift) -> dict:
+    """A grey, left-aligned note under the plot area (`shift`: xshift/yshift in pixels)."""
+    return {
+        "text": text,
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0,
+        "y": 0,
+        "xanchor": "left",
+        "yanchor": "top",
+        **shift,
+        "align": "left",
+        "showarrow": False,
+        "font": {"size": font_size, "color": "#555"},
+    }
+
+
 def page_layout(
     *, width: int, height: int, margin: dict, font_size: int = BASE_FONT, legend: dict | bool | None = None, **extra
 ) -> dict:

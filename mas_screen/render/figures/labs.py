@@ -21,6 +21,7 @@ from mas_screen.render.figures.kit import (
     LEVEL_PX,
     OKABE_ITO,
     ROW_LABELS,
+    RULER_AXIS,
     STYLE,
     VALUE_PX,
     WIDTH,
@@ -33,6 +34,7 @@ from mas_screen.render.figures.kit import (
     _ticks,
     _typed_number,
     _value_label_side,
+    note_below,
     page_layout,
     scale_for,
     used_analytes,
@@ -106,14 +108,7 @@ def lab_threshold_figure(
             "tickvals": tickvals,
             "ticktext": ticktext,
             "tickfont": {"size": sc.tick_font, "color": "#444"},
-            "showline": True,
-            "linecolor": "#777",
-            "ticks": "outside",
-            "ticklen": 4,
-            "tickcolor": "#777",
-            "showgrid": True,
-            "gridcolor": "#EBEBEB",
-            "zeroline": False,
+            **RULER_AXIS,
             "fixedrange": True,
         }
         layout[f"yaxis{suffix}"] = {
@@ -274,21 +269,7 @@ def lab_threshold_figure(
     if unused:
         notes.append("Used by none of these criteria: " + ", ".join(unused) + ".")
     notes = [line for note in notes for line in wrap_px(note, sc.note_font, width - sc.margin["l"] - 8)]
-    annotations.append(
-        {
-            "text": "<br>".join(notes),
-            "xref": "paper",
-            "yref": "paper",
-            "x": 0,
-            "y": 0,
-            "xanchor": "left",
-            "yanchor": "top",
-            "yshift": -30,
-            "align": "left",
-            "showarrow": False,
-            "font": {"size": sc.note_font, "color": "#555"},
-        }
-    )
+    annotations.append(note_below("<br>".join(notes), sc.note_font, yshift=-30))
     margin = dict(sc.margin)
     margin["b"] += 18 * (len(notes) - 1)
     # The layout goes in with the data: update_layout on a built figure re-validates every

@@ -28,6 +28,7 @@ from mas_screen.render.figures.kit import (
     BASE_FONT,
     CHAR_PX,
     LABEL_FONT,
+    RULER_AXIS,
     STYLE,
     TICK_FONT,
     WIDTH,
@@ -38,6 +39,7 @@ from mas_screen.render.figures.kit import (
     _ticks,
     display_number,
     drawn_rules,
+    note_below,
     page_layout,
     threshold_mark,
     wants_log,
@@ -239,14 +241,7 @@ def trend_small_multiples(
             "tickvals": taxis.tickvals,
             "ticktext": taxis.ticktext,
             "tickfont": {"size": TICK_FONT, "color": "#444"},
-            "showline": True,
-            "linecolor": "#777",
-            "ticks": "outside",
-            "ticklen": 4,
-            "tickcolor": "#777",
-            "showgrid": True,
-            "gridcolor": "#EBEBEB",
-            "zeroline": False,
+            **RULER_AXIS,
             **({"matches": "x"} if index > 1 else {}),
         }
         layout[f"yaxis{suffix}"] = {
@@ -360,21 +355,7 @@ def trend_small_multiples(
         any_censored,
         any(line.alert for p in panels for line in p.lines) or hits_drawn,
     )
-    annotations.append(
-        {
-            "text": "<br>".join(_wrap(notes, width)),
-            "xref": "paper",
-            "yref": "paper",
-            "x": 0,
-            "y": 0,
-            "xanchor": "left",
-            "yanchor": "top",
-            "yshift": -4,
-            "align": "left",
-            "showarrow": False,
-            "font": {"size": TICK_FONT - 1, "color": "#555"},
-        }
-    )
+    annotations.append(note_below("<br>".join(_wrap(notes, width)), TICK_FONT - 1, yshift=-4))
     margin["t"] = _legend_px(legend, width)
     fig = go.Figure(data=[*traces, *legend])
     fig.update_layout(
