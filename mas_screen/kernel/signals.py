@@ -8,6 +8,8 @@ instruments met outside it are `other_population_met`. Statuses are codes (0 not
 
 from __future__ import annotations
 
+import numpy as np
+
 from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.schema import DISEASES
 from mas_screen.kernel.ops import MET, NOT_MET
@@ -27,18 +29,32 @@ def mas_instruments() -> tuple[str, ...]:
     return tuple(criteria().policy.mas_instruments)
 
 
-def _by_disease(ops, disease, per_disease):
-    """per_disease(name) for one patient; for a cohort, each row's value for its own disease."""
+def _bits(ops, statuses: dict, ids: tuple[str, ...], code: int):
+    """A bit per instrument of `ids` (in that order) whose status is `code`."""
+    out = 0
+    for bit, iid in enumerate(ids):
+        out = out + ops.where(statuses[iid] == code, 1 << bit, 0)
+    return out
+
+
+def _own_mask(ops, disease, ids: tuple[str, ...]):
+    """The bits (over `ids`) of the patient's own instruments: one int, or each row's for a cohort
+    (a table by disease code; a code outside DISEASES has none)."""
     if not ops.array:
-        return per_disease(disease)
-    out = None
-    for position, name in enumerate(DISEASES):
-        rows = disease == position
-        if not rows.any():
-            continue
-        value = per_disease(name)
-        out = ops.where(rows, value, 0 if out is None else out)
-    return ops.full(0) if out is None else out
+        own = own_instruments(disease)
+        return sum(1 << bit for bit, iid in enumerate(ids) if iid in own)
+    masks = [sum(1 << bit for bit, iid in enumerate(ids) if iid in own_instruments(name)) for name in DISEASES]
+    codes = np.asarray(disease, np.int64)
+    known = (codes >= 0) & (codes < len(DISEASES))
+    return np.asarray([*masks, 0], np.int64)[np.where(known, codes, len(DISEASES))]
+
+
+def _known_disease(ops, disease):
+    """Rows whose disease code names a disease (always, for one patient)."""
+    if not ops.array:
+        return True
+    codes = np.asarray(disease, np.int64)
+    return (codes >= 0) & (codes < len(DISEASES))
 
 
 def signal_of(ops, statuses: dict, own: tuple[str, ...]):
@@ -51,21 +67,29 @@ def signal_of(ops, statuses: dict, own: tuple[str, ...]):
 
 def others_met_of(ops, statuses: dict, own: tuple[str, ...]):
     """A bit per MAS/HLH instrument (mas_instruments() order) met but not one of `own`."""
-    out = 0
-    for bit, iid in enumerate(mas_instruments()):
-        if iid not in own:
-            out = out + ops.where(statuses[iid] == MET, 1 << bit, 0)
-    return out
+    return _bits(ops, statuses, mas_instruments(), MET) & ~_mask_of(own, mas_instruments())
+
+
+def _mask_of(own: tuple[str, ...], ids: tuple[str, ...]) -> int:
+    return sum(1 << bit for bit, iid in enumerate(ids) if iid in own)
 
 
 def mas_signal(ops, statuses: dict, disease):
-    """`signal_of` the patient's own instruments (each row's, for a cohort)."""
-    return _by_disease(ops, disease, lambda name: signal_of(ops, statuses, own_instruments(name)))
+    """`signal_of` the patient's own instruments (each row's, for a cohort), by bit masks: an own
+    instrument met, else every own instrument not met. A cohort row whose disease code names no
+    disease gets 0, as it always has."""
+    ids = tuple(statuses)
+    own = _own_mask(ops, disease, ids)
+    met = (_bits(ops, statuses, ids, MET) & own) != 0
+    all_not_met = (_bits(ops, statuses, ids, NOT_MET) & own) == own
+    signal = ops.where(met, 0, ops.where(all_not_met, 1, 2))
+    return signal if not ops.array else ops.where(_known_disease(ops, disease), signal, 0)
 
 
 def other_population_met(ops, statuses: dict, disease):
     """`others_met_of` the patient's own instruments (each row's, for a cohort)."""
-    return _by_disease(ops, disease, lambda name: others_met_of(ops, statuses, own_instruments(name)))
+    ids = mas_instruments()
+    return _bits(ops, statuses, ids, MET) & ~_own_mask(ops, disease, ids)
 
 
 def phlh_signal(ops, statuses: dict):
