@@ -225,8 +225,7 @@ class CohortExact:
     @staticmethod
     def weighted_status(exact: _Sum | None, lo, hi, comparator: str, cutoff: float, places: int):
         step = 10.0**-places
-        lo_r = np.where(np.abs(lo - cutoff) < step, round_half_up_array(lo, places), lo)
-        hi_r = np.where(np.abs(hi - cutoff) < step, round_half_up_array(hi, places), hi)
+        lo_r, hi_r = _rounded_near(lo, cutoff, step, places), _rounded_near(hi, cutoff, step, places)
         ops = ArrayOps(len(lo))
         status = compare(ops, Interval(lo_r, hi_r, ops.false, ops.false), comparator, cutoff)
         if exact is None:
@@ -280,6 +279,17 @@ class CohortExact:
     @staticmethod
     def ratio_score(exact, places: int):
         return exact
+
+
+def _rounded_near(x: np.ndarray, cutoff: float, step: float, places: int) -> np.ndarray:
+    """x rounded half-up at `places` where it lies within one step of the cut-off (the rows whose
+    rounding can move it across), as it is elsewhere: only those few rows are rounded."""
+    near_cut = np.flatnonzero(np.abs(x - cutoff) < step)
+    if not len(near_cut):
+        return x
+    out = np.array(x, dtype=np.float64)
+    out[near_cut] = round_half_up_array(out[near_cut], places)
+    return out
 
 
 def _row_term(t: _Terms, row: int) -> Decimal:
