@@ -143,3 +143,13 @@ def test_jobs_use_the_system_allocator():
     job = jobs.start(job_fixtures.arrow_allocator, None, label="arrow", limits=jobs.JobLimits())
     assert job.wait(WAIT)
     assert job.take_result() == "system"
+
+
+def test_fork_server_preloads_the_screening_code():
+    """The cohort package loads its modules on first use: the fork server must name the screening
+    module itself, or every job would import it again (~0.3 s) before its first row."""
+    import importlib
+
+    assert "mas_screen.faces.cohort.screen" in jobs.PRELOAD
+    for name in jobs.PRELOAD:
+        importlib.import_module(name)

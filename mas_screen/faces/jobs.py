@@ -36,7 +36,16 @@ from multiprocessing import context as mp_context
 from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
 from typing import Any
 
-PRELOAD = ["mas_screen.faces.jobs", "mas_screen.faces.cohort", "pandas", "pyarrow.parquet", "pyarrow.csv"]
+# What the fork server imports once for every job (the cohort package loads its modules on first use,
+# so its screening module is named here, not the package).
+PRELOAD = [
+    "mas_screen.faces.jobs",
+    "mas_screen.faces.cohort.screen",
+    "mas_screen.faces.cohort.files",
+    "pandas",
+    "pyarrow.parquet",
+    "pyarrow.csv",
+]
 MiB = 1 << 20
 
 
