@@ -21,13 +21,14 @@ def assess(patient: PatientInput) -> Assessment:
     v = PatientValues(facts)
     results: dict[str, CriterionResult] = {}
     relevant: dict[str, list[str]] = {}
+    slow = slow_tests()
     for iid, instrument in instruments().items():
         verdict = instrument.evaluate(v)
         missing = instrument.missing(verdict)
         decisive: list[str] = []
         if verdict.status == MISSING:
-            decisive = instrument.decisive(v, verdict, missing, slow_tests())
-            found = instrument.relevant(v, verdict, dict.fromkeys(missing, True), slow_tests())
+            decisive = instrument.decisive(v, verdict, missing, slow)
+            found = instrument.relevant(v, verdict, dict.fromkeys(missing, True), slow)
             relevant[iid] = [key for key, listed in found.items() if listed]
         results[iid] = criterion_result(instrument, verdict, facts, missing, decisive)
     summary, summary_refs = summarise(results, facts, relevant)

@@ -97,6 +97,9 @@ class Count(Rule):
         self.counted_groups = range(len(self.groups), len(self.groups) + len(rule.at_least))  # at-least parts
         for role, required in rule.at_least.items():
             self.groups.append((tuple(i for i, r in enumerate(roles) if r == role), required))
+        self.holding = {
+            i: tuple(g for g, (indices, _) in enumerate(self.groups) if i in indices) for i in range(len(items))
+        }
         self.counted = None if rule.counted is None else tuple(i for i, r in enumerate(roles) if r in rule.counted)
         self.override = rule.override
 
@@ -104,18 +107,17 @@ class Count(Rule):
         out = []
         for indices, _required in self.groups:
             results = [outs[i].result for i in indices]
-            out.append((ops.count(r == MET for r in results), ops.count(r == MISSING for r in results)))
+            out.append((ops.count_equal(results, MET), ops.count_equal(results, MISSING)))
         return out
 
     def swapped(self, ops, tally, index, old, new):
         out = list(tally)
-        for g, (indices, _required) in enumerate(self.groups):
-            if index in indices:
-                met, undecided = out[g]
-                out[g] = (
-                    met - (old.result == MET) + (new.result == MET),
-                    undecided - (old.result == MISSING) + (new.result == MISSING),
-                )
+        for g in self.holding[index]:  # the groups holding the item
+            met, undecided = out[g]
+            out[g] = (
+                met - (old.result == MET) + (new.result == MET),
+                undecided - (old.result == MISSING) + (new.result == MISSING),
+            )
         return out
 
     def settled(self, ops, tally) -> dict[int, object]:
@@ -145,7 +147,7 @@ class Count(Rule):
         verdict = Verdict(self.status_of(ops, self.tally(ops, outs), v), outs)
         if self.counted is not None:
             results = [outs[i].result for i in self.counted]
-            verdict.count_met = ops.count(r == MET for r in results)
+            verdict.count_met = ops.count_equal(results, MET)
             verdict.count_assessable = ops.count(r != MISSING for r in results)
         if v.explain:
             verdict.at_cutoff = self.at_cutoff(ops, outs)

@@ -83,6 +83,8 @@ class Instrument:
             (i,) = plan.affected
             for end in self.items[i].extremes(ops, outs[i], key):
                 decided = decided | (rule.status_of(ops, rule.swapped(ops, tally, i, outs[i], end), v) != MISSING)
+                if decided is True:  # one patient: the first end decides it, the other need not be tried
+                    break
             return decided
         for candidate in candidates(key):
             trial = v.replaced(key, candidate)

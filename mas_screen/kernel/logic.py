@@ -108,7 +108,7 @@ def or3(ops, results: list):
 
 
 def count_met(ops, results: list):
-    return ops.count(r == MET for r in results)
+    return ops.count_equal(results, MET)
 
 
 def at_least_counts(ops, met, undecided, required: int):
@@ -118,7 +118,7 @@ def at_least_counts(ops, met, undecided, required: int):
 
 def at_least(ops, results: list, required: int):
     """At least `required` of the results met, three-valued."""
-    return at_least_counts(ops, count_met(ops, results), ops.count(r == MISSING for r in results), required)
+    return at_least_counts(ops, count_met(ops, results), ops.count_equal(results, MISSING), required)
 
 
 def points_result(ops, lo, hi):

@@ -62,6 +62,11 @@ class ScalarOps:
         return sum(1 for c in conditions if c)
 
     @staticmethod
+    def count_equal(values: list, value) -> int:
+        """How many of `values` equal `value` (item results, counted often: list.count)."""
+        return values.count(value)
+
+    @staticmethod
     def isnan(x) -> bool:
         return x != x
 
@@ -118,6 +123,9 @@ class ArrayOps:
         for c in conditions:
             out += c
         return out
+
+    def count_equal(self, values: list, value):
+        return self.count(v == value for v in values)
 
     isnan = staticmethod(np.isnan)
 

@@ -78,14 +78,22 @@ class PatientValues:
         return context_plausible(name) if value is None else Interval(value, value)
 
     def replaced(self, key: str, value) -> PatientValues:
-        """A copy with one input set to a candidate value (a bool, or a number in the default unit)."""
-        out = object.__new__(PatientValues)
+        """A copy with one input set to a candidate value (a bool, or a number in the default unit).
+        Like the cohort's, the copy skips what only explanation needs (next tests read results)."""
+        out = object.__new__(TrialValues)
         out.facts = facts = self.facts.replaced(key, value)
         out.labs, out.numbers, out.disease = facts.labs, facts.numbers, self.disease
         out._flags = self._flags
         if facts.flags is not self.facts.flags:
             out._flags = {**self._flags, key: _FLAG[value]}
         return out
+
+
+class TrialValues(PatientValues):
+    """A patient with one input replaced (next tests): items give their results, no explanation."""
+
+    __slots__ = ()
+    explain = False
 
 
 def temperature_interval(v, unit: str) -> Interval:
@@ -154,6 +162,7 @@ def candidates(key: str) -> tuple:
 __all__ = [
     "FEVER_SOURCES",
     "PatientValues",
+    "TrialValues",
     "candidates",
     "lab_missing",
     "temperature_interval",

@@ -59,7 +59,7 @@ class Lineages(Composite):
             out = decided(ops, at_least(ops, results, self.spec.required), self.points)
         else:
             met = count_met(ops, results)
-            undecided = ops.count(r == MISSING for r in results)
+            undecided = ops.count_equal(results, MISSING)
             out = by_count(ops, self.tables, met, undecided)
         out.parts = parts
         return out
