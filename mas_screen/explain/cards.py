@@ -62,10 +62,10 @@ def _static() -> dict:
 _SHARED_MAX = 4096  # shared cards kept at most (cleared when full): a bound, not a tuning
 
 
-def _plan(item: Item) -> tuple[dict, tuple[str, ...] | None, dict]:
+def _plan(item: Item, plans: dict) -> tuple[dict, tuple[str, ...] | None, dict]:
     """(the card's fields from the spec, the yes/no answers it reads when it reads nothing else,
-    this item's shared cards); worked out once per compiled item."""
-    found = _static().get(item)
+    this item's shared cards); worked out once per compiled item (`plans`: the `_static()` table)."""
+    found = plans.get(item)
     if found is None:
         spec = item.spec
         fields = {
@@ -87,34 +87,54 @@ def _plan(item: Item) -> tuple[dict, tuple[str, ...] | None, dict]:
             "note": spec.note,
         }
         flags = tuple(sorted(item.keys)) if all(k in BOOLEAN_FIELDS for k in item.keys) else None
-        found = _static()[item] = (fields, flags, {})
+        found = plans[item] = (fields, flags, {})
     return found
 
 
 def card(item: Item, out: Out, facts: Facts, places: int | None = None) -> ItemResult:
-    """The item's card for one patient (`places`: decimals of a linear contribution).
+    """The item's card for one patient (`places`: decimals of a linear contribution)."""
+    return _shared(item, out, facts, places, _static())[0]
 
-    A card is shared between patients when nothing but the outcome could change it: none of the
-    item's inputs entered, or only yes/no answers read (the key then holds them). Cards are frozen.
+
+def cards(items, outs: list, facts: Facts, places: int | None = None) -> list[ItemResult]:
+    """Every item's card of one instrument for one patient."""
+    plans = _static()
+    return [_shared(item, out, facts, places, plans)[0] for item, out in zip(items, outs, strict=True)]
+
+
+def _shared(item: Item, out: Out, facts: Facts, places: int | None, plans: dict) -> tuple[ItemResult, tuple | None]:
+    """The card, and the key it is shared between patients under (None when it is this patient's own).
+
+    A card is shared when nothing but the outcome could change it: none of the item's inputs
+    entered, or only yes/no answers read (the key then holds them); a composite card when every
+    component is shared (the key then holds theirs). Cards are frozen.
     """
-    static, flag_keys, shared = _plan(item)
+    static, flag_keys, shared = _plan(item, plans)
+    parts = None
     if out.parts is not None:
-        return _card(item, out, facts, places, static)
-    if item.keys.isdisjoint(facts.entered()):
-        key: tuple | None = (out.result, out.lo, out.hi)
+        parts = [_shared(sub, o, facts, places, plans) for sub, o in zip(item.parts, out.parts, strict=True)]
+        keys = tuple(k for _, k in parts)
+        if None in keys:
+            return _card(item, out, facts, places, static, [c for c, _ in parts]), None
+        key: tuple = (out.result, out.lo, out.hi, out.exact, keys)
+    elif item.keys.isdisjoint(facts.entered()):
+        key = (out.result, out.lo, out.hi)
     elif flag_keys is not None:
         key = (out.result, out.lo, out.hi, out.exact, *(facts.flags.get(k) for k in flag_keys))
     else:
-        return _card(item, out, facts, places, static)
+        return _card(item, out, facts, places, static, None), None
     found = shared.get(key)
     if found is None:
         if len(shared) >= _SHARED_MAX:
             shared.clear()
-        found = shared[key] = _card(item, out, facts, places, static)
-    return found
+        components = None if parts is None else [c for c, _ in parts]
+        found = shared[key] = _card(item, out, facts, places, static, components)
+    return found, key
 
 
-def _card(item: Item, out: Out, facts: Facts, places: int | None, static: dict) -> ItemResult:
+def _card(
+    item: Item, out: Out, facts: Facts, places: int | None, static: dict, parts: list[ItemResult] | None
+) -> ItemResult:
     spec = item.spec
     shows = item.shows
     fields = static.copy()
@@ -164,11 +184,10 @@ def _card(item: Item, out: Out, facts: Facts, places: int | None, static: dict) 
             fields["points"] = round_half_up(out.exact, places or 4)
     elif item.scored and out.lo == out.hi:
         fields["points"] = _number(out.lo)
-    if out.parts is not None:
-        parts = [card(sub, o, facts, places) for sub, o in zip(item.parts, out.parts, strict=True)]
+    if parts is not None:
         fields["components"] = parts
         fields["display"] = _composite_display(shows, parts)
     return ItemResult.model_validate(fields)
 
 
-__all__ = ["card"]
+__all__ = ["card", "cards"]

@@ -10,7 +10,7 @@ from mas_screen.criteria.references import short_citation
 from mas_screen.criteria.schema import InstrumentSpec
 from mas_screen.domain.models import AdditionalCutoff, CriterionResult, Probability
 from mas_screen.domain.units import format_threshold
-from mas_screen.explain.cards import card
+from mas_screen.explain.cards import cards
 from mas_screen.explain.wording import STATUS_WORDS, SYMBOL
 from mas_screen.kernel.combine import Verdict
 from mas_screen.kernel.combine import probability as table_probability
@@ -155,7 +155,7 @@ def criterion_result(
             "probability": None
             if prob is None
             else Probability(low_percent=prob[0], high_percent=prob[1], label=prob[2]),
-            "items": [card(item, out, facts, places) for item, out in zip(instrument.items, verdict.outs, strict=True)],
+            "items": cards(instrument.items, verdict.outs, facts, places),
             "missing": missing,
             "next_tests": next_tests,
             "population": population,
