@@ -192,6 +192,9 @@ def evidence(r: CriterionResult) -> tuple[str | None, str | None]:
     if template is None:
         return None, None
     counted = [i for i in spec.items if spec.rule.type == "count" and i.role in (spec.rule.counted or [])]
+    items_rule = ""  # only a template that names it spells every item's rule out
+    if "items_rule" in template:
+        items_rule = " and ".join(f"{i.label[:1].lower() + i.label[1:]} {i.threshold}" for i in r.items)
     text = template.format(
         score=_score_text(r),
         cutoff_label=r.cutoff_label,
@@ -201,7 +204,7 @@ def evidence(r: CriterionResult) -> tuple[str | None, str | None]:
         items=len(r.items),
         count_assessable=r.count_assessable,
         probability=f"; probability {r.probability.label}" if r.probability else "",
-        items_rule=" and ".join(f"{i.label[:1].lower() + i.label[1:]} {i.threshold}" for i in r.items),
+        items_rule=items_rule,
     )
     return (text, None) if status == "met" else (None, text)
 
