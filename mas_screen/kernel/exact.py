@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from functools import cache
 from typing import Literal
 
@@ -38,14 +38,22 @@ def dec(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(repr(value))
 
 
+_DEFAULT = Context(prec=28)  # decimal's default context, passed explicitly: no context switch per call
+
+
 def round_half_up(value: float | Decimal, places: int) -> float:
     """Half away from zero at `places` decimals (the contract's rounding), never binary round()."""
     d = value if isinstance(value, Decimal) else Decimal(repr(value))
     if not d.is_finite():
         return float(d)
-    with localcontext() as ctx:  # enough digits for any magnitude (e.g. a ratio over a tiny ESR)
-        ctx.prec = max(28, d.adjusted() + places + 3)
-        return float(d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+    prec = max(28, d.adjusted() + places + 3)  # enough digits for any magnitude (a ratio over a tiny ESR)
+    ctx = _DEFAULT if prec == 28 else Context(prec=prec)
+    return float(d.quantize(_quantum(places), rounding=ROUND_HALF_UP, context=ctx))
+
+
+@cache
+def _quantum(places: int) -> Decimal:
+    return Decimal(1).scaleb(-places)
 
 
 def round_half_up_array(x: np.ndarray, places: int) -> np.ndarray:

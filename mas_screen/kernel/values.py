@@ -37,7 +37,7 @@ _FLAG = {None: -1, True: 1, False: 0}
 class PatientValues:
     """One patient's validated inputs, as the kernel reads them."""
 
-    __slots__ = ("_flags", "disease", "facts", "labs", "numbers")
+    __slots__ = ("_flags", "_trials", "disease", "facts", "labs", "numbers")
     ops = SCALAR
     exact_ops = PatientExact
     explain = True
@@ -48,9 +48,14 @@ class PatientValues:
         self.numbers = facts.numbers
         self._flags = {k: _FLAG[v] for k, v in facts.flags.items()}
         self.disease = facts.disease
+        self._trials: dict | None = {}  # (key, value) → the patient with that input replaced
 
     def lab_interval(self, key: str, unit: str) -> Interval:
-        return self.facts.lab_interval(key, unit)
+        fact = self.labs.get(key)  # Facts.lab_interval, one call less (items read labs often)
+        if fact is None:
+            return plausible_interval(key, unit)
+        known = fact._cache.get(unit)
+        return known if known is not None else fact.interval(unit_spec(key, unit))
 
     def entered(self, key: str) -> bool:
         return key in self.labs
@@ -79,13 +84,20 @@ class PatientValues:
 
     def replaced(self, key: str, value) -> PatientValues:
         """A copy with one input set to a candidate value (a bool, or a number in the default unit).
-        Like the cohort's, the copy skips what only explanation needs (next tests read results)."""
-        out = object.__new__(TrialValues)
-        out.facts = facts = self.facts.replaced(key, value)
-        out.labs, out.numbers, out.disease = facts.labs, facts.numbers, self.disease
-        out._flags = self._flags
-        if facts.flags is not self.facts.flags:
-            out._flags = {**self._flags, key: _FLAG[value]}
+        Like the cohort's, the copy skips what only explanation needs (next tests read results).
+        Made once per patient: instruments reading the same input try the same copies."""
+        trials = self._trials
+        out = None if trials is None else trials.get((key, value))
+        if out is None:
+            out = object.__new__(TrialValues)
+            out.facts = facts = self.facts.replaced(key, value)
+            out.labs, out.numbers, out.disease = facts.labs, facts.numbers, self.disease
+            out._flags = self._flags
+            out._trials = None
+            if facts.flags is not self.facts.flags:
+                out._flags = {**self._flags, key: _FLAG[value]}
+            if trials is not None:
+                trials[(key, value)] = out
         return out
 
 
