@@ -8,7 +8,7 @@ OHI), `points` (a sum of points with a range while items are undecided: HScore, 
 
 For next tests a rule also keeps a small `tally` of its items (counts per group, or the sum's bounds)
 from which its status follows, so the status with one item's outcome swapped is found without
-combining every item again.
+combining every item again. A tally is a tuple: for one patient, a status found once per tally.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ class Rule:
     """The shape every combination rule shares."""
 
     type: str
+    reads: frozenset[str] = frozenset()  # inputs `status_of` reads beside the tally (an override)
 
     def __init__(self, spec: InstrumentSpec, items: tuple[Item, ...]):
         self.spec = spec
@@ -102,13 +103,14 @@ class Count(Rule):
         }
         self.counted = None if rule.counted is None else tuple(i for i, r in enumerate(roles) if r in rule.counted)
         self.override = rule.override
+        self.reads = frozenset() if rule.override is None else frozenset({rule.override})
 
     def tally(self, ops, outs):
         out = []
         for indices, _required in self.groups:
             results = [outs[i].result for i in indices]
             out.append((ops.count_equal(results, MET), ops.count_equal(results, MISSING)))
-        return out
+        return tuple(out)
 
     def swapped(self, ops, tally, index, old, new):
         out = list(tally)
@@ -118,7 +120,7 @@ class Count(Rule):
                 met - (old.result == MET) + (new.result == MET),
                 undecided - (old.result == MISSING) + (new.result == MISSING),
             )
-        return out
+        return tuple(out)
 
     def settled(self, ops, tally) -> dict[int, object]:
         """Items of an at-least part that is already decided (two companions met): entering them

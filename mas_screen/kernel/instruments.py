@@ -18,7 +18,7 @@ from mas_screen.criteria.schema import CriteriaDataError, InstrumentSpec
 from mas_screen.kernel.combine import Rule, Verdict, compile_rule
 from mas_screen.kernel.kinds import Item, compile_item
 from mas_screen.kernel.ops import MISSING
-from mas_screen.kernel.values import candidates
+from mas_screen.kernel.values import PatientValues, candidates
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +49,26 @@ class Instrument:
             affected = tuple(i for i, item in enumerate(self.items) if key in item.keys)
             knowable = len(affected) == 1 and self.items[affected[0]].knowable(key)
             self.plans[key] = KeyPlan(affected, knowable)
+        self._blank: tuple | None = None
 
     def evaluate(self, v) -> Verdict:
-        return self.rule.combine(v, [item.evaluate(v) for item in self.items])
+        items = self.items
+        if v.ops.array or not v.explain:  # a cohort, or a next-test trial (its items read the input tried)
+            return self.rule.combine(v, [item.evaluate(v) for item in items])
+        blank, entered = self.blank_outcomes(), v.entered_keys()
+        outs = [
+            out if item.keys.isdisjoint(entered) else item.evaluate(v) for item, out in zip(items, blank, strict=True)
+        ]
+        return self.rule.combine(v, outs)
+
+    def blank_outcomes(self) -> tuple:
+        """Each item's outcome for one patient with none of the item's inputs entered. An item reads
+        nothing but its inputs, so this is the same for every such patient: evaluated once per
+        compiled instrument, on an empty form (outcomes are never changed once made)."""
+        if self._blank is None:
+            empty = PatientValues.empty()
+            self._blank = tuple(item.evaluate(empty) for item in self.items)
+        return self._blank
 
     def rule_text(self) -> str:
         return self.rule.rule_text()
@@ -68,13 +85,14 @@ class Instrument:
                     seen[key] = None
         return list(seen) + [key for key, listed in verdict.extra_missing if listed]
 
-    def decides(self, v, outs: list, tally, key: str):
+    def decides(self, v, outs: list, tally, key: str, statuses: dict | None = None):
         """Whether entering `key` alone could decide the instrument (a bool, or one per row).
 
         Every item is monotone in each input, so trying the input at the two ends of its plausible
         range is enough. An item that reads only that input gives its least and greatest outcome from
         the outcome already computed; items reading several inputs are evaluated again at the two
-        ends. The rule decides from its tally with those outcomes swapped in.
+        ends. The rule decides from its tally with those outcomes swapped in. `statuses` (one patient):
+        tally → status already found for this patient (inputs of one group often swap alike).
         """
         ops, rule = v.ops, self.rule
         plan = self.plans.get(key) or KeyPlan((), False)  # an input only the rule reads (an override)
@@ -82,19 +100,31 @@ class Instrument:
         if plan.knowable:
             (i,) = plan.affected
             for end in self.items[i].extremes(ops, outs[i], key):
-                decided = decided | (rule.status_of(ops, rule.swapped(ops, tally, i, outs[i], end), v) != MISSING)
+                changed = rule.swapped(ops, tally, i, outs[i], end)
+                decided = decided | (self._status(ops, changed, v, statuses) != MISSING)
                 if decided is True:  # one patient: the first end decides it, the other need not be tried
                     break
             return decided
+        if key in rule.reads:  # the status itself reads this input: the trial's differs
+            statuses = None
         for candidate in candidates(key):
             trial = v.replaced(key, candidate)
             changed = tally
             for i in plan.affected:
                 changed = rule.swapped(ops, changed, i, outs[i], self.items[i].evaluate(trial))
-            decided = decided | (rule.status_of(ops, changed, trial) != MISSING)
+            decided = decided | (self._status(ops, changed, trial, statuses) != MISSING)
             if decided is True:
                 break
         return decided
+
+    def _status(self, ops, tally, v, statuses: dict | None):
+        """The rule's status at `tally`; for one patient found once per tally (`statuses`)."""
+        if statuses is None:
+            return self.rule.status_of(ops, tally, v)
+        status = statuses.get(tally)
+        if status is None:
+            status = statuses[tally] = self.rule.status_of(ops, tally, v)
+        return status
 
     def relevant(self, v, verdict: Verdict, missing: dict, skip: frozenset[str] = frozenset()) -> dict:
         """key → where the input can still change this open instrument (a bool, or one per row).
@@ -112,6 +142,11 @@ class Instrument:
             if item.role == "supportive":
                 continue
             take = open_ & ops.not_(settled.get(i, ops.false)) & ((out.result == MISSING) | (out.lo != out.hi))
+            if take is False:  # one patient, an item that cannot change it: its inputs keep their place only
+                for key in (*(key for key, _rows in out.missing), *item.keys):
+                    if key in missing and key not in skip:
+                        found.setdefault(key, False)
+                continue
             listed = ops.false
             for key, rows in out.missing:
                 listed = listed | rows
@@ -126,7 +161,8 @@ class Instrument:
         """One patient's missing inputs that alone could decide this (open) instrument, in the order
         of `missing`; all of them when they decide it only together (next tests)."""
         tally = self.rule.tally(v.ops, verdict.outs)
-        found = [key for key in missing if key not in skip and self.decides(v, verdict.outs, tally, key)]
+        statuses: dict = {}
+        found = [key for key in missing if key not in skip and self.decides(v, verdict.outs, tally, key, statuses)]
         return found or [k for k in missing if k not in skip]
 
 

@@ -24,9 +24,16 @@ import math
 from decimal import Decimal
 
 from mas_screen.criteria.loading import criteria
-from mas_screen.domain.models import NUMERIC_CONTEXT_FIELDS
+from mas_screen.domain.models import NUMERIC_CONTEXT_FIELDS, PatientInput
 from mas_screen.kernel.exact import PatientExact
-from mas_screen.kernel.inputs.facts import Facts, context_plausible, fever_cut, plausible_interval, unit_spec
+from mas_screen.kernel.inputs.facts import (
+    Facts,
+    context_plausible,
+    fever_cut,
+    normalise,
+    plausible_interval,
+    unit_spec,
+)
 from mas_screen.kernel.logic import Interval
 from mas_screen.kernel.ops import MISSING, SCALAR
 
@@ -49,6 +56,16 @@ class PatientValues:
         self._flags = {k: _FLAG[v] for k, v in facts.flags.items()}
         self.disease = facts.disease
         self._trials: dict | None = {}  # (key, value) → the patient with that input replaced
+
+    @classmethod
+    def empty(cls) -> PatientValues:
+        """A patient with nothing entered (an empty form)."""
+        return cls(normalise(PatientInput())[0])
+
+    def entered_keys(self) -> frozenset[str]:
+        """Every input with a value (labs, yes/no answers, numbers): an item reading none of them
+        reads what an empty form gives."""
+        return self.facts.entered()
 
     def lab_interval(self, key: str, unit: str) -> Interval:
         fact = self.labs.get(key)  # Facts.lab_interval, one call less (items read labs often)
