@@ -278,6 +278,9 @@ class Summary(BaseModel):
 
 
 class ReferenceOut(BaseModel):
+    """A cited reference. Frozen: one object per reference is shared between assessments."""
+
+    model_config = ConfigDict(frozen=True)
     citation: str
     doi: str | None = None
     url: str | None = None

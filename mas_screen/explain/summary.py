@@ -101,16 +101,40 @@ def by_tier(keys: Iterable[str]) -> list[str]:
     return sorted(dict.fromkeys(keys), key=lambda k: rank.get(k, (len(rank), 0)))
 
 
+@per_criteria
+def _tier_ids() -> dict[str, str]:
+    """key → the id of the first tier listing it (policy.yaml `next_test_tiers`)."""
+    ids: dict[str, str] = {}
+    for tier in policy().next_test_tiers:
+        for key in tier.keys:
+            ids.setdefault(key, tier.id)
+    return ids
+
+
 def tier_id(key: str) -> str:
-    return policy().tier_of(key).id
+    return _tier_ids()[key]
 
 
 # ---------------------------------------------------------------------------------------- words
 
 
+@per_criteria
+def _sentence_labels() -> dict[str, str]:
+    """key → its sentence label, worked out once per loaded criteria."""
+    return {}
+
+
 def sentence_label(key: str) -> str:
     """An input's name inside a sentence: its label without the parenthesis, lower-case unless an
     acronym ("ferritin", "platelet count", "AST", "D-dimer", "soluble CD25")."""
+    table = _sentence_labels()
+    found = table.get(key)
+    if found is None:
+        found = table[key] = _sentence_label(key)
+    return found
+
+
+def _sentence_label(key: str) -> str:
     special = policy().sentence_labels.get(key)
     if special:
         return special

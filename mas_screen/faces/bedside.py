@@ -41,7 +41,7 @@ def assess(patient: PatientInput) -> Assessment:
         criteria=results,
         summary=summary,
         input_warnings=warnings,
-        references={k: ReferenceOut(**_reference_fields(k)) for k in keys},
+        references={k: _reference(k) for k in keys},
         provenance=_provenance(patient),
     )
 
@@ -65,6 +65,12 @@ def _provenance(patient: PatientInput) -> Provenance:
 def _reference_fields(key: str) -> dict[str, str | None]:
     """A reference as the output shows it (formatted once per process)."""
     return {"citation": full_citation(key), "doi": criteria().references[key].doi, "url": link(key)}
+
+
+@cache
+def _reference(key: str) -> ReferenceOut:
+    """The reference's output object, made once per process like its fields (frozen, shared)."""
+    return ReferenceOut(**_reference_fields(key))
 
 
 def assess_json(data: dict) -> dict:

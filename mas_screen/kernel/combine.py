@@ -38,6 +38,7 @@ class Verdict:
     additional: list = field(default_factory=list)  # (Cutoff, status) beside the main cut-off
     at_cutoff: object = False
     extra_missing: list = field(default_factory=list)  # (key, condition) beyond the items' own
+    tally: object = None  # the rule's tally of `outs` (next tests start from it)
 
 
 def _number(value):
@@ -146,7 +147,8 @@ class Count(Rule):
 
     def combine(self, v, outs):
         ops = v.ops
-        verdict = Verdict(self.status_of(ops, self.tally(ops, outs), v), outs)
+        tally = self.tally(ops, outs)
+        verdict = Verdict(self.status_of(ops, tally, v), outs, tally=tally)
         if self.counted is not None:
             results = [outs[i].result for i in self.counted]
             verdict.count_met = ops.count_equal(results, MET)
@@ -206,7 +208,7 @@ class Points(Rule):
     def combine(self, v, outs):
         ops = v.ops
         lo, hi = self.tally(ops, outs)
-        verdict = Verdict(self.status_of(ops, (lo, hi), v), outs)
+        verdict = Verdict(self.status_of(ops, (lo, hi), v), outs, tally=(lo, hi))
         if ops.array:
             complete = lo == hi
             verdict.score = ops.where(complete, lo, float("nan"))
@@ -268,6 +270,7 @@ class WeightedSum(Points):
         exact, score, bounds = exact_ops.weighted_sum(outs, lo, hi, places)
         cut = spec.cutoff
         verdict = Verdict(exact_ops.weighted_status(exact, lo, hi, cut.comparator, cut.value, places), outs)
+        verdict.tally = (lo, hi)
         verdict.score, verdict.score_bounds = score, bounds
         if not ops.array:  # the cohort has no column for them
             verdict.additional = [
@@ -299,6 +302,7 @@ class Ratio(Rule):
     def combine(self, v, outs):
         (ratio,) = outs
         verdict = Verdict(ratio.result, outs, score=v.exact_ops.ratio_score(ratio.exact, self.spec.score_round_places))
+        verdict.tally = ratio.result
         verdict.at_cutoff = ratio.at_cutoff
         return verdict
 

@@ -27,6 +27,7 @@ class KeyPlan:
 
     affected: tuple[int, ...]  # the items that read the key
     knowable: bool  # one item reads it, and its outcome at the key's ends follows from its outcome now
+    others: tuple[frozenset[str], ...] = ()  # per affected item, the other inputs it reads
 
 
 class Instrument:
@@ -48,8 +49,10 @@ class Instrument:
         for key in self.keys:
             affected = tuple(i for i, item in enumerate(self.items) if key in item.keys)
             knowable = len(affected) == 1 and self.items[affected[0]].knowable(key)
-            self.plans[key] = KeyPlan(affected, knowable)
+            others = tuple(self.items[i].keys - {key} for i in affected)
+            self.plans[key] = KeyPlan(affected, knowable, others)
         self._blank: tuple | None = None
+        self._blank_tried: dict = {}  # (item, key, value) → outcome on an empty form with only that input
 
     def evaluate(self, v) -> Verdict:
         items = self.items
@@ -69,6 +72,22 @@ class Instrument:
             empty = PatientValues.empty()
             self._blank = tuple(item.evaluate(empty) for item in self.items)
         return self._blank
+
+    def _blank_trial(self, ops, i: int, key: str, value):
+        """Item i's outcome in a next-test trial of `key` at `value` when it reads no other input
+        entered: its outcome on an empty form with only that input (once per compiled instrument)."""
+        found = self._blank_tried.get((i, key, value))
+        if found is None:
+            trial = PatientValues.empty().replaced(key, value)
+            found = self._blank_tried[(i, key, value)] = self.items[i].evaluate(trial)
+        return found
+
+    def _blank_ends(self, ops, i: int, key: str):
+        """The extremes of item i's outcome on an empty form as `key` moves (once per compiled instrument)."""
+        found = self._blank_tried.get((i, key))
+        if found is None:
+            found = self._blank_tried[(i, key)] = tuple(self.items[i].extremes(ops, self.blank_outcomes()[i], key))
+        return found
 
     def rule_text(self) -> str:
         return self.rule.rule_text()
@@ -97,25 +116,42 @@ class Instrument:
         ops, rule = v.ops, self.rule
         plan = self.plans.get(key) or KeyPlan((), False)  # an input only the rule reads (an override)
         decided = ops.false
+        # One patient (not a trial): an item reading no other input entered moves as on an empty form.
+        entered = None if ops.array or not v.explain else v.entered_keys()
         if plan.knowable:
             (i,) = plan.affected
-            for end in self.items[i].extremes(ops, outs[i], key):
+            if entered is not None and outs[i] is self.blank_outcomes()[i]:
+                extremes = self._blank_ends(ops, i, key)
+            else:
+                extremes = self.items[i].extremes(ops, outs[i], key)
+            for end in extremes:
                 changed = rule.swapped(ops, tally, i, outs[i], end)
                 decided = decided | (self._status(ops, changed, v, statuses) != MISSING)
                 if decided is True:  # one patient: the first end decides it, the other need not be tried
                     break
             return decided
-        if key in rule.reads:  # the status itself reads this input: the trial's differs
+        reads = key in rule.reads  # the status itself reads this input: the trial's differs
+        if reads:
             statuses = None
         for candidate in candidates(key):
-            trial = v.replaced(key, candidate)
+            trial = v.replaced(key, candidate) if reads or entered is None else None
             changed = tally
-            for i in plan.affected:
-                changed = rule.swapped(ops, changed, i, outs[i], self.items[i].evaluate(trial))
-            decided = decided | (self._status(ops, changed, trial, statuses) != MISSING)
+            for i, others in zip(plan.affected, plan.others, strict=True):
+                if entered is not None and others.isdisjoint(entered):
+                    new = self._blank_trial(ops, i, key, candidate)
+                else:
+                    if trial is None:
+                        trial = v.replaced(key, candidate)
+                    new = self.items[i].evaluate(trial)
+                changed = rule.swapped(ops, changed, i, outs[i], new)
+            decided = decided | (self._status(ops, changed, v if trial is None else trial, statuses) != MISSING)
             if decided is True:
                 break
         return decided
+
+    def _tally(self, ops, verdict: Verdict):
+        """The rule's tally of the verdict's outcomes (kept by `combine`; worked out for any other)."""
+        return verdict.tally if verdict.tally is not None else self.rule.tally(ops, verdict.outs)
 
     def _status(self, ops, tally, v, statuses: dict | None):
         """The rule's status at `tally`; for one patient found once per tally (`statuses`)."""
@@ -136,7 +172,7 @@ class Instrument:
         """
         ops = v.ops
         open_ = verdict.status == MISSING
-        settled = self.rule.settled(ops, self.rule.tally(ops, verdict.outs))
+        settled = self.rule.settled(ops, self._tally(ops, verdict))
         found: dict = {}
         for i, (item, out) in enumerate(zip(self.items, verdict.outs, strict=True)):
             if item.role == "supportive":
@@ -160,7 +196,7 @@ class Instrument:
     def decisive(self, v, verdict: Verdict, missing: list[str], skip: frozenset[str] = frozenset()) -> list[str]:
         """One patient's missing inputs that alone could decide this (open) instrument, in the order
         of `missing`; all of them when they decide it only together (next tests)."""
-        tally = self.rule.tally(v.ops, verdict.outs)
+        tally = self._tally(v.ops, verdict)
         statuses: dict = {}
         found = [key for key in missing if key not in skip and self.decides(v, verdict.outs, tally, key, statuses)]
         return found or [k for k in missing if k not in skip]
