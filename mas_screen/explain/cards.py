@@ -93,31 +93,34 @@ def _plan(item: Item, plans: dict) -> tuple[dict, tuple[str, ...] | None, dict]:
 
 def card(item: Item, out: Out, facts: Facts, places: int | None = None) -> ItemResult:
     """The item's card for one patient (`places`: decimals of a linear contribution)."""
-    return _shared(item, out, facts, places, _static())[0]
+    return _shared(item, out, facts, places, _static(), facts.entered())[0]
 
 
 def cards(items, outs: list, facts: Facts, places: int | None = None) -> list[ItemResult]:
     """Every item's card of one instrument for one patient."""
-    plans = _static()
-    return [_shared(item, out, facts, places, plans)[0] for item, out in zip(items, outs, strict=True)]
+    plans, entered = _static(), facts.entered()
+    return [_shared(item, out, facts, places, plans, entered)[0] for item, out in zip(items, outs, strict=True)]
 
 
-def _shared(item: Item, out: Out, facts: Facts, places: int | None, plans: dict) -> tuple[ItemResult, tuple | None]:
+def _shared(
+    item: Item, out: Out, facts: Facts, places: int | None, plans: dict, entered: frozenset[str]
+) -> tuple[ItemResult, tuple | None]:
     """The card, and the key it is shared between patients under (None when it is this patient's own).
 
     A card is shared when nothing but the outcome could change it: none of the item's inputs
     entered, or only yes/no answers read (the key then holds them); a composite card when every
     component is shared (the key then holds theirs). Cards are frozen.
     """
-    static, flag_keys, shared = _plan(item, plans)
+    plan = plans.get(item)
+    static, flag_keys, shared = plan if plan is not None else _plan(item, plans)
     parts = None
     if out.parts is not None:
-        parts = [_shared(sub, o, facts, places, plans) for sub, o in zip(item.parts, out.parts, strict=True)]
+        parts = [_shared(sub, o, facts, places, plans, entered) for sub, o in zip(item.parts, out.parts, strict=True)]
         keys = tuple(k for _, k in parts)
         if None in keys:
             return _card(item, out, facts, places, static, [c for c, _ in parts]), None
         key: tuple = (out.result, out.lo, out.hi, out.exact, keys)
-    elif item.keys.isdisjoint(facts.entered()):
+    elif item.keys.isdisjoint(entered):
         key = (out.result, out.lo, out.hi)
     elif flag_keys is not None:
         key = (out.result, out.lo, out.hi, out.exact, *(facts.flags.get(k) for k in flag_keys))
