@@ -68,11 +68,7 @@ class PatientValues:
         return self.facts.entered()
 
     def lab_interval(self, key: str, unit: str) -> Interval:
-        fact = self.labs.get(key)  # Facts.lab_interval, one call less (items read labs often)
-        if fact is None:
-            return plausible_interval(key, unit)
-        known = fact._cache.get(unit)
-        return known if known is not None else fact.interval(unit_spec(key, unit))
+        return self.facts.lab_interval(key, unit)
 
     def entered(self, key: str) -> bool:
         return key in self.labs
