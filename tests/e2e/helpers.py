@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from e2e.waits import waits
 
@@ -19,6 +20,26 @@ def wait_idle(page: Page, timeout: int | None = None) -> None:
         state="attached", timeout=timeout
     )
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout)
+
+
+def pick_option(page: Page, label: str, text: str) -> None:
+    """Choose the option holding `text` in the select box `label`. On a loaded machine its list can
+    close again before the option shows (a rerun, or the page moving focus to the first field, lands
+    just after the click): then it is opened again, up to three times, each wait scaled from the
+    measured page-ready time (e2e/waits.py)."""
+    box = page.get_by_label(label)
+    option = page.get_by_role("option").filter(has_text=text).first
+    for attempt in range(3):
+        wait_idle(page)
+        box.click(timeout=waits.action)
+        try:
+            option.wait_for(state="visible", timeout=waits.action if attempt == 2 else waits.action // 3)
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+            continue
+        option.click(timeout=waits.action)
+        return
+    raise AssertionError(f"the option {text!r} of {label!r} never showed in three tries")
 
 
 def open_app(page: Page, url: str) -> None:

@@ -14,6 +14,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
+from e2e.helpers import pick_option
 from e2e.readiness import open_ready, wait_ready
 from e2e.waits import waits
 
@@ -56,8 +57,7 @@ def test_no_serious_or_critical_accessibility_violation(page: Page, server, name
     took = open_ready(page, f"{server}/" if name in EXAMPLES else f"{server}/{name}")
     print(f"{name} at {width} px: ready in {took:.1f} s")
     if name in EXAMPLES:
-        page.get_by_label("Example patient").click(timeout=waits.action)
-        page.get_by_role("option").filter(has_text=EXAMPLES[name]).click(timeout=waits.action)
+        pick_option(page, "Example patient", EXAMPLES[name])
         page.get_by_role("button", name="Load example").click(timeout=waits.action)
         answer = page.locator(".st-key-assess_answer [data-testid='stAlert']")
         answer.filter(has_text="Features suggestive of MAS").wait_for(timeout=waits.action)

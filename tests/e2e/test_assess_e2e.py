@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.helpers import full_screenshot, open_app, wait_idle
+from e2e.helpers import full_screenshot, open_app, pick_option, wait_idle
 from e2e.waits import waits
 
 pytestmark = pytest.mark.e2e
@@ -83,8 +83,7 @@ def test_bad_value_flagged_and_kept(page: Page, server, artifacts):
 
 
 def load_example(page: Page, title: str) -> None:
-    page.get_by_label("Example patient").click()
-    page.get_by_text(title).click()
+    pick_option(page, "Example patient", title)
     wait_idle(page)
     page.get_by_role("button", name="Load example").click()
     wait_idle(page)

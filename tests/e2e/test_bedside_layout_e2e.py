@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.helpers import full_screenshot, wait_idle
+from e2e.helpers import full_screenshot, pick_option, wait_idle
 from e2e.keyboard_panel import ENTRIES, EXPECTED_ANSWERS, EXPECTED_LABS, LAB_LABELS, enter_panel, focused_label
 from e2e.readiness import open_ready, wait_ready
 
@@ -29,8 +29,7 @@ def sized(page: Page, name: str) -> None:
 
 def load_example(page: Page, title: str) -> None:
     """Load a worked example (both used here end "suggestive"; the empty form is "insufficient")."""
-    page.get_by_label("Example patient").click()
-    page.get_by_role("option").filter(has_text=title).click()
+    pick_option(page, "Example patient", title)
     idle(page)
     page.get_by_role("button", name="Load example").click()
     answer = page.locator(".st-key-assess_answer [data-testid='stAlert']").first
@@ -457,8 +456,7 @@ def test_empty_form_says_what_to_do_first(page: Page, server, artifacts, size):
 def test_infant_example_is_worded_as_a_haemophagocytic_syndrome(page: Page, server, artifacts):
     sized(page, "desktop")
     open_app(page, server)
-    page.get_by_label("Example patient").click()
-    page.get_by_role("option").filter(has_text="Infant: MH score 123").click()
+    pick_option(page, "Example patient", "Infant: MH score 123")
     idle(page)
     page.get_by_role("button", name="Load example").click()
     headline = page.locator(".st-key-assess_answer [data-testid='stAlert']").first
