@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from threading import Thread
 from typing import NamedTuple
@@ -101,9 +101,12 @@ def _arrow_error(path, exc: Exception) -> BatchInputError:
 
 def read_csv_table(path: str | os.PathLike) -> pa.Table:
     """A whole CSV as text columns (empty cells are "", nothing is guessed), read on all cores."""
+    return _read_whole(path, *_csv_header(path))
+
+
+def _read_whole(path: str | os.PathLike, names: list[str], delimiter: str) -> pa.Table:
     import pyarrow.csv as pacsv
 
-    names, delimiter = _csv_header(path)
     read, parse, convert = _csv_options(names, delimiter)
     try:
         return pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
@@ -112,7 +115,8 @@ def read_csv_table(path: str | os.PathLike) -> pa.Table:
 
 
 def iter_table_chunks(path: str | os.PathLike, fmt: str, chunk_rows: int | None):
-    """(column names, total size for progress, iterator of (pa.Table, progress done))."""
+    """(column names, total size for progress, iterator of (pa.Table, progress done)). A CSV read
+    whole starts being read at once, on its own thread; chunks and Parquet are read as iterated."""
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
@@ -141,11 +145,9 @@ def iter_table_chunks(path: str | os.PathLike, fmt: str, chunk_rows: int | None)
     names, delimiter = _csv_header(path)
     size = os.path.getsize(path)
     if chunk_rows is None and size <= AUTO_CHUNK_BYTES and not _is_gzip(path):
-
-        def whole():
-            yield read_csv_table(path), size
-
-        return names, size, whole()
+        # Read whole, from now on, on its own thread (the read releases the GIL and uses every
+        # core): the caller loads and plans the screening meanwhile.
+        return names, size, _read_ahead(lambda: _read_whole(path, names, delimiter), size)
     rows_per_chunk = chunk_rows or DEFAULT_CHUNK_ROWS
     read, parse, convert = _csv_options(names, delimiter, block_size=8 << 20)
 
@@ -212,27 +214,23 @@ def open_input(
     if not os.path.exists(in_path):
         raise BatchInputError(f"cannot read {in_path}: no such file")
     refuse_same_file(in_path, out_path)
-    names, total, chunks = iter_table_chunks(in_path, fmt_in, chunk_rows)
-    whole = fmt_in == "csv" and chunk_rows is None and total <= AUTO_CHUNK_BYTES and not _is_gzip(in_path)
-    if whole:
-        chunks = _read_ahead(chunks)
-    return OpenedInput(names, total, chunks)
+    return OpenedInput(*iter_table_chunks(in_path, fmt_in, chunk_rows))
 
 
-def _read_ahead(chunks: Iterator[tuple[pa.Table, int]]) -> Iterator[tuple[pa.Table, int]]:
-    """The one chunk of a whole-file read, read now on a daemon thread and handed over when asked."""
+def _read_ahead(read: Callable[[], pa.Table], size: int) -> Iterator[tuple[pa.Table, int]]:
+    """The one chunk of a whole-file read: read now on a daemon thread, handed over when asked."""
     done: Future = Future()
 
-    def read() -> None:
+    def run() -> None:
         try:
-            done.set_result(list(chunks))
+            done.set_result(read())
         except BaseException as exc:  # handed to the consumer, raised where the chunk is asked for
             done.set_exception(exc)
 
-    Thread(target=read, name="mas-screen-read", daemon=True).start()
+    Thread(target=run, name="mas-screen-read", daemon=True).start()
 
     def handed() -> Iterator[tuple[pa.Table, int]]:
-        yield from done.result()
+        yield done.result(), size
 
     return handed()
 
