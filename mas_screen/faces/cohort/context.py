@@ -20,7 +20,7 @@ from mas_screen.kernel.inputs.columns import (
     convert_row,
 )
 from mas_screen.kernel.inputs.facts import normalise
-from mas_screen.kernel.inputs.parsing import as_numpy, read_number_column
+from mas_screen.kernel.inputs.parsing import read_number_column
 from mas_screen.kernel.signals import (
     DISEASES,
 )
@@ -43,12 +43,12 @@ def _context_cells(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n:
     if len(cols) == 1:
         encoded = pc.dictionary_encode(texts[0])
         dictionary = encoded.dictionary.to_pylist()
-        index = as_numpy(encoded.indices, np.int64)
+        index = arrow.to_numpy(encoded.indices, np.int64)
         keys = [(t,) for t in dictionary]
     else:
         joined = pc.binary_join_element_wise(*texts, arrow.text("\x1f"))
         encoded = pc.dictionary_encode(joined)
-        index = as_numpy(encoded.indices, np.int64)
+        index = arrow.to_numpy(encoded.indices, np.int64)
         keys = [tuple(s.split("\x1f")) for s in encoded.dictionary.to_pylist()]
     results = []
     cmap = ColumnMap(columns=list(cols))
@@ -111,7 +111,7 @@ def _numbers(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n: int, 
     else:
         slow = np.zeros(n, bool)
         for t in texts:
-            slow |= ~as_numpy(pc.equal(pc.binary_length(t), 0), bool)
+            slow |= ~arrow.to_numpy(pc.equal(pc.binary_length(t), 0), bool)
     rows = np.flatnonzero(slow)
     if len(rows):
         sub = [pc.take(t, arrow.indices(rows)).to_pylist() for t in texts]

@@ -232,7 +232,7 @@ def run_file(
     finally:
         writer.close()
     if not totals:
-        totals = screened_counts(screen_blocks(plan, {n: pa.array([], pa.large_string()) for n in plan.names}, 0))
+        totals = screened_counts(screen_blocks(plan, {n: arrow.repeated("", 0) for n in plan.names}, 0))
         totals["slow_cells"] = 0
     slow = totals.pop("slow_cells", 0)
     summary = summarise_counts(totals)

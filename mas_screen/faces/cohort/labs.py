@@ -27,7 +27,6 @@ from mas_screen.kernel.inputs.columns import (
 from mas_screen.kernel.inputs.facts import normalise, unit_spec
 from mas_screen.kernel.inputs.parsing import (
     MAX_UNIT_CHARS,
-    as_numpy,
     is_cell_unit,
     read_number_column,
     split_unit_column,
@@ -154,8 +153,8 @@ class _ColumnCells:
 
 def _mantissa(numbers: pa.Array, x: np.ndarray, fast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The exact decimal of a plain number: mantissa and count of decimals (value = mant × 10^-dec)."""
-    length = as_numpy(pc.binary_length(numbers), np.int64)
-    dot = as_numpy(pc.find_substring(numbers, "."), np.int64)
+    length = arrow.to_numpy(pc.binary_length(numbers), np.int64)
+    dot = arrow.to_numpy(pc.find_substring(numbers, "."), np.int64)
     dec = np.where(fast & (dot >= 0), length - dot - 1, 0)
     mant = np.rint(np.abs(x) * POW10[np.minimum(dec, 308)]).astype(np.int64)
     return np.where(x < 0, -mant, mant), dec
@@ -263,7 +262,7 @@ def _cells_with_units(texts, kind, op, x, numbers, other, unit, problem, col: Co
     known = np.array([t is not None for t in table], bool)
     positions = np.array([t[0] if t else 0 for t in table], np.int8)
     problems = np.array([t[1] if t else 0 for t in table], np.int16)
-    codes_of = as_numpy(encoded.indices, np.int64)
+    codes_of = arrow.to_numpy(encoded.indices, np.int64)
     read = read_number_column(number_texts, decimal_comma=decimal_comma)
     take = known[codes_of] & (read.kind == 1)
     if not take.any():
@@ -342,7 +341,7 @@ def lab_values(
                     units_differ |= both
                     distinct |= both
                 else:
-                    distinct |= both & as_numpy(pc.not_equal(cells[a].texts, cells[b].texts), bool)
+                    distinct |= both & arrow.to_numpy(pc.not_equal(cells[a].texts, cells[b].texts), bool)
         conflict = distinct & ~slow
         lab.problem[conflict & units_differ] = codes("two_units")
         lab.problem[conflict & ~units_differ] = codes("two_values")
@@ -428,7 +427,7 @@ def _decide_slow(
     sub = [pc.take(t, arrow.indices(rows)) for t in texts]
     joined = sub[0] if len(sub) == 1 else pc.binary_join_element_wise(*sub, arrow.text("\x1f"))
     encoded = pc.dictionary_encode(joined)
-    index = as_numpy(encoded.indices, np.int64)
+    index = arrow.to_numpy(encoded.indices, np.int64)
     distinct = encoded.dictionary.to_pylist()
     targets = sorted(analyte_needs()[lab.key].targets)
     m = len(distinct)

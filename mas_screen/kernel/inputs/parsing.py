@@ -385,23 +385,13 @@ def swap_separators(texts: pa.Array) -> pa.Array:
     return pc.if_else(pc.match_substring(texts, "\x00"), texts, swapped)
 
 
-def as_numpy(arr, dtype=None):
-    """An Arrow array (or chunked array) as a numpy array, copied only where Arrow must, cast if asked
-    (read from the buffers where it can be: see kernel/inputs/arrow.py)."""
-    from mas_screen.kernel.inputs.arrow import to_numpy
-
-    return to_numpy(arr, dtype)
-
-
 def _bools(arr) -> np.ndarray:
     """A boolean Arrow array as numpy, read from its bit buffer (nulls read as False)."""
-    import numpy as np
     import pyarrow.compute as pc
 
-    if arr.null_count:
-        arr = pc.fill_null(arr, False)
-    bits = np.frombuffer(arr.buffers()[1], np.uint8)
-    return np.unpackbits(bits, count=arr.offset + len(arr), bitorder="little")[arr.offset :].view(bool)
+    from mas_screen.kernel.inputs.arrow import to_numpy
+
+    return to_numpy(pc.fill_null(arr, False) if arr.null_count else arr)
 
 
 def _text_bytes(texts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -546,11 +536,11 @@ def split_unit_column(texts: pa.Array) -> tuple[np.ndarray, pa.Array, pa.Array]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from mas_screen.kernel.inputs.arrow import numbers, text
+    from mas_screen.kernel.inputs.arrow import numbers, text, to_numpy
 
-    short = as_numpy(pc.utf8_length(texts)) <= MAX_CELL_CHARS
+    short = to_numpy(pc.utf8_length(texts)) <= MAX_CELL_CHARS
     parts = pc.extract_regex(pc.if_else(numbers(short), texts, text("", texts.type)), _ARROW_WITH_UNIT)
-    split = as_numpy(pc.is_valid(parts), bool) & short
+    split = to_numpy(pc.is_valid(parts)) & short
     empty = text("")
     numbers = pc.fill_null(pc.cast(pc.struct_field(parts, "number"), pa.large_string()), empty)
     units = pc.fill_null(pc.cast(pc.struct_field(parts, "unit"), pa.large_string()), empty)
@@ -575,7 +565,6 @@ __all__ = [
     "NotYesNo",
     "NumberColumn",
     "ParsedNumber",
-    "as_numpy",
     "echo",
     "echo_with_unit",
     "format_number",
