@@ -37,53 +37,52 @@ def _bits(ops, statuses: dict, ids: tuple[str, ...], code: int):
     return out
 
 
+def _mask_of(own: tuple[str, ...], ids: tuple[str, ...]) -> int:
+    """The bits (over `ids`) of the instruments in `own`."""
+    return sum(1 << bit for bit, iid in enumerate(ids) if iid in own)
+
+
+def _disease_index(disease) -> np.ndarray:
+    """Each cohort row's disease code; a code naming no disease as len(DISEASES) (a table's last entry)."""
+    codes = np.asarray(disease, np.int64)
+    return np.where((codes >= 0) & (codes < len(DISEASES)), codes, len(DISEASES))
+
+
 def _own_mask(ops, disease, ids: tuple[str, ...]):
     """The bits (over `ids`) of the patient's own instruments: one int, or each row's for a cohort
     (a table by disease code; a code outside DISEASES has none)."""
     if not ops.array:
-        own = own_instruments(disease)
-        return sum(1 << bit for bit, iid in enumerate(ids) if iid in own)
-    masks = [sum(1 << bit for bit, iid in enumerate(ids) if iid in own_instruments(name)) for name in DISEASES]
-    codes = np.asarray(disease, np.int64)
-    known = (codes >= 0) & (codes < len(DISEASES))
-    return np.asarray([*masks, 0], np.int64)[np.where(known, codes, len(DISEASES))]
+        return _mask_of(own_instruments(disease), ids)
+    table = np.asarray([*(_mask_of(own_instruments(name), ids) for name in DISEASES), 0], np.int64)
+    return table[_disease_index(disease)]
 
 
-def _known_disease(ops, disease):
-    """Rows whose disease code names a disease (always, for one patient)."""
-    if not ops.array:
-        return True
-    codes = np.asarray(disease, np.int64)
-    return (codes >= 0) & (codes < len(DISEASES))
+def _signal(ops, statuses: dict, ids: tuple[str, ...], own):
+    """0 suggestive (an own instrument met), 1 not suggestive (every own instrument not met),
+    2 insufficient data; `own` is the bit mask (over `ids`) of the own instruments."""
+    met = (_bits(ops, statuses, ids, MET) & own) != 0
+    all_not_met = (_bits(ops, statuses, ids, NOT_MET) & own) == own
+    return ops.where(met, 0, ops.where(all_not_met, 1, 2))
 
 
 def signal_of(ops, statuses: dict, own: tuple[str, ...]):
-    """0 suggestive (an own instrument met), 1 not suggestive (every own instrument not met),
-    2 insufficient data."""
-    met = ops.count(statuses[i] == MET for i in own) > 0
-    all_not_met = ops.count(statuses[i] != NOT_MET for i in own) == 0
-    return ops.where(met, 0, ops.where(all_not_met, 1, 2))
+    """`_signal` for one set of own instruments."""
+    ids = tuple(statuses)
+    return _signal(ops, statuses, ids, _mask_of(own, ids))
 
 
 def others_met_of(ops, statuses: dict, own: tuple[str, ...]):
     """A bit per MAS/HLH instrument (mas_instruments() order) met but not one of `own`."""
-    return _bits(ops, statuses, mas_instruments(), MET) & ~_mask_of(own, mas_instruments())
-
-
-def _mask_of(own: tuple[str, ...], ids: tuple[str, ...]) -> int:
-    return sum(1 << bit for bit, iid in enumerate(ids) if iid in own)
+    ids = mas_instruments()
+    return _bits(ops, statuses, ids, MET) & ~_mask_of(own, ids)
 
 
 def mas_signal(ops, statuses: dict, disease):
-    """`signal_of` the patient's own instruments (each row's, for a cohort), by bit masks: an own
-    instrument met, else every own instrument not met. A cohort row whose disease code names no
-    disease gets 0, as it always has."""
+    """`_signal` of the patient's own instruments (each row's, for a cohort). A cohort row whose
+    disease code names no disease gets 0, as it always has."""
     ids = tuple(statuses)
-    own = _own_mask(ops, disease, ids)
-    met = (_bits(ops, statuses, ids, MET) & own) != 0
-    all_not_met = (_bits(ops, statuses, ids, NOT_MET) & own) == own
-    signal = ops.where(met, 0, ops.where(all_not_met, 1, 2))
-    return signal if not ops.array else ops.where(_known_disease(ops, disease), signal, 0)
+    signal = _signal(ops, statuses, ids, _own_mask(ops, disease, ids))
+    return signal if not ops.array else ops.where(_disease_index(disease) < len(DISEASES), signal, 0)
 
 
 def other_population_met(ops, statuses: dict, disease):
