@@ -269,8 +269,8 @@ class WeightedSum(Points):
         lo, hi = self.tally(ops, outs)
         exact, score, bounds = exact_ops.weighted_sum(outs, lo, hi, places)
         cut = spec.cutoff
-        verdict = Verdict(exact_ops.weighted_status(exact, lo, hi, cut.comparator, cut.value, places), outs)
-        verdict.tally = (lo, hi)
+        status = exact_ops.weighted_status(exact, lo, hi, cut.comparator, cut.value, places)
+        verdict = Verdict(status, outs, tally=(lo, hi))
         verdict.score, verdict.score_bounds = score, bounds
         if not ops.array:  # the cohort has no column for them
             verdict.additional = [
@@ -301,8 +301,8 @@ class Ratio(Rule):
 
     def combine(self, v, outs):
         (ratio,) = outs
-        verdict = Verdict(ratio.result, outs, score=v.exact_ops.ratio_score(ratio.exact, self.spec.score_round_places))
-        verdict.tally = ratio.result
+        score = v.exact_ops.ratio_score(ratio.exact, self.spec.score_round_places)
+        verdict = Verdict(ratio.result, outs, score=score, tally=ratio.result)
         verdict.at_cutoff = ratio.at_cutoff
         return verdict
 

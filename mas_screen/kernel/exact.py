@@ -28,7 +28,7 @@ NEAR = 1e-9  # relative distance under which float64 does not decide; the decima
 MAX_DIGITS = 15  # significant digits a float holds exactly
 SCALE = 14  # scaled-integer sums of linear terms: units of 10^-14
 # Powers of ten by table lookup: np.power over an array costs ~12x a take (issue 14). Each entry is
-# exactly what np.power(10.0, k) and 10 ** k give (tests/test_exact.py checks the tables).
+# exactly what np.power(10.0, k) and 10 ** k give (tests/test_batch_no_pandas.py checks the tables).
 POW10 = 10.0 ** np.arange(309)
 POW10_INT = 10 ** np.arange(19, dtype=np.int64)
 

@@ -73,7 +73,7 @@ class Instrument:
             self._blank = tuple(item.evaluate(empty) for item in self.items)
         return self._blank
 
-    def _blank_trial(self, ops, i: int, key: str, value):
+    def _blank_trial(self, i: int, key: str, value):
         """Item i's outcome in a next-test trial of `key` at `value` when it reads no other input
         entered: its outcome on an empty form with only that input (once per compiled instrument)."""
         found = self._blank_tried.get((i, key, value))
@@ -138,7 +138,7 @@ class Instrument:
             changed = tally
             for i, others in zip(plan.affected, plan.others, strict=True):
                 if entered is not None and others.isdisjoint(entered):
-                    new = self._blank_trial(ops, i, key, candidate)
+                    new = self._blank_trial(i, key, candidate)
                 else:
                     if trial is None:
                         trial = v.replaced(key, candidate)
