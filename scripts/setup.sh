@@ -15,3 +15,8 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -c "import streamlit, pydantic, yaml" # fail loudly if the install did not work
   touch "$stamp"
 fi
+# Compile the package's bytecode once, as pip does for an installed package: a process that starts
+# (the batch command, the app, a job worker) then reads it instead of compiling ~50 modules from
+# source each time (~0.1 s per start on this machine; PYTHONDONTWRITEBYTECODE stops Python writing
+# it on its own). Out-of-date files are recompiled here and, if sources change later, ignored.
+.venv/bin/python -m compileall -q -j 0 mas_screen app.py serve.py >/dev/null
