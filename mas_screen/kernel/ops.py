@@ -12,6 +12,8 @@ AND is the minimum and an OR the maximum.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+
 import numpy as np
 
 NOT_MET, MISSING, MET = 0, 1, 2
@@ -76,6 +78,16 @@ class ScalarOps:
         return table[i][j]
 
     @staticmethod
+    def count_below(sorted_values: tuple, x) -> int:
+        """How many of the sorted values are < x."""
+        return bisect_left(sorted_values, x)
+
+    @staticmethod
+    def count_upto(sorted_values: tuple, x) -> int:
+        """How many of the sorted values are <= x."""
+        return bisect_right(sorted_values, x)
+
+    @staticmethod
     def any(x) -> bool:
         return bool(x)
 
@@ -131,7 +143,23 @@ class ArrayOps:
 
     @staticmethod
     def lookup(table, i, j):
-        return np.asarray(table)[i, j]
+        flat = np.asarray(table)
+        width = flat.shape[1]
+        return flat.ravel().take(np.asarray(i, np.intp) * width + j)
+
+    # A comparison per value: an item has a handful of thresholds, and np.searchsorted's binary
+    # search per element costs several times more than that many vector comparisons.
+    def count_below(self, sorted_values: tuple, x):
+        out = np.zeros(self.n, np.int16)
+        for t in sorted_values:
+            out += x > t
+        return out
+
+    def count_upto(self, sorted_values: tuple, x):
+        out = np.zeros(self.n, np.int16)
+        for t in sorted_values:
+            out += x >= t
+        return out
 
     @staticmethod
     def any(x) -> bool:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 from mas_screen.domain.units import format_number, format_threshold, pretty_unit
 from mas_screen.kernel.kinds.base import SYMBOL, Edge, Item
-from mas_screen.kernel.logic import COMPARERS, Interval, band_possible, compare, point, points_result
+from mas_screen.kernel.logic import COMPARERS, Interval, band_points, band_table, compare, point, points_result
 from mas_screen.kernel.ops import MISSING, NOT_MET
 from mas_screen.kernel.outcome import ArrayOut, Out, decided
 from mas_screen.kernel.values import FEVER_SOURCES, lab_missing, value_interval
@@ -130,31 +128,16 @@ class Bands(Item):
     def __init__(self, spec):
         super().__init__(spec)
         self.bands = tuple((float(b.points), tuple(b.conditions)) for b in spec.bands)
-        self.least = min(p for p, _ in self.bands)
-        self.most = max(p for p, _ in self.bands)
+        self.table = band_table(self.bands)
 
     def own_keys(self) -> tuple[str, ...]:
         return (self.spec.analyte, *FEVER_SOURCES) if self.spec.analyte == "temperature" else (self.spec.analyte,)
 
     def evaluate(self, v):
         ops, spec = v.ops, self.spec
-        iv = value_interval(v, spec.analyte, spec.unit)
-        if not ops.array:
-            possible = [p for p, conditions in self.bands if band_possible(ops, iv, conditions)]
-            lo, hi = (min(possible), max(possible)) if possible else (self.least, self.most)
-            result = MISSING if lo != hi else 2 if lo > 0 else NOT_MET
-            out = Out(result, lo, hi)
-        else:
-            lo, hi = ops.full(math.inf), ops.full(-math.inf)
-            for p, conditions in self.bands:
-                possible = band_possible(ops, iv, conditions)
-                lo = ops.where(possible, ops.minimum(lo, p), lo)
-                hi = ops.where(possible, ops.maximum(hi, p), hi)
-            # A bound whose interval is empty after float rounding: every band stays possible.
-            empty = lo > hi
-            lo, hi = ops.where(empty, self.least, lo), ops.where(empty, self.most, hi)
-            result = points_result(ops, lo, hi)
-            out = ArrayOut(result, lo, hi)
+        lo, hi = band_points(ops, value_interval(v, spec.analyte, spec.unit), self.table)
+        result = points_result(ops, lo, hi)
+        out = ArrayOut(result, lo, hi) if ops.array else Out(result, lo, hi)
         if v.explain:
             out.missing = lab_missing(v, spec.analyte, result)
         return out
