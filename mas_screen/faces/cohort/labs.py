@@ -149,6 +149,7 @@ class _ColumnCells:
     warn: np.ndarray
     unit: np.ndarray  # int8: position of the unit in use among the analyte's units, -1 for a refused unit
     problem: np.ndarray  # int16 row-problem code (cell_unit)
+    positions: list[int]  # the unit positions of the cells read here (every position that occurs)
 
 
 def _mantissa(numbers: pa.Array, x: np.ndarray, fast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -191,19 +192,23 @@ def _column_cells(
     in_use = index.get(unit_key(col.unit or ""))
     unit = np.full(n, -1 if in_use is None else _unit_position(analyte, in_use), np.int8)
     problem = np.zeros(n, np.int16)
+    uniform = True  # one unit for the whole column (no cell carries its own)
     if units_in_cells and (kind == 2).any():
         kind, op, x, numbers, other = _cells_with_units(
             texts, kind, op, x, numbers, other, unit, problem, col, codes, decimal_comma
         )
-        kind = kind.copy()
-    else:
-        kind = kind.copy()
+        uniform = False
+    kind = kind.copy()
     kind[(kind == 1) & ~np.isnan(other) & (op != 0)] = 2  # an ambiguous bound: the single-patient code
     warn = np.zeros(n, np.int16)
     fast = kind == 1
     warn[fast & (unit < 0)] = codes("not_convertible")  # a refused unit (e.g. sCD25 in pg/mL): left out
     spec = criteria().analytes.analytes[analyte]
-    for position in _positions(unit[fast & (unit >= 0)]):
+    if uniform:  # the column's unit, if any cell is read here and the unit is accepted
+        positions = [int(unit[0])] if n and unit[0] >= 0 and fast.any() else []
+    else:
+        positions = _positions(unit[fast & (unit >= 0)])
+    for position in positions:
         here = fast & (unit == position)
         name = spec.units[position].unit
         ok, delicate = _plausible(x, op, analyte, name)
@@ -225,7 +230,7 @@ def _column_cells(
             warn[ambiguous & ok_other] = codes("ambiguous_number")
             delicate |= ambiguous & delicate_other
         kind[here & delicate] = 2
-    return _ColumnCells(kind, texts, numbers, op, x, warn, unit, problem)
+    return _ColumnCells(kind, texts, numbers, op, x, warn, unit, problem, positions)
 
 
 def _cells_with_units(texts, kind, op, x, numbers, other, unit, problem, col: Column, codes: Codes, decimal_comma):
@@ -347,6 +352,7 @@ def lab_values(
         lab.problem[conflict & ~units_differ] = codes("two_values")
         chosen[conflict] = -1
     chosen[slow] = -1
+    spec_units = criteria().analytes.analytes[key].units
     for j, c in enumerate(cells):
         rows = chosen == j
         if not rows.any():
@@ -355,14 +361,22 @@ def lab_values(
         in_use = c.warn == 0
         for code in kept:
             in_use |= c.warn == code
-        lab.warn = np.where(rows, c.warn, lab.warn)
-        lab.state = np.where(rows, np.where(in_use, 1, 2), lab.state).astype(np.int8)
-        lab.op = np.where(rows, c.op, lab.op)
-        lab.x = np.where(rows, c.x, lab.x)
+        state = np.where(in_use, 1, 2).astype(np.int8)
+        if len(cells) == 1:
+            # A lab's only column: its arrays are the lab's as they are. Outside `rows` a cell is
+            # empty (zeros) or left to the single-patient code, which sets every field of its row
+            # below; only the state and unit that _convert_targets reads are masked.
+            lab.warn, lab.op, lab.problem = c.warn, c.op, c.problem
+            lab.x = c.x if c.x.flags.writeable else c.x.copy()
+            lab.state = np.where(rows, state, lab.state)
+        else:
+            lab.warn = np.where(rows, c.warn, lab.warn)
+            lab.state = np.where(rows, state, lab.state)
+            lab.op = np.where(rows, c.op, lab.op)
+            lab.x = np.where(rows, c.x, lab.x)
+            lab.problem = np.where(rows & (c.problem > 0), c.problem, lab.problem).astype(np.int16)
         lab.unit = np.where(known, c.unit, lab.unit).astype(np.int8)
-        lab.problem = np.where(rows & (c.problem > 0), c.problem, lab.problem).astype(np.int16)
-        spec_units = criteria().analytes.analytes[key].units
-        if any(needs_mantissa(key, spec_units[p].unit) for p in _positions(c.unit[known])):
+        if any(needs_mantissa(key, spec_units[p].unit) for p in c.positions):
             mant, dec = _mantissa(c.numbers, c.x, c.kind == 1)
             lab.mant = np.where(known, mant, lab.mant)
             lab.dec = np.where(known, dec, lab.dec)
