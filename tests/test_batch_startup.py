@@ -1,6 +1,7 @@
 """A batch run starts reading its file before it loads the screening code (issue 14): the reading
 module and the command line load without pydantic or the criteria, and a read started ahead hands
-over its table, or its error, where the chunk is asked for."""
+over its table, or its error, where the chunk is asked for; and the process ends without the
+interpreter's teardown once its outputs are complete."""
 
 from __future__ import annotations
 
@@ -70,3 +71,35 @@ def test_file_slices_are_equal_rounds_for_the_workers():
         assert n - (slices - 1) * rows > rows - slices  # the last slice is nearly full
     assert balanced_rows(100, 2) == 100  # a small table is one slice
     assert balanced_rows(0, 2) == 1
+
+
+def test_only_a_file_batch_ends_without_the_interpreters_teardown():
+    from mas_screen.faces.cli.main import ends_without_teardown
+
+    assert ends_without_teardown(["batch", "c.csv", "-o", "o.parquet"])
+    assert not ends_without_teardown(["batch", "c.csv", "-o", "o.parquet", "--engine", "dask"])
+    assert not ends_without_teardown(["assess", "p.json"])
+    assert not ends_without_teardown(["--no-such-option"])
+
+
+def test_a_batch_process_that_skips_teardown_leaves_every_output_complete(tmp_path):
+    """python -m mas_screen batch ends with os._exit: the Parquet file, the summary JSON and the
+    printed summary must all be complete (flushed and closed) when it does."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "c.csv"
+    src.write_text("id,ferritin,platelets\np1,12000,90\np2,,\n", encoding="utf-8")
+    out, summary = tmp_path / "o.parquet", tmp_path / "s.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "mas_screen", "batch", str(src), "-o", str(out), "--summary-json", str(summary)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith("Screening aid, not a diagnosis.")
+    assert pq.read_table(out).column("id").to_pylist() == ["p1", "p2"]
+    assert json.loads(summary.read_text(encoding="utf-8"))["rows"] == 2
