@@ -216,11 +216,7 @@ class CohortExact:
             exact = sum((_row_term(p.exact, row) for p in parts), Decimal(0))
             decimal[row] = exact
             score[row] = round_half_up(exact, places)
-        bounds = (
-            np.where(complete, np.nan, round_half_up_array(lo, 2)),
-            np.where(complete, np.nan, round_half_up_array(hi, 2)),
-        )
-        return _Sum(rounded, complete, decimal), score, bounds
+        return _Sum(rounded, complete, decimal), score, (_bound(lo, complete), _bound(hi, complete))
 
     @staticmethod
     def weighted_status(exact: _Sum | None, lo, hi, comparator: str, cutoff: float, places: int):
@@ -279,6 +275,15 @@ class CohortExact:
     @staticmethod
     def ratio_score(exact, places: int):
         return exact
+
+
+def _bound(x: np.ndarray, complete: np.ndarray) -> np.ndarray:
+    """A score's least or greatest possible value at 2 decimals where it is not complete (NaN where
+    it is): only those rows are rounded."""
+    out = np.full(len(x), np.nan)
+    open_ = np.flatnonzero(~complete)
+    out[open_] = round_half_up_array(np.broadcast_to(np.asarray(x, np.float64), out.shape)[open_], 2)
+    return out
 
 
 def _rounded_near(x: np.ndarray, cutoff: float, step: float, places: int) -> np.ndarray:
