@@ -33,7 +33,7 @@ def _bits(ops, statuses: dict, ids: tuple[str, ...], code: int):
     """A bit per instrument of `ids` (in that order) whose status is `code`."""
     out = 0
     for bit, iid in enumerate(ids):
-        out = out + ops.where(statuses[iid] == code, 1 << bit, 0)
+        out = out | ((statuses[iid] == code) << bit)  # a bool shifted is 0 or the bit (int64 for arrays)
     return out
 
 
