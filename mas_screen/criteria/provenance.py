@@ -29,7 +29,15 @@ from typing import Any
 
 import yaml
 
-from mas_screen.criteria.loading import REFERENCES_DIR, ROOT, CriteriaData, criteria, criteria_dir, safe_load
+from mas_screen.criteria.loading import (
+    REFERENCES_DIR,
+    ROOT,
+    CriteriaData,
+    criteria,
+    criteria_dir,
+    parsed_files,
+    safe_load,
+)
 from mas_screen.criteria.schema import CriteriaDataError
 
 SCHEMA_VERSION = "1"
@@ -71,9 +79,11 @@ def data_files(criteria_path: Path | None = None, references_path: Path = REFERE
     return files
 
 
-def fingerprint_files(files: dict[str, Path]) -> tuple[str, dict[str, str]]:
-    """(SHA-256 of all files, {label: SHA-256 of one file}) over the canonical parsed form."""
-    parsed = {label: _parsed(path) for label, path in files.items()}
+def fingerprint_files(files: dict[str, Path], known: dict[Path, Any] | None = None) -> tuple[str, dict[str, str]]:
+    """(SHA-256 of all files, {label: SHA-256 of one file}) over the canonical parsed form; `known`:
+    files already parsed, by path (the criteria load's)."""
+    known = known or {}
+    parsed = {label: known[path] if path in known else _parsed(path) for label, path in files.items()}
     each = {label: hashlib.sha256(canonical_json(data)).hexdigest() for label, data in parsed.items()}
     return hashlib.sha256(canonical_json(parsed)).hexdigest(), each
 
@@ -86,7 +96,7 @@ def fingerprint() -> Fingerprint:
     data = criteria()
     if _loaded and _loaded[0][0] is data:
         return _loaded[0][1]
-    total, each = fingerprint_files(data_files())
+    total, each = fingerprint_files(data_files(), parsed_files(data))
     found = Fingerprint(total, each, {iid: spec.version for iid, spec in data.instruments.items()})
     _loaded[:] = [(data, found)]
     return found
