@@ -32,6 +32,7 @@ from mas_screen.criteria.schema import (
     ItemSpec,
 )
 from mas_screen.criteria.schema_policy import EducationFile, PolicyFile, Reference
+from mas_screen.criteria.snapshot import load_snapshot, save_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 CRITERIA_DIR = ROOT / "criteria"
@@ -78,7 +79,9 @@ def _validate(model: type[BaseModel], path: Path, data: object, prefix: str = ""
 class CriteriaData(BaseModel):
     """Everything the rules read, validated and cross-checked."""
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    # defer_build (here and on every schema model): validators are built when something validates,
+    # not at import; a process that loads the snapshot never needs them.
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
     analytes: AnalytesFile
     instruments: dict[str, InstrumentSpec]
     references: dict[str, Reference]
@@ -272,8 +275,21 @@ def criteria_dir() -> Path:
 
 @cache
 def criteria() -> CriteriaData:
-    """The project's criteria, loaded once per process."""
-    return load_criteria(criteria_dir())
+    """The project's criteria, loaded once per process: from the snapshot setup saved when it was made
+    from exactly these files and this code (criteria/snapshot.py), else read and validated."""
+    directory = criteria_dir()
+    saved = load_snapshot(directory, REFERENCES_DIR)
+    if saved is None:
+        return load_criteria(directory)
+    data, parsed = saved
+    _PARSED[:] = [data, parsed]
+    return data
+
+
+def save_criteria_snapshot(criteria_dir: Path = CRITERIA_DIR, references_dir: Path = REFERENCES_DIR) -> Path:
+    """Validate the criteria and save them for later starts (criteria/snapshot.py; scripts/setup.sh)."""
+    data = load_criteria(criteria_dir, references_dir)
+    return save_snapshot(criteria_dir, references_dir, data, parsed_files(data))
 
 
 def instrument_ids() -> tuple[str, ...]:

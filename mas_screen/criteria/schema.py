@@ -52,7 +52,7 @@ Number = StrictInt | StrictFloat
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # see loading.CriteriaData
 
 
 # --------------------------------------------------------------------------------------- analytes

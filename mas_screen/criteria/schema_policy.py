@@ -18,7 +18,7 @@ from mas_screen.criteria.schema import DISEASES, Confirmation, _Strict
 
 
 class Reference(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # see loading.CriteriaData
     authors: str
     title: str
     journal: str | None = None
