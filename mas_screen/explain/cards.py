@@ -71,21 +71,17 @@ def _plan(item: Item, plans: dict) -> tuple[dict, tuple[str, ...] | None, dict]:
         fields = {
             "id": item.id,
             "label": item.label,
-            "input": None,
-            "value": None,
             "unit": spec.unit if item.shows in _UNIT_SHOWN else None,
             "threshold": item.rule_text(),
-            "result": None,
-            "points": None,
-            "display": None,
-            "value_text": None,
             "role": spec.role,
             "counted": spec.role != "supportive",
-            "components": None,
             "source": spec.source,
             "confirmation": spec.confirmation,
             "note": spec.note,
         }
+        # Only the fields that differ from the model's default (None): pydantic fills the rest,
+        # and a field left out costs nothing to validate (the JSON is the same).
+        fields = {k: v for k, v in fields.items() if v is not None}
         flags = tuple(sorted(item.keys)) if all(k in BOOLEAN_FIELDS for k in item.keys) else None
         found = plans[item] = (fields, flags, {})
     return found

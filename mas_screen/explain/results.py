@@ -105,6 +105,30 @@ def cutoff_label(spec: InstrumentSpec) -> str | None:
     return None if cut is None else f"{SYMBOL[cut.comparator]} {format_threshold(cut.value)}"
 
 
+@per_criteria
+def _static() -> dict:
+    """instrument id → (the result's fields its spec alone decides, verdict text by status word)."""
+    return {}
+
+
+def _static_fields(spec: InstrumentSpec) -> tuple[dict, dict[str, str]]:
+    table = _static()
+    found = table.get(spec.id)
+    if found is None:
+        fields = {
+            "id": spec.id,
+            "name": spec.name,
+            "short_name": spec.short_name,
+            "version": spec.version,
+            "cutoff": spec.cutoff.value if spec.cutoff else None,
+            "cutoff_label": cutoff_label(spec),
+            "population_description": spec.population.description,
+        }
+        verdicts = {word: getattr(spec.verdicts, word) for word in STATUS_WORDS.values()}
+        found = table[spec.id] = ({k: v for k, v in fields.items() if v is not None}, verdicts)
+    return found
+
+
 def criterion_result(
     instrument: Instrument, verdict: Verdict, facts: Facts, missing: list[str], next_tests: list[str]
 ) -> CriterionResult:
@@ -119,52 +143,44 @@ def criterion_result(
         facts.disease == "aosd",
     )
     caveats, caveat_refs = caveats_for(spec, situation)
-    additional = [
-        AdditionalCutoff(
-            label=cut.label or "",
-            comparator=cut.comparator,
-            cutoff=cut.value,
-            status=STATUS_WORDS[status],
-            reference=cut.source,
-            note=cut.note,
-        )
-        for cut, status in verdict.additional
-    ]
+    static, verdicts = _static_fields(spec)
+    fields = static.copy()  # fields left out take the model's default (None, or an empty list)
     refs = list(spec.references)
-    for key in caveat_refs + [c.reference for c in additional]:
+    if verdict.additional:
+        additional = [
+            AdditionalCutoff(
+                label=cut.label or "",
+                comparator=cut.comparator,
+                cutoff=cut.value,
+                status=STATUS_WORDS[status],
+                reference=cut.source,
+                note=cut.note,
+            )
+            for cut, status in verdict.additional
+        ]
+        fields["additional_cutoffs"] = additional
+        caveat_refs = caveat_refs + [c.reference for c in additional]
+    for key in caveat_refs:
         if key not in refs:
             refs.append(key)
     status = STATUS_WORDS[verdict.status]
-    places = spec.score_round_places
+    fields["status"] = status
+    fields["verdict"] = verdicts[status]
+    for name in ("score", "score_range", "score_bounds", "count_met", "count_assessable"):
+        value = getattr(verdict, name)
+        if value is not None:
+            fields[name] = value
     prob = verdict.probability
-    return CriterionResult.model_validate(
-        {
-            "id": spec.id,
-            "name": spec.name,
-            "short_name": spec.short_name,
-            "version": spec.version,
-            "status": status,
-            "verdict": getattr(spec.verdicts, status),
-            "score": verdict.score,
-            "score_range": verdict.score_range,
-            "score_bounds": verdict.score_bounds,
-            "cutoff": spec.cutoff.value if spec.cutoff else None,
-            "cutoff_label": cutoff_label(spec),
-            "count_met": verdict.count_met,
-            "count_assessable": verdict.count_assessable,
-            "probability": None
-            if prob is None
-            else Probability(low_percent=prob[0], high_percent=prob[1], label=prob[2]),
-            "items": cards(instrument.items, verdict.outs, facts, places),
-            "missing": missing,
-            "next_tests": next_tests,
-            "population": population,
-            "population_description": spec.population.description,
-            "caveats": caveats,
-            "references": refs,
-            "additional_cutoffs": additional,
-        }
-    )
+    if prob is not None:
+        fields["probability"] = Probability(low_percent=prob[0], high_percent=prob[1], label=prob[2])
+    fields["items"] = cards(instrument.items, verdict.outs, facts, spec.score_round_places)
+    fields["missing"] = missing
+    if next_tests:
+        fields["next_tests"] = next_tests
+    fields["population"] = population
+    fields["caveats"] = caveats
+    fields["references"] = refs
+    return CriterionResult.model_validate(fields)
 
 
 __all__ = ["CAVEAT_TESTS", "Situation", "caveats_for", "criterion_result", "cutoff_label", "population_fit"]

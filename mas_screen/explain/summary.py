@@ -83,6 +83,26 @@ def other_population_met(statuses: Mapping[str, str], own: Iterable[str]) -> lis
     return [iid for bit, iid in enumerate(mas_instruments()) if bits >> bit & 1]
 
 
+@per_criteria
+def _signals_seen() -> dict:
+    """(own instruments, every status) → (mas_signal, other_population_met): few combinations recur."""
+    return {}
+
+
+_SIGNALS_MAX = 4096  # combinations kept at most (cleared when full): a bound, not a tuning
+
+
+def _signals(statuses: dict[str, str], own: tuple[str, ...]) -> tuple[str, list[str]]:
+    seen = _signals_seen()
+    key = (own, *statuses.items())
+    found = seen.get(key)
+    if found is None:
+        if len(seen) >= _SIGNALS_MAX:
+            seen.clear()
+        found = seen[key] = (mas_signal(statuses, own), tuple(other_population_met(statuses, own)))
+    return found[0], list(found[1])
+
+
 def syndrome(disease: str) -> str:
     """ "MAS" with a rheumatic underlying disease, "a haemophagocytic syndrome (HLH/MAS)" otherwise."""
     words = policy().headline
@@ -182,8 +202,25 @@ def _population_words(iid: str) -> str:
     return text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
 
 
+@per_criteria
+def _phrased() -> dict:
+    """The tests phrase of each list of keys met (a list recurs across patients)."""
+    return {}
+
+
 def _tests_by_tier(keys: list[str]) -> str:
     """'enter ferritin and AST; record fever' — grouped by tier, each with its verb."""
+    table = _phrased()
+    key = tuple(keys)
+    found = table.get(key)
+    if found is None:
+        if len(table) >= _SIGNALS_MAX:
+            table.clear()
+        found = table[key] = _phrase_tests(keys)
+    return found
+
+
+def _phrase_tests(keys: list[str]) -> str:
     parts = []
     for tier in policy().next_test_tiers:
         chosen = sentence_labels(k for k in keys if k in tier.keys)
@@ -203,19 +240,31 @@ def _score_text(r: CriterionResult) -> str:
     return "not computable yet"
 
 
+@per_criteria
+def _evidence_words() -> dict[str, tuple[dict[tuple[str, bool], str | None], int]]:
+    """instrument id → (its evidence template by (status, score missing), how many items it counts)."""
+    table = {}
+    for iid, spec in criteria().instruments.items():
+        words = spec.evidence
+        templates = {}
+        for status in ("met", "not_met"):
+            template = getattr(words, status)
+            templates[(status, False)] = template
+            templates[(status, True)] = getattr(words, f"{status}_without_score") or template
+        counted = [i for i in spec.items if spec.rule.type == "count" and i.role in (spec.rule.counted or [])]
+        table[iid] = (templates, len(counted))
+    return table
+
+
 def evidence(r: CriterionResult) -> tuple[str | None, str | None]:
     """(supporting, against) sentence for one decided instrument, from its YAML `evidence`, or None."""
     status = r.status
     if status == "indeterminate":
         return None, None
-    spec = criteria().instruments[r.id]
-    words = spec.evidence
-    template = getattr(words, status)
-    if r.score is None:
-        template = getattr(words, f"{status}_without_score") or template
+    templates, counted = _evidence_words()[r.id]
+    template = templates[(status, r.score is None)]
     if template is None:
         return None, None
-    counted = [i for i in spec.items if spec.rule.type == "count" and i.role in (spec.rule.counted or [])]
     items_rule = ""  # only a template that names it spells every item's rule out
     if "items_rule" in template:
         items_rule = " and ".join(f"{i.label[:1].lower() + i.label[1:]} {i.threshold}" for i in r.items)
@@ -224,7 +273,7 @@ def evidence(r: CriterionResult) -> tuple[str | None, str | None]:
         cutoff_label=r.cutoff_label,
         cutoff=format_number(r.cutoff) if r.cutoff is not None else "",
         count_met=r.count_met,
-        counted=len(counted),
+        counted=counted,
         items=len(r.items),
         count_assessable=r.count_assessable,
         probability=f"; probability {r.probability.label}" if r.probability else "",
@@ -264,8 +313,7 @@ def summarise(
     own = own_instruments(disease)
     support = supporting_instruments(disease)
     statuses = {iid: r.status for iid, r in results.items()}
-    signal = mas_signal(statuses, own)
-    others_met = other_population_met(statuses, own)
+    signal, others_met = _signals(statuses, own)
     phlh_signal = {"met": "favours_phlh", "not_met": "favours_mas"}.get(statuses["mh_score"], "insufficient_data")
 
     supporting: list[str] = []

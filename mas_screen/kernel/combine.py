@@ -50,6 +50,7 @@ class Rule:
 
     type: str
     reads: frozenset[str] = frozenset()  # inputs `status_of` reads beside the tally (an override)
+    tally_recurs = True  # tallies repeat between patients (counts, whole points): worth remembering
 
     def __init__(self, spec: InstrumentSpec, items: tuple[Item, ...]):
         self.spec = spec
@@ -258,6 +259,7 @@ class WeightedSum(Points):
     inputs missing, decided when every plausible value lands on one side (the sum's bounds)."""
 
     type = "weighted_sum"
+    tally_recurs = False  # the sum's bounds follow each patient's exact values
 
     def status_of(self, ops, tally, v):
         cut, places = self.spec.cutoff, self.spec.score_round_places

@@ -20,6 +20,8 @@ from mas_screen.kernel.kinds import Item, compile_item
 from mas_screen.kernel.ops import MISSING
 from mas_screen.kernel.values import PatientValues, candidates
 
+_DECIDED_MAX = 4096  # remembered next-test answers per instrument (cleared when full): a bound
+
 
 @dataclass(frozen=True, slots=True)
 class KeyPlan:
@@ -53,6 +55,7 @@ class Instrument:
             self.plans[key] = KeyPlan(affected, knowable, others)
         self._blank: tuple | None = None
         self._blank_tried: dict = {}  # (item, key, value) → outcome on an empty form with only that input
+        self._decided: dict = {}  # (key, tally, the rule's own inputs) → decides, items as on an empty form
 
     def evaluate(self, v) -> Verdict:
         items = self.items
@@ -115,9 +118,27 @@ class Instrument:
         """
         ops, rule = v.ops, self.rule
         plan = self.plans.get(key) or KeyPlan((), False)  # an input only the rule reads (an override)
-        decided = ops.false
         # One patient (not a trial): an item reading no other input entered moves as on an empty form.
         entered = None if ops.array or not v.explain else v.entered_keys()
+        if entered is None or not rule.tally_recurs:
+            return self._decides(v, outs, tally, key, statuses, plan, entered)
+        blank = self.blank_outcomes()
+        if any(outs[i] is not blank[i] for i in plan.affected):
+            return self._decides(v, outs, tally, key, statuses, plan, entered)
+        # Every item the input moves is as on an empty form: the answer follows from the tally and
+        # the rule's own inputs alone, the same for every patient with them (once per compiled
+        # instrument; most patients repeat a few tallies).
+        memo = (key, tally, *(v.flag(name) for name in rule.reads))
+        found = self._decided.get(memo)
+        if found is None:
+            if len(self._decided) >= _DECIDED_MAX:
+                self._decided.clear()
+            found = self._decided[memo] = self._decides(v, outs, tally, key, statuses, plan, entered)
+        return found
+
+    def _decides(self, v, outs: list, tally, key: str, statuses: dict | None, plan: KeyPlan, entered):
+        ops, rule = v.ops, self.rule
+        decided = ops.false
         if plan.knowable:
             (i,) = plan.affected
             if entered is not None and outs[i] is self.blank_outcomes()[i]:

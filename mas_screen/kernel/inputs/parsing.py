@@ -144,7 +144,13 @@ def read_number(raw: object, *, decimal_comma: bool = False) -> ParsedNumber:
     if isinstance(raw, float):
         if raw != raw or raw in (float("inf"), float("-inf")):
             raise NotANumber("not a finite number")
-        return _read_text(repr(raw), decimal_comma=False)  # a float's repr always uses a point
+        text = repr(raw)  # a float's repr always uses a point
+        point = text.find(".")
+        if "e" not in text and len(text) <= MAX_NUMBER_CHARS and len(text) - point != 4:
+            # A plain decimal whose point is not followed by exactly three digits: _read_text would
+            # find it plain and not ambiguous; read it directly (most JSON lab values).
+            return ParsedNumber(Decimal(text))
+        return _read_text(text, decimal_comma=False)
     if not isinstance(raw, str):
         raise NotANumber("not a number")
     return _read_text(raw, decimal_comma)
@@ -168,6 +174,13 @@ def format_number(value: Decimal | float | int) -> str:
             return _huge_integer(value)
         return str(value)
     d = value if isinstance(value, Decimal) else Decimal(repr(value))
+    text = str(d)
+    if len(text) <= 29 and "E" not in text and "N" not in text and "n" not in text:
+        # Plain notation of at most 28 digits (what normalize() keeps exactly): the same text as the
+        # general path below with trailing zeros dropped, without its arithmetic (cards show many).
+        if "." in text:
+            text = text.rstrip("0").removesuffix(".")
+        return "0" if text == "-0" else text
     if not d.is_finite():
         return str(d).lower()
     adjusted = d.adjusted()
