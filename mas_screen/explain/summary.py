@@ -42,8 +42,7 @@ def screening_caveat() -> str:
 
 def screen_caveats(facts: Facts, statuses: Mapping[str, str]) -> tuple[list[str], list[str]]:
     """The caveats of the whole screen that apply (policy.yaml `screen_caveats`) and what they cite."""
-    texts: list[str] = []
-    refs: list[str] = []
+    which = []
     for cav in policy().screen_caveats:
         if cav.when == "biologic_il1_or_il6":
             applies = facts.biologic in ("il1", "il6")
@@ -53,10 +52,25 @@ def screen_caveats(facts: Facts, statuses: Mapping[str, str]) -> tuple[list[str]
             applies = statuses.get(cav.instrument) == "met" and facts.disease in (cav.diseases or ())
         else:
             applies = True
-        if applies:
-            texts.append(cav.text.format(cite="; ".join(short_citation(k) for k in cav.references)))
-            refs += cav.references if cav.cited else []
-    return texts, refs
+        which.append(applies)
+    table = _screen_caveat_texts()
+    key = tuple(which)
+    found = table.get(key)
+    if found is None:  # at most 2 ** (number of screen caveats) combinations
+        texts: list[str] = []
+        refs: list[str] = []
+        for cav, applies in zip(policy().screen_caveats, which, strict=True):
+            if applies:
+                texts.append(cav.text.format(cite="; ".join(short_citation(k) for k in cav.references)))
+                refs += cav.references if cav.cited else []
+        found = table[key] = (tuple(texts), tuple(refs))
+    return list(found[0]), list(found[1])
+
+
+@per_criteria
+def _screen_caveat_texts() -> dict:
+    """Which screen caveats apply → their texts and citations (a handful of combinations recur)."""
+    return {}
 
 
 # ------------------------------------------------------------------------------- the rule itself
@@ -256,8 +270,35 @@ def _evidence_words() -> dict[str, tuple[dict[tuple[str, bool], str | None], int
     return table
 
 
+@per_criteria
+def _evidence_seen() -> dict:
+    """The evidence sentences of each result already phrased (what they read recurs: counts, whole
+    scores)."""
+    return {}
+
+
 def evidence(r: CriterionResult) -> tuple[str | None, str | None]:
     """(supporting, against) sentence for one decided instrument, from its YAML `evidence`, or None."""
+    prob = r.probability
+    key = (
+        r.id,
+        r.status,
+        repr(r.score),  # not the number: -0.0 and 0.0 (equal keys) read differently at 2 dp
+        None if r.score_range is None else tuple(r.score_range),
+        r.count_met,
+        r.count_assessable,
+        None if prob is None else prob.label,
+    )  # everything _evidence reads that can differ between two results of one instrument
+    table = _evidence_seen()
+    found = table.get(key)
+    if found is None:
+        if len(table) >= _SIGNALS_MAX:
+            table.clear()
+        found = table[key] = _evidence(r)
+    return found
+
+
+def _evidence(r: CriterionResult) -> tuple[str | None, str | None]:
     status = r.status
     if status == "indeterminate":
         return None, None

@@ -153,7 +153,10 @@ class Count(Rule):
         if self.counted is not None:
             results = [outs[i].result for i in self.counted]
             verdict.count_met = ops.count_equal(results, MET)
-            verdict.count_assessable = ops.count(r != MISSING for r in results)
+            if ops.array:
+                verdict.count_assessable = ops.count(r != MISSING for r in results)
+            else:
+                verdict.count_assessable = len(results) - results.count(MISSING)
         if v.explain:
             verdict.at_cutoff = self.at_cutoff(ops, outs)
             if self.override is not None:
