@@ -45,13 +45,18 @@ class LabFact:
     _cache: dict[str, Interval] = field(default_factory=dict)
     _shown: dict[str, str] = field(default_factory=dict)
     _card: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _values: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def exact(self) -> bool:
         return self.parsed.op is None
 
     def value_in(self, unit: UnitSpec) -> Decimal:
-        return convert(self.parsed.value, self.unit, unit)
+        """The value in `unit`, converted once (the rules, the cards and the exact sums all ask)."""
+        value = self._values.get(unit.unit)
+        if value is None:
+            value = self._values[unit.unit] = convert(self.parsed.value, self.unit, unit)
+        return value
 
     def interval(self, unit: UnitSpec) -> Interval:
         cached = self._cache.get(unit.unit)
@@ -60,7 +65,7 @@ class LabFact:
         value = as_float(self.value_in(unit))
         op = self.parsed.op
         if op is None:
-            iv = Interval.point(value)
+            iv = Interval(value, value)
         else:
             # normalise() accepts a bound only when some plausible value satisfies it.
             plausible = plausible_interval(self.analyte, unit.unit)
@@ -187,6 +192,9 @@ def _candidate_lab(key: str, text: str) -> LabFact:
 
 # ------------------------------------------------------------------------------------- normalise
 
+# A few unit spellings recur in every panel; their canonical form (three regular expressions) once.
+_unit_key = lru_cache(maxsize=512)(unit_key)
+
 
 def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
     """Validate every value; bad ones become warnings and are left out, as if not entered."""
@@ -202,7 +210,7 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
         unit_text = typed_unit if typed_unit not in (None, "") else spec.default_unit
         echo = {"value": raw, "unit": unit_text}
         index = unit_index(key)
-        ukey = unit_key(unit_text) if len(unit_text) <= MAX_UNIT_CHARS else ""
+        ukey = _unit_key(unit_text) if len(unit_text) <= MAX_UNIT_CHARS else ""
         unit = index.accepted.get(ukey)
         if unit is None:
             shown = format_typed(raw, unit_text)  # as typed, for messages only (formatted when needed)
