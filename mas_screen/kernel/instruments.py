@@ -200,7 +200,10 @@ class Instrument:
                 continue
             take = open_ & ops.not_(settled.get(i, ops.false)) & ((out.result == MISSING) | (out.lo != out.hi))
             if take is False:  # one patient, an item that cannot change it: its inputs keep their place only
-                for key in (*(key for key, _rows in out.missing), *item.keys):
+                for key, _rows in out.missing:
+                    if key in missing and key not in skip:
+                        found.setdefault(key, False)
+                for key in item.keys:
                     if key in missing and key not in skip:
                         found.setdefault(key, False)
                 continue

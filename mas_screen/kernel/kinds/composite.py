@@ -13,6 +13,10 @@ from mas_screen.kernel.outcome import decided, ends
 class Composite(Item):
     """What lineages and any-of items share: their sub-items, and how one input moves them."""
 
+    def __init__(self, spec):
+        super().__init__(spec)
+        self._holders: dict[str, int | None] = {}  # key → _holder(key), fixed by the spec
+
     def evaluate(self, v):
         parts = [part.evaluate(v) for part in self.parts]
         out = self.aggregate(v.ops, parts)
@@ -24,17 +28,20 @@ class Composite(Item):
         raise NotImplementedError
 
     def _holder(self, key: str) -> int | None:
-        """The one sub-item that reads `key`, when it reads nothing else."""
-        holders = [i for i, part in enumerate(self.parts) if key in part.keys]
-        if len(holders) == 1 and self.parts[holders[0]].keys == {key}:
-            return holders[0]
-        return None
+        """The one sub-item that reads `key`, when it reads nothing else (found once per key: next
+        tests ask it for every patient)."""
+        found = self._holders.get(key, -1)
+        if found == -1:
+            holders = [i for i, part in enumerate(self.parts) if key in part.keys]
+            found = holders[0] if len(holders) == 1 and self.parts[holders[0]].keys == {key} else None
+            self._holders[key] = found
+        return found
 
     def knowable(self, key: str) -> bool:
         return self.keys == {key} or self._holder(key) is not None
 
     def extremes(self, ops, out, key: str):
-        i = None if self.keys == {key} else self._holder(key)
+        i = None if len(self.keys) == 1 and key in self.keys else self._holder(key)
         if i is None:
             return ends(ops, out)
         parts = out.parts
