@@ -382,8 +382,9 @@ def summarise(
     own_sorted = by_tier(own_keys)
     other_sorted = [k for k in by_tier(other_keys) if k not in own_sorted]
     collapsed = set(pol.collapsed_tiers)
-    first = [k for k in own_sorted if tier_id(k) not in collapsed]
-    specialist = [k for k in own_sorted if tier_id(k) in collapsed]
+    tiers = _tier_ids()
+    first = [k for k in own_sorted if tiers[k] not in collapsed]
+    specialist = [k for k in own_sorted if tiers[k] in collapsed]
 
     own_names = _names(results, own)
     open_names = _names(results, [i for i in own if statuses[i] == "indeterminate"])
@@ -420,8 +421,8 @@ def summarise(
         headline = words.not_suggestive.format(syndrome=syn, own=own_names)
     else:
         # The first tier that has any (routine blood tests, as a rule), at most `enter_shown` of them.
-        tier = tier_id(first[0]) if first else None
-        wanted = sentence_labels([k for k in first if tier_id(k) == tier])[: words.enter_shown]
+        tier = tiers[first[0]] if first else None
+        wanted = sentence_labels([k for k in first if tiers[k] == tier])[: words.enter_shown]
         headline = (
             words.insufficient_enter.format(syndrome=syn, tests=", ".join(wanted))
             if wanted

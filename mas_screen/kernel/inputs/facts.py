@@ -256,12 +256,12 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             continue
         spec_n = criteria().analytes.context_numbers[name]
-        shown = format_typed(raw, None)
         try:
             parsed = parse_number(raw, decimal_comma=comma)
             if parsed.op is not None:
                 raise NotANumber("a bound, not a number (enter the value)")
         except NotANumber as exc:
+            shown = format_typed(raw, None)
             warnings.append(
                 InputWarning(
                     field=name, code="not_a_number", message=f"{spec_n.label}: {shown!r} is {exc}.", input=shown
@@ -272,6 +272,8 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
         plaus = spec_n.plausible
         other = parsed.other
         other_plausible = other is not None and plaus.min <= other <= plaus.max
+        if value < 0 or not plaus.min <= value <= plaus.max or other_plausible:
+            shown = format_typed(raw, None)  # as typed, for messages only (formatted when needed)
         if value < 0:
             warnings.append(
                 InputWarning(field=name, code="negative", message=f"{spec_n.label} cannot be negative.", input=shown)
