@@ -32,6 +32,9 @@ class KeyPlan:
     others: tuple[frozenset[str], ...] = ()  # per affected item, the other inputs it reads
 
 
+_RULE_ONLY = KeyPlan((), False)  # an input only the rule reads (an override)
+
+
 class Instrument:
     """One published instrument, compiled: its spec, items and combination rule."""
 
@@ -44,6 +47,8 @@ class Instrument:
         for item in self.items:
             keys.update(dict.fromkeys(sorted(item.keys)))
         self.keys: tuple[str, ...] = tuple(keys)  # every input it reads, item by item
+        # (index, item) of the items that count (supportive ones never change the status)
+        self.counting = tuple((i, item) for i, item in enumerate(self.items) if item.role != "supportive")
         self.integer_points = self.rule.type == "points" and all(
             float(x).is_integer() for x in _point_numbers(spec.items)
         )  # the score and its range are whole numbers
@@ -117,18 +122,24 @@ class Instrument:
         tally → status already found for this patient (inputs of one group often swap alike).
         """
         ops, rule = v.ops, self.rule
-        plan = self.plans.get(key) or KeyPlan((), False)  # an input only the rule reads (an override)
         # One patient (not a trial): an item reading no other input entered moves as on an empty form.
         entered = None if ops.array or not v.explain else v.entered_keys()
         if entered is None or not rule.tally_recurs:
-            return self._decides(v, outs, tally, key, statuses, plan, entered)
+            return self._decides(v, outs, tally, key, statuses, self.plans.get(key) or _RULE_ONLY, entered)
+        return self._remembered(v, outs, tally, key, statuses, entered, tuple(v.flag(name) for name in rule.reads))
+
+    def _remembered(self, v, outs: list, tally, key: str, statuses: dict, entered, reads: tuple):
+        """`decides` for one patient (`reads`: the patient's answers to the rule's own inputs).
+
+        When every item the input moves is as on an empty form, the answer follows from the tally
+        and the rule's own inputs alone, the same for every patient with them: remembered per
+        compiled instrument (most patients repeat a few tallies)."""
+        plan = self.plans.get(key) or _RULE_ONLY
         blank = self.blank_outcomes()
-        if any(outs[i] is not blank[i] for i in plan.affected):
-            return self._decides(v, outs, tally, key, statuses, plan, entered)
-        # Every item the input moves is as on an empty form: the answer follows from the tally and
-        # the rule's own inputs alone, the same for every patient with them (once per compiled
-        # instrument; most patients repeat a few tallies).
-        memo = (key, tally, *(v.flag(name) for name in rule.reads))
+        for i in plan.affected:
+            if outs[i] is not blank[i]:
+                return self._decides(v, outs, tally, key, statuses, plan, entered)
+        memo = (key, tally, *reads)
         found = self._decided.get(memo)
         if found is None:
             if len(self._decided) >= _DECIDED_MAX:
@@ -192,13 +203,14 @@ class Instrument:
         completes a score. `missing`: key → where it is among the instrument's missing inputs.
         """
         ops = v.ops
+        not_, false = ops.not_, ops.false
         open_ = verdict.status == MISSING
         settled = self.rule.settled(ops, self._tally(ops, verdict))
         found: dict = {}
-        for i, (item, out) in enumerate(zip(self.items, verdict.outs, strict=True)):
-            if item.role == "supportive":
-                continue
-            take = open_ & ops.not_(settled.get(i, ops.false)) & ((out.result == MISSING) | (out.lo != out.hi))
+        outs = verdict.outs
+        for i, item in self.counting:
+            out = outs[i]
+            take = open_ & not_(settled.get(i, false)) & ((out.result == MISSING) | (out.lo != out.hi))
             if take is False:  # one patient, an item that cannot change it: its inputs keep their place only
                 for key, _rows in out.missing:
                     if key in missing and key not in skip:
@@ -207,14 +219,14 @@ class Instrument:
                     if key in missing and key not in skip:
                         found.setdefault(key, False)
                 continue
-            listed = ops.false
+            listed = false
             for key, rows in out.missing:
                 listed = listed | rows
                 if key in missing and key not in skip:
-                    found[key] = found.get(key, ops.false) | (take & rows & missing[key])
+                    found[key] = found.get(key, false) | (take & rows & missing[key])
             for key in item.keys:  # an undecided item that lists nothing: any of its inputs
                 if key in missing and key not in skip:
-                    found[key] = found.get(key, ops.false) | (take & ops.not_(listed) & missing[key])
+                    found[key] = found.get(key, false) | (take & not_(listed) & missing[key])
         return found
 
     def decisive(self, v, verdict: Verdict, missing: list[str], skip: frozenset[str] = frozenset()) -> list[str]:
@@ -222,7 +234,16 @@ class Instrument:
         of `missing`; all of them when they decide it only together (next tests)."""
         tally = self._tally(v.ops, verdict)
         statuses: dict = {}
-        found = [key for key in missing if key not in skip and self.decides(v, verdict.outs, tally, key, statuses)]
+        outs = verdict.outs
+        if v.ops.array or not v.explain or not self.rule.tally_recurs:
+            found = [key for key in missing if key not in skip and self.decides(v, outs, tally, key, statuses)]
+        else:  # what `decides` works out per key, once for all of them
+            entered, reads = v.entered_keys(), tuple(v.flag(name) for name in self.rule.reads)
+            found = [
+                key
+                for key in missing
+                if key not in skip and self._remembered(v, outs, tally, key, statuses, entered, reads)
+            ]
         return found or [k for k in missing if k not in skip]
 
 
