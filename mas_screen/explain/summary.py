@@ -10,7 +10,8 @@ and every sentence pattern is read from policy.yaml; this module only applies th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
 from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.references import short_citation
@@ -104,16 +105,25 @@ def _signals_seen() -> dict:
 
 
 _SIGNALS_MAX = 4096  # combinations kept at most (cleared when full): a bound, not a tuning
+T = TypeVar("T")
+
+
+def _remember(table: dict, key, make: Callable[[], T]) -> T:
+    """table[key], made by `make` the first time; the table is cleared when it holds _SIGNALS_MAX."""
+    found = table.get(key)
+    if found is None:
+        if len(table) >= _SIGNALS_MAX:
+            table.clear()
+        found = table[key] = make()
+    return found
 
 
 def _signals(statuses: dict[str, str], own: tuple[str, ...]) -> tuple[str, list[str]]:
-    seen = _signals_seen()
-    key = (own, *statuses.items())
-    found = seen.get(key)
-    if found is None:
-        if len(seen) >= _SIGNALS_MAX:
-            seen.clear()
-        found = seen[key] = (mas_signal(statuses, own), tuple(other_population_met(statuses, own)))
+    found = _remember(
+        _signals_seen(),
+        (own, *statuses.items()),
+        lambda: (mas_signal(statuses, own), tuple(other_population_met(statuses, own))),
+    )
     return found[0], list(found[1])
 
 
@@ -224,14 +234,7 @@ def _phrased() -> dict:
 
 def _tests_by_tier(keys: list[str]) -> str:
     """'enter ferritin and AST; record fever' — grouped by tier, each with its verb."""
-    table = _phrased()
-    key = tuple(keys)
-    found = table.get(key)
-    if found is None:
-        if len(table) >= _SIGNALS_MAX:
-            table.clear()
-        found = table[key] = _phrase_tests(keys)
-    return found
+    return _remember(_phrased(), tuple(keys), lambda: _phrase_tests(keys))
 
 
 def _phrase_tests(keys: list[str]) -> str:
@@ -289,13 +292,7 @@ def evidence(r: CriterionResult) -> tuple[str | None, str | None]:
         r.count_assessable,
         None if prob is None else prob.label,
     )  # everything _evidence reads that can differ between two results of one instrument
-    table = _evidence_seen()
-    found = table.get(key)
-    if found is None:
-        if len(table) >= _SIGNALS_MAX:
-            table.clear()
-        found = table[key] = _evidence(r)
-    return found
+    return _remember(_evidence_seen(), key, lambda: _evidence(r))
 
 
 def _evidence(r: CriterionResult) -> tuple[str | None, str | None]:
