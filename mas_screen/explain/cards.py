@@ -18,6 +18,7 @@ from mas_screen.kernel.inputs.facts import Facts, unit_spec
 from mas_screen.kernel.instruments import per_criteria
 from mas_screen.kernel.kinds import Item
 from mas_screen.kernel.outcome import Out
+from mas_screen.kernel.remember import remember
 
 _UNIT_SHOWN = ("lab", "size", "onset")
 
@@ -59,9 +60,6 @@ def _static() -> dict:
     return {}
 
 
-_SHARED_MAX = 4096  # shared cards kept at most (cleared when full): a bound, not a tuning
-
-
 def _plan(item: Item, plans: dict) -> tuple[dict, tuple[str, ...] | None, dict]:
     """(the card's fields from the spec, the yes/no answers it reads when it reads nothing else,
     this item's shared cards); worked out once per compiled item (`plans`: the `_static()` table)."""
@@ -87,13 +85,8 @@ def _plan(item: Item, plans: dict) -> tuple[dict, tuple[str, ...] | None, dict]:
     return found
 
 
-def card(item: Item, out: Out, facts: Facts, places: int | None = None) -> ItemResult:
-    """The item's card for one patient (`places`: decimals of a linear contribution)."""
-    return _shared(item, out, facts, places, _static(), facts.entered())[0]
-
-
 def cards(items, outs: list, facts: Facts, places: int | None = None) -> list[ItemResult]:
-    """Every item's card of one instrument for one patient."""
+    """Every item's card of one instrument for one patient (`places`: decimals of a linear contribution)."""
     plans, entered = _static(), facts.entered()
     return [_shared(item, out, facts, places, plans, entered)[0] for item, out in zip(items, outs, strict=True)]
 
@@ -122,13 +115,8 @@ def _shared(
         key = (out.result, out.lo, out.hi, out.exact, *(facts.flags.get(k) for k in flag_keys))
     else:
         return _card(item, out, facts, places, static, None), None
-    found = shared.get(key)
-    if found is None:
-        if len(shared) >= _SHARED_MAX:
-            shared.clear()
-        components = None if parts is None else [c for c, _ in parts]
-        found = shared[key] = _card(item, out, facts, places, static, components)
-    return found, key
+    components = None if parts is None else [c for c, _ in parts]
+    return remember(shared, key, lambda: _card(item, out, facts, places, static, components)), key
 
 
 def _card(
@@ -189,4 +177,4 @@ def _card(
     return ItemResult.model_validate(fields)
 
 
-__all__ = ["card", "cards"]
+__all__ = ["cards"]

@@ -10,8 +10,7 @@ and every sentence pattern is read from policy.yaml; this module only applies th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import TypeVar
+from collections.abc import Iterable, Mapping
 
 from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.references import short_citation
@@ -24,6 +23,7 @@ from mas_screen.kernel import signals
 from mas_screen.kernel.inputs.facts import Facts, febrile_with_low_temperature
 from mas_screen.kernel.instruments import per_criteria
 from mas_screen.kernel.ops import SCALAR
+from mas_screen.kernel.remember import remember
 from mas_screen.kernel.signals import MAS_SIGNALS, mas_instruments, own_instruments
 
 
@@ -54,23 +54,24 @@ def screen_caveats(facts: Facts, statuses: Mapping[str, str]) -> tuple[list[str]
         else:
             applies = True
         which.append(applies)
-    table = _screen_caveat_texts()
-    key = tuple(which)
-    found = table.get(key)
-    if found is None:  # at most 2 ** (number of screen caveats) combinations
-        texts: list[str] = []
-        refs: list[str] = []
-        for cav, applies in zip(policy().screen_caveats, which, strict=True):
-            if applies:
-                texts.append(cav.text.format(cite="; ".join(short_citation(k) for k in cav.references)))
-                refs += cav.references if cav.cited else []
-        found = table[key] = (tuple(texts), tuple(refs))
+    found = remember(_screen_caveat_texts(), tuple(which), lambda: _caveat_texts(which))
     return list(found[0]), list(found[1])
+
+
+def _caveat_texts(which: list[bool]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The texts and citations of the screen caveats that apply (`which`, in policy order)."""
+    texts: list[str] = []
+    refs: list[str] = []
+    for cav, applies in zip(policy().screen_caveats, which, strict=True):
+        if applies:
+            texts.append(cav.text.format(cite="; ".join(short_citation(k) for k in cav.references)))
+            refs += cav.references if cav.cited else []
+    return tuple(texts), tuple(refs)
 
 
 @per_criteria
 def _screen_caveat_texts() -> dict:
-    """Which screen caveats apply → their texts and citations (a handful of combinations recur)."""
+    """Which screen caveats apply → their texts and citations (at most 2 ** the number of caveats)."""
     return {}
 
 
@@ -104,22 +105,8 @@ def _signals_seen() -> dict:
     return {}
 
 
-_SIGNALS_MAX = 4096  # combinations kept at most (cleared when full): a bound, not a tuning
-T = TypeVar("T")
-
-
-def _remember(table: dict, key, make: Callable[[], T]) -> T:
-    """table[key], made by `make` the first time; the table is cleared when it holds _SIGNALS_MAX."""
-    found = table.get(key)
-    if found is None:
-        if len(table) >= _SIGNALS_MAX:
-            table.clear()
-        found = table[key] = make()
-    return found
-
-
 def _signals(statuses: dict[str, str], own: tuple[str, ...]) -> tuple[str, list[str]]:
-    found = _remember(
+    found = remember(
         _signals_seen(),
         (own, *statuses.items()),
         lambda: (mas_signal(statuses, own), tuple(other_population_met(statuses, own))),
@@ -147,12 +134,9 @@ def by_tier(keys: Iterable[str]) -> list[str]:
 
 @per_criteria
 def _tier_ids() -> dict[str, str]:
-    """key → the id of the first tier listing it (policy.yaml `next_test_tiers`)."""
-    ids: dict[str, str] = {}
-    for tier in policy().next_test_tiers:
-        for key in tier.keys:
-            ids.setdefault(key, tier.id)
-    return ids
+    """key → the id of its tier (from tier_ranks: the schema allows a key in one tier only)."""
+    tiers = policy().next_test_tiers
+    return {key: tiers[t].id for key, (t, _place) in tier_ranks().items()}
 
 
 def tier_id(key: str) -> str:
@@ -171,11 +155,7 @@ def _sentence_labels() -> dict[str, str]:
 def sentence_label(key: str) -> str:
     """An input's name inside a sentence: its label without the parenthesis, lower-case unless an
     acronym ("ferritin", "platelet count", "AST", "D-dimer", "soluble CD25")."""
-    table = _sentence_labels()
-    found = table.get(key)
-    if found is None:
-        found = table[key] = _sentence_label(key)
-    return found
+    return remember(_sentence_labels(), key, lambda: _sentence_label(key))
 
 
 def _sentence_label(key: str) -> str:
@@ -234,7 +214,7 @@ def _phrased() -> dict:
 
 def _tests_by_tier(keys: list[str]) -> str:
     """'enter ferritin and AST; record fever' — grouped by tier, each with its verb."""
-    return _remember(_phrased(), tuple(keys), lambda: _phrase_tests(keys))
+    return remember(_phrased(), tuple(keys), lambda: _phrase_tests(keys))
 
 
 def _phrase_tests(keys: list[str]) -> str:
@@ -292,7 +272,7 @@ def evidence(r: CriterionResult) -> tuple[str | None, str | None]:
         r.count_assessable,
         None if prob is None else prob.label,
     )  # everything _evidence reads that can differ between two results of one instrument
-    return _remember(_evidence_seen(), key, lambda: _evidence(r))
+    return remember(_evidence_seen(), key, lambda: _evidence(r))
 
 
 def _evidence(r: CriterionResult) -> tuple[str | None, str | None]:

@@ -18,9 +18,8 @@ from mas_screen.criteria.schema import CriteriaDataError, InstrumentSpec
 from mas_screen.kernel.combine import Rule, Verdict, compile_rule
 from mas_screen.kernel.kinds import Item, compile_item
 from mas_screen.kernel.ops import MISSING
+from mas_screen.kernel.remember import remember
 from mas_screen.kernel.values import PatientValues, candidates
-
-_DECIDED_MAX = 4096  # remembered next-test answers per instrument (cleared when full): a bound
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +59,7 @@ class Instrument:
             self.plans[key] = KeyPlan(affected, knowable, others)
         self._blank: tuple | None = None
         self._blank_tried: dict = {}  # (item, key, value) → outcome on an empty form with only that input
-        self._decided: dict = {}  # (key, tally, the rule's own inputs) → decides, items as on an empty form
+        self._decided: dict = {}  # (key, tally, the rule's own inputs) → decides, items as on an empty form (bounded)
 
     def evaluate(self, v) -> Verdict:
         items = self.items
@@ -139,13 +138,9 @@ class Instrument:
         for i in plan.affected:
             if outs[i] is not blank[i]:
                 return self._decides(v, outs, tally, key, statuses, plan, entered)
-        memo = (key, tally, *reads)
-        found = self._decided.get(memo)
-        if found is None:
-            if len(self._decided) >= _DECIDED_MAX:
-                self._decided.clear()
-            found = self._decided[memo] = self._decides(v, outs, tally, key, statuses, plan, entered)
-        return found
+        return remember(
+            self._decided, (key, tally, *reads), lambda: self._decides(v, outs, tally, key, statuses, plan, entered)
+        )
 
     def _decides(self, v, outs: list, tally, key: str, statuses: dict | None, plan: KeyPlan, entered):
         ops, rule = v.ops, self.rule
@@ -181,10 +176,6 @@ class Instrument:
                 break
         return decided
 
-    def _tally(self, ops, verdict: Verdict):
-        """The rule's tally of the verdict's outcomes (kept by `combine`; worked out for any other)."""
-        return verdict.tally if verdict.tally is not None else self.rule.tally(ops, verdict.outs)
-
     def _status(self, ops, tally, v, statuses: dict | None):
         """The rule's status at `tally`; for one patient found once per tally (`statuses`)."""
         if statuses is None:
@@ -205,7 +196,7 @@ class Instrument:
         ops = v.ops
         not_, false = ops.not_, ops.false
         open_ = verdict.status == MISSING
-        settled = self.rule.settled(ops, self._tally(ops, verdict))
+        settled = self.rule.settled(ops, verdict.tally)
         found: dict = {}
         outs = verdict.outs
         for i, item in self.counting:
@@ -232,7 +223,7 @@ class Instrument:
     def decisive(self, v, verdict: Verdict, missing: list[str], skip: frozenset[str] = frozenset()) -> list[str]:
         """One patient's missing inputs that alone could decide this (open) instrument, in the order
         of `missing`; all of them when they decide it only together (next tests)."""
-        tally = self._tally(v.ops, verdict)
+        tally = verdict.tally
         statuses: dict = {}
         outs = verdict.outs
         if v.ops.array or not v.explain or not self.rule.tally_recurs:
