@@ -62,15 +62,9 @@ def _provenance(patient: PatientInput) -> Provenance:
 
 
 @cache
-def _reference_fields(key: str) -> dict[str, str | None]:
-    """A reference as the output shows it (formatted once per process)."""
-    return {"citation": full_citation(key), "doi": criteria().references[key].doi, "url": link(key)}
-
-
-@cache
 def _reference(key: str) -> ReferenceOut:
-    """The reference's output object, made once per process like its fields (frozen, shared)."""
-    return ReferenceOut(**_reference_fields(key))
+    """A reference as the output shows it, made once per process (frozen, shared)."""
+    return ReferenceOut(citation=full_citation(key), doi=criteria().references[key].doi, url=link(key))
 
 
 def assess_json(data: dict) -> dict:

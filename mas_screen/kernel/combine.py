@@ -38,7 +38,7 @@ class Verdict:
     additional: list = field(default_factory=list)  # (Cutoff, status) beside the main cut-off
     at_cutoff: object = False
     extra_missing: list = field(default_factory=list)  # (key, condition) beyond the items' own
-    tally: object = None  # the rule's tally of `outs` (next tests start from it)
+    tally: object = None  # the rule's tally of `outs` (next tests start from it); every rule's combine sets it
 
 
 def _number(value):
@@ -153,10 +153,7 @@ class Count(Rule):
         if self.counted is not None:
             results = [outs[i].result for i in self.counted]
             verdict.count_met = ops.count_equal(results, MET)
-            if ops.array:
-                verdict.count_assessable = ops.count(r != MISSING for r in results)
-            else:
-                verdict.count_assessable = len(results) - results.count(MISSING)
+            verdict.count_assessable = len(results) - ops.count_equal(results, MISSING)
         if v.explain:
             verdict.at_cutoff = self.at_cutoff(ops, outs)
             if self.override is not None:

@@ -160,9 +160,6 @@ def lab_missing(v, analyte: str, result) -> list:
     not entered is listed with `febrile` as the sources that could still decide the item."""
     ops = v.ops
     undecided = result == MISSING
-    if not ops.array and analyte != "temperature":  # one patient: the same rule on one fact
-        fact = v.labs.get(analyte)
-        return [(analyte, fact is None or (undecided and fact.parsed.op is not None))]
     entered = v.entered(analyte)
     censored_open = ops.not_(v.exact(analyte)) & undecided
     if analyte != "temperature":

@@ -272,14 +272,14 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
         plaus = spec_n.plausible
         other = parsed.other
         other_plausible = other is not None and plaus.min <= other <= plaus.max
-        if value < 0 or not plaus.min <= value <= plaus.max or other_plausible:
-            shown = format_typed(raw, None)  # as typed, for messages only (formatted when needed)
         if value < 0:
+            shown = format_typed(raw, None)  # as typed, for messages only (formatted when one is written)
             warnings.append(
                 InputWarning(field=name, code="negative", message=f"{spec_n.label} cannot be negative.", input=shown)
             )
             continue
         if not plaus.min <= value <= plaus.max:
+            shown = format_typed(raw, None)
             message = (
                 f"{spec_n.label} {shown} {spec_n.unit} is outside {plaus.min}–{plaus.max} {spec_n.unit}; left out."
             )
@@ -288,7 +288,7 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
             warnings.append(InputWarning(field=name, code="implausible", message=message, input=shown))
             continue
         if other_plausible:
-            warnings.append(_ambiguous(name, spec_n.label, raw, parsed, spec_n.unit, comma, shown))
+            warnings.append(_ambiguous(name, spec_n.label, raw, parsed, spec_n.unit, comma, format_typed(raw, None)))
         numbers[name] = value
 
     flags = {name: getattr(ctx, name) for name in BOOLEAN_FIELDS}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from decimal import Decimal
 
 from numpy import errstate
@@ -81,23 +82,17 @@ class Ratio(Item):
         else:
             both = v.exact(spec.numerator) & v.exact(spec.denominator) & ops.not_(not_computable)
             exact, exact_result, at_cutoff = v.exact_ops.ratio(v, self, both)
-            if ops.array:  # numpy would warn at the rows not computable (masked below)
-                with errstate(divide="ignore", invalid="ignore", over="ignore"):
-                    result = self._bounds_result(ops, num, den, both, exact_result)
-            else:  # plain floats: the divisor is above 0 here
-                result = self._bounds_result(ops, num, den, both, exact_result)
+            # numpy would warn at the rows not computable (masked below); plain floats divide by > 0 here
+            quiet = errstate(divide="ignore", invalid="ignore", over="ignore") if ops.array else nullcontext()
+            with quiet:
+                ratio = Interval(num.lo / den.hi, num.hi / den.lo, num.lo_open | den.hi_open, num.hi_open | den.lo_open)
+                result = ops.where(both, exact_result, compare(ops, ratio, spec.comparator, spec.threshold))
             result = ops.where(not_computable, MISSING, result)
         out = decided(ops, result, None)
         out.exact, out.at_cutoff = exact, at_cutoff
         if v.explain:
             out.missing = lab_missing(v, spec.numerator, result) + lab_missing(v, spec.denominator, result)
         return out
-
-    def _bounds_result(self, ops, num: Interval, den: Interval, both, exact_result):
-        """The exact result where both values are exact, else the ratio's interval against the threshold."""
-        spec = self.spec
-        ratio = Interval(num.lo / den.hi, num.hi / den.lo, num.lo_open | den.hi_open, num.hi_open | den.lo_open)
-        return ops.where(both, exact_result, compare(ops, ratio, spec.comparator, spec.threshold))
 
     def edges(self) -> list[Edge]:
         return []  # where the ratio reaches its threshold depends on the other input (explore)
