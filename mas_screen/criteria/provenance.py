@@ -27,8 +27,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mas_screen.criteria.loading import (
     REFERENCES_DIR,
     ROOT,
@@ -64,6 +62,8 @@ def _iso(value: Any) -> str:
 
 
 def _parsed(path: Path) -> Any:
+    import yaml  # only when a file is parsed again (a batch stamp reuses the load's parse)
+
     try:
         with path.open(encoding="utf-8") as fh:
             return safe_load(fh)

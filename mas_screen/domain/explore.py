@@ -5,14 +5,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
-
-from mas_screen.domain.models import (
-    Status,
-)
+from mas_screen.domain.models import DomainModel, Status
 
 
-class ItemChange(BaseModel):
+class ItemChange(DomainModel):
     """An item of the instrument whose result or points differ after the change."""
 
     id: str  # path, e.g. 'cytopenias.platelets'
@@ -24,7 +20,7 @@ class ItemChange(BaseModel):
     to_points: float | None = None
 
 
-class Flip(BaseModel):
+class Flip(DomainModel):
     input: str  # lab key or context field
     label: str
     kind: Literal["lab", "number", "flag"]
@@ -41,7 +37,7 @@ class Flip(BaseModel):
     items_changed: list[ItemChange]
 
 
-class Distance(BaseModel):
+class Distance(DomainModel):
     """One entered value against one published threshold (or a score against its cut-off)."""
 
     instrument: str

@@ -42,7 +42,15 @@ VALUE_KEPT_CODES = frozenset({"conflict", "ambiguous_number"})
 RawValue = Any
 
 
-class Measurement(BaseModel):
+class DomainModel(BaseModel):
+    """Validators are built at first use, not at import: the cohort command line imports these models
+    for their field names and validates one only for a cell its array code cannot decide (~0.04 s
+    of start-up on every batch run). The first assessment in a process builds them instead."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Measurement(DomainModel):
     """A lab value with its unit, as typed."""
 
     model_config = ConfigDict(extra="forbid")
@@ -50,7 +58,7 @@ class Measurement(BaseModel):
     unit: str | None = None
 
 
-class ClinicalContext(BaseModel):
+class ClinicalContext(DomainModel):
     """Clinical context; every field optional and `None` means not known (never 'no')."""
 
     model_config = ConfigDict(extra="forbid")
@@ -139,7 +147,7 @@ def field_label(key: str) -> str:
     return analytes[key].label if key in analytes else key
 
 
-class PatientInput(BaseModel):
+class PatientInput(DomainModel):
     """One patient at one point in time."""
 
     model_config = ConfigDict(extra="forbid")
@@ -180,20 +188,20 @@ def build(cls: type[BaseModel], values: dict[str, Any] | None = None, /, **kwarg
     return cls.model_construct(**(kwargs if values is None else values))
 
 
-class InputWarning(BaseModel):
+class InputWarning(DomainModel):
     field: str
     code: WarningCode
     message: str
     input: str
 
 
-class Probability(BaseModel):
+class Probability(DomainModel):
     low_percent: int | float
     high_percent: int | float
     label: str
 
 
-class ItemResult(BaseModel):
+class ItemResult(DomainModel):
     """One item of a criterion card. Frozen: identical cards are shared between assessments."""
 
     model_config = ConfigDict(frozen=True)
@@ -215,7 +223,7 @@ class ItemResult(BaseModel):
     note: str | None = None
 
 
-class AdditionalCutoff(BaseModel):
+class AdditionalCutoff(DomainModel):
     label: str
     comparator: str
     cutoff: int | float
@@ -224,7 +232,7 @@ class AdditionalCutoff(BaseModel):
     note: str | None = None
 
 
-class CriterionResult(BaseModel):
+class CriterionResult(DomainModel):
     id: str
     name: str
     short_name: str
@@ -255,7 +263,7 @@ class CriterionResult(BaseModel):
 NextStepsKind = Literal["empty_form", "decide_own", "specialist_only", "own_decided"]
 
 
-class Summary(BaseModel):
+class Summary(DomainModel):
     mas_signal: Literal["suggestive", "not_suggestive", "insufficient_data"]
     phlh_signal: Literal["favours_phlh", "favours_mas", "insufficient_data"]
     # Contract (2026-12-06): MAS/HLH instruments met that are not the patient's own, in order.
@@ -277,7 +285,7 @@ class Summary(BaseModel):
     next_tests_other: list[str] = Field(default_factory=list)  # only other or supporting instruments
 
 
-class ReferenceOut(BaseModel):
+class ReferenceOut(DomainModel):
     """A cited reference. Frozen: one object per reference is shared between assessments."""
 
     model_config = ConfigDict(frozen=True)
@@ -301,7 +309,7 @@ def _finite(value: Any) -> Any:
     return value
 
 
-class Provenance(BaseModel):
+class Provenance(DomainModel):
     """Extension (docs/contract-extensions.md, "Provenance"): what produced this result.
 
     `input` is the input as given (fields not known left out), so that `python -m mas_screen
@@ -323,7 +331,7 @@ class Provenance(BaseModel):
         return _finite(value.model_dump(exclude_none=True))
 
 
-class Assessment(BaseModel):
+class Assessment(DomainModel):
     schema_version: str = SCHEMA_VERSION
     criteria: dict[str, CriterionResult]
     summary: Summary

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from mas_screen.criteria.loading import criteria
-from mas_screen.domain.models import Assessment, ClinicalContext, Measurement, ReferenceOut
+from mas_screen.domain.models import Assessment, ClinicalContext, DomainModel, Measurement, ReferenceOut
 
 TREND_ANALYTES = ("platelets", "ferritin", "ast", "wbc", "neutrophils", "fibrinogen", "esr")
 """In the order the consensus ranked them (Ravelli 2016 RMD Open): the first three matter most."""
@@ -27,7 +27,7 @@ def _wrap_labs(value: Any) -> Any:
     return {k: v if isinstance(v, dict | Measurement) else {"value": v} for k, v in value.items()}
 
 
-class Panel(BaseModel):
+class Panel(DomainModel):
     """One dated panel as entered: `time` is kept as typed and parsed by assess_series()."""
 
     model_config = ConfigDict(extra="forbid")
@@ -49,7 +49,7 @@ class Panel(BaseModel):
         return _wrap_labs(value)
 
 
-class SeriesInput(BaseModel):
+class SeriesInput(DomainModel):
     model_config = ConfigDict(extra="forbid")
     id: str | None = None
     context: ClinicalContext = Field(default_factory=ClinicalContext)
@@ -63,7 +63,7 @@ and from the CSV reader (mas_screen.kernel.inputs.columns) `two_values`, `bad_va
 `unnamed_column`, `extra_cells`."""
 
 
-class SeriesWarning(BaseModel):
+class SeriesWarning(DomainModel):
     """A problem with one row (panel) of the series; `row` is its 0-based position as entered.
 
     `message` is written to be shown on its row (it does not name its own row); where it names
@@ -80,7 +80,7 @@ class SeriesWarning(BaseModel):
     line: int | None = None  # line of a CSV file (header = line 1), when read from CSV
 
 
-class TrendPoint(BaseModel):
+class TrendPoint(DomainModel):
     time: str  # ISO 8601, normalised
     row: int  # position in the input as entered
     assessment: Assessment
@@ -88,7 +88,7 @@ class TrendPoint(BaseModel):
     date_only: bool = False  # the time was a date alone (read as midnight)
 
 
-class Change(BaseModel):
+class Change(DomainModel):
     time: str
     value: float | None  # in the analyte's canonical (default) unit; None when censored
     value_text: str  # as shown, e.g. "150 ×10⁹/L" or "> 40000 ng/mL"
@@ -106,7 +106,7 @@ class Change(BaseModel):
     days_from_previous: float | None = None  # elapsed time since the previous value, in days (4 dp)
 
 
-class UserAlert(BaseModel):
+class UserAlert(DomainModel):
     """An alert level the USER set for one lab (no published cut-off exists, Ravelli 2016).
 
     kind: `percent_from_previous` / `percent_from_first` (level in %, negative = a fall of at least
@@ -121,7 +121,7 @@ class UserAlert(BaseModel):
     unit: str | None = None
 
 
-class AlertHit(BaseModel):
+class AlertHit(DomainModel):
     analyte: str
     time: str
     row: int | None
@@ -131,7 +131,7 @@ class AlertHit(BaseModel):
     label: str  # always says the level is the user's own
 
 
-class TrendResult(BaseModel):
+class TrendResult(DomainModel):
     points: list[TrendPoint]
     changes: dict[str, list[Change]]
     first_met: dict[str, str | None]
