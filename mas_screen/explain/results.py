@@ -16,6 +16,7 @@ from mas_screen.kernel.combine import Verdict
 from mas_screen.kernel.combine import probability as table_probability
 from mas_screen.kernel.inputs.facts import Facts
 from mas_screen.kernel.instruments import Instrument, per_criteria
+from mas_screen.kernel.remember import remember
 
 
 def population_fit(spec: InstrumentSpec, facts: Facts) -> str:
@@ -80,9 +81,8 @@ def _chosen() -> dict:
 
 def caveats_for(spec: InstrumentSpec, situation: Situation) -> tuple[list[str], list[str]]:
     """The caveat texts that apply (each with its citations) and the citation keys they add."""
-    chosen = _chosen()
-    found = chosen.get((spec.id, situation))
-    if found is None:
+
+    def make() -> tuple[tuple[str, ...], tuple[str, ...]]:
         texts: list[str] = []
         refs: list[str] = []
         for cav in spec.caveats:
@@ -90,8 +90,10 @@ def caveats_for(spec: InstrumentSpec, situation: Situation) -> tuple[list[str], 
             if test is not None and test(situation):
                 texts.append(f"{cav.text} ({'; '.join(short_citation(k) for k in cav.references)})")
                 refs.extend(k for k in cav.references if k not in refs)
-        found = chosen[(spec.id, situation)] = (tuple(texts), tuple(refs))
-    return list(found[0]), list(found[1])
+        return tuple(texts), tuple(refs)
+
+    texts, refs = remember(_chosen(), (spec.id, situation), make)
+    return list(texts), list(refs)
 
 
 def probability(score: float, table) -> Probability:
@@ -112,9 +114,7 @@ def _static() -> dict:
 
 
 def _static_fields(spec: InstrumentSpec) -> tuple[dict, dict[str, str]]:
-    table = _static()
-    found = table.get(spec.id)
-    if found is None:
+    def make() -> tuple[dict, dict[str, str]]:
         fields = {
             "id": spec.id,
             "name": spec.name,
@@ -125,8 +125,9 @@ def _static_fields(spec: InstrumentSpec) -> tuple[dict, dict[str, str]]:
             "population_description": spec.population.description,
         }
         verdicts = {word: getattr(spec.verdicts, word) for word in STATUS_WORDS.values()}
-        found = table[spec.id] = ({k: v for k, v in fields.items() if v is not None}, verdicts)
-    return found
+        return {k: v for k, v in fields.items() if v is not None}, verdicts
+
+    return remember(_static(), spec.id, make)
 
 
 def criterion_result(

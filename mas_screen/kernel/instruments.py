@@ -83,18 +83,17 @@ class Instrument:
     def _blank_trial(self, i: int, key: str, value):
         """Item i's outcome in a next-test trial of `key` at `value` when it reads no other input
         entered: its outcome on an empty form with only that input (once per compiled instrument)."""
-        found = self._blank_tried.get((i, key, value))
-        if found is None:
-            trial = PatientValues.empty().replaced(key, value)
-            found = self._blank_tried[(i, key, value)] = self.items[i].evaluate(trial)
-        return found
+        return remember(
+            self._blank_tried,
+            (i, key, value),
+            lambda: self.items[i].evaluate(PatientValues.empty().replaced(key, value)),
+        )
 
     def _blank_ends(self, ops, i: int, key: str):
         """The extremes of item i's outcome on an empty form as `key` moves (once per compiled instrument)."""
-        found = self._blank_tried.get((i, key))
-        if found is None:
-            found = self._blank_tried[(i, key)] = tuple(self.items[i].extremes(ops, self.blank_outcomes()[i], key))
-        return found
+        return remember(
+            self._blank_tried, (i, key), lambda: tuple(self.items[i].extremes(ops, self.blank_outcomes()[i], key))
+        )
 
     def rule_text(self) -> str:
         return self.rule.rule_text()
