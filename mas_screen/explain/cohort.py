@@ -16,6 +16,7 @@ from mas_screen.explain.summary import slow_tests, tier_ranks
 from mas_screen.kernel.combine import Verdict
 from mas_screen.kernel.inputs import arrow
 from mas_screen.kernel.instruments import Instrument
+from mas_screen.kernel.ops import select
 from mas_screen.kernel.signals import DISEASES, own_instruments
 
 SEPARATOR = ";"
@@ -78,7 +79,7 @@ def explain_columns(
         r = tier * 1000 + place
         own = own_keys.get(key, np.zeros(n, bool))
         other = other_keys.get(key, np.zeros(n, bool))
-        ranks[key] = np.where(own, r, np.where(other, 10**6 + r, np.inf))
+        ranks[key] = select(own, r, select(other, 10**6 + r, np.inf))
     cols["next_tests"] = _ordered(ranks, n)
     return cols
 
@@ -108,7 +109,7 @@ def _ordered(ranks: dict[str, np.ndarray], n: int) -> pa.Array:
         present = np.isfinite(matrix[rows, idx])
         if not present.any():
             break
-        arrays.append(pc.take(labels, arrow.indices(np.where(present, idx + 1, 0))))
+        arrays.append(pc.take(labels, arrow.indices(select(present, idx + 1, 0))))
     joined = pc.binary_join_element_wise(*arrays, arrow.text(SEPARATOR, kind), null_handling="skip")
     return pc.utf8_ltrim(joined, characters=SEPARATOR)
 

@@ -32,7 +32,7 @@ from mas_screen.kernel.exact import (
 )
 from mas_screen.kernel.inputs.facts import context_plausible, plausible_interval, unit_spec
 from mas_screen.kernel.logic import Interval, compare, holds
-from mas_screen.kernel.ops import MET, NOT_MET, ArrayOps
+from mas_screen.kernel.ops import MET, NOT_MET, ArrayOps, select
 
 
 class CohortValues:
@@ -73,9 +73,9 @@ class CohortValues:
         if lab is None:
             return Interval(np.full(self.n, p.lo), np.full(self.n, p.hi), false, false)
         y = lab.values[unit]
-        op = np.where(lab.state == 1, lab.op, -1)
-        lo = np.where((op == 0) | (op == 1) | (op == 2), y, p.lo)
-        hi = np.where((op == 0) | (op == 3) | (op == 4), y, p.hi)
+        op = select(lab.state == 1, lab.op, -1)
+        lo = select((op == 0) | (op == 1) | (op == 2), y, p.lo)
+        hi = select((op == 0) | (op == 3) | (op == 4), y, p.hi)
         return Interval(lo, hi, op == 1, op == 3)
 
     def flag(self, name: str):
@@ -91,7 +91,7 @@ class CohortValues:
         p = context_plausible(name)
         v = self.numbers[name]
         known = ~np.isnan(v)
-        return Interval(np.where(known, v, p.lo), np.where(known, v, p.hi), self.ops.false, self.ops.false)
+        return Interval(select(known, v, p.lo), select(known, v, p.hi), self.ops.false, self.ops.false)
 
     def replaced(self, key: str, value) -> CohortValues:
         """Every row with one input set to a candidate value (a bool, or a number in the default unit)."""
@@ -167,7 +167,7 @@ class CohortExact:
     def flag_term(ops, value, item) -> _Terms:
         coef_int, places = _coef_parts(item.coef)
         known = value >= 0
-        scaled = np.where(value == 1, coef_int * 10 ** (SCALE - places), 0).astype(np.int64)
+        scaled = select(value == 1, coef_int * 10 ** (SCALE - places), 0).astype(np.int64)
         return _Terms(scaled, np.ones(ops.n, bool), known)
 
     @staticmethod
@@ -206,11 +206,11 @@ class CohortExact:
             t: _Terms = p.exact
             complete &= t.known
             fits &= ~t.known | t.ok
-            total += np.where(t.known & t.ok, t.scaled, 0)
+            total += select(t.known & t.ok, t.scaled, 0)
         unit = 10 ** (SCALE - places)
         magnitude = (np.abs(total) + unit // 2) // unit  # half away from zero
-        rounded = np.where(total < 0, -magnitude, magnitude)
-        score = np.where(complete, rounded / 10.0**places, np.nan)
+        rounded = select(total < 0, -magnitude, magnitude)
+        score = select(complete, rounded / 10.0**places, np.nan)
         decimal: dict[int, Decimal] = {}
         for row in np.flatnonzero(complete & ~fits).tolist():  # a term the integers do not hold (rare)
             exact = sum((_row_term(p.exact, row) for p in parts), Decimal(0))
@@ -229,7 +229,7 @@ class CohortExact:
         cut = dec(cutoff).scaleb(places)
         if cut != cut.to_integral_value():  # pragma: no cover - cut-offs have at most `places` decimals
             raise ValueError("cut-off has more decimals than the score is rounded to")
-        status = np.where(exact.complete, np.where(holds(exact.rounded, comparator, int(cut)), MET, NOT_MET), status)
+        status = select(exact.complete, select(holds(exact.rounded, comparator, int(cut)), MET, NOT_MET), status)
         status = status.astype(np.int8)
         for row, value in exact.decimal.items():
             status[row] = PatientExact.weighted_status(value, None, None, comparator, cutoff, places)
@@ -246,7 +246,7 @@ class CohortExact:
         num_lab, den_lab = v.lab(spec.numerator), v.lab(spec.denominator)
         places = item.places
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            exact_ratio = np.where(both, num.lo / np.where(both, den.lo, 1.0), np.nan)
+            exact_ratio = select(both, num.lo / select(both, den.lo, 1.0), np.nan)
             scaled = exact_ratio * 10.0**places
             fraction = scaled - np.floor(scaled)
         threshold = float(spec.threshold)
@@ -254,7 +254,7 @@ class CohortExact:
         result = compare(ops, Interval(exact_ratio, exact_ratio, ops.false, ops.false), spec.comparator, threshold)
         tolerance = NEAR * np.maximum(1.0, np.abs(scaled))
         undecided = both & (near(exact_ratio, threshold) | (np.abs(fraction - 0.5) <= tolerance))
-        score = np.where(both, np.floor(scaled + 0.5) / 10.0**places, np.nan)
+        score = select(both, np.floor(scaled + 0.5) / 10.0**places, np.nan)
         idx = np.flatnonzero(undecided)
         if len(idx):  # ties float64 cannot see: exact integers where they fit
             done = _ratio_integers(spec, places, num_lab, den_lab, idx, result, score)
@@ -314,10 +314,10 @@ def _scaled_terms(lab, idx: np.ndarray, conv, coef_int: int, coef_places: int):
     numerator_f = np.abs(mant.astype(np.float64)) * float(p) * abs(coef_int)
     exponent = dec_ + k + coef_places
     ok = rep & (numerator_f < 2.0**53) & (exponent <= SCALE) & (exponent >= -22)
-    numerator = np.where(ok, mant * p * coef_int, 0)
+    numerator = select(ok, mant * p * coef_int, 0)
     shift = np.clip(SCALE - exponent, 0, 18)
     ok &= numerator_f * POW10[shift] < 2.0**62 / 16
-    scaled = np.where(ok, numerator, 0) * POW10_INT[shift]
+    scaled = select(ok, numerator, 0) * POW10_INT[shift]
     as_float = np.where(
         exponent >= 0,
         numerator / POW10[np.clip(exponent, 0, 22)],
@@ -346,10 +346,10 @@ def _ratio_integers(spec, places: int, num_lab, den_lab, idx, result, score) -> 
     top, fit_t = _scaled(2 * 10**places * mf, shift)
     bottom, fit_b = _scaled(me, -shift)
     ok &= fit_t & fit_b & (np.abs(top.astype(np.float64)) + np.abs(bottom.astype(np.float64)) < 2.0**62)
-    safe_bottom = np.where(ok & (bottom > 0), bottom, 1)
+    safe_bottom = select(ok & (bottom > 0), bottom, 1)
     j = (top + safe_bottom) // (2 * safe_bottom)
     rows = idx[ok]
-    result[rows] = np.where(cmp[ok], MET, NOT_MET)
+    result[rows] = select(cmp[ok], MET, NOT_MET)
     score[rows] = j[ok] / 10.0**places
     return ok
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from mas_screen.kernel.inputs.facts import unit_spec
 from mas_screen.kernel.logic import Interval, compare, holds
-from mas_screen.kernel.ops import MET, NOT_MET
+from mas_screen.kernel.ops import MET, NOT_MET, select
 from mas_screen.kernel.ops import SCALAR as PATIENT_OPS
 
 NEAR = 1e-9  # relative distance under which float64 does not decide; the decimal code does
@@ -67,9 +67,9 @@ def round_half_up_array(x: np.ndarray, places: int) -> np.ndarray:
         j = np.maximum(k - 1.0, 0.0)
         for shift in (-1.0, 0.0, 1.0):
             i = k + shift
-            j = np.where((i >= 0) & (a >= (2.0 * i + 1.0) / (2.0 * scale)), i + 1.0, j)
+            j = select((i >= 0) & (a >= (2.0 * i + 1.0) / (2.0 * scale)), i + 1.0, j)
         value = np.copysign(j / scale, x)
-    return np.where(np.isfinite(x), value, x)
+    return select(np.isfinite(x), value, x)
 
 
 def near(x, bound: float):
@@ -127,7 +127,7 @@ def _scaled(m: np.ndarray, exponent: np.ndarray) -> tuple[np.ndarray, np.ndarray
     """m × 10^exponent (exponent ≥ 0) as int64, and whether it fits."""
     exponent = np.clip(exponent, 0, 18)
     fits = np.abs(m.astype(np.float64)) * POW10[exponent] < 2.0**62
-    return np.where(fits, m, 0) * POW10_INT[exponent], fits
+    return select(fits, m, 0) * POW10_INT[exponent], fits
 
 
 def exact_in(lab, idx: np.ndarray, analyte: str, target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -147,8 +147,8 @@ def exact_in(lab, idx: np.ndarray, analyte: str, target: str) -> tuple[np.ndarra
         p, k = (1, 0) if conv.kind == "identity" else (conv.p, conv.k)
         mant = lab.mant[idx]
         fits = rows & lab.rep[idx] & (np.abs(mant) * float(p) < 10.0**MAX_DIGITS)
-        m = np.where(fits, mant * p, m)
-        e = np.where(fits, lab.dec[idx] + k, e)
+        m = select(fits, mant * p, m)
+        e = select(fits, lab.dec[idx] + k, e)
         ok |= fits
     return m, e, ok
 

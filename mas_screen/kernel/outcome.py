@@ -8,9 +8,7 @@ cohort). The cohort computes `lo`/`hi` only when a combination rule asks for the
 
 from __future__ import annotations
 
-import numpy as np
-
-from mas_screen.kernel.ops import MET, MISSING, NOT_MET
+from mas_screen.kernel.ops import MET, MISSING, NOT_MET, select
 
 
 class Out:
@@ -42,13 +40,13 @@ class ArrayOut:
     @property
     def lo(self):  # met → its points, otherwise 0
         if self._lo is None:
-            self._lo = np.where(self.result == MET, self._points, 0.0)
+            self._lo = select(self.result == MET, self._points, 0.0)
         return self._lo
 
     @property
     def hi(self):  # not met → 0, otherwise the points it may still give
         if self._hi is None:
-            self._hi = np.where(self.result == NOT_MET, 0.0, self._points)
+            self._hi = select(self.result == NOT_MET, 0.0, self._points)
         return self._hi
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.schema import DISEASES
-from mas_screen.kernel.ops import MET, NOT_MET
+from mas_screen.kernel.ops import MET, NOT_MET, select
 
 MAS_SIGNALS = ("suggestive", "not_suggestive", "insufficient_data")
 PHLH_SIGNALS = ("favours_phlh", "favours_mas", "insufficient_data")
@@ -45,7 +45,7 @@ def _mask_of(own: tuple[str, ...], ids: tuple[str, ...]) -> int:
 def _disease_index(disease) -> np.ndarray:
     """Each cohort row's disease code; a code naming no disease as len(DISEASES) (a table's last entry)."""
     codes = np.asarray(disease, np.int64)
-    return np.where((codes >= 0) & (codes < len(DISEASES)), codes, len(DISEASES))
+    return select((codes >= 0) & (codes < len(DISEASES)), codes, len(DISEASES))
 
 
 def _own_mask(ops, disease, ids: tuple[str, ...]):

@@ -31,6 +31,7 @@ from mas_screen.kernel.inputs.parsing import (
     read_number_column,
     split_unit_column,
 )
+from mas_screen.kernel.ops import select
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -156,9 +157,9 @@ def _mantissa(numbers: pa.Array, x: np.ndarray, fast: np.ndarray) -> tuple[np.nd
     """The exact decimal of a plain number: mantissa and count of decimals (value = mant × 10^-dec)."""
     length = arrow.to_numpy(pc.binary_length(numbers), np.int64)
     dot = arrow.to_numpy(pc.find_substring(numbers, "."), np.int64)
-    dec = np.where(fast & (dot >= 0), length - dot - 1, 0)
+    dec = select(fast & (dot >= 0), length - dot - 1, 0)
     mant = np.rint(np.abs(x) * POW10[np.minimum(dec, 308)]).astype(np.int64)
-    return np.where(x < 0, -mant, mant), dec
+    return select(x < 0, -mant, mant), dec
 
 
 def _positions(units: np.ndarray) -> list[int]:
@@ -171,8 +172,8 @@ def _positions(units: np.ndarray) -> list[int]:
 def _plausible(x: np.ndarray, op: np.ndarray, analyte: str, unit: str) -> tuple[np.ndarray, np.ndarray]:
     """`units.is_plausible` by columns, and which cells float64 cannot decide."""
     lo, hi = unit_bounds(analyte, unit)
-    above_lo = np.where(op == 3, x > lo.value, x >= lo.value)
-    below_hi = np.where(op == 1, x < hi.value, x <= hi.value)
+    above_lo = select(op == 3, x > lo.value, x >= lo.value)
+    below_hi = select(op == 1, x < hi.value, x <= hi.value)
     delicate = np.zeros(len(x), bool)
     for b in (lo, hi):
         if not b.exact:
@@ -226,7 +227,7 @@ def _column_cells(
             warn[negative] = codes("negative")
         ambiguous = here & ok & ~np.isnan(other)
         if ambiguous.any():  # "12.500": the other reading (12500) plausible too → ambiguous_number, value used
-            ok_other, delicate_other = _plausible(np.where(ambiguous, other, 0.0), op, analyte, name)
+            ok_other, delicate_other = _plausible(select(ambiguous, other, 0.0), op, analyte, name)
             warn[ambiguous & ok_other] = codes("ambiguous_number")
             delicate |= ambiguous & delicate_other
         kind[here & delicate] = 2
@@ -279,7 +280,7 @@ def _cells_with_units(texts, kind, op, x, numbers, other, unit, problem, col: Co
     problem[rows] = problems[codes_of[take]]
     where = np.full(len(texts), -1, np.int64)
     where[rows] = np.flatnonzero(take)
-    filled = arrow.indices(np.where(where >= 0, where, 0))
+    filled = arrow.indices(select(where >= 0, where, 0))
     numbers = pc.if_else(arrow.numbers(where >= 0), pc.take(read.numbers, filled), numbers)
     return kind, op, x, numbers, other
 
@@ -361,25 +362,25 @@ def lab_values(
         in_use = c.warn == 0
         for code in kept:
             in_use |= c.warn == code
-        state = np.where(in_use, 1, 2).astype(np.int8)
+        state = select(in_use, 1, 2).astype(np.int8)
         if len(cells) == 1:
             # A lab's only column: its arrays are the lab's as they are. Outside `rows` a cell is
             # empty (zeros) or left to the single-patient code, which sets every field of its row
             # below; only the state and unit that _convert_targets reads are masked.
             lab.warn, lab.op, lab.problem = c.warn, c.op, c.problem
             lab.x = c.x if c.x.flags.writeable else c.x.copy()
-            lab.state = np.where(rows, state, lab.state)
+            lab.state = select(rows, state, lab.state)
         else:
-            lab.warn = np.where(rows, c.warn, lab.warn)
-            lab.state = np.where(rows, state, lab.state)
-            lab.op = np.where(rows, c.op, lab.op)
-            lab.x = np.where(rows, c.x, lab.x)
-            lab.problem = np.where(rows & (c.problem > 0), c.problem, lab.problem).astype(np.int16)
-        lab.unit = np.where(known, c.unit, lab.unit).astype(np.int8)
+            lab.warn = select(rows, c.warn, lab.warn)
+            lab.state = select(rows, state, lab.state)
+            lab.op = select(rows, c.op, lab.op)
+            lab.x = select(rows, c.x, lab.x)
+            lab.problem = select(rows & (c.problem > 0), c.problem, lab.problem).astype(np.int16)
+        lab.unit = select(known, c.unit, lab.unit).astype(np.int8)
         if any(needs_mantissa(key, spec_units[p].unit) for p in c.positions):
             mant, dec = _mantissa(c.numbers, c.x, c.kind == 1)
-            lab.mant = np.where(known, mant, lab.mant)
-            lab.dec = np.where(known, dec, lab.dec)
+            lab.mant = select(known, mant, lab.mant)
+            lab.dec = select(known, dec, lab.dec)
             lab.rep |= known
     slow |= _convert_targets(lab)
     _decide_slow(lab, cols, [c.texts for c in cells], slow, codes, decimal_comma)
@@ -404,7 +405,7 @@ def _convert_targets(lab: LabValues) -> np.ndarray:
         for _position, source, rows in positions:
             conv = conversion(lab.key, source.unit, target)
             if conv.kind == "identity":
-                y = np.where(rows, lab.x, y)
+                y = select(rows, lab.x, y)
                 continue
             idx = np.flatnonzero(rows)
             if conv.kind == "exact":

@@ -32,6 +32,7 @@ from mas_screen.kernel.cohort import CohortValues
 from mas_screen.kernel.inputs import arrow
 from mas_screen.kernel.inputs.facts import ORGAN_FIELDS
 from mas_screen.kernel.instruments import instruments, per_criteria
+from mas_screen.kernel.ops import select
 from mas_screen.kernel.signals import (
     mas_instruments,
     mas_signal,
@@ -93,9 +94,9 @@ def _conflicts(f: CohortValues, codes: Codes) -> tuple[np.ndarray, np.ndarray, l
         febrile_conflict[hit] = codes("conflict")
     onset, age = f.number("age_at_onset_years"), f.number("age_years")
     with np.errstate(invalid="ignore"):
-        age_conflict = np.where(onset > age, codes("conflict"), 0).astype(np.int16)
+        age_conflict = select(onset > age, codes("conflict"), 0).astype(np.int16)
         organ_conflicts = [
-            np.where((f.flag(organ) == 0) & (f.number(f"{organ}_cm") > 0), codes("conflict"), 0).astype(np.int16)
+            select((f.flag(organ) == 0) & (f.number(f"{organ}_cm") > 0), codes("conflict"), 0).astype(np.int16)
             for organ in ORGAN_FIELDS
         ]
     return febrile_conflict, age_conflict, organ_conflicts
@@ -180,7 +181,7 @@ def _numbers_array(values: np.ndarray | None, n: int, integer: bool) -> pa.Array
         values = np.full(n, np.nan)
     mask = np.isnan(values)
     if integer:
-        return arrow.numbers(np.where(mask, 0, values).astype(np.int64), mask=mask)
+        return arrow.numbers(select(mask, 0, values).astype(np.int64), mask=mask)
     return arrow.numbers(np.asarray(values, np.float64), mask=mask)
 
 

@@ -436,6 +436,8 @@ def read_number_column(texts: pa.Array, *, decimal_comma: bool = False) -> Numbe
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from mas_screen.kernel.ops import select
+
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
     from mas_screen.kernel.inputs.arrow import numbers as arrow_bools
@@ -461,14 +463,14 @@ def read_number_column(texts: pa.Array, *, decimal_comma: bool = False) -> Numbe
     x = _plain_column(texts, starts, lengths, data, blank)
     if x is not None:  # digits and points only, each cell a number: the grammar holds everywhere
         fast = ~blank & (lengths <= MAX_SIGNIFICANT)
-        x = np.where(fast, x, 0.0)
+        x = select(fast, x, 0.0)
     else:
         fast = _bools(pc.match_substring_regex(texts, _ARROW_FAST))  # a blank cell never matches
         first = data[np.minimum(starts, len(data) - 1)]  # the first byte of every non-empty text
         censored = np.flatnonzero(fast & ((first == _GT) | (first == _LT)))
         if len(censored):
             eq = data[starts[censored] + 1] == _EQ  # a fast censored cell has a second byte
-            op[censored] = np.where(first[censored] == _GT, np.where(eq, 2, 1), np.where(eq, 4, 3))
+            op[censored] = select(first[censored] == _GT, select(eq, 2, 1), select(eq, 4, 3))
             numbers = pc.utf8_ltrim(texts, characters="<>= ")
             starts, lengths, data = _text_bytes(numbers)
         fast &= lengths <= MAX_SIGNIFICANT  # at most 15 significant digits
