@@ -25,6 +25,7 @@ from mas_screen.kernel.exact import (
     _scaled,
     conversion,
     dec,
+    decimal_float,
     exact_in,
     near,
     round_half_up,
@@ -318,11 +319,7 @@ def _scaled_terms(lab, idx: np.ndarray, conv, coef_int: int, coef_places: int):
     shift = np.clip(SCALE - exponent, 0, 18)
     ok &= numerator_f * POW10[shift] < 2.0**62 / 16
     scaled = select(ok, numerator, 0) * POW10_INT[shift]
-    as_float = np.where(
-        exponent >= 0,
-        numerator / POW10[np.clip(exponent, 0, 22)],
-        numerator * POW10[np.clip(-exponent, 0, 22)],
-    )
+    as_float = decimal_float(numerator, exponent)
     return scaled, as_float, ok
 
 

@@ -123,6 +123,14 @@ def _decimal_places(value: float) -> int:
     return max(0, -exponent)
 
 
+def decimal_float(numerator: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """The float nearest numerator × 10^-exponent, for integers below 2^53 and |exponent| <= 22:
+    both factors are exact doubles, so one division (or multiplication) rounds correctly."""
+    return select(
+        exponent >= 0, numerator / POW10[np.clip(exponent, 0, 22)], numerator * POW10[np.clip(-exponent, 0, 22)]
+    )
+
+
 def _scaled(m: np.ndarray, exponent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """m × 10^exponent (exponent ≥ 0) as int64, and whether it fits."""
     exponent = np.clip(exponent, 0, 18)

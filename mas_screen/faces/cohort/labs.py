@@ -16,7 +16,7 @@ from mas_screen.criteria.loading import criteria
 from mas_screen.domain.models import VALUE_KEPT_CODES, PatientInput
 from mas_screen.domain.units import as_float, convert, unit_index, unit_key
 from mas_screen.faces.cohort.plan import _MAX_DIGITS, OPS, analyte_needs, unit_bounds
-from mas_screen.kernel.exact import POW10, conversion, near
+from mas_screen.kernel.exact import POW10, conversion, decimal_float, near
 from mas_screen.kernel.inputs import arrow
 from mas_screen.kernel.inputs.columns import (
     Column,
@@ -412,11 +412,7 @@ def _convert_targets(lab: LabValues) -> np.ndarray:
                 mant, exponent = lab.mant[idx], lab.dec[idx] + conv.k
                 ok = (np.abs(mant) * float(conv.p) < 10.0**_MAX_DIGITS) & (exponent <= 22) & (exponent >= -22)
                 numerator = (mant * conv.p).astype(np.float64)  # exact: below 10^15
-                y[idx] = np.where(
-                    exponent >= 0,
-                    numerator / POW10[np.clip(exponent, 0, 22)],
-                    numerator * POW10[np.clip(-exponent, 0, 22)],
-                )
+                y[idx] = decimal_float(numerator, exponent)
                 delicate[idx[~ok]] = True
                 continue
             value = (lab.x[idx] + conv.offset_in) * conv.factor - conv.offset_out
