@@ -103,3 +103,23 @@ def test_a_batch_process_that_skips_teardown_leaves_every_output_complete(tmp_pa
     assert done.stdout.rstrip().endswith("Screening aid, not a diagnosis.")
     assert pq.read_table(out).column("id").to_pylist() == ["p1", "p2"]
     assert json.loads(summary.read_text(encoding="utf-8"))["rows"] == 2
+
+
+def test_a_batch_run_never_imports_pydantic(tmp_path):
+    """A file batch reads the criteria's plain copy and parses its cells by arrays: pydantic (~0.1 s
+    of start-up) is imported only for a cell the arrays leave to the single-patient code."""
+    src = tmp_path / "c.csv"
+    src.write_text("id,ferritin,platelets,febrile\np1,12000,90,true\np2,,200,\n", encoding="utf-8")
+    save = "from mas_screen.criteria.loading import save_criteria_snapshot; save_criteria_snapshot()"
+    subprocess.run([sys.executable, "-c", save], cwd=ROOT, check=True, capture_output=True)
+    code = (
+        "import sys, io, contextlib\n"
+        "from mas_screen.faces.cli.main import main\n"
+        f"sys.argv = ['mas_screen', 'batch', {str(src)!r}, '-o', {str(tmp_path / 'o.parquet')!r}]\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = main()\n"
+        "print(code, [m for m in ('pydantic', 'yaml', 'pandas') if m in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0 []"

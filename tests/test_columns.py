@@ -353,3 +353,12 @@ def test_csv_value_in_a_wrong_looking_unit_is_flagged_on_its_row():
         -33.33,
         -60,
     )
+
+
+def test_the_context_fields_are_the_models_fields_in_order() -> None:
+    """domain/fields.py names the context fields without pydantic (the cohort reads them); the
+    contract's model declares them: one order for both."""
+    from mas_screen.domain.fields import CONTEXT_FIELDS, CONTEXT_LABELS
+    from mas_screen.domain.models import ClinicalContext
+
+    assert CONTEXT_FIELDS == tuple(ClinicalContext.model_fields) == tuple(CONTEXT_LABELS)

@@ -25,18 +25,20 @@ from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mas_screen.criteria.errors import CriteriaDataError
 from mas_screen.criteria.loading import (
     REFERENCES_DIR,
     ROOT,
-    CriteriaData,
     criteria,
     criteria_dir,
     parsed_files,
     safe_load,
 )
-from mas_screen.criteria.schema import CriteriaDataError
+
+if TYPE_CHECKING:
+    from mas_screen.criteria.validation import CriteriaData
 
 SCHEMA_VERSION = "1"
 DISTRIBUTION = "mas-screen"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from mas_screen.criteria.loading import criteria
-from mas_screen.criteria.schema_policy import Reference
+
+if TYPE_CHECKING:
+    from mas_screen.criteria.schema_policy import Reference
 
 
 def reference(key: str) -> Reference:

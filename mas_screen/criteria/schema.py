@@ -4,9 +4,6 @@ key is an error."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-from fractions import Fraction
-from functools import cache
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -20,29 +17,17 @@ from pydantic import (
 )
 
 from mas_screen.criteria.errors import CriteriaDataError  # noqa: F401  (re-exported: loaders raise it)
-
-# contract.md "Output": these criterion ids are always present (more may be added as YAML files).
-CONTRACT_IDS = ("mas2016", "ms_score", "mh_score", "hscore", "hlh2004", "ferritin_esr", "parodi2009", "ohi")
-# criteria/*.yaml files that are not instruments; every other YAML file there is one instrument.
-DATA_FILES = frozenset({"analytes.yaml", "policy.yaml", "cds_hooks.yaml"})
-
-# Every value of `context.underlying_disease` (contract), in the contract's order.
-DISEASES = ("sjia", "suspected_sjia", "aosd", "sle", "other", "unknown")
-
-# The yes/no context answers (contract "Input"), in the contract's order.
-BOOLEAN_FIELDS = (
-    "febrile",
-    "hepatomegaly",
-    "splenomegaly",
-    "cns_involvement",
-    "hemorrhagic_manifestations",
-    "active_arthritis",
-    "hemophagocytosis_marrow",
-    "hemophagocytosis_other_site",
-    "known_immunosuppression",
-    "nk_activity_low",
-    "hlh_molecular_diagnosis",
-    "hematologic_malignancy",
+from mas_screen.criteria.spec_methods import (  # noqa: F401  (re-exported: the schema's names)
+    BOOLEAN_FIELDS,
+    CONTRACT_IDS,
+    DATA_FILES,
+    DISEASES,
+    AnalyteSpecMethods,
+    BandMethods,
+    InstrumentSpecMethods,
+    ItemSpecMethods,
+    UnitSpecMethods,
+    parse_factor,
 )
 
 Comparator = Literal[">", ">=", "<", "<="]
@@ -63,7 +48,7 @@ class PlausibleRange(_Strict):
     max: Number
 
 
-class UnitSpec(_Strict):
+class UnitSpec(_Strict, UnitSpecMethods):
     unit: str
     ucum: str
     factor: Number | str = 1
@@ -76,10 +61,6 @@ class UnitSpec(_Strict):
         parse_factor(v)
         return v
 
-    @property
-    def factor_decimal(self) -> Decimal:
-        return parse_factor(self.factor)
-
 
 class RefusedUnit(_Strict):
     unit: str
@@ -87,7 +68,7 @@ class RefusedUnit(_Strict):
     reason: str
 
 
-class AnalyteSpec(_Strict):
+class AnalyteSpec(_Strict, AnalyteSpecMethods):
     label: str
     default_unit: str
     loinc: list[str]
@@ -101,12 +82,6 @@ class AnalyteSpec(_Strict):
         if self.default_unit not in {u.unit for u in self.units}:
             raise ValueError(f"default_unit {self.default_unit!r} is not among units")
         return self
-
-    def unit(self, name: str) -> UnitSpec:
-        for u in self.units:
-            if u.unit == name:
-                return u
-        raise KeyError(name)
 
 
 class ContextNumberSpec(_Strict):
@@ -139,36 +114,15 @@ class AnalytesFile(_Strict):
         return self
 
 
-@cache
-def parse_factor(value: Number | str) -> Decimal:
-    """A conversion factor as an exact Decimal; "a/b" strings are divided at high precision."""
-    if isinstance(value, str):
-        try:
-            if "/" in value:
-                num, den = value.split("/", 1)
-                return Decimal(num.strip()) / Decimal(den.strip())
-            return Decimal(value.strip())
-        except (InvalidOperation, ZeroDivisionError) as exc:
-            raise ValueError(f"factor {value!r} is not a number or a ratio a/b") from exc
-    if isinstance(value, Fraction):  # pragma: no cover - YAML gives no Fractions
-        return Decimal(value.numerator) / Decimal(value.denominator)
-    return Decimal(repr(value))
-
-
 # ------------------------------------------------------------------------------------ instruments
 
 
-class Band(_Strict):
+class Band(_Strict, BandMethods):
     points: Number
     gt: Number | None = None
     ge: Number | None = None
     lt: Number | None = None
     le: Number | None = None
-
-    @property
-    def conditions(self) -> list[tuple[str, int | float]]:
-        pairs = ((">", self.gt), (">=", self.ge), ("<", self.lt), ("<=", self.le))
-        return [(c, t) for c, t in pairs if t is not None]
 
 
 class InfantRule(_Strict):
@@ -199,7 +153,7 @@ ItemKind = Literal[
 Role = Literal["entry", "mandatory", "companion", "clinical", "laboratory", "supportive", "criterion", "component"]
 
 
-class ItemSpec(_Strict):
+class ItemSpec(_Strict, ItemSpecMethods):
     id: str
     label: str
     kind: ItemKind
@@ -254,9 +208,6 @@ class ItemSpec(_Strict):
         if self.kind == "lineages" and (self.required is None) == (self.points_by_count is None):
             raise ValueError(f"lineages item {self.id!r} needs exactly one of required, points_by_count")
         return self
-
-    def sub_items(self) -> list[ItemSpec]:
-        return list(self.items or [])
 
 
 class Cutoff(_Strict):
@@ -375,7 +326,7 @@ class RatioRule(_Strict):
 Rule = Annotated[CountRule | PointsRule | WeightedSumRule | RatioRule, Field(discriminator="type")]
 
 
-class InstrumentSpec(_Strict):
+class InstrumentSpec(_Strict, InstrumentSpecMethods):
     id: str
     name: str
     short_name: str
@@ -421,9 +372,3 @@ class InstrumentSpec(_Strict):
         if isinstance(rule, RatioRule) and (len(self.items) != 1 or self.items[0].kind != "ratio"):
             raise ValueError("a ratio rule needs exactly one item, of kind ratio")
         return self
-
-    def item(self, item_id: str) -> ItemSpec:
-        for it in self.items:
-            if it.id == item_id:
-                return it
-        raise KeyError(item_id)

@@ -14,28 +14,25 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 from mas_screen.criteria.loading import criteria
-from mas_screen.criteria.schema import BOOLEAN_FIELDS as BOOLEAN_FIELDS  # the contract's yes/no answers
+from mas_screen.domain.fields import (  # noqa: F401  (re-exported: part of the models' vocabulary)
+    BIOLOGIC_LABELS,
+    BOOLEAN_FIELDS,
+    CONTEXT_LABELS,
+    DISEASE_LABELS,
+    NUMERIC_CONTEXT_FIELDS,
+    VALUE_KEPT_CODES,
+    Biologic,
+    Disease,
+    ItemResultValue,
+    PopulationFit,
+    Status,
+    WarningCode,
+    field_label,
+)
 from mas_screen.kernel.inputs.parsing import JsonNumberText, NotYesNo, read_yes_no
 
 SCHEMA_VERSION = "1"
 
-Disease = Literal["sjia", "suspected_sjia", "aosd", "sle", "other", "unknown"]
-Biologic = Literal["none", "il1", "il6", "other", "unknown"]
-Status = Literal["met", "not_met", "indeterminate"]
-ItemResultValue = Literal["met", "not_met", "missing"]
-PopulationFit = Literal["validated", "outside", "unknown"]
-WarningCode = Literal[
-    "not_a_number",
-    "negative",
-    "implausible",
-    "unit_suspect",
-    "unknown_unit",
-    "not_convertible",
-    "conflict",
-    "ambiguous_number",
-]
-# Codes whose value stays in use (every other code leaves the value out, as if not entered).
-VALUE_KEPT_CODES = frozenset({"conflict", "ambiguous_number"})
 
 # A raw number as typed: number, numeric or censored string (">40000"), or anything else that
 # normalise() will flag as not_a_number.
@@ -43,9 +40,9 @@ RawValue = Any
 
 
 class DomainModel(BaseModel):
-    """Validators are built at first use, not at import: the cohort command line imports these models
-    for their field names and validates one only for a cell its array code cannot decide (~0.04 s
-    of start-up on every batch run). The first assessment in a process builds them instead."""
+    """Validators are built at first use, not at import: a process imports these models long before
+    it validates one (and a cohort run validates one only for a cell its arrays cannot decide). The
+    first assessment in a process builds them instead."""
 
     model_config = ConfigDict(defer_build=True)
 
@@ -98,53 +95,6 @@ class ClinicalContext(DomainModel):
     @property
     def biologic(self) -> Biologic:
         return self.biologic_therapy or "unknown"
-
-
-NUMERIC_CONTEXT_FIELDS = ("age_years", "age_at_onset_years", "hepatomegaly_cm", "splenomegaly_cm")
-
-CONTEXT_LABELS = {
-    "age_years": "Age (years)",
-    "age_at_onset_years": "Age at onset of this illness (years)",
-    "underlying_disease": "Underlying disease",
-    "febrile": "Febrile in this illness",
-    "hepatomegaly": "Hepatomegaly",
-    "hepatomegaly_cm": "Liver edge below costal margin (cm)",
-    "splenomegaly": "Splenomegaly",
-    "splenomegaly_cm": "Spleen edge below costal margin (cm)",
-    "cns_involvement": "CNS involvement / dysfunction",
-    "hemorrhagic_manifestations": "Haemorrhagic manifestations",
-    "active_arthritis": "Active arthritis",
-    "hemophagocytosis_marrow": "Haemophagocytosis on bone-marrow aspirate",
-    "hemophagocytosis_other_site": "Haemophagocytosis in spleen, lymph node or liver",
-    "known_immunosuppression": "Known immunosuppression (HIV or long-term immunosuppressive therapy)",
-    "nk_activity_low": "Low or absent NK-cell activity",
-    "hlh_molecular_diagnosis": "Molecular diagnosis consistent with HLH",
-    "hematologic_malignancy": "Haematological malignancy",
-    "biologic_therapy": "Biologic therapy",
-}
-DISEASE_LABELS = {
-    "sjia": "Systemic JIA",
-    "suspected_sjia": "Suspected systemic JIA",
-    "aosd": "Adult-onset Still's disease",
-    "sle": "Systemic lupus erythematosus",
-    "other": "Other",
-    "unknown": "Unknown",
-}
-BIOLOGIC_LABELS = {
-    "none": "None",
-    "il1": "IL-1 blockade (anakinra, canakinumab)",
-    "il6": "IL-6 blockade (tocilizumab)",
-    "other": "Other biologic",
-    "unknown": "Unknown",
-}
-
-
-def field_label(key: str) -> str:
-    """Human label for any input key (lab or context field)."""
-    if key in CONTEXT_LABELS:
-        return CONTEXT_LABELS[key]
-    analytes = criteria().analytes.analytes
-    return analytes[key].label if key in analytes else key
 
 
 class PatientInput(DomainModel):

@@ -12,10 +12,13 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 from mas_screen.criteria.loading import criteria
-from mas_screen.criteria.schema import AnalyteSpec, RefusedUnit, UnitSpec
 from mas_screen.kernel.inputs.parsing import NotANumber, ParsedNumber, echo_with_unit, format_number, read_number  # noqa: F401
+
+if TYPE_CHECKING:
+    from mas_screen.criteria.schema import AnalyteSpec, RefusedUnit, UnitSpec
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 

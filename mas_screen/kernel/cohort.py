@@ -14,7 +14,7 @@ from decimal import Decimal
 import numpy as np
 
 from mas_screen.criteria.loading import criteria
-from mas_screen.domain.models import NUMERIC_CONTEXT_FIELDS
+from mas_screen.domain.fields import NUMERIC_CONTEXT_FIELDS
 from mas_screen.domain.units import as_float, convert
 from mas_screen.kernel.exact import (
     NEAR,

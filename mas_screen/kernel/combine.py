@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from mas_screen.criteria.schema import CountRule, InstrumentSpec, PointsRule, RatioRule, WeightedSumRule
 from mas_screen.domain.units import format_number, format_threshold
 from mas_screen.kernel.kinds.base import SYMBOL, Item
 from mas_screen.kernel.logic import Interval, and3, at_least_counts, compare
 from mas_screen.kernel.ops import MET, MISSING
+
+if TYPE_CHECKING:
+    from mas_screen.criteria.schema import CountRule, InstrumentSpec
 
 
 @dataclass(slots=True)
@@ -313,11 +316,12 @@ class Ratio(Rule):
         return f"{SYMBOL[cut.comparator]} {format_threshold(cut.value)}"
 
 
-RULES: dict[type, type[Rule]] = {CountRule: Count, PointsRule: Points, WeightedSumRule: WeightedSum, RatioRule: Ratio}
+# By the rule's `type` (its YAML discriminator), which the validated rule and its plain copy both carry.
+RULES: dict[str, type[Rule]] = {"count": Count, "points": Points, "weighted_sum": WeightedSum, "ratio": Ratio}
 
 
 def compile_rule(spec: InstrumentSpec, items: tuple[Item, ...]) -> Rule:
-    return RULES[type(spec.rule)](spec, items)
+    return RULES[spec.rule.type](spec, items)
 
 
 __all__ = ["RULES", "Count", "Points", "Ratio", "Rule", "Verdict", "WeightedSum", "compile_rule", "probability"]

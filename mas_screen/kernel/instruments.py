@@ -11,15 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from mas_screen.criteria.loading import CriteriaData, criteria
-from mas_screen.criteria.schema import CriteriaDataError, InstrumentSpec
+from mas_screen.criteria.errors import CriteriaDataError
+from mas_screen.criteria.loading import criteria
 from mas_screen.kernel.combine import Rule, Verdict, compile_rule
 from mas_screen.kernel.kinds import Item, compile_item
 from mas_screen.kernel.ops import MISSING
 from mas_screen.kernel.remember import remember
 from mas_screen.kernel.values import PatientValues, candidates
+
+if TYPE_CHECKING:
+    from mas_screen.criteria.schema import InstrumentSpec
+    from mas_screen.criteria.validation import CriteriaData
 
 
 @dataclass(frozen=True, slots=True)

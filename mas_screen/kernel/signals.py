@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from mas_screen.criteria.loading import criteria
-from mas_screen.criteria.schema import DISEASES
+from mas_screen.criteria.spec_methods import DISEASES
 from mas_screen.kernel.ops import MET, NOT_MET, select
 
 MAS_SIGNALS = ("suggestive", "not_suggestive", "insufficient_data")

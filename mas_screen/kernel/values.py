@@ -24,7 +24,7 @@ import math
 from decimal import Decimal
 
 from mas_screen.criteria.loading import criteria
-from mas_screen.domain.models import NUMERIC_CONTEXT_FIELDS, PatientInput
+from mas_screen.domain.fields import NUMERIC_CONTEXT_FIELDS
 from mas_screen.kernel.exact import PatientExact
 from mas_screen.kernel.inputs.facts import (
     Facts,
@@ -60,6 +60,8 @@ class PatientValues:
     @classmethod
     def empty(cls) -> PatientValues:
         """A patient with nothing entered (an empty form)."""
+        from mas_screen.domain.models import PatientInput
+
         return cls(normalise(PatientInput())[0])
 
     def entered_keys(self) -> frozenset[str]:

@@ -10,8 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mas_screen.criteria.loading import _read_yaml, _validate, criteria, criteria_dir
+from mas_screen.criteria.loading import _read_yaml, criteria, criteria_dir
 from mas_screen.criteria.schema import CriteriaDataError
+from mas_screen.criteria.validation import _validate
 
 Indicator = Literal["info", "warning", "critical"]
 Disease = Literal["sjia", "suspected_sjia", "aosd", "sle", "other", "unknown"]

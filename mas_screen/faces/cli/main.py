@@ -283,7 +283,10 @@ def render_batch_summary(summary: dict, out: str, seconds: float) -> str:
 
 
 def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+    from mas_screen.criteria.loading import prefer_plain_criteria
     from mas_screen.faces.cohort.reading import BatchError, open_input
+
+    prefer_plain_criteria()  # a batch run only reads the criteria: their plain copy, without pydantic
 
     opened = None
     files = {"format_in": args.format_in, "format_out": args.format_out}

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mas_screen.criteria.loading import criteria
-from mas_screen.domain.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, PatientInput
+from mas_screen.domain.fields import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS
 from mas_screen.faces.cohort.labs import Codes
 from mas_screen.faces.cohort.plan import BatchPlan
 from mas_screen.kernel.inputs import arrow
@@ -127,6 +127,8 @@ def _numbers(key: str, cols: tuple[Column, ...], texts: list[pa.Array], n: int, 
                 value, w = math.nan, 0
                 if raw is not None:
                     data = {"context": {key: raw}, "decimal_comma": decimal_comma}
+                    from mas_screen.domain.models import PatientInput  # rare: pydantic only here
+
                     facts, warnings = normalise(PatientInput.model_validate(data))
                     value = facts.numbers.get(key, math.nan)
                     w = codes(warnings[0].code) if warnings else 0

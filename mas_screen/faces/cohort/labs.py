@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mas_screen.criteria.loading import criteria
-from mas_screen.domain.models import VALUE_KEPT_CODES, PatientInput
+from mas_screen.domain.fields import VALUE_KEPT_CODES
 from mas_screen.domain.units import as_float, convert, unit_index, unit_key
 from mas_screen.faces.cohort.plan import _MAX_DIGITS, OPS, analyte_needs, unit_bounds
 from mas_screen.kernel.exact import POW10, conversion, decimal_float, near
@@ -491,6 +491,8 @@ def _slow_lab(key: str, cols: tuple[Column, ...], cells: tuple[str, ...], target
     if measurement is None:
         return problem, None, None
     data = {"labs": {key: measurement}, "decimal_comma": decimal_comma}
+    from mas_screen.domain.models import PatientInput  # a cell the arrays cannot decide: rare
+
     facts, warnings = normalise(PatientInput.model_validate(data))
     fact = facts.labs.get(key)
     warn = warnings[0].code if warnings else None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
 
 from mas_screen.criteria.loading import criteria
-from mas_screen.criteria.schema import ItemSpec
 from mas_screen.domain.units import plausible_in
 from mas_screen.faces.cohort.reading import BatchError
 from mas_screen.kernel.exact import MAX_DIGITS, digits
@@ -23,6 +23,9 @@ from mas_screen.kernel.signals import (
     MAS_SIGNALS,
     PHLH_SIGNALS,
 )
+
+if TYPE_CHECKING:
+    from mas_screen.criteria.schema import ItemSpec
 
 NOT_MET, MISSING, MET = 0, 1, 2  # Kleene order: AND is the minimum, OR the maximum
 STATUS_NAMES = ("not_met", "indeterminate", "met")

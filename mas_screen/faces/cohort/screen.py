@@ -14,8 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mas_screen.criteria.loading import criteria, instrument_ids
-from mas_screen.domain.models import NUMERIC_CONTEXT_FIELDS
-from mas_screen.explain.cohort import explain_columns
+from mas_screen.domain.fields import NUMERIC_CONTEXT_FIELDS
 from mas_screen.faces.cohort.context import context_values
 from mas_screen.faces.cohort.labs import Codes, cell_texts, lab_values
 from mas_screen.faces.cohort.plan import (
@@ -149,7 +148,11 @@ def screen_arrays(plan: BatchPlan, texts: dict[str, pa.Array], n: int) -> Screen
     mas = mas_signal(f.ops, statuses, ctx.disease).astype(np.int8)
     phlh = phlh_signal(f.ops, statuses).astype(np.int8)
     other = np.asarray(other_population_met(f.ops, statuses, ctx.disease), np.int8)
-    explained = explain_columns(f, compiled, verdicts, ctx.disease, phlh) if plan.explain else None
+    explained = None
+    if plan.explain:  # the explanation layer (and the pydantic models it reads) only when asked for
+        from mas_screen.explain.cohort import explain_columns
+
+        explained = explain_columns(f, compiled, verdicts, ctx.disease, phlh)
 
     febrile_conflict, age_conflict, organ_conflicts = _conflicts(f, codes)
     slots: list[tuple[str, np.ndarray]] = [(key, labs[key].warn) for key in plan.lab_order]

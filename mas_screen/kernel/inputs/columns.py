@@ -22,26 +22,27 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from mas_screen.criteria.loading import criteria
-from mas_screen.domain.models import (
+from mas_screen.domain.fields import (
     BOOLEAN_FIELDS,
+    CONTEXT_FIELDS,
     NUMERIC_CONTEXT_FIELDS,
     Biologic,
-    ClinicalContext,
     Disease,
     field_label,
 )
-from mas_screen.domain.series import Panel, SeriesInput, SeriesWarning
 from mas_screen.domain.units import pretty_unit, unit_index, unit_key
 from mas_screen.kernel.inputs import parsing
+
+if TYPE_CHECKING:
+    from mas_screen.domain.series import Panel, SeriesInput, SeriesWarning
 
 ENUM_FIELDS: dict[str, tuple[str, ...]] = {
     "underlying_disease": get_args(Disease),
     "biologic_therapy": get_args(Biologic),
 }
-CONTEXT_FIELDS = tuple(ClinicalContext.model_fields)
 UNKNOWN_WORDS = parsing.UNKNOWN_WORDS
 MAX_COLUMNS = 1_000  # a table in the "Batch" layout has a few dozen; wider headers are refused unread
 MAX_LISTED = 10  # unknown columns named in a message; the rest are counted
@@ -429,6 +430,8 @@ def read_series_csv(text: str, *, decimal_comma: bool = False) -> SeriesCSV:
     two `time` or `id` columns, or rows for more than one patient id. Unknown columns are listed in
     `columns.unknown` (the command line refuses them; a page may show them).
     """
+    from mas_screen.domain.series import Panel, SeriesInput, SeriesWarning  # pydantic: a series, not a cohort
+
     table = read_table(text)
     while table and not any(c.strip() for c in table[0]):
         table.pop(0)

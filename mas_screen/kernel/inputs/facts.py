@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mas_screen.criteria.loading import criteria
-from mas_screen.criteria.schema import UnitSpec
-from mas_screen.domain.models import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS, InputWarning, PatientInput
+from mas_screen.domain.fields import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS
 from mas_screen.domain.units import (
     NotANumber,
     ParsedNumber,
@@ -32,6 +31,18 @@ from mas_screen.domain.units import (
 )
 from mas_screen.kernel.inputs.parsing import MAX_UNIT_CHARS, shorten
 from mas_screen.kernel.logic import Interval
+
+if TYPE_CHECKING:
+    from mas_screen.criteria.schema import UnitSpec
+    from mas_screen.domain.models import InputWarning, PatientInput
+
+
+def _warning(**fields: Any) -> InputWarning:
+    """An input warning (a pydantic model, imported here: the cohort's array code imports this module
+    but calls `normalise` only for the rare cell it cannot decide, and never imports pydantic else)."""
+    from mas_screen.domain.models import InputWarning
+
+    return InputWarning(**fields)
 
 
 @dataclass(slots=True)
@@ -216,11 +227,11 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
             shown = format_typed(raw, unit_text)  # as typed, for messages only (formatted when needed)
             refused = index.refused.get(ukey)
             if refused is not None:
-                warnings.append(InputWarning(field=key, code="not_convertible", message=refused.reason, input=shown))
+                warnings.append(_warning(field=key, code="not_convertible", message=refused.reason, input=shown))
             else:
                 accepted = ", ".join(u.unit for u in spec.units)
                 warnings.append(
-                    InputWarning(
+                    _warning(
                         field=key,
                         code="unknown_unit",
                         message=f"{spec.label}: unit {shorten(unit_text)!r} is not recognised; use {accepted}.",
@@ -233,7 +244,7 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
         except NotANumber as exc:
             shown = format_typed(raw, unit_text)
             warnings.append(
-                InputWarning(field=key, code="not_a_number", message=f"{spec.label}: {shown!r} is {exc}.", input=shown)
+                _warning(field=key, code="not_a_number", message=f"{spec.label}: {shown!r} is {exc}.", input=shown)
             )
             continue
         problem = check_value(key, parsed.value, unit, parsed.op)
@@ -243,7 +254,7 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
             message = problem.message
             if other_plausible:
                 message += " " + _other_reading(parsed, unit.unit, comma)
-            warnings.append(InputWarning(field=key, code=problem.code, message=message, input=shown))
+            warnings.append(_warning(field=key, code=problem.code, message=message, input=shown))
             continue
         if other_plausible:
             warnings.append(_ambiguous(key, spec.label, raw, parsed, unit.unit, comma, format_typed(raw, unit_text)))
@@ -263,9 +274,7 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
         except NotANumber as exc:
             shown = format_typed(raw, None)
             warnings.append(
-                InputWarning(
-                    field=name, code="not_a_number", message=f"{spec_n.label}: {shown!r} is {exc}.", input=shown
-                )
+                _warning(field=name, code="not_a_number", message=f"{spec_n.label}: {shown!r} is {exc}.", input=shown)
             )
             continue
         value = float(parsed.value)
@@ -275,7 +284,7 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
         if value < 0:
             shown = format_typed(raw, None)  # as typed, for messages only (formatted when one is written)
             warnings.append(
-                InputWarning(field=name, code="negative", message=f"{spec_n.label} cannot be negative.", input=shown)
+                _warning(field=name, code="negative", message=f"{spec_n.label} cannot be negative.", input=shown)
             )
             continue
         if not plaus.min <= value <= plaus.max:
@@ -285,7 +294,7 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
             )
             if other_plausible:
                 message += " " + _other_reading(parsed, spec_n.unit, comma)
-            warnings.append(InputWarning(field=name, code="implausible", message=message, input=shown))
+            warnings.append(_warning(field=name, code="implausible", message=message, input=shown))
             continue
         if other_plausible:
             warnings.append(_ambiguous(name, spec_n.label, raw, parsed, spec_n.unit, comma, format_typed(raw, None)))
@@ -311,7 +320,7 @@ def _ambiguous(
     op = {None: "", ">": "> ", ">=": "≥ ", "<": "< ", "<=": "≤ "}[parsed.op]
     mark, separator = ("','", "decimal comma") if decimal_comma else ("'.'", "decimal point")
     thousands = "'.'" if decimal_comma else "','"
-    return InputWarning(
+    return _warning(
         field=key,
         code="ambiguous_number",
         message=(
@@ -331,7 +340,7 @@ def _conflicts(facts: Facts) -> list[InputWarning]:
         iv = temp.interval(unit_spec("temperature", conv.unit))
         if iv.lo >= conv.threshold:
             out.append(
-                InputWarning(
+                _warning(
                     field="febrile",
                     code="conflict",
                     message=(
@@ -345,7 +354,7 @@ def _conflicts(facts: Facts) -> list[InputWarning]:
     onset, age = facts.numbers.get("age_at_onset_years"), facts.numbers.get("age_years")
     if onset is not None and age is not None and onset > age:
         out.append(
-            InputWarning(
+            _warning(
                 field="age_at_onset_years",
                 code="conflict",
                 message=f"Age at onset ({format_number(onset)} y) is later than the current age ({format_number(age)} y). Both kept; please check.",
@@ -356,7 +365,7 @@ def _conflicts(facts: Facts) -> list[InputWarning]:
         size = facts.numbers.get(f"{organ}_cm")
         if facts.flags.get(organ) is False and size is not None and size > 0:
             out.append(
-                InputWarning(
+                _warning(
                     field=organ,
                     code="conflict",
                     message=(

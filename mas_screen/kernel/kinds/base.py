@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from mas_screen.criteria.schema import ItemSpec
 from mas_screen.kernel.outcome import ends
+
+if TYPE_CHECKING:
+    from mas_screen.criteria.schema import ItemSpec
 
 KINDS: dict[str, type[Item]] = {}
 SYMBOL = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}  # the one comparator-symbol map
