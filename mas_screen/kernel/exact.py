@@ -65,9 +65,11 @@ def round_half_up_array(x: np.ndarray, places: int) -> np.ndarray:
     with np.errstate(invalid="ignore", over="ignore"):
         k = np.floor(a * scale)  # within one of the true count
         j = np.maximum(k - 1.0, 0.0)
+        # The midpoints passed among i = k-1, k, k+1 (a midpoint passed means every lower one is):
+        # each adds one to the count below them.
         for shift in (-1.0, 0.0, 1.0):
             i = k + shift
-            j = select((i >= 0) & (a >= (2.0 * i + 1.0) / (2.0 * scale)), i + 1.0, j)
+            j += (i >= 0) & (a >= (2.0 * i + 1.0) / (2.0 * scale))
         value = np.copysign(j / scale, x)
     return select(np.isfinite(x), value, x)
 

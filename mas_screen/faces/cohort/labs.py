@@ -331,9 +331,9 @@ def lab_values(
     for c in cells:
         slow |= c.kind == 2
     filled = [c.kind != 0 for c in cells]
-    chosen = np.full(n, -1, np.int8)
+    chosen = np.full(n, -1, np.int8)  # the first filled column of the lab (by a select, not a mask)
     for j in reversed(range(len(cells))):
-        chosen[filled[j]] = j
+        chosen = select(filled[j], np.int8(j), chosen)
     if len(cells) > 1:  # two filled cells for one lab: neither is used (convert_row's rule)
         distinct = np.zeros(n, bool)
         units_differ = np.zeros(n, bool)
