@@ -70,8 +70,10 @@ def test_every_row_written_once_in_order(workers: int, sizes: list[int]) -> None
 
 
 def test_slices_are_balanced_across_workers() -> None:
-    """Eight slices of 50,000 for 400,000 rows on two workers (the shape the speed depends on)."""
-    assert balanced_rows(400_000, 2) == 50_000
+    """Whole rounds of equal slices for two workers (the shape the speed depends on): four of
+    100,000 for 400,000 rows, eight of 125,000 for 1,000,000."""
+    assert balanced_rows(400_000, 2) == 100_000
+    assert balanced_rows(1_000_000, 2) == 125_000
 
 
 def test_the_threads_share_the_work() -> None:
