@@ -147,3 +147,20 @@ def test_only_a_process_that_asks_loads_the_plain_copy_and_never_imports_pydanti
     other = code.replace("loading.prefer_plain_criteria()\n", "")
     done = _after_setup(other)
     assert done.stdout.split() == ["mas_screen.criteria.validation", "True"]  # every other process validates
+
+
+def test_without_a_plain_copy_a_batch_run_still_validates(tmp_path, monkeypatch):
+    """No snapshot for these files (another MAS_SCREEN_CRITERIA_DIR, no setup): the criteria are
+    read and validated as in any other process."""
+    from mas_screen.criteria import loading
+
+    _isolated(tmp_path, monkeypatch)  # an empty snapshot folder
+    monkeypatch.setattr(loading, "_PLAIN", [False])
+    loading.criteria.cache_clear()
+    try:
+        loading.prefer_plain_criteria()
+        data = loading.criteria()
+        assert type(data).__module__ == "mas_screen.criteria.validation"
+        assert data == load_criteria(CRITERIA_DIR, REFERENCES_DIR)
+    finally:
+        loading.criteria.cache_clear()
