@@ -6,8 +6,15 @@ import sys
 # Set before numpy loads; a value the user set is kept.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from mas_screen.faces.cli.main import ends_without_teardown, main
+from mas_screen.faces.cli.main import ends_without_teardown, is_file_batch, main
 
+if is_file_batch(sys.argv[1:]):
+    # This process runs one batch and nothing else: the criteria's plain copy (criteria/detached.py)
+    # serves it without importing pydantic (~0.1 s). Set here, not in the command, so that a
+    # program calling main() in its own process keeps the validated criteria.
+    from mas_screen.criteria.loading import prefer_plain_criteria
+
+    prefer_plain_criteria()
 code = main()
 if ends_without_teardown(sys.argv[1:]):  # a file batch: its output is written and closed
     sys.stdout.flush()

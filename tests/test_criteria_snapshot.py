@@ -110,6 +110,10 @@ def _same(plain, model, where: str = "criteria") -> None:
     elif kind == "InstrumentSpec":
         for item in model.items:
             assert plain.item(item.id).id == item.id, where
+    elif kind == "PolicyFile":
+        for tier in model.next_test_tiers:
+            for key in tier.keys:
+                assert plain.tier_of(key).id == model.tier_of(key).id, where
 
 
 def test_the_plain_copy_answers_as_the_validated_criteria(tmp_path, monkeypatch):
@@ -164,3 +168,26 @@ def test_without_a_plain_copy_a_batch_run_still_validates(tmp_path, monkeypatch)
         assert data == load_criteria(CRITERIA_DIR, REFERENCES_DIR)
     finally:
         loading.criteria.cache_clear()
+
+
+def test_every_method_of_the_schema_is_shared_with_the_plain_copy():
+    """A method written on a schema class would be missing from the plain copy a batch run reads:
+    every method lives in criteria/spec_methods.py, mixed into the model and into its copy."""
+    from pydantic import BaseModel
+
+    from mas_screen.criteria import detached, schema, schema_policy, spec_methods
+
+    for module in (schema, schema_policy):
+        for cls in vars(module).values():
+            if not (isinstance(cls, type) and issubclass(cls, BaseModel) and cls.__module__ == module.__name__):
+                continue
+            own = [
+                name
+                for name, value in vars(cls).items()
+                if not name.startswith(("_", "model_")) and (callable(value) or isinstance(value, property))
+            ]
+            assert own == [], f"{cls.__name__}: define {own} in spec_methods.py"
+            mixins = [base for base in cls.__mro__ if base.__module__ == spec_methods.__name__]
+            if mixins:
+                copy = detached.WITH_METHODS[cls.__name__]
+                assert all(issubclass(copy, m) for m in mixins), cls.__name__

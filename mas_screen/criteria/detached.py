@@ -16,6 +16,7 @@ from mas_screen.criteria.spec_methods import (
     BandMethods,
     InstrumentSpecMethods,
     ItemSpecMethods,
+    PolicyFileMethods,
     UnitSpecMethods,
 )
 
@@ -60,9 +61,13 @@ class InstrumentSpec(Detached, InstrumentSpecMethods):
     pass
 
 
+class PolicyFile(Detached, PolicyFileMethods):
+    pass
+
+
 # Schema classes with methods beyond their fields: their copies carry the same methods.
 WITH_METHODS: dict[str, type[Detached]] = {
-    cls.__name__: cls for cls in (UnitSpec, AnalyteSpec, Band, ItemSpec, InstrumentSpec)
+    cls.__name__: cls for cls in (UnitSpec, AnalyteSpec, Band, ItemSpec, InstrumentSpec, PolicyFile)
 }
 
 

@@ -13,6 +13,7 @@ from pydantic import (
 )
 
 from mas_screen.criteria.schema import DISEASES, Confirmation, _Strict
+from mas_screen.criteria.spec_methods import PolicyFileMethods
 
 # ------------------------------------------------------------------------------------- references
 
@@ -146,7 +147,7 @@ class ScreenCaveat(_Strict):
     note: str | None = None
 
 
-class PolicyFile(_Strict):
+class PolicyFile(_Strict, PolicyFileMethods):
     """criteria/policy.yaml: population -> own instruments, next-test tiers, summary wording."""
 
     populations: dict[str, PopulationPolicy]
@@ -185,9 +186,3 @@ class PolicyFile(_Strict):
         if missing_words:
             raise ValueError(f"confirmation_words: no words for {', '.join(sorted(missing_words))}")
         return self
-
-    def tier_of(self, key: str) -> TestTier:
-        for tier in self.next_test_tiers:
-            if key in tier.keys:
-                return tier
-        raise KeyError(key)

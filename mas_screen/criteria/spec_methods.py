@@ -86,3 +86,12 @@ class InstrumentSpecMethods:
             if it.id == item_id:
                 return it
         raise KeyError(item_id)
+
+
+class PolicyFileMethods:
+    def tier_of(self, key: str):
+        """The next-test tier that lists `key` (policy.yaml: a key sits in one tier only)."""
+        for tier in self.next_test_tiers:
+            if key in tier.keys:
+                return tier
+        raise KeyError(key)

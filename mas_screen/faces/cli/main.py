@@ -283,10 +283,7 @@ def render_batch_summary(summary: dict, out: str, seconds: float) -> str:
 
 
 def cmd_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
-    from mas_screen.criteria.loading import prefer_plain_criteria
     from mas_screen.faces.cohort.reading import BatchError, open_input
-
-    prefer_plain_criteria()  # a batch run only reads the criteria: their plain copy, without pydantic
 
     opened = None
     files = {"format_in": args.format_in, "format_out": args.format_out}
@@ -505,16 +502,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def ends_without_teardown(argv: list[str]) -> bool:
-    """Whether a process that ran this command line may end at once, without the interpreter's
-    teardown: a batch on this machine (not dask), whose work is done and whose files are closed when
-    main() returns. Freeing a screened cohort's heap and modules object by object costs ~0.1 s per
-    run (issue 14) for nothing the operating system does not do at exit anyway."""
+def is_file_batch(argv: list[str]) -> bool:
+    """Whether this command line is a batch on this machine (not dask): a process that runs only it
+    may read the criteria's plain copy (no pydantic) and end without the interpreter's teardown."""
     try:
         args, _ = build_parser().parse_known_args(argv)
     except SystemExit:
         return False
     return getattr(args, "func", None) is cmd_batch and args.engine != "dask"
+
+
+def ends_without_teardown(argv: list[str]) -> bool:
+    """Whether a process that ran this command line may end at once, without the interpreter's
+    teardown: a batch on this machine (not dask), whose work is done and whose files are closed when
+    main() returns. Freeing a screened cohort's heap and modules object by object costs ~0.1 s per
+    run (issue 14) for nothing the operating system does not do at exit anyway."""
+    return is_file_batch(argv)
 
 
 def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
