@@ -109,3 +109,20 @@ def test_a_failing_read_reaches_the_caller() -> None:
     with pytest.raises(OSError, match="vanished"):
         _screen_and_write(chunks(), run.work, run.absorb, 2, 4, 6)
     assert run.written in ([], [0, 1, 2])
+
+
+def test_the_last_round_of_slices_is_halved() -> None:
+    """The last slice's write is the only work after the last screen: with two rounds or more, the
+    last round's slices are cut in halves; every row once, in order; a small table is not cut up."""
+    from mas_screen.faces.cohort.files import FILE_SLICE_ROWS, _tapered
+
+    for rows, sizes in [
+        (400_000, [100_000, 100_000, 50_000, 50_000, 50_000, 50_000]),
+        (1_000_000, [125_000] * 6 + [62_500] * 4),
+        (150_000, [75_000, 75_000]),  # one round: nothing to halve
+        (0, [0]),
+    ]:
+        table = pa.table({"row": pa.array(range(rows), pa.int64())})
+        parts = _tapered(table, 2, FILE_SLICE_ROWS)
+        assert [p.num_rows for p in parts] == sizes
+        assert pa.concat_tables(parts).column("row").to_pylist() == list(range(rows))

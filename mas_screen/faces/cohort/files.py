@@ -151,6 +151,17 @@ def _slices(table: pa.Table, rows: int):
         yield table.slice(start, rows)
 
 
+def _tapered(table: pa.Table, workers: int, most: int) -> list[pa.Table]:
+    """The table in `balanced_rows` slices, the last round's halved when there are two rounds or more:
+    the last slice's write is the only work left after the last screen, so it is made short. At
+    least one slice (an empty table's, so an empty file's output has its columns)."""
+    parts = list(_slices(table, balanced_rows(table.num_rows, workers, most))) or [table]
+    if len(parts) >= 2 * workers:
+        last = parts[-workers:]
+        parts = parts[:-workers] + [half for p in last for half in _slices(p, -(-p.num_rows // 2))]
+    return parts
+
+
 def balanced_rows(n: int, workers: int, most: int = FILE_SLICE_ROWS) -> int:
     """Rows per slice: at most `most`, and the slices of `n` rows in whole rounds of `workers` of
     equal size, so no worker screens a last slice alone while the others wait (400,000 rows on two
@@ -283,9 +294,7 @@ def _screen_and_write(
     def do(kind: str, i) -> None:
         if kind == "read":
             table, done = next(chunks, (None, None))
-            parts = (
-                [] if table is None else list(_slices(table, balanced_rows(table.num_rows, workers, most))) or [table]
-            )
+            parts = [] if table is None else _tapered(table, workers, most)
             del table
             with ready:
                 pieces.extend(parts)
