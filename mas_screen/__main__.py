@@ -6,9 +6,10 @@ import sys
 # Set before numpy loads; a value the user set is kept.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from mas_screen.faces.cli.main import ends_without_teardown, is_file_batch, main
+from mas_screen.faces.cli.main import is_file_batch, main
 
-if is_file_batch(sys.argv[1:]):
+file_batch = is_file_batch(sys.argv[1:])
+if file_batch:
     # This process runs one batch and nothing else: the criteria's plain copy (criteria/detached.py)
     # serves it without importing pydantic (~0.1 s). Set here, not in the command, so that a
     # program calling main() in its own process keeps the validated criteria.
@@ -16,7 +17,7 @@ if is_file_batch(sys.argv[1:]):
 
     prefer_plain_criteria()
 code = main()
-if ends_without_teardown(sys.argv[1:]):  # a file batch: its output is written and closed
+if file_batch:  # its output is written and closed: end without the interpreter's teardown
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

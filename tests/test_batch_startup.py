@@ -74,12 +74,12 @@ def test_file_slices_are_equal_rounds_for_the_workers():
 
 
 def test_only_a_file_batch_ends_without_the_interpreters_teardown():
-    from mas_screen.faces.cli.main import ends_without_teardown
+    from mas_screen.faces.cli.main import is_file_batch
 
-    assert ends_without_teardown(["batch", "c.csv", "-o", "o.parquet"])
-    assert not ends_without_teardown(["batch", "c.csv", "-o", "o.parquet", "--engine", "dask"])
-    assert not ends_without_teardown(["assess", "p.json"])
-    assert not ends_without_teardown(["--no-such-option"])
+    assert is_file_batch(["batch", "c.csv", "-o", "o.parquet"])
+    assert not is_file_batch(["batch", "c.csv", "-o", "o.parquet", "--engine", "dask"])
+    assert not is_file_batch(["assess", "p.json"])
+    assert not is_file_batch(["--no-such-option"])
 
 
 def test_a_batch_process_that_skips_teardown_leaves_every_output_complete(tmp_path):

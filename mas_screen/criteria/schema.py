@@ -37,7 +37,7 @@ Number = StrictInt | StrictFloat
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # see loading.CriteriaData
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # see validation.CriteriaData
 
 
 # --------------------------------------------------------------------------------------- analytes

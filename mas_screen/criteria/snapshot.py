@@ -5,8 +5,7 @@ pydantic validators and validating, on the start-up path of every batch run, com
 (issue 14). `scripts/setup.sh` saves the result once (`loading.save_criteria_snapshot`), as it compiles the bytecode:
 `mas_screen/criteria/__pycache__/criteria-<key>.pickle`, where the key is the SHA-256 of every byte
 the result depends on: the data files (criteria/*.yaml, references/*.yaml), the source of the code
-that reads and checks them (this package's schema, policy schema, loading and this module) and the
-versions of Python and pydantic. A process whose files hash to a saved key loads it (~2 ms,
+that reads, checks and copies them (`SOURCES` below) and the versions of Python and pydantic. A process whose files hash to a saved key loads it (~2 ms,
 `defer_build` keeps the schema's validators unbuilt until something validates); any other (an
 edited threshold, MAS_SCREEN_CRITERIA_DIR, a changed schema, no snapshot) validates as before.
 Beside it, under the same key, setup saves the plain copy (criteria/detached.py: `-plain.pickle`),

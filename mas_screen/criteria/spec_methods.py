@@ -1,4 +1,4 @@
-"""What the criteria objects can answer beyond their fields, without pydantic.
+"""The schema's names and what the criteria objects can answer beyond their fields, without pydantic.
 
 The schema's models (criteria/schema.py, pydantic: they validate the YAML) and their detached copies
 (criteria/detached.py, plain objects: what a batch run loads, without importing pydantic) both take

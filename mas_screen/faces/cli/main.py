@@ -503,21 +503,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def is_file_batch(argv: list[str]) -> bool:
-    """Whether this command line is a batch on this machine (not dask): a process that runs only it
-    may read the criteria's plain copy (no pydantic) and end without the interpreter's teardown."""
+    """Whether this command line is a batch on this machine (not dask). A process that runs only it
+    may read the criteria's plain copy (no pydantic), and may end at once, without the interpreter's
+    teardown: its work is done and its files are closed when main() returns, and freeing a screened
+    cohort's heap and modules object by object costs ~0.1 s per run (issue 14) for nothing the
+    operating system does not do at exit anyway."""
     try:
         args, _ = build_parser().parse_known_args(argv)
     except SystemExit:
         return False
     return getattr(args, "func", None) is cmd_batch and args.engine != "dask"
-
-
-def ends_without_teardown(argv: list[str]) -> bool:
-    """Whether a process that ran this command line may end at once, without the interpreter's
-    teardown: a batch on this machine (not dask), whose work is done and whose files are closed when
-    main() returns. Freeing a screened cohort's heap and modules object by object costs ~0.1 s per
-    run (issue 14) for nothing the operating system does not do at exit anyway."""
-    return is_file_batch(argv)
 
 
 def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
