@@ -114,6 +114,6 @@ def test_card_statuses_equal_assess(server, drawn):
     assert ext["mas_signal"] == own_signal(expected, disease)
     rows = [line for line in card["detail"].splitlines() if line.startswith("| ")]
     for r in expected.criteria.values():  # the detail's table says the same
-        word = {"met": "**met**", "not_met": "not met", "indeterminate": "undecided"}[r.status]
+        word = {"met": "**met**", "not_met": "not met", "indeterminate": "indeterminate"}[r.status]
         (row,) = [x for x in rows if x.startswith(f"| {r.short_name} |") or x.startswith(f"| {r.short_name} (this")]
         assert f" | {word} | " in row

@@ -640,6 +640,27 @@ BROKEN = [
         id="unit-factor-malformed",
     ),
     pytest.param(
+        "criteria",
+        "policy.yaml",
+        lambda d: d["panels"][0]["instruments"].append("mas2061"),
+        ["policy.yaml", "panels.0.instruments.3", "mas2061"],
+        id="policy-panel-unknown-instrument",
+    ),
+    pytest.param(
+        "criteria",
+        "policy.yaml",
+        lambda d: d["score_gauges"].append("mas2016"),
+        ["policy.yaml", "score_gauges.3", "not a score with a cut-off"],
+        id="policy-gauge-not-a-score",
+    ),
+    pytest.param(
+        "criteria",
+        "policy.yaml",
+        lambda d: d["phlh"].update(instrument="mh2061"),
+        ["policy.yaml", "phlh.instrument", "mh2061"],
+        id="policy-phlh-unknown-instrument",
+    ),
+    pytest.param(
         "references",
         "references.yaml",
         lambda d: d["fardet2014"].pop("year"),

@@ -304,7 +304,7 @@ def test_score_gauges_scale_and_cutoffs():
     assert cutoffs == ["cut-off ≥ 169", "cut-off ≥ 60", "cut-off ≥ −2.1"]
     words = " ".join(a.text for a in fig.layout.annotations)
     lo, hi = assessment.criteria["hscore"].score_range
-    assert f"Score {lo}–{hi} (items missing)" in words
+    assert f"score range {lo}–{hi}" in words
     complete = {
         "context": {"febrile": True, "cns_involvement": False, "hemorrhagic_manifestations": False},
         "labs": {"platelets": 100, "ldh": 800, "fibrinogen": 150, "ferritin": 3000},

@@ -128,10 +128,22 @@ class UnconfirmedValues(_Strict):
 
 
 class PhlhWords(_Strict):
+    instrument: str  # the instrument whose status gives summary.phlh_signal (contract)
     favours_phlh: str
     favours_mas: str
     insufficient_data: str
     outside: str
+
+
+class Panel(_Strict):
+    """A comparison panel of the bedside and case pages (policy.yaml `panels`)."""
+
+    id: str
+    title: str
+    instruments: list[str]
+    caption: str
+    always: bool = False  # shown for every patient; else only when one of its instruments is the patient's own
+    note: str | None = None
 
 
 class ScreenCaveat(_Strict):
@@ -160,6 +172,9 @@ class PolicyFile(_Strict, PolicyFileMethods):
     sentence_merges: list[SentenceMerge]
     next_steps: NextStepsWords
     phlh: PhlhWords
+    panels: list[Panel]
+    score_gauges: list[str]
+    cohort_scores: list[str]
     unconfirmed_values: UnconfirmedValues
     confirmation_words: dict[Confirmation, str]
     screen_caveats: list[ScreenCaveat]

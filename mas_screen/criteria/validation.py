@@ -119,6 +119,24 @@ def _cross_check_policy(
         if not set(pop.instruments) <= set(policy.mas_instruments):
             fail(f"populations.{disease}.instruments", "own instruments must be MAS/HLH instruments (mas_instruments)")
         check_refs(f"populations.{disease}.references", pop.references)
+    listed = [("phlh.instrument", policy.phlh.instrument)]
+    listed += [
+        (f"panels.{p}.instruments.{i}", iid)
+        for p, panel in enumerate(policy.panels)
+        for i, iid in enumerate(panel.instruments)
+    ]
+    listed += [
+        (f"{name}.{i}", iid)
+        for name in ("score_gauges", "cohort_scores")
+        for i, iid in enumerate(getattr(policy, name))
+    ]
+    for where, iid in listed:
+        if iid not in instruments:
+            fail(where, f"unknown instrument {iid!r}")
+    for name in ("score_gauges", "cohort_scores"):
+        for i, iid in enumerate(getattr(policy, name)):
+            if instruments[iid].rule.type not in ("points", "weighted_sum") or instruments[iid].cutoff is None:
+                fail(f"{name}.{i}", f"{iid} is not a score with a cut-off")
     for i, iid in enumerate(policy.mas_instruments):
         if iid not in instruments:
             fail(f"mas_instruments.{i}", f"unknown instrument {iid!r}")

@@ -16,9 +16,6 @@ from mas_screen.domain.units import format_number
 from mas_screen.kernel.exact import round_half_up
 from mas_screen.kernel.logic import holds
 
-# A status as every face names it (words and a mark, so it survives black-and-white print).
-STATUS_WORDS = {"met": "● met", "not_met": "○ not met", "indeterminate": "◐ indeterminate"}
-
 
 def minus(text: str) -> str:
     """A true minus sign for a leading or free-standing '-' (−2.1, cut-off ≥ −2.1)."""

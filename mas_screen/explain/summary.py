@@ -17,7 +17,7 @@ from mas_screen.criteria.references import short_citation
 from mas_screen.criteria.schema_policy import PolicyFile
 from mas_screen.domain.models import Assessment, CriterionResult, Summary, field_label
 from mas_screen.domain.units import format_number
-from mas_screen.explain.score_display import shown_score
+from mas_screen.explain.phrases import NOT_YET, score_value
 from mas_screen.explain.wording import STATUS_CODES
 from mas_screen.kernel import signals
 from mas_screen.kernel.inputs.facts import Facts, febrile_with_low_temperature
@@ -230,11 +230,7 @@ def _phrase_tests(keys: list[str]) -> str:
 
 
 def _score_text(r: CriterionResult) -> str:
-    if r.score is not None:
-        return str(shown_score(r))
-    if r.score_range is not None:
-        return f"{format_number(r.score_range[0])}–{format_number(r.score_range[1])}"
-    return "not computable yet"
+    return score_value(r) or NOT_YET
 
 
 @per_criteria
@@ -332,7 +328,8 @@ def summarise(
     support = supporting_instruments(disease)
     statuses = {iid: r.status for iid, r in results.items()}
     signal, others_met = _signals(statuses, own)
-    phlh_signal = {"met": "favours_phlh", "not_met": "favours_mas"}.get(statuses["mh_score"], "insufficient_data")
+    phlh_id = signals.phlh_instrument()
+    phlh_signal = {"met": "favours_phlh", "not_met": "favours_mas"}.get(statuses[phlh_id], "insufficient_data")
 
     supporting: list[str] = []
     against: list[str] = []
@@ -342,7 +339,7 @@ def summarise(
         supporting += [sup] if sup else []
         against += [ag] if ag else []
     for iid in results:
-        if iid in own or iid in support or iid == "mh_score" or statuses[iid] != "met":
+        if iid in own or iid in support or iid == phlh_id or statuses[iid] != "met":
             continue
         sup, _ = evidence(results[iid])
         if sup:
@@ -417,7 +414,7 @@ def summarise(
         own_instruments=list(own),
         other_population_line=line,
         indicative=indicative,
-        phlh_text=phlh_text(results["mh_score"], phlh_signal),
+        phlh_text=phlh_text(results[phlh_id], phlh_signal),
         next_steps=next_steps,
         next_steps_kind=kind,
         next_tests_first=first,

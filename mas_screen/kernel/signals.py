@@ -91,9 +91,14 @@ def other_population_met(ops, statuses: dict, disease):
     return _bits(ops, statuses, ids, MET) & ~_own_mask(ops, disease, ids)
 
 
+def phlh_instrument() -> str:
+    """The instrument whose status gives the MAS-vs-primary-HLH signal (policy.yaml `phlh`)."""
+    return criteria().policy.phlh.instrument
+
+
 def phlh_signal(ops, statuses: dict):
-    """0 favours pHLH (MH score met), 1 favours MAS (not met), 2 insufficient data."""
-    mh = statuses["mh_score"]
+    """0 favours pHLH (its instrument, the MH score, met), 1 favours MAS (not met), 2 insufficient data."""
+    mh = statuses[phlh_instrument()]
     return ops.where(mh == MET, 0, ops.where(mh == NOT_MET, 1, 2))
 
 
@@ -106,6 +111,7 @@ __all__ = [
     "other_population_met",
     "others_met_of",
     "own_instruments",
+    "phlh_instrument",
     "phlh_signal",
     "signal_of",
 ]

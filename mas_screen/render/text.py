@@ -8,34 +8,19 @@ from decimal import Decimal
 
 from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.provenance import one_line as provenance_line
-from mas_screen.domain.models import Assessment, CriterionResult, field_label
+from mas_screen.domain.models import Assessment, field_label
 from mas_screen.domain.series import TrendResult
 from mas_screen.domain.units import format_number, pretty_unit
-from mas_screen.explain.score_display import minus, shown_score
+from mas_screen.explain.phrases import RESULT_MARK, STATUS_TEXT, result_phrase
+from mas_screen.explain.score_display import minus
 from mas_screen.explain.summary import more_tests_lines, more_tests_title, qualified_name
 
-STATUS_WORD = {"met": "MET", "not_met": "not met", "indeterminate": "indeterminate"}
-RESULT_MARK = {"met": "✓", "not_met": "✗", "missing": "?"}
+# The one table of words and marks (explain.phrases); a terminal has no bold, so met is in capitals.
+STATUS_WORD = {**STATUS_TEXT, "met": STATUS_TEXT["met"].upper()}
 
 
 def _wrap(text: str, indent: str = "  ") -> str:
     return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent + "  ")
-
-
-def _score(r: CriterionResult) -> str:
-    if r.score is not None:
-        text = f"score {shown_score(r)}"
-    elif r.score_range is not None:
-        text = f"score range {format_number(r.score_range[0])}–{format_number(r.score_range[1])}"
-    elif r.count_met is not None:
-        text = f"{r.count_met} met of {r.count_assessable} assessable"
-    else:
-        return ""
-    if r.cutoff_label:
-        text += f" (cut-off {r.cutoff_label})"
-    if r.probability is not None:
-        text += f", probability {r.probability.label}"
-    return minus(text)
 
 
 def render_text(a: Assessment) -> str:
@@ -65,7 +50,7 @@ def render_text(a: Assessment) -> str:
     lines.append("")
     for r in a.criteria.values():
         head = f"{qualified_name(r.id)}: {STATUS_WORD[r.status]}"
-        extra = _score(r)
+        extra = result_phrase(r)
         lines.append(head + (f" — {extra}" if extra else ""))
         lines.append(_wrap(r.verdict))
         for item in r.items:

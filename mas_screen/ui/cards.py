@@ -14,45 +14,29 @@ from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.references import full_citation, link, short_citation
 from mas_screen.domain.models import Assessment, CriterionResult, ItemResult, field_label
 from mas_screen.domain.units import format_number, pretty_unit
-from mas_screen.explain.score_display import minus, shown_score
+from mas_screen.explain.phrases import RESULT_WORDS, STATUS_MARK, STATUS_WORDS, result_phrase
 from mas_screen.explain.summary import more_tests_lines, more_tests_title, qualified_name
 
-STATUS_BADGE = {
-    "met": ":red-background[**● met**]",
-    "not_met": ":green-background[**○ not met**]",
-    "indeterminate": ":gray-background[**◐ indeterminate**]",
-}
-RESULT_MARK = {"met": "● met", "not_met": "○ not met", "missing": "? missing"}
+_BADGE_COLOUR = {"met": "red", "not_met": "green", "indeterminate": "gray"}
+STATUS_BADGE = {s: f":{_BADGE_COLOUR[s]}-background[**{STATUS_WORDS[s]}**]" for s in STATUS_WORDS}
 POPULATION_TEXT = {
     "validated": "Patient is within the population the instrument was derived in.",
     "outside": "**Patient is outside the derivation population** — indicative only (see caveats).",
     "unknown": "Population fit unknown (enter age / underlying disease).",
 }
-FLARE_IDS = ("mas2016", "ms_score", "ferritin_esr")
-PHLH_IDS = ("mh_score", "hlh2004")
 
 
 def _num(value: float | int | None) -> str:
     return "—" if value is None else format_number(Decimal(repr(value)))
 
 
+def _bold(text: str) -> str:
+    return f"**{text}**"
+
+
 def score_text(r: CriterionResult) -> str:
-    if r.score is not None:
-        text = f"score **{shown_score(r)}**"
-    elif r.score_range is not None:
-        text = f"score range **{_num(r.score_range[0])}–{_num(r.score_range[1])}**"
-    elif r.score_bounds is not None and r.status != "indeterminate":
-        lo, hi = r.score_bounds
-        text = f"score **{'≥ ' + _num(lo) if r.status == 'met' else '≤ ' + _num(hi)}** whatever the missing values"
-    elif r.count_met is not None:
-        text = f"**{r.count_met}** met of {r.count_assessable} assessable"
-    else:
-        text = ""
-    if r.cutoff_label:
-        text += f" (cut-off {r.cutoff_label})"
-    if r.probability is not None:
-        text += f" · probability **{r.probability.label}**"
-    return minus(text)
+    """The result phrase with its number in bold (explain.phrases: the same words on every face)."""
+    return result_phrase(r, strong=_bold)
 
 
 def headline(a: Assessment) -> None:
@@ -75,7 +59,6 @@ def headline(a: Assessment) -> None:
     st.caption("Screening aid, not a diagnosis. Results support, and never replace, clinical judgement.")
 
 
-STRIP_MARK = {"met": "●", "not_met": "○", "indeterminate": "◐"}
 SIGNAL_ICON = {"suggestive": "⚠", "not_suggestive": "✓", "insufficient_data": "?"}
 SIGNAL_COLOUR = {"suggestive": "red", "not_suggestive": "green", "insufficient_data": "orange"}
 
@@ -92,7 +75,7 @@ def status_strip(a: Assessment, own: tuple[str, ...] = ()) -> None:
     other-populations line, the MAS-vs-primary-HLH line and the next steps."""
     s = a.summary
     marks = " · ".join(
-        f"{qualified_name(r.id)} {STRIP_MARK[r.status]} {r.status.replace('_', ' ')}"
+        f"{qualified_name(r.id)} {STATUS_MARK[r.status]} {r.status.replace('_', ' ')}"
         for r in ordered(a, own)[: len(own) or 3]
     )
     if s.other_population_met:  # named in the grey line once opened
@@ -109,9 +92,17 @@ def status_strip(a: Assessment, own: tuple[str, ...] = ()) -> None:
             st.caption(f"**Next steps.** {s.next_steps}")
 
 
+def panels(a: Assessment, every: bool = True) -> list:
+    """The comparison panels to show (policy.yaml `panels`): all of them, or (`every` False, the
+    bedside page) those shown always and those holding one of the patient's own instruments."""
+    own = set(a.summary.own_instruments)
+    return [p for p in criteria().policy.panels if every or p.always or own & set(p.instruments)]
+
+
 def own_instruments(a: Assessment, own: tuple[str, ...]) -> None:
     """One line per own instrument that the comparison panels below do not already show."""
-    rest = [r for r in ordered(a, own)[: len(own)] if r.id not in FLARE_IDS and r.id not in PHLH_IDS]
+    shown = {iid for p in panels(a, every=False) for iid in p.instruments}
+    rest = [r for r in ordered(a, own)[: len(own)] if r.id not in shown]
     if rest:
         st.markdown("**Instruments that decide this screen**")
     for r in rest:
@@ -143,26 +134,23 @@ def _panel_line(r: CriterionResult, a: Assessment) -> str:
     return f"{badge(r, a)} **{qualified_name(r.id)}**" + (f" · {detail}" if detail else "")
 
 
-def comparison_panels(a: Assessment, flare: bool = True) -> None:
-    """MAS vs an sJIA/Still's flare (with `flare`: the bedside page shows it only where those
-    instruments are the patient's own) and MAS vs primary HLH."""
-    left, right = st.columns(2, gap="small") if flare else (None, st.container())
-    if left is not None:
-        with left, st.container(border=True, key="panel_flare"):
-            st.markdown("**MAS vs sJIA / Still's flare**")
-            for iid in FLARE_IDS:
-                st.markdown(_panel_line(a.criteria[iid], a))
-            extra = a.criteria["ms_score"].additional_cutoffs
-            for cut in extra:
-                st.markdown(f"↳ MS score {cut.label} cut-off {cut.comparator} {cut.cutoff}: {STATUS_BADGE[cut.status]}")
-            st.caption(
-                "The 2016 criteria and MS score were derived in systemic JIA; ferritin:ESR supports but never decides."
-            )
-    with right, st.container(border=True, key="panel_phlh"):
-        st.markdown("**MAS vs primary HLH**")
-        for iid in PHLH_IDS:
-            st.markdown(_panel_line(a.criteria[iid], a))
-        st.caption("Genetic testing remains the reference standard for primary HLH.")
+def comparison_panels(a: Assessment, every: bool = True) -> None:
+    """Side by side, the comparison panels of policy.yaml (MAS vs an sJIA/Still's flare, MAS vs
+    primary HLH): each instrument's line, its additional cut-offs, and the panel's caption. With
+    `every` False (the bedside page) a panel appears only where it applies (see `panels`)."""
+    chosen = panels(a, every)
+    places = st.columns(len(chosen), gap="small") if len(chosen) > 1 else [st.container() for _ in chosen]
+    for place, panel in zip(places, chosen, strict=True):
+        with place, st.container(border=True, key=f"panel_{panel.id}"):
+            st.markdown(f"**{panel.title}**")
+            for iid in panel.instruments:
+                r = a.criteria[iid]
+                st.markdown(_panel_line(r, a))
+                for cut in r.additional_cutoffs:
+                    st.markdown(
+                        f"↳ {r.short_name} {cut.label} cut-off {cut.comparator} {cut.cutoff}: {STATUS_BADGE[cut.status]}"
+                    )
+            st.caption(panel.caption)
 
 
 def next_tests(a: Assessment) -> None:
@@ -195,7 +183,7 @@ def _item_row(item: ItemResult, indent: str = "") -> list[list[str]]:
     points = "" if item.points is None else _num(item.points)
     counted = "" if item.counted or "not counted" in item.label else " (supportive, not counted)"
     label = f"{indent}{item.label}{counted}"
-    rows = [[label, RESULT_MARK[item.result], _entered(item), item.threshold or "", points]]
+    rows = [[label, RESULT_WORDS[item.result], _entered(item), item.threshold or "", points]]
     for sub in item.components or []:
         rows += _item_row(sub, indent + "↳ ")
     return rows
@@ -221,7 +209,7 @@ def criterion_card(r: CriterionResult, a: Assessment, expanded: bool, tag: str =
     page arrangement) the card tracks whether it is open and draws its content only then."""
     detail = score_text(r).replace("**", "")
     status = r.status.replace("_", " ") + (", indicative only" if r.id in a.summary.other_population_met else "")
-    title = f"{STRIP_MARK[r.status]} {qualified_name(r.id)} — {status}" + (f" · {detail}" if detail else "")
+    title = f"{STATUS_MARK[r.status]} {qualified_name(r.id)} — {status}" + (f" · {detail}" if detail else "")
     if tag:  # the bedside page: a closed card is drawn empty (a lighter page reruns faster)
         box = st.expander(title, expanded=expanded, key=f"card_{r.id}_{tag}", on_change="rerun")
         if box.open is False:

@@ -24,6 +24,7 @@ from mas_screen.domain.models import (
 )
 from mas_screen.domain.series import SeriesInput, TrendResult
 from mas_screen.domain.units import format_number, pretty_unit
+from mas_screen.explain.phrases import RESULT_WORDS
 from mas_screen.faces.teaching.claims import case_series, compute
 from mas_screen.faces.teaching.grading import (
     SKILL_LABELS,
@@ -311,7 +312,7 @@ def _item_rows(item: ItemFeedback, indent: str = "") -> list[str]:
     source = cite(item.citation) if item.citation else ""
     rows = [
         f"| {indent}{item.label} | {entered} | {value} | {item.rule or ''} | "
-        f"{cards.RESULT_MARK[item.result]} | {points} | {source} |"
+        f"{RESULT_WORDS[item.result]} | {points} | {source} |"
     ]
     for sub in item.components:
         rows += _item_rows(sub, indent + "↳ ")

@@ -19,17 +19,17 @@ from mas_screen.criteria.provenance import one_line
 from mas_screen.criteria.references import link, short_citation
 from mas_screen.domain.models import Assessment, CriterionResult, field_label
 from mas_screen.domain.units import format_number, pretty_unit
+from mas_screen.explain.phrases import STATUS_TEXT, result_phrase
 from mas_screen.explain.score_display import minus
 from mas_screen.faces.cds_hooks import population
 from mas_screen.faces.cds_hooks.mapping import LabResult, Mapped
 from mas_screen.faces.cds_hooks.rules import CardRule, cds_data
-from mas_screen.render.text import _score as score_text
 
 SUMMARY_LIMIT = 139  # CDS Hooks: "<140-character summary"
 RHEUMATIC = ("sjia", "suspected_sjia", "aosd", "sle")
 OVERRIDE_SYSTEM = "urn:mas-screen:override-reason"
 EXTENSION_KEY = "mas-screen"
-STATUS_WORD = {"met": "**met**", "not_met": "not met", "indeterminate": "undecided"}
+STATUS_WORD = {**STATUS_TEXT, "met": f"**{STATUS_TEXT['met']}**"}  # the one table of words; met in bold
 MAX_PROBLEMS = 12
 
 
@@ -186,7 +186,7 @@ def matching_rule(ctx: CardContext) -> CardRule | None:
 
 def _result_text(r: CriterionResult) -> str:
     """Score, range or count with the cut-off (as the text report shows them), else the verdict."""
-    return score_text(r) or r.verdict
+    return result_phrase(r) or r.verdict
 
 
 def _when(r: LabResult) -> str:

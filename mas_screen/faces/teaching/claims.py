@@ -40,6 +40,7 @@ from mas_screen.faces.teaching.cross_checks import resolve_item_spec
 from mas_screen.faces.teaching.loading import lines_of
 from mas_screen.faces.teaching.schema import Case, Claim, Interpretation, Problem, PublishedSource, normal_time
 from mas_screen.faces.trends import assess_series
+from mas_screen.kernel.signals import phlh_instrument
 
 RHEUMATIC_DISEASES = ("sjia", "suspected_sjia", "aosd", "sle")
 
@@ -140,7 +141,7 @@ def derive_interpretation(
 ) -> Interpretation | None:
     """What the computed summary says at one time point, by INTERPRETATION_RULE (None: no option fits)."""
     summary = assessment.summary
-    if summary.phlh_signal == "favours_phlh" and assessment.criteria["mh_score"].population != "outside":
+    if summary.phlh_signal == "favours_phlh" and assessment.criteria[phlh_instrument()].population != "outside":
         return "phlh"
     disease = (context or case.context).underlying_disease
     rheumatic = disease in RHEUMATIC_DISEASES or case.driver == "rheumatic_disease"

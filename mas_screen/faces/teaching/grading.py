@@ -36,7 +36,7 @@ from mas_screen.domain.models import (
     field_label,
 )
 from mas_screen.domain.units import format_number
-from mas_screen.explain.score_display import shown_score
+from mas_screen.explain.phrases import result_phrase
 from mas_screen.explain.summary import policy, supporting_instruments
 from mas_screen.faces.teaching.claims import compute
 from mas_screen.faces.teaching.schema import (
@@ -286,17 +286,8 @@ def instrument_why(iid: str, context: ClinicalContext, result: CriterionResult |
 
 
 def _score_text(r: CriterionResult) -> str | None:
-    if r.score is not None:
-        text = str(shown_score(r))
-    elif r.score_range is not None:
-        text = f"{format_number(r.score_range[0])}–{format_number(r.score_range[1])} (range: items missing)"
-    elif r.count_met is not None:
-        return f"{r.count_met} criteria met ({r.count_assessable} assessable)"
-    else:
-        return None
-    if r.cutoff_label:
-        text += f" (cut-off {r.cutoff_label})"
-    return text
+    """The result as every face phrases it (explain.phrases), or None when there is none."""
+    return result_phrase(r) or None
 
 
 def _item_feedback(item: ItemResult) -> ItemFeedback:

@@ -28,7 +28,6 @@ from mas_screen.explain.wording import SYMBOL
 from mas_screen.render.figures.kit import BASE_FONT, GREY, OKABE_ITO, TICK_FONT, _empty_figure, page_layout
 from mas_screen.render.figures.trends_kit import _wrap
 
-SCORE_INSTRUMENTS = ("hscore", "ms_score")  # the cohort scores drawn on the Batch page
 # A display choice, not a clinical number: at most this many bars over the observed range (1-2-5 steps).
 TARGET_BARS = 24
 WIDTH = 600  # text is wrapped for this width; the page shows the figure at it
@@ -349,4 +348,4 @@ def cohort_score_figure(screened, iid: str, **kwargs) -> go.Figure:
     )
 
 
-__all__ = ["SCORE_INSTRUMENTS", "CutoffLine", "cohort_score_figure", "cutoff_lines", "meets", "score_histogram"]
+__all__ = ["CutoffLine", "cohort_score_figure", "cutoff_lines", "meets", "score_histogram"]

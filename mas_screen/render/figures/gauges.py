@@ -9,6 +9,7 @@ from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.schema import InstrumentSpec
 from mas_screen.domain.models import Assessment, CriterionResult
 from mas_screen.domain.units import format_threshold
+from mas_screen.explain.phrases import result_phrase
 from mas_screen.explain.score_display import minus, shown_score
 from mas_screen.kernel.instruments import instruments
 from mas_screen.render.figures.kit import (
@@ -18,7 +19,6 @@ from mas_screen.render.figures.kit import (
     OKABE_ITO,
     TICK_FONT,
     WIDTH,
-    _num,
     page_layout,
 )
 
@@ -42,13 +42,14 @@ def _status_colour(status: str) -> str:
 
 
 def score_gauge_figure(assessment: Assessment) -> go.Figure:
-    """HScore and MH score as bars on their full scale, MS score as a marker; cut-offs labelled.
+    """The scores of policy.yaml `score_gauges`: points scores (HScore, MH score) as bars on their full
+    scale, a weighted sum (MS score) as a marker; cut-offs labelled.
 
     A score still open (items missing) is drawn as its known minimum plus a hatched range up to
     the maximum, so the reader sees whether the missing items could cross the cut-off.
     """
     fig = go.Figure()
-    rows = [r for r in (assessment.criteria.get(k) for k in ("hscore", "mh_score", "ms_score")) if r]
+    rows = [r for r in (assessment.criteria.get(k) for k in criteria().policy.score_gauges) if r]
     n = len(rows)
     bar_px, gap_px = 64, 92  # under each bar: its ticks, its status line, the next cut-off label
     total_px = n * bar_px + (n - 1) * gap_px
@@ -137,21 +138,19 @@ def score_gauge_figure(assessment: Assessment) -> go.Figure:
 
 
 def _score_words(result: CriterionResult) -> str:
+    """The result as every face phrases it (explain.phrases), after where it lies against the cut-off
+    drawn beside it while the phrase itself does not say."""
+    phrase = result_phrase(result, cutoff=False, open_=True)
     if result.score is not None:
-        side = {"met": "at or above the cut-off", "not_met": "below the cut-off"}.get(result.status, "open")
-        text = f"Score {shown_score(result)}: {side}"
+        side = {"met": "At or above the cut-off", "not_met": "Below the cut-off"}.get(result.status)
     elif result.score_range is not None:
-        lo, hi = result.score_range
         side = {
-            "met": "at or above the cut-off whatever they are",
-            "not_met": "below the cut-off whatever they are",
-        }.get(result.status, "the missing items decide")
-        text = f"Score {_num(lo)}–{_num(hi)} (items missing): {side}"
+            "met": "At or above the cut-off whatever the missing items",
+            "not_met": "Below the cut-off whatever the missing items",
+        }.get(result.status, "The missing items decide")
     else:
-        text = "Score not computable yet"
-    if result.probability is not None:
-        text += f"; probability {result.probability.label}"
-    return text
+        return phrase[:1].upper() + phrase[1:]
+    return f"{side}: {phrase}" if side else phrase[:1].upper() + phrase[1:]
 
 
 def _points_row(fig, result: CriterionResult, xref, yref, colour, annotations, top_score) -> None:
@@ -238,13 +237,4 @@ def _ms_row(fig, result: CriterionResult, xref, yref, colour, annotations) -> No
                 hovertemplate=f"MS score {shown_score(result)}<extra></extra>",
             )
         )
-        text = _score_words(result)
-    else:
-        words = {"met": "at or above", "not_met": "below"}.get(result.status)
-        cut = minus(format_threshold(result.cutoff)) if result.cutoff is not None else ""
-        text = (
-            f"Score not computable (inputs missing or a bound): {words} {cut} whatever their values"
-            if words
-            else "Score not computable yet: inputs missing"
-        )
-    annotations.append(_row_caption(text, yref))
+    annotations.append(_row_caption(_score_words(result), yref))

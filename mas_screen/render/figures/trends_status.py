@@ -13,6 +13,7 @@ from mas_screen.criteria.loading import instrument_ids
 from mas_screen.domain.models import CriterionResult
 from mas_screen.domain.series import TrendResult
 from mas_screen.domain.units import pretty_unit
+from mas_screen.explain.phrases import STATUS_MARK, STATUS_TEXT, result_phrase
 from mas_screen.render.figures.kit import (
     BASE_FONT,
     CHAR_PX,
@@ -44,8 +45,7 @@ from mas_screen.render.figures.trends_kit import (
 
 # -------------------------------------------------------------------------------- status timeline
 
-STATUS_SYMBOL = {"met": "●", "not_met": "○", "indeterminate": "◐"}
-STATUS_WORD = {"met": "met", "not_met": "not met", "indeterminate": "indeterminate"}  # the app's words
+STATUS_SYMBOL, STATUS_WORD = STATUS_MARK, STATUS_TEXT  # the app's one table of marks and words
 STATUS_Z = {"not_met": 0, "indeterminate": 1, "met": 2}
 # Lightness differs too (dark / mid / light), so the strip reads in greyscale without the symbols.
 STATUS_FILL = {"met": OKABE_ITO["vermillion"], "indeterminate": "#BDBDBD", "not_met": "#DCEAF6"}
@@ -55,9 +55,7 @@ CELL_MIN_PX = 18  # narrower cells show colour only; a run of equal cells gets o
 
 
 def _hover_result(r: CriterionResult) -> str:
-    from mas_screen.render.pdf.words import result_text  # the printed summary's wording (score, count, range)
-
-    return result_text(r)
+    return result_phrase(r, open_=True) or "—"
 
 
 def _instrument_ids(points) -> list[str]:

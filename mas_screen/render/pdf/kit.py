@@ -13,7 +13,7 @@ from fpdf import FPDF, XPos, YPos
 from mas_screen.domain.models import (
     Assessment,
 )
-from mas_screen.explain.score_display import STATUS_WORDS
+from mas_screen.explain.phrases import STATUS_WORDS
 from mas_screen.version import __version__
 
 # ------------------------------------------------------------------------------------------- PDF

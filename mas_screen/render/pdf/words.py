@@ -14,8 +14,9 @@ from mas_screen.domain.models import (
     PatientInput,
     field_label,
 )
-from mas_screen.domain.units import format_number, pretty_unit, unit_index, unit_key
-from mas_screen.explain.score_display import minus, shown_score
+from mas_screen.domain.units import pretty_unit, unit_index, unit_key
+from mas_screen.explain.phrases import result_phrase
+from mas_screen.explain.score_display import minus
 from mas_screen.explain.summary import screening_caveat
 from mas_screen.kernel.inputs.parsing import echo
 from mas_screen.render.pdf.kit import SHORT_LABELS, STATUS_WORD
@@ -29,31 +30,16 @@ def _minus(text: str) -> str:
 
 
 def result_text(r: CriterionResult) -> str:
-    """Score / range / count of one instrument, as a short phrase."""
-    if r.score is not None:
-        text = ("ratio " if r.id == "ferritin_esr" else "score ") + str(shown_score(r))
-    elif r.score_range is not None:
-        text = f"score {format_number(r.score_range[0])}–{format_number(r.score_range[1])} (range: items missing)"
-    elif r.count_met is not None:
-        text = f"{r.count_met} met of {r.count_assessable} assessable"
-    elif r.cutoff is not None:  # a score or ratio not computable (inputs missing or a bound)
-        text = {
-            "met": f"{_cut(r)} whatever the missing or bounded values",
-            "not_met": f"below {format_number(r.cutoff)} whatever the missing or bounded values",
-        }.get(r.status, "not computable yet")
-    else:
+    """Score / range / bound / count of one instrument, as a short phrase (explain.phrases; the
+    printed table gives the rule in a column of its own, so no cut-off here)."""
+    text = result_phrase(r, cutoff=False, open_=True)
+    if not text:
         counted = [i for i in r.items if i.counted]
         met = sum(1 for i in counted if i.result == "met")
         text = f"{met} of {len(counted)} items met"
-    if r.probability is not None:
-        text += f"; probability {r.probability.label}"
     for extra in r.additional_cutoffs:
         text += f"; {extra.label}: {STATUS_WORD[extra.status]}"
     return _minus(text)
-
-
-def _cut(r: CriterionResult) -> str:
-    return r.cutoff_label or format_number(r.cutoff or 0)
 
 
 def rule_text(r: CriterionResult) -> str:

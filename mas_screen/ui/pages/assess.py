@@ -228,7 +228,7 @@ def answer(patient: PatientInput, assessment: Assessment) -> None:
         export_buttons(patient, assessment)
         return
     cards.own_instruments(assessment, own)
-    cards.comparison_panels(assessment, flare=any(i in cards.FLARE_IDS for i in assessment.summary.own_instruments))
+    cards.comparison_panels(assessment, every=False)
     cards.next_tests(assessment)
     export_buttons(patient, assessment)
 

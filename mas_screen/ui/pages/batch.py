@@ -13,10 +13,10 @@ import pandas as pd
 import streamlit as st
 
 from mas_screen.criteria.loading import criteria, instrument_ids
-from mas_screen.explain.score_display import STATUS_WORDS
+from mas_screen.explain.phrases import STATUS_WORDS
 from mas_screen.explain.summary import qualified_name
 from mas_screen.faces import jobs
-from mas_screen.render.figures.cohort import SCORE_INSTRUMENTS, cohort_score_figure
+from mas_screen.render.figures.cohort import cohort_score_figure
 from mas_screen.ui import batch_io, cohort_job
 from mas_screen.ui.batch_demo import SYNTHETIC_LABEL
 from mas_screen.ui.batch_io import (
@@ -302,8 +302,9 @@ def charts(result: CohortResult) -> None:
         "derived in adults and the MS score in children with systemic JIA; rows outside those populations "
         "are drawn as computed."
     )
-    cols = st.columns(len(SCORE_INSTRUMENTS), gap="medium")
-    for col, iid in zip(cols, SCORE_INSTRUMENTS, strict=True):
+    scores = criteria().policy.cohort_scores  # the cohort score distributions drawn (policy.yaml)
+    cols = st.columns(len(scores), gap="medium")
+    for col, iid in zip(cols, scores, strict=True):
         with col, st.container(key=f"batch_stack_chart_{iid}"):
             st.plotly_chart(
                 cohort_score_figure(result.frame, iid),
@@ -351,7 +352,7 @@ def display_frame(frame: pd.DataFrame, *, inputs: bool) -> tuple[pd.DataFrame, d
         shown[iid] = frame[f"{iid}_status"].astype("str").map(STATUS_WORDS)
         qualifier = qualified_name(iid).removeprefix(short_name(iid)).strip()
         config[iid] = st.column_config.TextColumn(short_name(iid), width=118, help=qualifier.strip("()") or None)
-    for iid in SCORE_INSTRUMENTS:
+    for iid in criteria().policy.cohort_scores:
         shown[f"{iid}_score"] = frame[f"{iid}_score"]
         config[f"{iid}_score"] = st.column_config.NumberColumn(f"{short_name(iid)} (score)", format="%g")
     shown["warnings"] = readable_warnings(frame["warnings"], WARNING_TITLES)

@@ -14,7 +14,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.loading import criteria, instrument_ids
 from mas_screen.criteria.references import short_citation
 from mas_screen.domain.models import PatientInput, field_label
 from mas_screen.domain.series import SeriesInput, TrendResult
@@ -307,9 +307,6 @@ def exports(result: TrendResult, rows: list[dict], series: SeriesInput) -> None:
     st.caption("Files are generated in memory when you click; nothing is written on the server.")
 
 
-STATUS_COLUMNS = ("mas2016", "ms_score", "mh_score", "hscore", "hlh2004", "ferritin_esr", "parodi2009", "ohi")
-
-
 def _csv(result: TrendResult, rows: list[dict]) -> bytes:
     """Rows as typed plus each instrument's status at that time (cells safe to open in a spreadsheet)."""
     by_row = {p.row: p for p in result.points}
@@ -317,7 +314,7 @@ def _csv(result: TrendResult, rows: list[dict]) -> bytes:
     for i, row in enumerate(rows):
         record = dict(row)
         point = by_row.get(i)
-        for iid in STATUS_COLUMNS:
+        for iid in instrument_ids():  # every instrument of criteria/, in its order
             record[f"{iid}_status"] = point.assessment.criteria[iid].status if point else "not assessed"
         record["mas_signal"] = point.assessment.summary.mas_signal if point else "not assessed"
         record["other_population_met"] = ";".join(point.assessment.summary.other_population_met) if point else ""
