@@ -16,7 +16,11 @@ if file_batch:
     from mas_screen.criteria.loading import prefer_plain_criteria
 
     prefer_plain_criteria()
-code = main()
+try:
+    code = main()
+except BrokenPipeError:  # the reader stopped early (`... | head`): no traceback (Python docs, "SIGPIPE")
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    code = 1
 if file_batch:  # its output is written and closed: end without the interpreter's teardown
     sys.stdout.flush()
     sys.stderr.flush()

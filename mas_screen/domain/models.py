@@ -97,6 +97,12 @@ class ClinicalContext(DomainModel):
         return self.biologic_therapy or "unknown"
 
 
+def null_context(value: Any) -> Any:
+    """A `"context": null` is an empty context: every field not known (contract: absent or null
+    means not known)."""
+    return {} if value is None else value
+
+
 class PatientInput(DomainModel):
     """One patient at one point in time."""
 
@@ -107,6 +113,8 @@ class PatientInput(DomainModel):
     # Extension: numbers typed as text use "," as the decimal mark and "." between thousands
     # (contract "Number spelling": the roles swap, nothing else changes).
     decimal_comma: bool = Field(default=False, strict=True)
+
+    _null_context = field_validator("context", mode="before")(null_context)
 
     @field_validator("id", mode="before")
     @classmethod

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, field_validator
 
 from mas_screen.criteria.loading import criteria
-from mas_screen.domain.models import Assessment, ClinicalContext, DomainModel, Measurement, ReferenceOut
+from mas_screen.domain.models import Assessment, ClinicalContext, DomainModel, Measurement, ReferenceOut, null_context
 
 TREND_ANALYTES = ("platelets", "ferritin", "ast", "wbc", "neutrophils", "fibrinogen", "esr")
 """In the order the consensus ranked them (Ravelli 2016 RMD Open): the first three matter most."""
@@ -55,6 +55,8 @@ class SeriesInput(DomainModel):
     context: ClinicalContext = Field(default_factory=ClinicalContext)
     panels: list[Panel]
     decimal_comma: bool = Field(default=False, strict=True)  # as PatientInput.decimal_comma, for every panel
+
+    _null_context = field_validator("context", mode="before")(null_context)
 
 
 SeriesWarningCode = Literal["bad_time", "duplicate_time", "out_of_order", "no_time", "two_units"]

@@ -161,6 +161,13 @@ def _card(
             finite = math.isfinite(value)  # not when the ESR is a hair above 0: the ratio has no float
             fields["value"] = value if finite else None
             fields["display"] = format_number(value) if finite else "too large to show (ESR near 0)"
+        elif not item.keys.isdisjoint(facts.labs):  # no exact ratio (a bound, a missing or zero divisor):
+            # what was entered, never "not entered" when something was
+            shown = [
+                facts.labs[k].display() if k in facts.labs else "not entered"
+                for k in (spec.numerator, spec.denominator)
+            ]
+            fields["display"] = " ÷ ".join(shown)
     elif shows == "organs":
         fields["display"] = _yes_no(facts, ("hepatomegaly", "splenomegaly"))
     elif shows == "answers":

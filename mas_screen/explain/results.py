@@ -14,7 +14,7 @@ from mas_screen.explain.cards import cards
 from mas_screen.explain.wording import STATUS_WORDS, SYMBOL
 from mas_screen.kernel.combine import Verdict
 from mas_screen.kernel.combine import probability as table_probability
-from mas_screen.kernel.inputs.facts import Facts
+from mas_screen.kernel.inputs.facts import Facts, afebrile
 from mas_screen.kernel.instruments import Instrument, per_criteria
 from mas_screen.kernel.remember import remember
 
@@ -138,7 +138,7 @@ def criterion_result(
     situation = Situation(
         population == "outside",
         facts.biologic,
-        facts.flags.get("febrile") is False,
+        afebrile(facts),
         bool(verdict.at_cutoff),
         facts.flags.get("hlh_molecular_diagnosis") is None,
         facts.disease == "aosd",

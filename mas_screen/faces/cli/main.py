@@ -13,6 +13,8 @@ stderr and nothing on stdout, when the input cannot be read at all (contract "Co
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import math
 import re
@@ -508,8 +510,10 @@ def is_file_batch(argv: list[str]) -> bool:
     teardown: its work is done and its files are closed when main() returns, and freeing a screened
     cohort's heap and modules object by object costs ~0.1 s per run (issue 14) for nothing the
     operating system does not do at exit anyway."""
+    quiet = io.StringIO()  # argparse prints help and usage errors: main() prints them, once
     try:
-        args, _ = build_parser().parse_known_args(argv)
+        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            args, _ = build_parser().parse_known_args(argv)
     except SystemExit:
         return False
     return getattr(args, "func", None) is cmd_batch and args.engine != "dask"

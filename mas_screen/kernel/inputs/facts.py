@@ -382,6 +382,21 @@ def _conflicts(facts: Facts) -> list[InputWarning]:
 ORGAN_FIELDS = ("hepatomegaly", "splenomegaly")
 
 
+def afebrile(facts: Facts) -> bool:
+    """Known not febrile by the project's fever convention (criteria-spec.md Decisions: the `febrile`
+    answer, else the highest temperature against 38.0 °C): `febrile: false`, or no answer and a
+    temperature below 38.0 °C, for which the fever items are not met and the not-febrile caveats apply."""
+    febrile = facts.flags.get("febrile")
+    if febrile is not None:
+        return febrile is False
+    temp = facts.labs.get("temperature")
+    if temp is None:
+        return False
+    conv = criteria().analytes.fever_convention
+    iv = temp.interval(unit_spec("temperature", conv.unit))
+    return iv.hi < conv.threshold or (iv.hi == conv.threshold and iv.hi_open)
+
+
 def febrile_with_low_temperature(facts: Facts) -> bool:
     """`febrile: true` with a highest temperature below 38.0 °C: not a conflict, but worth a caveat."""
     conv = criteria().analytes.fever_convention

@@ -1,0 +1,144 @@
+"""One way to phrase a result (explain.phrases) on every face, and the policy behind the panels.
+
+Expected phrases are written out by hand from the inputs (the score, its bounds, the cut-off's
+comparator), never read from the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import ROOT
+
+from mas_screen import PatientInput, assess
+from mas_screen.criteria.loading import criteria, instrument_ids
+from mas_screen.domain.series import SeriesInput
+from mas_screen.explain.phrases import RESULT_WORDS, STATUS_WORDS, result_phrase
+from mas_screen.render.pdf.words import result_text
+from mas_screen.render.text import render_text
+
+SJIA = {"underlying_disease": "sjia", "febrile": True, "age_years": 7}
+
+
+def _assess(labs: dict, context: dict | None = None):
+    return assess(PatientInput.model_validate({"context": context or SJIA, "labs": labs}))
+
+
+def test_the_status_and_result_words_are_one_table():
+    assert STATUS_WORDS == {"met": "● met", "not_met": "○ not met", "indeterminate": "◐ indeterminate"}
+    assert RESULT_WORDS == {"met": "● met", "not_met": "○ not met", "missing": "? missing"}
+
+
+def test_a_count_a_range_and_a_score_read_alike_on_every_face():
+    a = _assess({"ferritin": 2500, "platelets": 150, "fibrinogen": 300})
+    mas = a.criteria["mas2016"]
+    assert result_phrase(mas) == "2 met of 2 assessable"
+    assert result_phrase(mas, strong=lambda t: f"**{t}**") == "**2** met of 2 assessable"
+    hscore = a.criteria["hscore"]
+    lo, hi = hscore.score_range
+    assert result_phrase(hscore) == f"score range {lo}–{hi} (cut-off ≥ 169)"
+    text = render_text(a)
+    assert "2016 MAS criteria: MET — 2 met of 2 assessable" in text
+    assert f"HScore: indeterminate — score range {lo}–{hi} (cut-off ≥ 169)" in text
+    assert result_text(hscore) == f"score range {lo}–{hi}"  # the PDF: the rule has its own column
+
+
+def test_a_score_decided_by_its_bounds_says_which_side_whatever_the_missing_values():
+    # MS score with ferritin > 40000 (a bound), platelets 150, fibrinogen 300, CNS/haemorrhage/arthritis
+    # and LDH missing: the least possible score is above -2.1, so it is met.
+    a = _assess({"ferritin": ">40000", "platelets": 150, "fibrinogen": 300, "esr": 10})
+    ms = a.criteria["ms_score"]
+    assert ms.status == "met" and ms.score is None and ms.score_bounds is not None
+    lo = ms.score_bounds[0]
+    assert lo >= -2.1
+    shown = f"{lo:g}".replace("-", "−")
+    assert result_phrase(ms) == f"score ≥ {shown} whatever the missing or bounded values"
+    assert f"MS score: MET — score ≥ {shown} whatever the missing or bounded values" in render_text(a)
+    # Ferritin:ESR from a bound: > 40000 / 10 is above 21.5 whatever the ferritin's true value.
+    ratio = a.criteria["ferritin_esr"]
+    assert ratio.status == "met" and ratio.score is None
+    assert result_phrase(ratio) == "ratio ≥ 21.5 whatever the missing or bounded values"
+
+
+def test_a_ratio_decided_below_its_cut_off_names_the_other_side():
+    a = _assess({"ferritin": "<100", "esr": 10})  # < 100 / 10 = < 10, below 21.5
+    ratio = a.criteria["ferritin_esr"]
+    assert ratio.status == "not_met"
+    assert result_phrase(ratio) == "ratio < 21.5 whatever the missing or bounded values"
+
+
+def test_an_open_score_is_not_computable_yet_where_a_face_says_so():
+    a = _assess({})
+    ratio = a.criteria["ferritin_esr"]
+    assert result_phrase(ratio) == ""
+    assert result_phrase(ratio, open_=True) == "ratio not computable yet"
+
+
+def test_the_probability_follows_the_score():
+    labs = {
+        "ferritin": 6500, "triglycerides": 4.5, "fibrinogen": 2.0, "ast": 60, "hemoglobin": 8.5,
+        "platelets": 80, "wbc": 3.0, "temperature": 39.6,
+    }  # fmt: skip
+    context = {
+        "underlying_disease": "other", "known_immunosuppression": True, "hepatomegaly": True,
+        "splenomegaly": True, "hemophagocytosis_marrow": True,
+    }  # fmt: skip
+    a = assess(
+        PatientInput.model_validate(
+            {"context": context, "labs": {k: {"value": v, "unit": u} for k, (v, u) in _units(labs).items()}}
+        )
+    )
+    h = a.criteria["hscore"]
+    assert h.score is not None and h.probability is not None
+    assert result_phrase(h) == f"score {h.score:g} (cut-off ≥ 169); probability {h.probability.label}"
+
+
+def _units(labs: dict) -> dict:
+    units = {"ferritin": "ng/mL", "triglycerides": "mmol/L", "fibrinogen": "g/L", "ast": "U/L",
+             "hemoglobin": "g/dL", "platelets": "10*9/L", "wbc": "10*9/L", "temperature": "Cel"}  # fmt: skip
+    return {k: (v, units[k]) for k, v in labs.items()}
+
+
+def test_panels_and_the_phlh_instrument_come_from_policy():
+    policy = criteria().policy
+    assert [(p.id, p.instruments, p.always) for p in policy.panels] == [
+        ("flare", ["mas2016", "ms_score", "ferritin_esr"], False),
+        ("phlh", ["mh_score", "hlh2004"], True),
+    ]
+    assert policy.phlh.instrument == "mh_score"
+    assert policy.score_gauges == ["hscore", "mh_score", "ms_score"]
+    assert policy.cohort_scores == ["hscore", "ms_score"]
+    assert set(instrument_ids()) >= {iid for p in policy.panels for iid in p.instruments}
+
+
+def test_a_null_context_is_an_unknown_context():
+    """Contract: every field is optional; absent or null means not known."""
+    a = assess(PatientInput.model_validate({"context": None, "labs": {"ferritin": 800}}))
+    b = assess(PatientInput.model_validate({"labs": {"ferritin": 800}}))
+    assert {k: r.status for k, r in a.criteria.items()} == {k: r.status for k, r in b.criteria.items()}
+    series = SeriesInput.model_validate({"context": None, "panels": [{"time": "2024-01-01", "labs": {}}]})
+    assert series.context.underlying_disease is None
+
+
+def test_a_temperature_below_38_is_not_febrile_for_the_caveats_too():
+    """No febrile answer and 37.0 °C: the 2016 entry item is not met (fever convention), and the
+    caveat saying an afebrile patient cannot meet the criteria appears, as with febrile: false."""
+    temp = {"temperature": {"value": 37.0, "unit": "Cel"}, "ferritin": 800}
+    by_temp = _assess(temp, {"underlying_disease": "sjia"}).criteria["mas2016"]
+    by_answer = _assess({"ferritin": 800}, {"underlying_disease": "sjia", "febrile": False}).criteria["mas2016"]
+    assert by_temp.items[0].result == "not_met"
+    afebrile = [c for c in by_answer.caveats if c.startswith("Fever is the entry condition")]
+    assert afebrile and afebrile[0] in by_temp.caveats
+    febrile = _assess({**temp, "temperature": {"value": 38.0, "unit": "Cel"}}, {"underlying_disease": "sjia"})
+    assert not [c for c in febrile.criteria["mas2016"].caveats if c.startswith("Fever is the entry condition")]
+
+
+def test_help_and_usage_errors_are_printed_once():
+    run = [sys.executable, "-m", "mas_screen"]
+    out = subprocess.run([*run, "trend", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.count("usage:") == 1
+    err = subprocess.run([*run, "batch", "in.csv"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert err.returncode == 2 and err.stderr.count("usage:") == 1 and err.stderr.count("error:") == 1
+    assert json.dumps(err.stdout) == '""'
