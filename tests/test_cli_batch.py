@@ -72,6 +72,9 @@ def test_csv_to_parquet_is_identical_to_assess(tmp_path, csv_file, cohort):
     assert "1,200 rows screened" in stdout
     assert "rows with warnings:" in stdout
     assert "mas2016" in stdout and "indeterminate" in stdout
+    # the MH score's numbers are not confirmed against the primary paper: said beside its counts
+    assert "\nmh_score* " in stdout
+    assert "* values not confirmed against the primary paper; phlh_signal comes from it" in stdout
 
 
 def test_csv_output_matches_parquet_output(tmp_path, csv_file):

@@ -252,6 +252,8 @@ def _progress_bar(enabled: bool):
 
 
 def render_batch_summary(summary: dict, out: str, seconds: float) -> str:
+    from mas_screen.criteria.loading import criteria
+
     rows = summary["rows"]
     rate = f", {rows / seconds:,.0f} rows/s" if seconds > 0 and rows else ""
     lines = [f"MAS Screen batch: {rows:,} rows screened in {seconds:.1f} s{rate} → {out}"]
@@ -263,8 +265,14 @@ def render_batch_summary(summary: dict, out: str, seconds: float) -> str:
         parts = " · ".join(f"{iid} {n:,}" for iid, n in others.items())
         lines.append(f"other_population_met (indicative only): {parts}")
     lines.append(f"{'instrument':<14}{'met':>12}{'not_met':>12}{'indeterminate':>15}")
+    unconfirmed = criteria().policy.unconfirmed_values  # their results carry the qualifier on every face
     for iid, counts in summary["status"].items():
-        lines.append(f"{iid:<14}{counts['met']:>12,}{counts['not_met']:>12,}{counts['indeterminate']:>15,}")
+        name = f"{iid}*" if iid in unconfirmed.instruments else iid
+        lines.append(f"{name:<14}{counts['met']:>12,}{counts['not_met']:>12,}{counts['indeterminate']:>15,}")
+    if any(iid in unconfirmed.instruments for iid in summary["status"]):
+        pol = criteria().policy
+        phlh = "; phlh_signal comes from it" if pol.phlh.instrument in unconfirmed.instruments else ""
+        lines.append(f"* {unconfirmed.qualifier.strip('()')}{phlh}")
     warned = summary["rows_with_warnings"]
     share = f" ({100 * warned / rows:.1f}%)" if rows else ""
     lines.append(f"rows with warnings: {warned:,}{share}")
