@@ -73,7 +73,8 @@ def test_an_open_score_is_not_computable_yet_where_a_face_says_so():
     a = _assess({})
     ratio = a.criteria["ferritin_esr"]
     assert result_phrase(ratio) == ""
-    assert result_phrase(ratio, open_=True) == "ratio not computable yet"
+    assert result_phrase(ratio, open_=True) == "ratio not computable yet (cut-off ≥ 21.5)"
+    assert result_text(ratio) == "ratio not computable yet"  # the PDF: the rule has its own column
 
 
 def test_the_probability_follows_the_score():

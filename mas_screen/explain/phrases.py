@@ -82,8 +82,10 @@ def result_phrase(
         text = f"{name} {strong(side)} {WHATEVER}"
     elif r.count_met is not None:
         text = f"{strong(str(r.count_met))} met of {r.count_assessable} assessable"
+    elif open_ and r.cutoff is not None:
+        text = f"{name} {NOT_YET}"
     else:
-        return f"{name} {NOT_YET}" if open_ and r.cutoff is not None else ""
+        return ""
     if cutoff and side is None and r.cutoff_label:
         text += f" (cut-off {r.cutoff_label})"
     if r.probability is not None:

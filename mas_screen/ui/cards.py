@@ -36,7 +36,7 @@ def _bold(text: str) -> str:
 
 def score_text(r: CriterionResult) -> str:
     """The result phrase with its number in bold (explain.phrases: the same words on every face)."""
-    return result_phrase(r, strong=_bold)
+    return result_phrase(r, strong=_bold, open_=True)
 
 
 def headline(a: Assessment) -> None:
