@@ -15,6 +15,7 @@ from mas_screen.criteria.loading import criteria
 from mas_screen.domain.models import CriterionResult
 from mas_screen.domain.units import format_number
 from mas_screen.explain.score_display import minus, shown_score
+from mas_screen.kernel.logic import NEGATION, SYMBOL
 
 STATUS_MARK = {"met": "●", "not_met": "○", "indeterminate": "◐"}
 STATUS_TEXT = {"met": "met", "not_met": "not met", "indeterminate": "indeterminate"}
@@ -25,9 +26,6 @@ RESULT_WORDS = {s: f"{RESULT_MARK[s]} {RESULT_TEXT[s]}" for s in RESULT_MARK}  #
 
 WHATEVER = "whatever the missing or bounded values"  # a status decided before the score is known
 NOT_YET = "not computable yet"
-
-# The side of a cut-off a value lies on when the status says which: met, then not met.
-_SIDES = {">": ("> ", "≤ "), ">=": ("≥ ", "< "), "<": ("< ", "≥ "), "<=": ("≤ ", "> ")}
 
 
 def _plain(text: str) -> str:
@@ -56,12 +54,12 @@ def bound(r: CriterionResult) -> str | None:
         return None
     spec = criteria().instruments.get(r.id)
     comparator = spec.cutoff.comparator if spec is not None and spec.cutoff is not None else ">="
-    met_side, other_side = _SIDES[comparator]
     if r.score_bounds is not None:  # the score's own bounds (inclusive) say more than the cut-off
         lo, hi = r.score_bounds
         high = (r.status == "met") == comparator.startswith(">")
         return minus(f"≥ {format_number(lo)}" if high else f"≤ {format_number(hi)}")
-    return minus((met_side if r.status == "met" else other_side) + format_number(r.cutoff))
+    side = comparator if r.status == "met" else NEGATION[comparator]
+    return minus(f"{SYMBOL[side]} {format_number(r.cutoff)}")
 
 
 def result_phrase(

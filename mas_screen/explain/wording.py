@@ -6,8 +6,7 @@ here they become the contract's words and the few ways a reader sees them.
 
 from __future__ import annotations
 
-from mas_screen.kernel.kinds.base import SYMBOL
-from mas_screen.kernel.logic import compare
+from mas_screen.kernel.logic import NEGATION, SYMBOL, bound_prefix, compare
 from mas_screen.kernel.ops import MET, MISSING, NOT_MET, SCALAR
 
 RESULT_WORDS = {NOT_MET: "not_met", MISSING: "missing", MET: "met"}  # item results (contract)
@@ -32,11 +31,13 @@ def tag(iid: str) -> str:
 __all__ = [
     "MET_WORD",
     "MISSING_WORD",
+    "NEGATION",
     "NOT_MET_WORD",
     "RESULT_WORDS",
     "STATUS_CODES",
     "STATUS_WORDS",
     "SYMBOL",
+    "bound_prefix",
     "compare_words",
     "tag",
 ]

@@ -15,6 +15,14 @@ from typing import NamedTuple
 
 from mas_screen.kernel.ops import MET, MISSING, NOT_MET, SCALAR
 
+SYMBOL = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}  # the one comparator-symbol map (every face)
+NEGATION = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}  # what holds when a comparison does not
+
+
+def bound_prefix(op: str | None) -> str:
+    """How a censored value is written before its number ("> 40000", "≤ 5"); "" for an exact one."""
+    return "" if op is None else f"{SYMBOL[op]} "
+
 
 class Interval(NamedTuple):
     """lo..hi with open or closed ends; each field a scalar, or an array (one element per row)."""

@@ -30,7 +30,7 @@ from mas_screen.domain.units import (
     unit_key,
 )
 from mas_screen.kernel.inputs.parsing import MAX_UNIT_CHARS, shorten
-from mas_screen.kernel.logic import Interval
+from mas_screen.kernel.logic import Interval, bound_prefix
 
 if TYPE_CHECKING:
     from mas_screen.criteria.schema import UnitSpec
@@ -109,7 +109,7 @@ class LabFact:
             value = self.parsed.value if unit is None else _trim(self.value_in(unit))
             unit = unit or self.unit
             shown = format_number(value)
-            prefix = {None: "", ">": "> ", ">=": "≥ ", "<": "< ", "<=": "≤ "}[self.parsed.op]
+            prefix = bound_prefix(self.parsed.op)
             text = self._shown[key] = f"{prefix}{shown} {pretty_unit(unit.unit)}"
         return text
 
@@ -309,7 +309,7 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
 def _other_reading(parsed: ParsedNumber, unit: str, decimal_comma: bool) -> str:
     """The other locale's reading of an ambiguous spelling, as a sentence."""
     mark = "a decimal point" if decimal_comma else "a decimal comma"
-    op = {None: "", ">": "> ", ">=": "≥ ", "<": "< ", "<=": "≤ "}[parsed.op]
+    op = bound_prefix(parsed.op)
     return f"(With {mark} it would read {op}{format_number(parsed.other)} {pretty_unit(unit)}.)"
 
 
@@ -317,7 +317,7 @@ def _ambiguous(
     key: str, label: str, raw: object, parsed: ParsedNumber, unit: str, decimal_comma: bool, shown: str
 ) -> InputWarning:
     """`ambiguous_number` (contract "Number spelling"): both readings plausible; the value is used."""
-    op = {None: "", ">": "> ", ">=": "≥ ", "<": "< ", "<=": "≤ "}[parsed.op]
+    op = bound_prefix(parsed.op)
     mark, separator = ("','", "decimal comma") if decimal_comma else ("'.'", "decimal point")
     thousands = "'.'" if decimal_comma else "','"
     return _warning(

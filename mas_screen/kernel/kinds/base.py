@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from mas_screen.kernel.logic import SYMBOL
 from mas_screen.kernel.outcome import ends
 
 if TYPE_CHECKING:
     from mas_screen.criteria.schema import ItemSpec
 
 KINDS: dict[str, type[Item]] = {}
-SYMBOL = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}  # the one comparator-symbol map
 
 
 @dataclass(frozen=True, slots=True)

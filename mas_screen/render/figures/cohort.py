@@ -24,7 +24,7 @@ from mas_screen.criteria.references import short_citation
 from mas_screen.criteria.schema import Cutoff
 from mas_screen.domain.units import format_threshold
 from mas_screen.explain.score_display import minus
-from mas_screen.explain.wording import SYMBOL
+from mas_screen.explain.wording import NEGATION, SYMBOL
 from mas_screen.render.figures.kit import BASE_FONT, GREY, OKABE_ITO, TICK_FONT, _empty_figure, page_layout
 from mas_screen.render.figures.trends_kit import _wrap
 
@@ -35,7 +35,6 @@ PLOT_PX = 250  # the plot area's height
 LINE_PX = 17  # one line of 13 px text
 LABEL_ROW_PX = 20  # one row of cut-off labels
 TITLE_PX = 22
-NEGATION = {">=": "<", ">": "≤", "<=": ">", "<": "≥"}
 CUTOFF_STYLE = ("#000000", "solid", 2.5)  # the instrument's own cut-off: black, as in the score gauges
 EXTRA_STYLE = ("#444444", "dash", 2.0)  # other published cut-offs (e.g. MS score in AOSD)
 
@@ -149,7 +148,7 @@ def score_histogram(
         hit = meets(values, main.comparator, main.value)
         words = _number(main.value)
         groups = [
-            (f"{spec.short_name} {NEGATION[main.comparator]} {words}", ~hit, OKABE_ITO["blue"]),
+            (f"{spec.short_name} {SYMBOL[NEGATION[main.comparator]]} {words}", ~hit, OKABE_ITO["blue"]),
             (f"{spec.short_name} {SYMBOL[main.comparator]} {words}", hit, OKABE_ITO["vermillion"]),
         ]
     totals = np.zeros(len(positions), np.int64)

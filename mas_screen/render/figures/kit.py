@@ -24,7 +24,7 @@ from mas_screen.domain.units import convert, format_threshold, pretty_unit
 from mas_screen.explain.wording import MET_WORD as MET
 from mas_screen.explain.wording import MISSING_WORD as MISSING
 from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
-from mas_screen.explain.wording import SYMBOL, compare_words, tag
+from mas_screen.explain.wording import SYMBOL, bound_prefix, compare_words, tag
 from mas_screen.kernel.inputs.facts import Facts, LabFact, plausible_interval, unit_spec
 from mas_screen.kernel.instruments import Instrument, instruments, per_criteria
 from mas_screen.kernel.kinds import Item
@@ -214,7 +214,7 @@ def _typed_number(fact: LabFact, unit: UnitSpec) -> str:
     """The value as a clinician typed it (or converted, under a unit-system switch)."""
     value = fact.parsed.value if unit.unit == fact.unit.unit else fact.value_in(unit)
     text = display_number(value) if unit.unit != fact.unit.unit else group_digits(f"{value.normalize():f}")
-    prefix = {None: "", ">": "> ", ">=": "≥ ", "<": "< ", "<=": "≤ "}[fact.parsed.op]
+    prefix = bound_prefix(fact.parsed.op)
     return prefix + text
 
 

@@ -21,6 +21,7 @@ from mas_screen.domain.units import ParsedNumber, format_number, unit_index, uni
 from mas_screen.explain.wording import MET_WORD as MET
 from mas_screen.explain.wording import MISSING_WORD as MISSING
 from mas_screen.explain.wording import NOT_MET_WORD as NOT_MET
+from mas_screen.explain.wording import bound_prefix
 from mas_screen.kernel.inputs.facts import Facts, LabFact, unit_spec
 from mas_screen.render.figures.kit import (
     OKABE_ITO,
@@ -208,7 +209,7 @@ def _needs_time(times: Sequence[datetime]) -> bool:
 
 def _value_text(fact: LabFact, shown: UnitSpec) -> str:
     """A value in the display unit: as entered when the unit is the same, else 3 significant digits."""
-    prefix = {None: "", ">": "> ", ">=": "≥ ", "<": "< ", "<=": "≤ "}[fact.parsed.op]
+    prefix = bound_prefix(fact.parsed.op)
     if shown.unit == fact.unit.unit:
         return prefix + group_digits(format_number(fact.parsed.value))
     return prefix + display_number(fact.value_in(shown))
@@ -218,7 +219,7 @@ def _plain_value(analyte: str, o: Obs) -> str:
     """The value in the lab's canonical unit as a plain number for tables and CSV ("> 40000",
     "12000"): the Change's own number when it has one, else converted from the value as typed."""
     c, fact = o.change, o.fact
-    prefix = {None: "", ">": "> ", ">=": "≥ ", "<": "< ", "<=": "≤ "}[fact.parsed.op]
+    prefix = bound_prefix(fact.parsed.op)
     number = c.value if fact.parsed.op is None else c.bound
     if number is not None:
         return prefix + format_number(number)
