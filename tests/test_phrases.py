@@ -56,6 +56,10 @@ def test_a_score_decided_by_its_bounds_says_which_side_whatever_the_missing_valu
     shown = f"{lo:g}".replace("-", "−")
     assert result_phrase(ms) == f"score ≥ {shown} whatever the missing or bounded values"
     assert f"MS score: MET — score ≥ {shown} whatever the missing or bounded values" in render_text(a)
+    # the summary's sentence says it in the same words (criteria/ms_score.yaml evidence)
+    assert f"MS score ≥ {shown} whatever the missing or bounded values: favours MAS over active sJIA" in (
+        a.summary.supporting
+    )
     # Ferritin:ESR from a bound: > 40000 / 10 is above 21.5 whatever the ferritin's true value.
     ratio = a.criteria["ferritin_esr"]
     assert ratio.status == "met" and ratio.score is None

@@ -278,7 +278,9 @@ class Evidence(_Strict):
     """The summary's supporting / against sentence for a decided instrument. Placeholders:
     {score} (the score, or its range), {cutoff_label} ("≥ 169"), {cutoff} (169), {count_met},
     {counted} (items counted), {items} (all items), {count_assessable}, {probability}
-    ("; probability 54–70%" or nothing), {items_rule} ("sCD25 > 3900 U/mL and ferritin > 1000 ng/mL").
+    ("; probability 54–70%" or nothing), {items_rule} ("sCD25 > 3900 U/mL and ferritin > 1000 ng/mL"),
+    {bound} (a status decided before the score is known: the side it lies on, "≥ 1.06", as every face
+    phrases it, explain.phrases.bound), {whatever} ("whatever the missing or bounded values").
     The `_without_score` forms are used while the score itself is not known (decided from bounds)."""
 
     met: str | None = None

@@ -17,7 +17,7 @@ from mas_screen.criteria.references import short_citation
 from mas_screen.criteria.schema_policy import PolicyFile
 from mas_screen.domain.models import Assessment, CriterionResult, Summary, field_label
 from mas_screen.domain.units import format_number
-from mas_screen.explain.phrases import NOT_YET, score_value
+from mas_screen.explain.phrases import NOT_YET, WHATEVER, bound, score_value
 from mas_screen.explain.wording import STATUS_CODES
 from mas_screen.kernel import signals
 from mas_screen.kernel.inputs.facts import Facts, febrile_with_low_temperature
@@ -267,6 +267,7 @@ def evidence(r: CriterionResult) -> tuple[str | None, str | None]:
         r.count_met,
         r.count_assessable,
         None if prob is None else prob.label,
+        None if r.score_bounds is None else tuple(r.score_bounds),
     )  # everything _evidence reads that can differ between two results of one instrument
     return remember(_evidence_seen(), key, lambda: _evidence(r))
 
@@ -292,6 +293,8 @@ def _evidence(r: CriterionResult) -> tuple[str | None, str | None]:
         count_assessable=r.count_assessable,
         probability=f"; probability {r.probability.label}" if r.probability else "",
         items_rule=items_rule,
+        bound=bound(r) or "",
+        whatever=WHATEVER,
     )
     return (text, None) if status == "met" else (None, text)
 
