@@ -147,3 +147,80 @@ def test_help_and_usage_errors_are_printed_once():
     err = subprocess.run([*run, "batch", "in.csv"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert err.returncode == 2 and err.stderr.count("usage:") == 1 and err.stderr.count("error:") == 1
     assert json.dumps(err.stdout) == '""'
+
+
+def test_a_failed_gate_is_named_not_a_count_of_companion_criteria():
+    """Afebrile, or ferritin <= 684: the 2016 criteria fail at their gate, whatever the companion
+    criteria; the summary says which gate, with the value and the rule."""
+    afebrile = _assess(
+        {"ferritin": 2500, "platelets": 100, "ast": 90, "fibrinogen": 200},
+        {"underlying_disease": "aosd", "febrile": False},
+    )
+    assert afebrile.criteria["mas2016"].status == "not_met"
+    assert (
+        "2016 MAS classification criteria not met: fever (entry condition) not met (not febrile; rule ≥ 38.0 °C)"
+        in afebrile.summary.against
+    )
+    low_ferritin = _assess({"ferritin": 600, "platelets": 100, "ast": 90})
+    assert (
+        "2016 MAS classification criteria not met: ferritin (mandatory) not met (600 ng/mL; rule > 684 ng/mL)"
+        in low_ferritin.summary.against
+    )
+    companions = _assess({"ferritin": 2500, "platelets": 300, "ast": 20, "triglycerides": 100, "fibrinogen": 400})
+    assert "2016 MAS classification criteria not met (0 of 4 companion criteria met)" in companions.summary.against
+
+
+def test_il6_blockade_is_said_under_the_headline_on_every_face(tmp_path):
+    from mas_screen.explain.summary import headline_caveats
+    from mas_screen.render.pdf.report import pdf_summary
+
+    data = {
+        "context": {"underlying_disease": "sjia", "febrile": False, "biologic_therapy": "il6", "age_years": 9},
+        "labs": {"ferritin": 600, "platelets": 250, "ast": 30, "fibrinogen": {"value": 400, "unit": "mg/dL"}},
+    }
+    patient = PatientInput.model_validate(data)
+    a = assess(patient)
+    (caveat,) = headline_caveats(a)
+    assert caveat.startswith("On IL-1/IL-6 blockade, fever, ferritin and CRP can be blunted")
+    lines = render_text(a).splitlines()
+    assert lines[3].startswith("! On IL-1/IL-6 blockade")  # right under the headline (line 3)
+    pdf = tmp_path / "s.pdf"
+    pdf.write_bytes(pdf_summary(patient, a))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    page1 = " ".join(text.split("\f")[0].split())
+    assert "On IL-1/IL-6 blockade, fever, ferritin and CRP can be blunted" in page1
+    assert page1.index("On IL-1/IL-6 blockade") < page1.index("Supporting MAS")
+    none = _assess({"ferritin": 600})
+    assert headline_caveats(none) == []
+
+
+def test_the_phlh_line_is_an_alert_only_inside_the_mh_scores_population():
+    from mas_screen.explain.summary import phlh_alert
+
+    labs = {"ferritin": 20000, "platelets": 30, "neutrophils": 0.3, "hemoglobin": 7.0, "fibrinogen": 100}
+    child = _assess(labs, {"underlying_disease": "unknown", "age_years": 0.4, "splenomegaly": True})
+    adult = _assess(labs, {"underlying_disease": "other", "age_years": 58, "splenomegaly": True})
+    assert child.summary.phlh_signal == adult.summary.phlh_signal == "favours_phlh"
+    assert adult.criteria["mh_score"].population == "outside"
+    assert phlh_alert(child) and not phlh_alert(adult)
+    assert "indicative only" in adult.summary.phlh_text
+
+
+def test_text_report_and_pdf_list_the_patients_own_instruments_first():
+    from mas_screen.explain.summary import reading_order
+
+    a = _assess({"ferritin": 2500, "platelets": 90}, {"underlying_disease": "sle", "febrile": True})
+    assert reading_order(a)[0].id == "parodi2009"
+    heads = [line for line in render_text(a).splitlines() if ": " in line and line.split(":")[0] in NAMES]
+    assert heads[0].startswith("Parodi 2009 (jSLE)")
+
+
+NAMES = {"2016 MAS criteria", "Parodi 2009 (jSLE)", "HScore", "HLH-2004", "OHI", "MS score", "Ferritin:ESR"}
+
+
+def test_text_and_cards_write_comparators_and_minus_signs_for_reading():
+    a = _assess({"ferritin": 3000, "platelets": 120, "ast": 90, "ldh": 900, "fibrinogen": 200},
+                {"underlying_disease": "aosd", "febrile": True})  # fmt: skip
+    text = render_text(a)
+    assert "AOSD (Yao 2021) cut-off ≥ −1.74 → " in text
+    assert ">=" not in text and " -1" not in text

@@ -281,12 +281,16 @@ class Evidence(_Strict):
     ("; probability 54–70%" or nothing), {items_rule} ("sCD25 > 3900 U/mL and ferritin > 1000 ng/mL"),
     {bound} (a status decided before the score is known: the side it lies on, "≥ 1.06", as every face
     phrases it, explain.phrases.bound), {whatever} ("whatever the missing or bounded values").
-    The `_without_score` forms are used while the score itself is not known (decided from bounds)."""
+    The `_without_score` forms are used while the score itself is not known (decided from bounds).
+    `not_met_gate` (a count rule with `all_of` roles) is used when one of those items is not met, so
+    the sentence names the gate that failed ({failed}: "ferritin (mandatory) not met (600 ng/mL; rule
+    > 684 ng/mL)") instead of a count of companion criteria that did not decide it."""
 
     met: str | None = None
     not_met: str | None = None
     met_without_score: str | None = None
     not_met_without_score: str | None = None
+    not_met_gate: str | None = None
 
 
 # ---------------------------------------------------------------------------- combination rules

@@ -156,6 +156,7 @@ class ScreenCaveat(_Strict):
     cited: bool = True  # the references are cited in the text ({cite}) and listed with the result
     instrument: str | None = None  # met_in_population: this instrument met ...
     diseases: list[str] | None = None  # ... with one of these underlying diseases
+    under_headline: bool = False  # every face prints it right under the headline, not only with the caveats
     note: str | None = None
 
 

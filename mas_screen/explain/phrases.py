@@ -62,6 +62,17 @@ def bound(r: CriterionResult) -> str | None:
     return minus(f"{SYMBOL[side]} {format_number(r.cutoff)}")
 
 
+def typeset(text: str) -> str:
+    """Reading typography for texts written in ASCII in the data (caveats, labels): a true minus
+    (−2.1), and ≥ ≤ for >= <=. Printed and terminal faces use it; the JSON keeps the data's text."""
+    return minus(text.replace(">=", "≥").replace("<=", "≤"))
+
+
+def extra_cutoff(cut) -> str:
+    """An additional cut-off of a result ("AOSD (Yao 2021) cut-off ≥ −1.74"), as every face writes it."""
+    return minus(f"{cut.label} cut-off {SYMBOL[cut.comparator]} {format_number(cut.cutoff)}")
+
+
 def result_phrase(
     r: CriterionResult, strong: Callable[[str], str] = _plain, cutoff: bool = True, open_: bool = False
 ) -> str:
@@ -101,7 +112,9 @@ __all__ = [
     "STATUS_WORDS",
     "WHATEVER",
     "bound",
+    "extra_cutoff",
     "noun",
     "result_phrase",
     "score_value",
+    "typeset",
 ]

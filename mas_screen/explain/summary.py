@@ -69,6 +69,35 @@ def _caveat_texts(which: list[bool]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(texts), tuple(refs)
 
 
+def headline_caveats(a: Assessment) -> list[str]:
+    """The screen caveats every face prints right under the headline (policy.yaml `under_headline`:
+    IL-1/IL-6 blockade, which can make a 'not suggestive' screen falsely reassuring), among those
+    that apply to this result."""
+    shown = set(a.summary.caveats)
+    texts = (
+        cav.text.format(cite="; ".join(short_citation(k) for k in cav.references))
+        for cav in policy().screen_caveats
+        if cav.under_headline
+    )
+    return [t for t in texts if t in shown]
+
+
+def reading_order(a: Assessment, own: tuple[str, ...] | None = None) -> list[CriterionResult]:
+    """The results as every face lists them: the patient's own instruments first (in the population
+    table's order), then the rest in the criteria's order."""
+    own = tuple(a.summary.own_instruments) if own is None else own
+    first = [a.criteria[i] for i in own if i in a.criteria]
+    return first + [r for i, r in a.criteria.items() if i not in own]
+
+
+def phlh_alert(a: Assessment) -> bool:
+    """Whether the MAS-vs-primary-HLH line is shown as an alert (bold, never folded away): it favours
+    primary HLH and the patient is not outside the population its instrument was derived in (the MH
+    score: children; for an adult it stays an indicative, secondary line)."""
+    r = a.criteria.get(signals.phlh_instrument())
+    return a.summary.phlh_signal == "favours_phlh" and r is not None and r.population != "outside"
+
+
 @per_criteria
 def _screen_caveat_texts() -> dict:
     """Which screen caveats apply → their texts and citations (at most 2 ** the number of caveats)."""
@@ -245,8 +274,20 @@ def _evidence_words() -> dict[str, tuple[dict[tuple[str, bool], str | None], int
             templates[(status, False)] = template
             templates[(status, True)] = getattr(words, f"{status}_without_score") or template
         counted = [i for i in spec.items if spec.rule.type == "count" and i.role in (spec.rule.counted or [])]
+        templates[("gate", True)] = templates[("gate", False)] = words.not_met_gate
         table[iid] = (templates, len(counted))
     return table
+
+
+def _failed_gates(r: CriterionResult) -> tuple[str, ...]:
+    """The gate items (a count rule's `all_of` roles: entry, mandatory) that are not met, phrased."""
+    spec = criteria().instruments.get(r.id)
+    roles = spec.rule.all_of if spec is not None and spec.rule.type == "count" else ()
+    return tuple(
+        f"{i.label[:1].lower() + i.label[1:]} not met ({i.display or 'not entered'}; rule {i.threshold})"
+        for i in r.items
+        if i.role in roles and i.result == "not_met"
+    )
 
 
 @per_criteria
@@ -268,6 +309,7 @@ def evidence(r: CriterionResult) -> tuple[str | None, str | None]:
         r.count_assessable,
         None if prob is None else prob.label,
         None if r.score_bounds is None else tuple(r.score_bounds),
+        _failed_gates(r) if r.status == "not_met" else (),
     )  # everything _evidence reads that can differ between two results of one instrument
     return remember(_evidence_seen(), key, lambda: _evidence(r))
 
@@ -278,6 +320,9 @@ def _evidence(r: CriterionResult) -> tuple[str | None, str | None]:
         return None, None
     templates, counted = _evidence_words()[r.id]
     template = templates[(status, r.score is None)]
+    failed = _failed_gates(r) if status == "not_met" else ()
+    if failed and templates[("gate", True)]:
+        template = templates[("gate", True)]
     if template is None:
         return None, None
     items_rule = ""  # only a template that names it spells every item's rule out
@@ -295,6 +340,7 @@ def _evidence(r: CriterionResult) -> tuple[str | None, str | None]:
         items_rule=items_rule,
         bound=bound(r) or "",
         whatever=WHATEVER,
+        failed=" and ".join(failed),
     )
     return (text, None) if status == "met" else (None, text)
 

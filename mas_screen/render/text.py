@@ -11,9 +11,15 @@ from mas_screen.criteria.provenance import one_line as provenance_line
 from mas_screen.domain.models import Assessment, field_label
 from mas_screen.domain.series import TrendResult
 from mas_screen.domain.units import format_number, pretty_unit
-from mas_screen.explain.phrases import RESULT_MARK, STATUS_TEXT, result_phrase
+from mas_screen.explain.phrases import RESULT_MARK, STATUS_TEXT, extra_cutoff, result_phrase, typeset
 from mas_screen.explain.score_display import minus
-from mas_screen.explain.summary import more_tests_lines, more_tests_title, qualified_name
+from mas_screen.explain.summary import (
+    headline_caveats,
+    more_tests_lines,
+    more_tests_title,
+    qualified_name,
+    reading_order,
+)
 
 # The one table of words and marks (explain.phrases); a terminal has no bold, so met is in capitals.
 STATUS_WORD = {**STATUS_TEXT, "met": STATUS_TEXT["met"].upper()}
@@ -26,6 +32,7 @@ def _wrap(text: str, indent: str = "  ") -> str:
 def render_text(a: Assessment) -> str:
     s = a.summary
     lines = ["MAS Screen — screening aid, not a diagnosis", "", s.headline]
+    lines += [_wrap(f"! {t}", "") for t in headline_caveats(a)]  # e.g. IL-6 blockade, under the headline
     if s.other_population_line:
         lines.append(f"({s.other_population_line})")
     lines += [s.phlh_text, ""]
@@ -48,19 +55,18 @@ def render_text(a: Assessment) -> str:
         lines += ["", "Input warnings (values left out):"]
         lines += [_wrap(f"! {w.field} [{w.code}] {w.message}") for w in a.input_warnings]
     lines.append("")
-    for r in a.criteria.values():
-        head = f"{qualified_name(r.id)}: {STATUS_WORD[r.status]}"
+    for r in reading_order(a):  # the patient's own instruments first
+        indicative = " (indicative only: built for another population)" if r.id in s.other_population_met else ""
+        head = f"{qualified_name(r.id)}: {STATUS_WORD[r.status]}{indicative}"
         extra = result_phrase(r)
         lines.append(head + (f" — {extra}" if extra else ""))
-        lines.append(_wrap(r.verdict))
+        lines.append(_wrap(typeset(r.verdict)))
         for item in r.items:
             shown = item.display or "not entered"
             pts = f" [{format_number(item.points)} pts]" if item.points not in (None, 0) else ""
-            lines.append(f"    {RESULT_MARK[item.result]} {item.label}: {shown} ({item.threshold}){pts}")
+            lines.append(typeset(f"    {RESULT_MARK[item.result]} {item.label}: {shown} ({item.threshold}){pts}"))
         for extra_cut in r.additional_cutoffs:
-            lines.append(
-                f"    {extra_cut.label}: {extra_cut.comparator} {extra_cut.cutoff} → {STATUS_WORD[extra_cut.status]}"
-            )
+            lines.append(f"    {extra_cutoff(extra_cut)} → {STATUS_WORD[extra_cut.status]}")
         if r.next_tests:
             lines.append(_wrap("would decide it: " + ", ".join(map(field_label, r.next_tests)), "    "))
         if r.missing:
@@ -74,7 +80,7 @@ def render_text(a: Assessment) -> str:
     for c in caveats:
         if c not in seen:
             seen.add(c)
-            lines.append(_wrap(f"• {c}"))
+            lines.append(_wrap(f"• {typeset(c)}"))
     lines += ["", "References:"]
     lines += [_wrap(f"[{k}] {ref.citation}") for k, ref in a.references.items()]
     if a.provenance is not None:

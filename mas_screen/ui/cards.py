@@ -14,8 +14,15 @@ from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.references import full_citation, link, short_citation
 from mas_screen.domain.models import Assessment, CriterionResult, ItemResult, field_label
 from mas_screen.domain.units import format_number, pretty_unit
-from mas_screen.explain.phrases import RESULT_WORDS, STATUS_MARK, STATUS_WORDS, result_phrase
-from mas_screen.explain.summary import more_tests_lines, more_tests_title, qualified_name
+from mas_screen.explain.phrases import RESULT_WORDS, STATUS_MARK, STATUS_WORDS, extra_cutoff, result_phrase
+from mas_screen.explain.summary import (
+    headline_caveats,
+    more_tests_lines,
+    more_tests_title,
+    phlh_alert,
+    qualified_name,
+    reading_order,
+)
 
 _BADGE_COLOUR = {"met": "red", "not_met": "green", "indeterminate": "gray"}
 STATUS_BADGE = {s: f":{_BADGE_COLOUR[s]}-background[**{STATUS_WORDS[s]}**]" for s in STATUS_WORDS}
@@ -47,15 +54,17 @@ def headline(a: Assessment) -> None:
         st.success(f"### {s.headline}", icon=":material/check_circle:")
     else:
         st.warning(f"### {s.headline}", icon=":material/help:")
+    for text in headline_caveats(a):  # e.g. IL-6 blockade: never a reassuring headline without it
+        st.markdown(f":orange[**⚠ {text}**]")
     if s.other_population_line:
         # Secondary and grey, never in the headline's colour: indicative only (contract).
         st.caption(s.other_population_line)
-    phlh = {
-        "favours_phlh": f":violet[**{s.phlh_text}**]",
-        "favours_mas": s.phlh_text,
-        "insufficient_data": f":gray[{s.phlh_text}]",
-    }[s.phlh_signal]
-    st.markdown(phlh)
+    if phlh_alert(a):
+        st.markdown(f":violet[**{s.phlh_text}**]")
+    elif s.phlh_signal == "insufficient_data":
+        st.markdown(f":gray[{s.phlh_text}]")
+    else:
+        st.markdown(s.phlh_text)
     st.caption("Screening aid, not a diagnosis. Results support, and never replace, clinical judgement.")
 
 
@@ -64,9 +73,8 @@ SIGNAL_COLOUR = {"suggestive": "red", "not_suggestive": "green", "insufficient_d
 
 
 def ordered(a: Assessment, own: tuple[str, ...]) -> list[CriterionResult]:
-    """The patient's own instruments first (in the population table's order), then the rest."""
-    first = [a.criteria[i] for i in own if i in a.criteria]
-    return first + [r for i, r in a.criteria.items() if i not in own]
+    """The patient's own instruments first, then the rest (explain.summary.reading_order: every face)."""
+    return reading_order(a, own)
 
 
 def status_strip(a: Assessment, own: tuple[str, ...] = ()) -> None:
@@ -81,12 +89,14 @@ def status_strip(a: Assessment, own: tuple[str, ...] = ()) -> None:
     if s.other_population_met:  # named in the grey line once opened
         marks += f" · +{len(s.other_population_met)} met, built for other populations (indicative)"
     st.markdown(f":{SIGNAL_COLOUR[s.mas_signal]}[**{SIGNAL_ICON[s.mas_signal]} {s.headline}**]")
-    if s.phlh_signal == "favours_phlh":  # as urgent as the headline: never folded away
+    for text in headline_caveats(a):
+        st.markdown(f":orange[**⚠ {text}**]")
+    if phlh_alert(a):  # as urgent as the headline: never folded away
         st.markdown(f":violet[**{s.phlh_text}**]")
     with st.expander(marks, expanded=False, key="strip_more"):
         if s.other_population_line:
             st.caption(s.other_population_line)  # grey, never the headline's colour
-        if s.phlh_signal != "favours_phlh":
+        if not phlh_alert(a):
             st.caption(s.phlh_text)
         if s.next_steps:
             st.caption(f"**Next steps.** {s.next_steps}")
@@ -147,9 +157,7 @@ def comparison_panels(a: Assessment, every: bool = True) -> None:
                 r = a.criteria[iid]
                 st.markdown(_panel_line(r, a))
                 for cut in r.additional_cutoffs:
-                    st.markdown(
-                        f"↳ {r.short_name} {cut.label} cut-off {cut.comparator} {cut.cutoff}: {STATUS_BADGE[cut.status]}"
-                    )
+                    st.markdown(f"↳ {r.short_name} {extra_cutoff(cut)}: {STATUS_BADGE[cut.status]}")
             st.caption(panel.caption)
 
 
@@ -222,7 +230,7 @@ def criterion_card(r: CriterionResult, a: Assessment, expanded: bool, tag: str =
         items, notes = st.tabs(["Items", "Population, caveats, sources"])
         with items:
             for cut in r.additional_cutoffs:
-                st.markdown(f"Also: {cut.label} cut-off {cut.comparator} {cut.cutoff} → {STATUS_BADGE[cut.status]}")
+                st.markdown(f"Also: {extra_cutoff(cut)} → {STATUS_BADGE[cut.status]}")
             items_table(r)
             if r.next_tests:
                 st.markdown("**Would decide it:** " + ", ".join(field_label(k) for k in r.next_tests))

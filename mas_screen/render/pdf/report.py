@@ -23,7 +23,15 @@ from mas_screen.domain.models import (
     PatientInput,
     field_label,
 )
-from mas_screen.explain.summary import more_tests_lines, more_tests_title, qualified_name, screening_caveat
+from mas_screen.explain.summary import (
+    headline_caveats,
+    more_tests_lines,
+    more_tests_title,
+    phlh_alert,
+    qualified_name,
+    reading_order,
+    screening_caveat,
+)
 from mas_screen.render.export import _print_figure, figure_png, print_chunks
 from mas_screen.render.pdf.kit import (
     BODY_PT,
@@ -138,11 +146,14 @@ def _summary(pdf: FPDF, a: Assessment) -> None:
     s = a.summary
     pdf.ln(3)
     _para(pdf, s.headline, size=12.5, style="B", h=6)
+    for text in headline_caveats(a):  # e.g. IL-6 blockade: never a reassuring headline without it
+        pdf.ln(0.4)
+        _para(pdf, _minus(text), size=BODY_PT, style="B", h=4.6)
     if s.other_population_line:  # secondary and grey, never in the headline's weight or colour
         pdf.ln(0.4)
         _para(pdf, s.other_population_line, size=BODY_PT, colour=MUTED, h=4.4)
     pdf.ln(0.8)
-    _para(pdf, _minus(s.phlh_text), size=BODY_PT, style="B" if s.phlh_signal == "favours_phlh" else "", h=4.6)
+    _para(pdf, _minus(s.phlh_text), size=BODY_PT, style="B" if phlh_alert(a) else "", h=4.6)
     for title, items in (("Supporting MAS", s.supporting), ("Against MAS", s.against)):
         pdf.ln(1.2)
         _para(pdf, title, size=BODY_PT, style="B", h=4.6)
@@ -186,14 +197,18 @@ def _instruments(pdf: FPDF, a: Assessment) -> None:
         width=pdf.epw,
     ) as table:
         table.row(["Instrument", "Status", "Result", "Rule / cut-off"])
-        for r in a.criteria.values():
+        for r in reading_order(a):  # the patient's own instruments first
             row = table.row()
+            indicative = r.id in a.summary.other_population_met  # grey, as on the screen: never alarming
             name = r.short_name if r.version in r.short_name else f"{r.short_name} ({r.version})"
             qualifier = qualified_name(r.id).removeprefix(r.short_name)  # the MH score's "not confirmed"
             row.cell(name + qualifier, style=FontFace(emphasis="B"))
             row.cell(
-                STATUS_WORD[r.status],
-                style=FontFace(emphasis="B" if r.status == "met" else "", fill_color=STATUS_FILL[r.status]),
+                f"{STATUS_WORD[r.status]} · indicative only" if indicative else STATUS_WORD[r.status],
+                style=FontFace(
+                    emphasis="B" if r.status == "met" and not indicative else "",
+                    fill_color=STATUS_FILL["indeterminate" if indicative else r.status],
+                ),
             )
             row.cell(result_text(r))
             row.cell(rule_text(r))

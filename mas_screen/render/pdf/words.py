@@ -15,18 +15,15 @@ from mas_screen.domain.models import (
     field_label,
 )
 from mas_screen.domain.units import pretty_unit, unit_index, unit_key
-from mas_screen.explain.phrases import result_phrase
-from mas_screen.explain.score_display import minus
-from mas_screen.explain.summary import screening_caveat
+from mas_screen.explain.phrases import result_phrase, typeset
+from mas_screen.explain.summary import reading_order, screening_caveat, supporting_instruments
 from mas_screen.kernel.inputs.parsing import echo
 from mas_screen.render.pdf.kit import SHORT_LABELS, STATUS_WORD
 
 # ---------------------------------------------------------------------------------- text pieces
 
 
-def _minus(text: str) -> str:
-    """Print typography: a true minus (−2.1), and ≥ ≤ for the ASCII >= <= some texts carry."""
-    return minus(text.replace(">=", "≥").replace("<=", "≤"))
+_minus = typeset  # print typography (explain.phrases)
 
 
 def result_text(r: CriterionResult) -> str:
@@ -36,7 +33,8 @@ def result_text(r: CriterionResult) -> str:
     if not text:
         counted = [i for i in r.items if i.counted]
         met = sum(1 for i in counted if i.result == "met")
-        text = f"{met} of {len(counted)} items met"
+        open_ = sum(1 for i in counted if i.result == "missing")
+        text = f"{met} of {len(counted)} items met" + (f", {open_} not entered or undecided" if open_ else "")
     for extra in r.additional_cutoffs:
         text += f"; {extra.label}: {STATUS_WORD[extra.status]}"
     return _minus(text)
@@ -106,11 +104,11 @@ def _lab_rows(patient: PatientInput, warned: set[str], noted: set[str] = frozens
 
 def relevant_ids(a: Assessment, patient: PatientInput) -> list[str]:
     """Instruments whose caveats the printed summary carries in full: those built for the
-    patient's population, and those met or validated for a patient inside their derivation
-    population. The rest are in the app and the JSON export; printing all ~30 caveats would push
-    the summary past two pages."""
-    own = a.summary.own_instruments
-    return [iid for iid, r in a.criteria.items() if iid in own or r.population == "validated"]
+    patient's population and those supporting it (their sentences are quoted in the summary), and
+    those validated for a patient inside their derivation population. The rest are in the app and
+    the JSON export; printing all ~30 caveats would push the summary past two pages."""
+    own = (*a.summary.own_instruments, *supporting_instruments(patient.context.underlying_disease or "unknown"))
+    return [r.id for r in reading_order(a) if r.id in own or r.population == "validated"]
 
 
 def _caveats(a: Assessment, patient: PatientInput) -> list[str]:
