@@ -224,3 +224,25 @@ def test_text_and_cards_write_comparators_and_minus_signs_for_reading():
     text = render_text(a)
     assert "AOSD (Yao 2021) cut-off ≥ −1.74 → " in text
     assert ">=" not in text and " -1" not in text
+
+
+def test_entered_values_read_against_the_rule_in_its_unit():
+    a = _assess({"ferritin": 2500, "triglycerides": {"value": 1.6, "unit": "mmol/L"}})
+    text = render_text(a)
+    assert "Triglycerides: 1.6 mmol/L = 141.7 mg/dL (> 156 mg/dL)" in text  # 1.6 x 88.57 = 141.7
+
+
+def test_an_esr_of_zero_lists_no_censored_ferritin_as_deciding():
+    """ESR 0: the ratio is not computable (contract) whatever the ferritin, so a censored ferritin is
+    neither missing nor a next test; the card shows both values as entered."""
+    r = _assess({"ferritin": ">40000", "esr": 0}).criteria["ferritin_esr"]
+    assert r.status == "indeterminate" and r.missing == [] and r.next_tests == []
+    assert r.items[0].display == "> 40000 ng/mL ÷ 0 mm/h"
+
+
+def test_section_titles_name_the_syndrome_screened():
+    from mas_screen.explain.summary import syndrome_label
+
+    assert syndrome_label(_assess({"ferritin": 800})) == "MAS"
+    assert syndrome_label(_assess({"ferritin": 800}, {"underlying_disease": "other"})) == "HLH/MAS"
+    assert syndrome_label(assess(PatientInput.model_validate({"labs": {}}))) == "HLH/MAS"

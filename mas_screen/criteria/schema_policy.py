@@ -73,6 +73,7 @@ class PopulationPolicy(_Strict):
 class HeadlineGroup(_Strict):
     diseases: list[str] = Field(min_length=1)
     syndrome: str
+    label: str  # the syndrome's short name in section titles ("Supporting HLH/MAS")
 
 
 class HeadlineWords(_Strict):

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mas_screen.criteria.loading import criteria
-from mas_screen.domain.models import CriterionResult
-from mas_screen.domain.units import format_number
+from mas_screen.domain.models import CriterionResult, ItemResult
+from mas_screen.domain.units import format_number, pretty_unit
 from mas_screen.explain.score_display import minus, shown_score
 from mas_screen.kernel.logic import NEGATION, SYMBOL
 
@@ -60,6 +60,20 @@ def bound(r: CriterionResult) -> str | None:
         return minus(f"≥ {format_number(lo)}" if high else f"≤ {format_number(hi)}")
     side = comparator if r.status == "met" else NEGATION[comparator]
     return minus(f"{SYMBOL[side]} {format_number(r.cutoff)}")
+
+
+def entered(item: ItemResult) -> str | None:
+    """What was entered for an item, and the same value in the rule's unit when the number changes
+    with it ("2.5 mmol/L = 221.4 mg/dL", so it reads against "> 156 mg/dL"); "150 ×10³/µL" and
+    "150 ×10⁹/L" are one number, shown once. None when nothing was entered."""
+    if not item.display:
+        return None
+    value = item.value_text
+    if not value and item.value is not None:
+        value = f"{format_number(item.value)} {pretty_unit(item.unit)}".strip()
+    if value and value.split(" ")[0] != item.display.split(" ")[0]:
+        return f"{item.display} = {value}"
+    return item.display
 
 
 def typeset(text: str) -> str:
@@ -112,6 +126,7 @@ __all__ = [
     "STATUS_WORDS",
     "WHATEVER",
     "bound",
+    "entered",
     "extra_cutoff",
     "noun",
     "result_phrase",

@@ -90,6 +90,15 @@ def reading_order(a: Assessment, own: tuple[str, ...] | None = None) -> list[Cri
     return first + [r for i, r in a.criteria.items() if i not in own]
 
 
+def syndrome_label(a: Assessment) -> str:
+    """The screened syndrome's short name for section titles, by population (policy.yaml `headline`):
+    "MAS" for a rheumatic disease, "HLH/MAS" otherwise or when the disease is not known."""
+    words = policy().headline
+    inp = a.provenance.input if a.provenance is not None else None
+    disease = (inp.context.underlying_disease if inp is not None else None) or "unknown"
+    return words.rheumatic.label if disease in words.rheumatic.diseases else words.other.label
+
+
 def phlh_alert(a: Assessment) -> bool:
     """Whether the MAS-vs-primary-HLH line is shown as an alert (bold, never folded away): it favours
     primary HLH and the patient is not outside the population its instrument was derived in (the MH
@@ -280,11 +289,12 @@ def _evidence_words() -> dict[str, tuple[dict[tuple[str, bool], str | None], int
 
 
 def _failed_gates(r: CriterionResult) -> tuple[str, ...]:
-    """The gate items (a count rule's `all_of` roles: entry, mandatory) that are not met, phrased."""
+    """The gate items (a count rule's `all_of` roles: entry, mandatory) that are not met, phrased with
+    the value in the rule's unit (the summary reads alike whatever unit was typed)."""
     spec = criteria().instruments.get(r.id)
     roles = spec.rule.all_of if spec is not None and spec.rule.type == "count" else ()
     return tuple(
-        f"{i.label[:1].lower() + i.label[1:]} not met ({i.display or 'not entered'}; rule {i.threshold})"
+        f"{i.label[:1].lower() + i.label[1:]} not met ({i.value_text or i.display or 'not entered'}; rule {i.threshold})"
         for i in r.items
         if i.role in roles and i.result == "not_met"
     )

@@ -11,7 +11,7 @@ from mas_screen.criteria.provenance import one_line as provenance_line
 from mas_screen.domain.models import Assessment, field_label
 from mas_screen.domain.series import TrendResult
 from mas_screen.domain.units import format_number, pretty_unit
-from mas_screen.explain.phrases import RESULT_MARK, STATUS_TEXT, extra_cutoff, result_phrase, typeset
+from mas_screen.explain.phrases import RESULT_MARK, STATUS_TEXT, entered, extra_cutoff, result_phrase, typeset
 from mas_screen.explain.score_display import minus
 from mas_screen.explain.summary import (
     headline_caveats,
@@ -19,6 +19,7 @@ from mas_screen.explain.summary import (
     more_tests_title,
     qualified_name,
     reading_order,
+    syndrome_label,
 )
 
 # The one table of words and marks (explain.phrases); a terminal has no bold, so met is in capitals.
@@ -37,10 +38,10 @@ def render_text(a: Assessment) -> str:
         lines.append(f"({s.other_population_line})")
     lines += [s.phlh_text, ""]
     if s.supporting:
-        lines.append("Supporting MAS:")
+        lines.append(f"Supporting {syndrome_label(a)}:")
         lines += [_wrap(f"+ {minus(t)}") for t in s.supporting]
     if s.against:
-        lines.append("Against MAS:")
+        lines.append(f"Against {syndrome_label(a)}:")
         lines += [_wrap(f"- {minus(t)}") for t in s.against]
     if s.indicative:
         lines.append("Instruments built for other populations:")
@@ -62,7 +63,7 @@ def render_text(a: Assessment) -> str:
         lines.append(head + (f" — {extra}" if extra else ""))
         lines.append(_wrap(typeset(r.verdict)))
         for item in r.items:
-            shown = item.display or "not entered"
+            shown = entered(item) or "not entered"
             pts = f" [{format_number(item.points)} pts]" if item.points not in (None, 0) else ""
             lines.append(typeset(f"    {RESULT_MARK[item.result]} {item.label}: {shown} ({item.threshold}){pts}"))
         for extra_cut in r.additional_cutoffs:

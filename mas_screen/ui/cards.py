@@ -13,8 +13,8 @@ import streamlit as st
 from mas_screen.criteria.loading import criteria
 from mas_screen.criteria.references import full_citation, link, short_citation
 from mas_screen.domain.models import Assessment, CriterionResult, ItemResult, field_label
-from mas_screen.domain.units import format_number, pretty_unit
-from mas_screen.explain.phrases import RESULT_WORDS, STATUS_MARK, STATUS_WORDS, extra_cutoff, result_phrase
+from mas_screen.domain.units import format_number
+from mas_screen.explain.phrases import RESULT_WORDS, STATUS_MARK, STATUS_WORDS, entered, extra_cutoff, result_phrase
 from mas_screen.explain.summary import (
     headline_caveats,
     more_tests_lines,
@@ -177,14 +177,8 @@ COLUMNS = ("Item", "Result", "Entered", "Rule", "Points")
 
 
 def _entered(item: ItemResult) -> str:
-    """What was entered, and the same value in the rule's unit when the number changes with it
-    ("2.5 mmol/L = 221.4 mg/dL"); "150 ×10³/µL" and "150 ×10⁹/L" are one number, shown once."""
-    if not item.display:
-        return ":gray[not entered]"
-    value = item.value_text or ("" if item.value is None else f"{_num(item.value)} {pretty_unit(item.unit)}".strip())
-    if value and value.split(" ")[0] != item.display.split(" ")[0]:
-        return f"{item.display} = {value}"
-    return item.display
+    """What was entered, with the value in the rule's unit when it differs (explain.phrases.entered)."""
+    return entered(item) or ":gray[not entered]"
 
 
 def _item_row(item: ItemResult, indent: str = "") -> list[list[str]]:

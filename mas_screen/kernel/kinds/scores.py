@@ -11,7 +11,7 @@ from mas_screen.domain.units import format_threshold, pretty_unit
 from mas_screen.kernel.kinds.answers import answer
 from mas_screen.kernel.kinds.base import SYMBOL, Edge, Item
 from mas_screen.kernel.logic import Interval, compare
-from mas_screen.kernel.ops import MET, MISSING
+from mas_screen.kernel.ops import MET, MISSING, NOT_MET
 from mas_screen.kernel.outcome import ArrayOut, Out, decided
 from mas_screen.kernel.values import lab_missing
 
@@ -91,7 +91,10 @@ class Ratio(Item):
         out = decided(ops, result, None)
         out.exact, out.at_cutoff = exact, at_cutoff
         if v.explain:
-            out.missing = lab_missing(v, spec.numerator, result) + lab_missing(v, spec.denominator, result)
+            # A divisor entered as 0 leaves the ratio not computable whatever the numerator: a censored
+            # numerator (> 40000) is then not listed, as no value of it could decide the item.
+            num_result = ops.where(den.hi <= 0, NOT_MET, result)
+            out.missing = lab_missing(v, spec.numerator, num_result) + lab_missing(v, spec.denominator, result)
         return out
 
     def edges(self) -> list[Edge]:

@@ -31,6 +31,7 @@ from mas_screen.explain.summary import (
     qualified_name,
     reading_order,
     screening_caveat,
+    syndrome_label,
 )
 from mas_screen.render.export import _print_figure, figure_png, print_chunks
 from mas_screen.render.pdf.kit import (
@@ -154,7 +155,8 @@ def _summary(pdf: FPDF, a: Assessment) -> None:
         _para(pdf, s.other_population_line, size=BODY_PT, colour=MUTED, h=4.4)
     pdf.ln(0.8)
     _para(pdf, _minus(s.phlh_text), size=BODY_PT, style="B" if phlh_alert(a) else "", h=4.6)
-    for title, items in (("Supporting MAS", s.supporting), ("Against MAS", s.against)):
+    label = syndrome_label(a)
+    for title, items in ((f"Supporting {label}", s.supporting), (f"Against {label}", s.against)):
         pdf.ln(1.2)
         _para(pdf, title, size=BODY_PT, style="B", h=4.6)
         if items:
