@@ -259,3 +259,13 @@ def test_item_tables_put_the_result_first_and_drop_empty_columns(at):
     hscore = next(t for t in tables if "Organomegaly" in t)
     assert hscore.splitlines()[0] == "| Item | Result | Entered | Rule | Points |"
     assert "| 2.5 mmol/L |" in hscore  # HScore's own unit: no conversion shown
+
+
+def test_il6_blockade_caveat_sits_under_the_headline(at):
+    """A patient on tocilizumab: the blockade caveat is printed with the headline (orange, bold), not
+    only inside the caveats list, so a reassuring headline is never read without it."""
+    enter(at, {"ferritin": "600", "platelets": "250"}, underlying_disease="sjia", biologic_therapy="il6")
+    lines = [m.value for m in at.markdown if "IL-1/IL-6 blockade" in m.value]
+    assert any(line.startswith(":orange[**⚠ On IL-1/IL-6 blockade") for line in lines)  # and in the caveats
+    enter(at, {}, biologic_therapy="none")
+    assert not [m.value for m in at.markdown if m.value.startswith(":orange[**⚠ On IL-1/IL-6")]
