@@ -78,6 +78,9 @@ def test_an_open_score_is_not_computable_yet_where_a_face_says_so():
     ratio = a.criteria["ferritin_esr"]
     assert result_phrase(ratio) == ""
     assert result_phrase(ratio, open_=True) == "ratio not computable yet (cut-off ≥ 21.5)"
+    from mas_screen.ui.cards import score_text
+
+    assert score_text(ratio) == "(cut-off ≥ 21.5)"  # a card or panel: the cut-off only (phone height)
     assert result_text(ratio) == "ratio not computable yet"  # the PDF: the rule has its own column
 
 

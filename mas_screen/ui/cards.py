@@ -15,6 +15,7 @@ from mas_screen.criteria.references import full_citation, link, short_citation
 from mas_screen.domain.models import Assessment, CriterionResult, ItemResult, field_label
 from mas_screen.domain.units import format_number
 from mas_screen.explain.phrases import RESULT_WORDS, STATUS_MARK, STATUS_WORDS, entered, extra_cutoff, result_phrase
+from mas_screen.explain.score_display import minus
 from mas_screen.explain.summary import (
     headline_caveats,
     more_tests_lines,
@@ -42,8 +43,9 @@ def _bold(text: str) -> str:
 
 
 def score_text(r: CriterionResult) -> str:
-    """The result phrase with its number in bold (explain.phrases: the same words on every face)."""
-    return result_phrase(r, strong=_bold, open_=True)
+    """The result phrase with its number in bold (explain.phrases: the same words on every face); for a
+    score still open, its cut-off only (a phone's page has a height budget: tests/e2e)."""
+    return result_phrase(r, strong=_bold) or (minus(f"(cut-off {r.cutoff_label})") if r.cutoff_label else "")
 
 
 def headline(a: Assessment) -> None:
