@@ -64,9 +64,14 @@ def _caveat_texts(which: list[bool]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     refs: list[str] = []
     for cav, applies in zip(policy().screen_caveats, which, strict=True):
         if applies:
-            texts.append(cav.text.format(cite="; ".join(short_citation(k) for k in cav.references)))
+            texts.append(_caveat_text(cav))
             refs += cav.references if cav.cited else []
     return tuple(texts), tuple(refs)
+
+
+def _caveat_text(cav) -> str:
+    """A screen caveat as printed: its text with its citations."""
+    return cav.text.format(cite="; ".join(short_citation(k) for k in cav.references))
 
 
 def headline_caveats(a: Assessment) -> list[str]:
@@ -74,11 +79,7 @@ def headline_caveats(a: Assessment) -> list[str]:
     IL-1/IL-6 blockade, which can make a 'not suggestive' screen falsely reassuring), among those
     that apply to this result."""
     shown = set(a.summary.caveats)
-    texts = (
-        cav.text.format(cite="; ".join(short_citation(k) for k in cav.references))
-        for cav in policy().screen_caveats
-        if cav.under_headline
-    )
+    texts = (_caveat_text(cav) for cav in policy().screen_caveats if cav.under_headline)
     return [t for t in texts if t in shown]
 
 
@@ -93,10 +94,8 @@ def reading_order(a: Assessment, own: tuple[str, ...] | None = None) -> list[Cri
 def syndrome_label(a: Assessment) -> str:
     """The screened syndrome's short name for section titles, by population (policy.yaml `headline`):
     "MAS" for a rheumatic disease, "HLH/MAS" otherwise or when the disease is not known."""
-    words = policy().headline
     inp = a.provenance.input if a.provenance is not None else None
-    disease = (inp.context.underlying_disease if inp is not None else None) or "unknown"
-    return words.rheumatic.label if disease in words.rheumatic.diseases else words.other.label
+    return _headline_group((inp.context.underlying_disease if inp is not None else None) or "unknown").label
 
 
 def phlh_alert(a: Assessment) -> bool:
@@ -154,8 +153,13 @@ def _signals(statuses: dict[str, str], own: tuple[str, ...]) -> tuple[str, list[
 
 def syndrome(disease: str) -> str:
     """ "MAS" with a rheumatic underlying disease, "a haemophagocytic syndrome (HLH/MAS)" otherwise."""
+    return _headline_group(disease).syndrome
+
+
+def _headline_group(disease: str):
+    """The headline words' group of a disease (policy.yaml `headline`): rheumatic, or other."""
     words = policy().headline
-    return words.rheumatic.syndrome if disease in words.rheumatic.diseases else words.other.syndrome
+    return words.rheumatic if disease in words.rheumatic.diseases else words.other
 
 
 @per_criteria
@@ -272,8 +276,9 @@ def _score_text(r: CriterionResult) -> str:
 
 
 @per_criteria
-def _evidence_words() -> dict[str, tuple[dict[tuple[str, bool], str | None], int]]:
-    """instrument id → (its evidence template by (status, score missing), how many items it counts)."""
+def _evidence_words() -> dict[str, tuple[dict[tuple[str, bool], str | None], int, str | None]]:
+    """instrument id → (its evidence template by (status, score missing), how many items it counts,
+    the template for a failed gate)."""
     table = {}
     for iid, spec in criteria().instruments.items():
         words = spec.evidence
@@ -283,8 +288,7 @@ def _evidence_words() -> dict[str, tuple[dict[tuple[str, bool], str | None], int
             templates[(status, False)] = template
             templates[(status, True)] = getattr(words, f"{status}_without_score") or template
         counted = [i for i in spec.items if spec.rule.type == "count" and i.role in (spec.rule.counted or [])]
-        templates[("gate", True)] = templates[("gate", False)] = words.not_met_gate
-        table[iid] = (templates, len(counted))
+        table[iid] = (templates, len(counted), words.not_met_gate)
     return table
 
 
@@ -310,6 +314,7 @@ def _evidence_seen() -> dict:
 def evidence(r: CriterionResult) -> tuple[str | None, str | None]:
     """(supporting, against) sentence for one decided instrument, from its YAML `evidence`, or None."""
     prob = r.probability
+    failed = _failed_gates(r) if r.status == "not_met" else ()
     key = (
         r.id,
         r.status,
@@ -319,20 +324,17 @@ def evidence(r: CriterionResult) -> tuple[str | None, str | None]:
         r.count_assessable,
         None if prob is None else prob.label,
         None if r.score_bounds is None else tuple(r.score_bounds),
-        _failed_gates(r) if r.status == "not_met" else (),
+        failed,
     )  # everything _evidence reads that can differ between two results of one instrument
-    return remember(_evidence_seen(), key, lambda: _evidence(r))
+    return remember(_evidence_seen(), key, lambda: _evidence(r, failed))
 
 
-def _evidence(r: CriterionResult) -> tuple[str | None, str | None]:
+def _evidence(r: CriterionResult, failed: tuple[str, ...]) -> tuple[str | None, str | None]:
     status = r.status
     if status == "indeterminate":
         return None, None
-    templates, counted = _evidence_words()[r.id]
-    template = templates[(status, r.score is None)]
-    failed = _failed_gates(r) if status == "not_met" else ()
-    if failed and templates[("gate", True)]:
-        template = templates[("gate", True)]
+    templates, counted, gate = _evidence_words()[r.id]
+    template = gate if failed and gate else templates[(status, r.score is None)]
     if template is None:
         return None, None
     items_rule = ""  # only a template that names it spells every item's rule out

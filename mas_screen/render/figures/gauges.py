@@ -149,7 +149,7 @@ def _score_words(result: CriterionResult) -> str:
             "not_met": "Below the cut-off whatever the missing items",
         }.get(result.status, "The missing items decide")
     else:
-        return phrase[:1].upper() + phrase[1:]
+        side = None
     return f"{side}: {phrase}" if side else phrase[:1].upper() + phrase[1:]
 
 

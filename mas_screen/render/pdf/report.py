@@ -23,6 +23,7 @@ from mas_screen.domain.models import (
     PatientInput,
     field_label,
 )
+from mas_screen.explain.phrases import typeset
 from mas_screen.explain.summary import (
     headline_caveats,
     more_tests_lines,
@@ -63,7 +64,7 @@ from mas_screen.render.pdf.kit import (
     pdf_provenance,
 )
 from mas_screen.render.pdf.trend_page import _trend_page, trend_pngs
-from mas_screen.render.pdf.words import _caveats, _context_rows, _lab_rows, _minus, result_text, rule_text, short_label
+from mas_screen.render.pdf.words import _caveats, _context_rows, _lab_rows, result_text, rule_text, short_label
 from mas_screen.version import __version__
 
 if TYPE_CHECKING:
@@ -149,24 +150,24 @@ def _summary(pdf: FPDF, a: Assessment) -> None:
     _para(pdf, s.headline, size=12.5, style="B", h=6)
     for text in headline_caveats(a):  # e.g. IL-6 blockade: never a reassuring headline without it
         pdf.ln(0.4)
-        _para(pdf, _minus(text), size=BODY_PT, style="B", h=4.6)
+        _para(pdf, typeset(text), size=BODY_PT, style="B", h=4.6)
     if s.other_population_line:  # secondary and grey, never in the headline's weight or colour
         pdf.ln(0.4)
         _para(pdf, s.other_population_line, size=BODY_PT, colour=MUTED, h=4.4)
     pdf.ln(0.8)
-    _para(pdf, _minus(s.phlh_text), size=BODY_PT, style="B" if phlh_alert(a) else "", h=4.6)
+    _para(pdf, typeset(s.phlh_text), size=BODY_PT, style="B" if phlh_alert(a) else "", h=4.6)
     label = syndrome_label(a)
     for title, items in ((f"Supporting {label}", s.supporting), (f"Against {label}", s.against)):
         pdf.ln(1.2)
         _para(pdf, title, size=BODY_PT, style="B", h=4.6)
         if items:
-            _bullets(pdf, [_minus(t) for t in items], bullet="+" if title.startswith("Supp") else "−")
+            _bullets(pdf, [typeset(t) for t in items], bullet="+" if title.startswith("Supp") else "−")
         else:
             _para(pdf, "none", size=BODY_PT, colour=MUTED, h=4.6)
     if s.indicative:
         pdf.ln(1.2)
         _para(pdf, "Instruments built for other populations", size=BODY_PT, style="B", colour=MUTED, h=4.6)
-        _bullets(pdf, [_minus(t) for t in s.indicative], bullet="~", colour=MUTED)
+        _bullets(pdf, [typeset(t) for t in s.indicative], bullet="~", colour=MUTED)
     if s.next_steps:
         pdf.ln(1.2)
         pdf.set_font(FONT, "", BODY_PT)
@@ -454,7 +455,7 @@ def pdf_summary(
     _summary(pdf, assessment)
     _instruments(pdf, assessment)
     _inputs(pdf, patient, assessment)
-    caveats = [_minus(c) for c in _caveats(assessment, patient)]
+    caveats = [typeset(c) for c in _caveats(assessment, patient)]
     references = _references(assessment)
     if lab_figure:
         _lab_figure(pdf, patient, assessment)

@@ -9,6 +9,7 @@ from fpdf import FPDF
 
 from mas_screen.domain.series import TrendResult
 from mas_screen.domain.units import format_number
+from mas_screen.explain.phrases import typeset
 from mas_screen.render.export import PRINT_FIGURE_WIDTH_PX, figure_png
 from mas_screen.render.pdf.kit import (
     BULLET_INDENT,
@@ -25,7 +26,7 @@ from mas_screen.render.pdf.kit import (
     _opaque,
     _para,
 )
-from mas_screen.render.pdf.words import _minus, short_label
+from mas_screen.render.pdf.words import short_label
 
 # ----------------------------------------------------------------------------------- trend page
 
@@ -116,7 +117,7 @@ def _trend_page(pdf: FPDF, series: TrendResult, pngs: tuple[bytes | None, bytes 
         for w in series.warnings
         if w.severity == "warning"  # not the notes that left nothing out
     ]
-    notes = [_minus(n) for n in notes]
+    notes = [typeset(n) for n in notes]
     natural = [pdf.epw * img.size[1] / img.size[0] for img, _alt in images]
     # Never scaled below the text width: laid out at PRINT_FIGURE_WIDTH_PX, labels print at 8 pt or
     # more; what does not fit flows to the next page.

@@ -23,9 +23,6 @@ from mas_screen.render.pdf.kit import SHORT_LABELS, STATUS_WORD
 # ---------------------------------------------------------------------------------- text pieces
 
 
-_minus = typeset  # print typography (explain.phrases)
-
-
 def result_text(r: CriterionResult) -> str:
     """Score / range / bound / count of one instrument, as a short phrase (explain.phrases; the
     printed table gives the rule in a column of its own, so no cut-off here)."""
@@ -37,13 +34,13 @@ def result_text(r: CriterionResult) -> str:
         text = f"{met} of {len(counted)} items met" + (f", {open_} not entered or undecided" if open_ else "")
     for extra in r.additional_cutoffs:
         text += f"; {extra.label}: {STATUS_WORD[extra.status]}"
-    return _minus(text)
+    return typeset(text)
 
 
 def rule_text(r: CriterionResult) -> str:
     """The decision rule in a few words: the cut-off, or the count the instrument requires."""
     if r.cutoff_label:
-        return _minus(r.cutoff_label)
+        return typeset(r.cutoff_label)
     from mas_screen.kernel.instruments import instruments
 
     return instruments()[r.id].rule_text()
