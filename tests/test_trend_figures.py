@@ -317,6 +317,55 @@ def test_a_year_of_daily_values_stays_readable(year, fig):
     assert len(crossings(big, "ast")) < 12
 
 
+PHONE_PX = 360  # the chart's width on a 390 px phone (the page's side padding taken off)
+
+
+def test_on_a_phone_the_plot_keeps_room_and_every_label_fits_the_figure(series):
+    """Laid out for the phone's width, not a desktop's squeezed: the plot keeps at least 30% of
+    the width (110 px: a week of panels reads), each threshold label is wrapped to its lane (a
+    comparator stays with its number, "(35 pts)" stays whole), and the title's latest value sits on
+    a line of its own."""
+    from mas_screen.render.figures.kit import CHAR_PX
+    from mas_screen.render.figures.trends_kit import LEADER_PX, LEFT_PX
+
+    phone = trend_small_multiples(series, width=PHONE_PX)
+    margin = phone.layout.margin
+    assert phone.layout.width == PHONE_PX
+    assert PHONE_PX - margin.l - margin.r >= 0.3 * PHONE_PX
+    lane_px = margin.r - LEADER_PX
+    labels = [a for a in phone.layout.annotations if a.showarrow]
+    assert labels, "threshold labels are drawn"
+    for a in labels:
+        for line in a.text.split("<br>"):
+            assert len(line) * CHAR_PX <= lane_px, line
+            assert not line.endswith(("≤", "≥", "<", ">", "(")), line
+    drawn = {a.text for a in labels}
+    assert "HScore ≥ 2000<br>(35 pts)" in drawn
+    assert "HLH-2004 ≥ 500<br>Parodi > 500" in drawn
+    titles = [a for a in phone.layout.annotations if (a.text or "").startswith("<b>") and "latest" in a.text]
+    assert titles and all("<br>" in a.text and a.xshift == -(LEFT_PX - 4) for a in titles)
+    # the legend's longest entry wrapped too
+    names = [t.name for t in phone.data if t.x == (None,)]
+    assert "Crossed somewhere between these<br>two measurements" in names
+    # a desktop figure is laid out as before: one line per instrument, titles on one line
+    desktop = trend_small_multiples(series)
+    assert "HScore ≥ 2000 (35 pts)" in texts(desktop)
+    assert all("<br>" not in a.text for a in desktop.layout.annotations if (a.text or "").startswith("<b>"))
+
+
+def test_on_a_phone_the_timeline_keeps_its_cells_and_leaves_the_side_words_to_the_table(series):
+    phone = status_timeline(series, width=PHONE_PX)
+    margin = phone.layout.margin
+    assert PHONE_PX - margin.l - margin.r >= 0.4 * PHONE_PX
+    assert not any(
+        "first met" in (a.text or "") or "not met so far" in (a.text or "") for a in phone.layout.annotations
+    )
+    met = [t for t in series.first_met.values() if t is not None]
+    assert len(phone.layout.shapes) == len(met) == len(status_timeline(series).layout.shapes)  # boxed as ever
+    wide = status_timeline(series)
+    assert any("not met so far" in (a.text or "") for a in wide.layout.annotations)
+
+
 # ------------------------------------------------------------------------------- status timeline
 
 

@@ -1,4 +1,5 @@
-"""The bedside page's small browser script (a Streamlit v2 component, no iframe, no network).
+"""The bedside page's small browser script (a Streamlit v2 component, no iframe, no network); the
+Trends page mounts it too, for the width only (no `focus`, no form: the rest does nothing there).
 
 What Streamlit widgets cannot say in Python, set in the page after each render:
 - the first field has focus when the page opens (nothing else focused yet);

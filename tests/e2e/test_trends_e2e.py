@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.helpers import full_screenshot, wait_idle
+from e2e.readiness import wait_ready
 from e2e.waits import waits
 
 pytestmark = pytest.mark.e2e
@@ -39,6 +40,26 @@ def test_demo_course_charts_and_export(page: Page, server, artifacts):
     assert "mas2016_status" in csv_text.splitlines()[0]
     full_screenshot(page, artifacts / "trends-desktop.png", 1440)
     full_screenshot(page, artifacts / "trends-tablet.png", 820)
+    full_screenshot(page, artifacts / "trends-phone.png", 390)
+
+
+def test_on_a_phone_the_charts_are_drawn_for_its_width(page: Page, server, artifacts):
+    """A figure laid out for a desktop and squeezed onto a phone left its plot a sliver: the charts
+    are drawn for the width the page measures, within the screen, with room for the values."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_trends(page, server)
+    page.get_by_role("button", name="Load demo course").click()
+    wait_ready(page)
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    expect(charts).to_have_count(2)
+    labs, timeline = (charts.nth(i).locator(".main-svg").first.bounding_box() for i in range(2))
+    for box in (labs, timeline):
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    plots = [charts.nth(i).locator(".nsewdrag").first.bounding_box()["width"] for i in range(2)]
+    assert plots[0] >= 100, plots  # the values' plot: a week of panels reads
+    assert plots[1] >= 0.35 * timeline["width"], plots  # the timeline's cells
+    charts.first.scroll_into_view_if_needed()
+    charts.first.screenshot(path=str(artifacts / "trends-phone-chart.png"))
 
 
 def test_bedside_panel_to_series(page: Page, server, artifacts):

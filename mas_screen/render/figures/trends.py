@@ -13,6 +13,8 @@ alert level is the user's own and is drawn and labelled as such, never as a publ
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -147,7 +149,8 @@ def _panel(
     return LabPanel(analyte, obs, shown, values, lines, axis, crossings, height, label_lines)
 
 
-def _title(panel: LabPanel, with_time: bool) -> str:
+def _title(panel: LabPanel, with_time: bool, narrow: bool = False) -> str:
+    """The lab, its unit and its latest value; on a narrow figure the latest value on a line of its own."""
     last = panel.obs[-1]
     unit = pretty_unit(panel.shown.unit)
     text = f"<b>{_lab_label(panel.analyte)}</b> <span style='color:#555'>({unit})</span>"
@@ -155,7 +158,32 @@ def _title(panel: LabPanel, with_time: bool) -> str:
     pct = last.change.change_from_first_percent
     if len(panel.obs) > 1 and pct is not None:
         latest += f", {_percent(pct)} from first"
-    return text + f"<span style='font-size:{TICK_FONT + 1}px;color:#333'>   {latest}</span>"
+    return (
+        text + ("<br>" if narrow else "   ") + f"<span style='font-size:{TICK_FONT + 1}px;color:#333'>{latest}</span>"
+    )
+
+
+# Below this width (a phone) the figure stacks each title on two lines, gives the threshold labels a
+# wider lane and wraps them to it: laid out for a desktop, a phone's plot would be a sliver.
+NARROW_PX = 640
+LANE_SHARE = 0.36  # the most of the width the threshold labels' lane takes
+NARROW_LANE_SHARE = 0.45
+_KEEP_TOGETHER = re.compile(r"([<>≤≥=]) |\(([^()]*)\)")
+
+
+def _label_lines(label: str, chars: int) -> list[str]:
+    """A threshold label ("HScore ≥ 2000 (35 pts) · 2016 > 684") as the lines it is drawn in: one per
+    instrument, each wrapped to `chars` without parting a comparator from its number or opening a
+    bracket's words ("(35 pts)")."""
+
+    def glue(m: re.Match) -> str:
+        return m.group(1) + "\u00a0" if m.group(1) else "(" + m.group(2).replace(" ", "\u00a0") + ")"
+
+    lines: list[str] = []
+    for part in label.split(" · "):
+        wrapped = textwrap.wrap(_KEEP_TOGETHER.sub(glue, part), chars, break_long_words=False, break_on_hyphens=False)
+        lines.extend(line.replace("\u00a0", " ") for line in wrapped or [part])
+    return lines
 
 
 def trend_small_multiples(
@@ -197,8 +225,18 @@ def trend_small_multiples(
         [len(part) * CHAR_PX for p in panels for line in p.lines for part in line.mark.label.split(" · ")],
         default=0,
     )
-    right = int(min(max(label_px + LEADER_PX + 14, 40), width * 0.36))
+    narrow = width < NARROW_PX
+    right = int(min(max(label_px + LEADER_PX + 14, 40), width * (NARROW_LANE_SHARE if narrow else LANE_SHARE)))
     plot_px = width - LEFT_PX - right
+    # Each threshold label's lines, wrapped to the lane when it is narrower than the longest label.
+    lane_chars = max(8, int((right - LEADER_PX - 14) / CHAR_PX))
+    label_texts: list[list[list[str]]] = []
+    for p in panels:
+        texts = [_label_lines(line.mark.label, lane_chars) for line in p.lines]
+        p.label_lines = [len(t) for t in texts]
+        p.height = max(p.height, sum(p.label_lines) * LINE_PX + 2 * len(p.lines) + 8)
+        label_texts.append(texts)
+    title_px = TITLE_PX + (20 if narrow else 0)
     taxis = _time_axis(all_times, plot_px)
     tick_px = TICK2_PX if taxis.two_lines else TICK_PX
 
@@ -214,9 +252,12 @@ def trend_small_multiples(
         notes.append("ESR has no fixed threshold: the ferritin:ESR ratio is in the status timeline.")
     if facts.flags.get("febrile") is not None and any(p.analyte == "temperature" for p in panels):
         notes.append("Fever items of the 2016 and HLH-2004 criteria use the 'febrile' answer, so are not drawn.")
-    notes_px = 20 * len(_wrap(notes, width)) + 8
+    # The notes start at the plot's left edge; on a phone at the figure's, to take the whole width.
+    edge_shift = -(LEFT_PX - 4) if narrow else 0
+    notes_width = width - LEFT_PX - edge_shift
+    notes_px = 20 * len(_wrap(notes, notes_width)) + 8
 
-    plot_h = sum(TITLE_PX + p.height + tick_px for p in panels) + PANEL_GAP_PX * (len(panels) - 1)
+    plot_h = sum(title_px + p.height + tick_px for p in panels) + PANEL_GAP_PX * (len(panels) - 1)
     margin = {"l": LEFT_PX, "r": right, "t": 78, "b": 8 + notes_px}
     traces: list[go.Scatter] = []
     annotations: list[dict] = []
@@ -224,10 +265,10 @@ def trend_small_multiples(
     seen: set[str] = set()
     rings_seen: set[str] = set()
     cursor = plot_h
-    for index, p in enumerate(panels, start=1):
+    for index, (p, texts) in enumerate(zip(panels, label_texts, strict=True), start=1):
         suffix = "" if index == 1 else str(index)
         xref, yref = f"x{suffix}", f"y{suffix}"
-        cursor -= TITLE_PX
+        cursor -= title_px
         top = cursor
         cursor -= p.height
         bottom = cursor
@@ -261,7 +302,7 @@ def trend_small_multiples(
         }
         annotations.append(
             {
-                "text": _title(p, with_time),
+                "text": _title(p, with_time, narrow),
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0,
@@ -269,6 +310,7 @@ def trend_small_multiples(
                 "xanchor": "left",
                 "yanchor": "bottom",
                 "yshift": 3,
+                "xshift": edge_shift,  # a phone: the title takes the whole width, as the notes do
                 "showarrow": False,
                 "align": "left",
                 "font": {"size": BASE_FONT + 1, "color": "#111"},
@@ -278,7 +320,7 @@ def trend_small_multiples(
         wanted = [(p.axis.pos(line.mark.x) - p.axis.lo) / (p.axis.hi - p.axis.lo) * p.height for line in p.lines]
         heights = [n * LINE_PX for n in p.label_lines]
         placed = place_labels(wanted, heights, -6, p.height + 6)
-        for line, want, at in zip(p.lines, wanted, placed, strict=True):
+        for line, want, at, lines_text in zip(p.lines, wanted, placed, texts, strict=True):
             m = line.mark
             if line.alert:
                 colour, dash, width_px = ALERT_COLOUR, ALERT_DASH, 2.5
@@ -310,7 +352,7 @@ def trend_small_multiples(
                     meta=meta,
                 )
             )
-            text = "<br>".join(m.label.split(" · "))
+            text = "<br>".join(lines_text)
             annotations.append(
                 {
                     "text": f"<i>{text}</i>" if line.alert else text,
@@ -354,8 +396,9 @@ def trend_small_multiples(
         rings_seen | ({"alert"} if hits_drawn else set()),
         any_censored,
         any(line.alert for p in panels for line in p.lines) or hits_drawn,
+        width,
     )
-    annotations.append(note_below("<br>".join(_wrap(notes, width)), TICK_FONT - 1, yshift=-4))
+    annotations.append(note_below("<br>".join(_wrap(notes, notes_width)), TICK_FONT - 1, xshift=edge_shift, yshift=-4))
     margin["t"] = _legend_px(legend, width)
     fig = go.Figure(data=[*traces, *legend])
     fig.update_layout(

@@ -56,6 +56,7 @@ LEFT_PX = 84  # y tick labels ("12 000")
 LINE_PX = 19  # one line of a threshold label (15 px font)
 LEADER_PX = 22  # from the plot's right edge to its labels
 TIME_TICK_PX = 96  # room for one date label
+EDGE_PX = 12  # room kept between the first or last value and the plot's edge (a crossing ring's radius)
 MARKER_MIN_GAP_PX = 12  # closer than this, markers would merge into a band: thin them out
 
 
@@ -301,7 +302,8 @@ def _time_axis(times: Sequence[datetime], plot_px: float) -> TimeAxis:
     if span == timedelta(0):
         lo, hi = first - timedelta(hours=12), last + timedelta(hours=12)
     else:
-        pad = span * 0.05
+        # 5% each side, and never less than a crossing ring's radius (a phone's narrow plot)
+        pad = max(span * 0.05, span * (EDGE_PX / max(plot_px - 2 * EDGE_PX, 1)))
         lo, hi = first - pad, last + pad
     seconds = (hi - lo).total_seconds()
     gaps = [(b - a).total_seconds() / seconds * plot_px for a, b in itertools.pairwise(unique)]

@@ -51,6 +51,7 @@ STATUS_Z = {"not_met": 0, "indeterminate": 1, "met": 2}
 STATUS_FILL = {"met": OKABE_ITO["vermillion"], "indeterminate": "#BDBDBD", "not_met": "#DCEAF6"}
 STATUS_INK = {"met": "white", "indeterminate": "#111", "not_met": OKABE_ITO["blue"]}
 ROW_PX = 40
+SIDE_WORDS_MIN_PLOT = 0.4  # the share of the width the cells keep before the side words are left out
 CELL_MIN_PX = 18  # narrower cells show colour only; a run of equal cells gets one symbol
 
 
@@ -136,6 +137,11 @@ def status_timeline(result: TrendResult, *, width: int = WIDTH) -> go.Figure:
             first_text.append(f"first met {_short_when(times[j], with_time)}")
     left = int(max(len(s) for s in names) * CHAR_PX * 1.08 + 24)
     right = int(max(len(s) for s in first_text) * CHAR_PX + 24)
+    # On a phone the 'first met' words would leave the cells no room: the boxed cell and the first-met
+    # table under the chart say it there.
+    side_words = width - left - right >= SIDE_WORDS_MIN_PLOT * width
+    if not side_words:
+        right = 16
     plot_px = width - left - right
     cell_px = plot_px / n
 
@@ -234,6 +240,7 @@ def status_timeline(result: TrendResult, *, width: int = WIDTH) -> go.Figure:
             "font": {"size": LABEL_FONT, "color": "#111" if first[iid] is not None else "#666"},
         }
         for r_i, (iid, text) in enumerate(zip(ids, first_text, strict=True))
+        if side_words
     ]
     legend = [
         go.Scatter(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import textwrap
 
 import plotly.graph_objects as go
 
@@ -177,19 +178,31 @@ def _value_traces(p: LabPanel, xref: str, yref: str, plot_px: float, taxis: Time
     return out
 
 
+LEGEND_CHAR_PX = 0.6 * (BASE_FONT - 1)
+LEGEND_SYMBOL_PX = 50  # an entry's symbol and the gaps around it
+
+
 def _legend_px(entries: list[go.Scatter], width: int) -> int:
-    """Top margin for a horizontal legend of these entries (rows packed as plotly packs them)."""
-    rows, used = 1, 0.0
+    """Top margin for a horizontal legend of these entries (rows packed as plotly packs them; an
+    entry wrapped onto several lines makes its row that much taller)."""
+    rows, used, tallest, extra = 1, 0.0, 1, 0
     for entry in entries:
-        need = 50 + len(entry.name) * 0.6 * (BASE_FONT - 1)
+        lines = entry.name.split("<br>")
+        need = LEGEND_SYMBOL_PX + max(len(line) for line in lines) * LEGEND_CHAR_PX
         if used and used + need > width:
-            rows, used = rows + 1, 0.0
+            rows, used, extra, tallest = rows + 1, 0.0, extra + tallest - 1, 1
         used += need
-    return 30 + 23 * rows
+        tallest = max(tallest, len(lines))
+    return 30 + 23 * rows + 20 * (extra + tallest - 1)
 
 
-def _legend(seen: set[str], rings: set[str], censored: bool, alert: bool) -> list[go.Scatter]:
+def _legend(seen: set[str], rings: set[str], censored: bool, alert: bool, width: int | None = None) -> list[go.Scatter]:
+    """The legend's entries; on a figure narrower than an entry, its words wrapped onto lines."""
+    chars = None if width is None else max(12, int((width - LEGEND_SYMBOL_PX) / LEGEND_CHAR_PX))
+
     def entry(name: str, **kwargs) -> go.Scatter:
+        if chars is not None and len(name) > chars:
+            name = "<br>".join(textwrap.wrap(name, chars))
         return go.Scatter(x=[None], y=[None], name=name, **kwargs)
 
     out = [

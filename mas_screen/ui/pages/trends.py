@@ -25,6 +25,7 @@ from mas_screen.kernel.inputs.facts import unit_spec
 from mas_screen.kernel.inputs.parsing import NotANumber, format_number, read_number, shorten
 from mas_screen.kernel.inputs.safe_csv import neutralise
 from mas_screen.ui import cards
+from mas_screen.ui.page_script import css_key, page_script
 from mas_screen.ui.print_details import browser_now
 from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.series_state import (
@@ -48,7 +49,9 @@ MAX_UPLOAD_BYTES = 2_000_000
 MAX_UPLOAD_ROWS = 1_000  # one patient's series; a cohort belongs on the command line (python -m mas_screen batch)
 MAX_UPLOAD_COLUMNS = 200  # time, labs in one or two units each, a few passed-through columns
 MAX_SHOWN_PROBLEMS = 20
-CHART_WIDTH_PX = 1100
+CHART_WIDTH_PX = 1100  # the widest the charts are drawn; narrower when the page is (a phone, a tablet)
+TIMELINE_WIDTH_PX = 1000
+CHARTS_KEY = "trend_charts"
 
 
 def plain(text: object) -> str:
@@ -385,18 +388,27 @@ def render() -> None:
         st.info("No row has a usable time yet.")
         return
     levels = alert_levels()
-    st.markdown("#### Labs over time")
-    st.plotly_chart(
-        trend_small_multiples(result, alert_levels=levels, width=CHART_WIDTH_PX),
-        key="trend_chart",
-        width="content",
-        theme=None,
-        config={"displaylogo": False},
-    )
-    st.markdown("#### Each instrument at each time point")
-    st.plotly_chart(
-        status_timeline(result), key="trend_timeline", width="content", theme=None, config={"displaylogo": False}
-    )
+    # The charts are laid out for the width they are shown at (labels, time ticks and margins in
+    # pixels): a figure drawn for a desktop and squeezed onto a phone leaves its plot a sliver.
+    measured = page_script(focus="", numbers=(), measure=css_key(CHARTS_KEY), key="trends_page_script")
+    chart_px = min(CHART_WIDTH_PX, measured) if measured else CHART_WIDTH_PX
+    with st.container(key=CHARTS_KEY):
+        st.markdown("#### Labs over time")
+        st.plotly_chart(
+            trend_small_multiples(result, alert_levels=levels, width=chart_px),
+            key="trend_chart",
+            width="content",
+            theme=None,
+            config={"displaylogo": False},
+        )
+        st.markdown("#### Each instrument at each time point")
+        st.plotly_chart(
+            status_timeline(result, width=min(chart_px, TIMELINE_WIDTH_PX)),
+            key="trend_timeline",
+            width="content",
+            theme=None,
+            config={"displaylogo": False},
+        )
     first_met(result)
     st.markdown("#### Changes")
     changes = changes_table(result).drop(columns=["key", "Value (number)"], errors="ignore")
