@@ -18,6 +18,7 @@ from mas_screen.render.figures.explore import (
     HOLDS_COLOUR,
     NOT_HOLDS_COLOUR,
     distance_figure,
+    distance_fits,
     distance_rows,
 )
 from mas_screen.render.figures.kit import OKABE_ITO
@@ -176,3 +177,12 @@ def test_module_is_pure_core():
         for alias in node.names
     }
     assert "streamlit" not in imported
+
+
+def test_the_chart_is_drawn_only_where_its_words_fit():
+    """Below the width where the rules (left) and the values (right) leave the bars 38 % of it, a
+    face shows the rows as a list: the chart's words would be cut (a phone, a tablet)."""
+    rows = distance_rows(distances(patient(EXAMPLE_2C, **SJIA)))
+    assert distance_fits(rows, 1150)  # the desktop chart, as drawn before
+    assert not distance_fits(rows, 760) and not distance_fits(rows, 360)
+    assert distance_fits([], 360)  # nothing to draw: the chart's empty message

@@ -4,7 +4,7 @@ Streamlit swaps elements in several passes, and the bedside page draws itself a 
 its page script has measured the width (mas_screen/ui/page_script.py). "Ready" is checked in the
 page and must hold for a short quiet period: connected; the script not running; no skeleton, no
 stale element; no dialog open (a dialog makes the page behind it inert); every Plotly chart drawn;
-a heading in the main area; and on the bedside and Trends pages, the layout drawn for the width measured
+a heading in the main area; and on the bedside, Trends and Explore pages, the layout drawn for the width measured
 (<html data-mas-layout="ready">). How long to wait for it comes from e2e/waits.py (scaled from the
 page-ready time measured at the start of the session).
 """
@@ -29,7 +29,7 @@ READY_JS = """(quietMs) => {
     && !document.querySelector('[data-testid="stSkeleton"], [data-stale="true"], [role="dialog"]')
     && charts.every((c) => c.querySelector('.main-svg'))
     && !!main.querySelector('h1, h2')
-    && (!document.querySelector('.st-key-bedside_page_script, .st-key-trends_page_script')
+    && (!document.querySelector('.st-key-bedside_page_script, .st-key-trends_page_script, .st-key-explore_page_script')
         || document.documentElement.dataset.masLayout === 'ready');
   const now = performance.now();
   if (!ok) { window.__masQuietSince = null; return false; }

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.helpers import full_screenshot, wait_idle
+from e2e.readiness import wait_ready
 from e2e.waits import waits
 from mas_screen.faces.teaching.grading import model_answer
 from mas_screen.faces.teaching.library import neutral_name, practice_order
@@ -129,6 +130,7 @@ def test_full_practice_session(page: Page, server, artifacts):
         "href", "https://doi.org/10.1136/annrheumdis-2019-215211"
     )
     full_screenshot(page, artifacts / "teaching-practice-feedback-1440.png", 1440)
+    full_screenshot(page, artifacts / "teaching-practice-feedback-390.png", 390)  # a trainee on a phone
     page.set_viewport_size({"width": 1440, "height": 1000})
     for k in (1, 2):
         page.get_by_role("button", name="Next panel:").first.click()
@@ -362,7 +364,16 @@ def test_explorer_value_change_flips_a_criterion(page: Page, server, artifacts):
     page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=waits.action)
     full_screenshot(page, artifacts / "teaching-explorer-1440.png", 1440)
     full_screenshot(page, artifacts / "teaching-explorer-820.png", 820)  # tablet: controls and results stack
+    full_screenshot(page, artifacts / "teaching-explorer-390.png", 390)  # a phone
+    # On a phone the distances are a list (the chart's words would be cut), and the chart comes back wide.
+    page.set_viewport_size({"width": 390, "height": 844})
+    wait_ready(page)
+    section = page.locator(".st-key-xp_distance")
+    expect(section.get_by_text("does not hold").first).to_be_visible()
+    expect(section.locator('[data-testid="stPlotlyChart"]')).to_have_count(0)
     page.set_viewport_size({"width": 1440, "height": 1000})
+    wait_ready(page)
+    expect(section.locator('[data-testid="stPlotlyChart"]')).to_have_count(1)
     wait_idle(page)
     page.get_by_role("button", name="Reset").click()
     wait_idle(page)

@@ -182,6 +182,22 @@ def distance_rows(
     return rows
 
 
+LANES_SHARE = 0.62  # the most of the width the labels (left) and the values (right) take
+
+
+def _lanes(rows: Sequence[DistanceRow]) -> tuple[int, int]:
+    """Pixels the rule labels (left of the plot) and the value words (right of it) need."""
+    left = int(max(len(r.label) for r in rows) * CHAR_PX + 28)
+    right = int(max(len(r.value_text) for r in rows) * CHAR_PX * 0.95 + 24)
+    return left, right
+
+
+def distance_fits(rows: Sequence[DistanceRow], width: int) -> bool:
+    """Whether `distance_figure` has room for these rows' words at `width` (narrower, a phone or a
+    tablet, the words would be cut: a face shows the rows as a list instead)."""
+    return not rows or sum(_lanes(rows)) <= width * LANES_SHARE
+
+
 def distance_figure(
     distances: Sequence[Distance],
     *,
@@ -214,10 +230,9 @@ def distance_figure(
         y += 1
     span = y
 
-    left = int(max(len(r.label) for r in rows) * CHAR_PX + 28)
-    right = int(max(len(r.value_text) for r in rows) * CHAR_PX * 0.95 + 24)
-    if left + right > width * 0.62:  # keep the plot at least ~38 % of the width
-        scale = width * 0.62 / (left + right)
+    left, right = _lanes(rows)
+    if left + right > width * LANES_SHARE:  # keep the plot at least ~38 % of the width
+        scale = width * LANES_SHARE / (left + right)
         left, right = int(left * scale), int(right * scale)
     note = textwrap.wrap(NOTE.format(cap=f"{cap_percent:.0f}"), int((width - 20) / (0.6 * (TICK_FONT - 1))))
     bottom = BOTTOM_PX + 18 * (len(note) - 1)

@@ -28,7 +28,7 @@ from mas_screen.domain.models import (
 from mas_screen.domain.units import format_number, pretty_unit
 from mas_screen.faces.explore import distances, smallest_flip
 from mas_screen.faces.teaching.grading import own_instruments
-from mas_screen.render.figures.explore import distance_figure
+from mas_screen.render.figures.explore import DistanceRow, distance_figure, distance_fits, distance_rows
 from mas_screen.render.figures.kit import used_analytes
 from mas_screen.ui import cards
 from mas_screen.ui.case_library import find, library
@@ -50,6 +50,7 @@ from mas_screen.ui.explore_state import (
     slider_key,
     working_patient,
 )
+from mas_screen.ui.page_script import css_key, page_script
 from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.stage import CHART_PX, enter_stage, on_stage, stage_chart, stage_frame
 from mas_screen.ui.state import (
@@ -67,6 +68,7 @@ STAGE_STEP = "xp_stage_step"
 STAGE_CHART_MAX_PX = 500
 
 CHART_WIDTH_PX = 1150
+DISTANCE_KEY = "xp_distance"
 FLIPS_SHOWN = 3
 DEFAULT_CASE = "near_miss_platelets_fibrinogen"  # every value on a threshold: one step flips the 2016 criteria
 SOURCES = {"case": "A teaching case", "bedside": "The bedside panel (Assess page)"}
@@ -347,6 +349,14 @@ def flips_section(patient: PatientInput, now: Assessment) -> None:
 
 
 def distance_chart(start_patient: PatientInput, patient: PatientInput, start: Assessment, now: Assessment) -> None:
+    measured = page_script(focus="", numbers=(), measure=css_key(DISTANCE_KEY), key="explore_page_script")
+    with st.container(key=DISTANCE_KEY):
+        distance_section(start_patient, patient, start, now, measured)
+
+
+def distance_section(
+    start_patient: PatientInput, patient: PatientInput, start: Assessment, now: Assessment, measured: int | None
+) -> None:
     st.markdown("#### How far each value is from each threshold")
     chosen = st.multiselect(
         "Instruments in the chart",
@@ -356,10 +366,31 @@ def distance_chart(start_patient: PatientInput, patient: PatientInput, start: As
         key="xp_chart_instruments",
         persist_state="session",
     )
-    fig = distance_figure(
-        distances(patient, now), baseline=distances(start_patient, start), instruments=chosen, width=CHART_WIDTH_PX
-    )
+    now_d, start_d = distances(patient, now), distances(start_patient, start)
+    # Drawn for the width the page measures; where the rules' words would not fit beside the bars
+    # (a phone, a tablet), the same rows as a list.
+    width = min(CHART_WIDTH_PX, measured) if measured else CHART_WIDTH_PX
+    rows = distance_rows(now_d, baseline=start_d, instruments=chosen)
+    if not distance_fits(rows, width):
+        distance_list(rows)
+        return
+    fig = distance_figure(now_d, baseline=start_d, instruments=chosen, width=width)
     st.plotly_chart(fig, key="xp_distance_chart", width="content", theme=None, config={"displaylogo": False})
+
+
+def distance_list(rows: list[DistanceRow]) -> None:
+    """The distance chart's rows as words, grouped by instrument: what holds and by how much."""
+    lines: list[str] = []
+    current = None
+    for r in rows:
+        if r.instrument != current:
+            current = r.instrument
+            lines.append(f"\n**{plain_markdown(r.instrument_name)}**\n")
+        side = ":orange[**■ holds**]" if r.satisfied else ":blue[**▨ does not hold**]"
+        flipped = " · ⇄ flipped since the start" if r.flipped else ""
+        lines.append(f"- {side} {plain_markdown(r.label.removeprefix('⇄ '))} — {plain_markdown(r.value_text)}{flipped}")
+    st.markdown("\n".join(lines))
+    st.caption("Each value against each threshold, in the criterion's published unit (the chart on a wider screen).")
 
 
 # ----------------------------------------------------------------------------------------- page
