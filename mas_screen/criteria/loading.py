@@ -14,9 +14,10 @@ broken copy stops the app at start with a clear message.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mas_screen.criteria.data_files import (  # noqa: F401  (re-exported: where the criteria are)
     _PARSED,
@@ -33,6 +34,8 @@ from mas_screen.criteria.snapshot import load_snapshot, save_snapshot
 
 if TYPE_CHECKING:
     from mas_screen.criteria.validation import CriteriaData
+
+T = TypeVar("T")
 
 
 def criteria_dir() -> Path:
@@ -54,6 +57,35 @@ def criteria() -> CriteriaData:
     data, parsed = saved
     _PARSED[:] = [data, parsed]
     return data
+
+
+# Tables made from the loaded criteria (unit indexes, plausible ranges, citations...): forgotten
+# with them, so that a reload (tests edit data and call criteria.cache_clear()) never serves the
+# old ones. Keyed by criteria ids and units only, never by what a user typed.
+_DEPENDENTS: list[Callable[[], None]] = []
+_forget_loaded = criteria.cache_clear
+
+
+def per_load(fn: Callable[..., T]) -> Callable[..., T]:
+    """`functools.cache` for a table derived from the criteria, cleared when they are reloaded."""
+    cached = cache(fn)
+    _DEPENDENTS.append(cached.cache_clear)
+    return cached
+
+
+def on_reload(clear: Callable[[], None]) -> None:
+    """Call `clear` when the criteria are reloaded (a module's own table of derived values)."""
+    _DEPENDENTS.append(clear)
+
+
+def _reload() -> None:
+    """Forget the criteria and every table made from them; the next caller loads them again."""
+    _forget_loaded()
+    for clear in _DEPENDENTS:
+        clear()
+
+
+criteria.cache_clear = _reload  # type: ignore[attr-defined]  (what tests call to reload)
 
 
 # Whether criteria() may answer with the plain copy (criteria/detached.py): set by a process that

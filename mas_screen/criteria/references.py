@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import TYPE_CHECKING
 
-from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.loading import criteria, per_load
 
 if TYPE_CHECKING:
     from mas_screen.criteria.schema_policy import Reference
@@ -15,7 +14,6 @@ def reference(key: str) -> Reference:
     return criteria().references[key]
 
 
-@cache
 def short_citation(key: str) -> str:
     """'Ravelli 2016' — first author's surname and year, for inline caveats."""
     ref = reference(key)
@@ -23,7 +21,7 @@ def short_citation(key: str) -> str:
     return f"{surname} {ref.year}"
 
 
-@cache
+@per_load
 def full_citation(key: str) -> str:
     """Vancouver-style citation: authors. Title. Journal Year;Vol(Issue):Pages. doi:…"""
     ref = reference(key)
@@ -43,7 +41,7 @@ def full_citation(key: str) -> str:
     return text
 
 
-@cache
+@per_load
 def compact_citation(key: str) -> str:
     """First author et al., journal, year;volume(issue):pages, DOI — for print where space is short."""
     ref = reference(key)

@@ -8,9 +8,8 @@ fields (pydantic would take an annotation here for a field of the model).
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from fractions import Fraction
-from functools import cache
 from typing import Any
 
 # contract.md "Output": these criterion ids are always present (more may be added as YAML files).
@@ -38,19 +37,23 @@ BOOLEAN_FIELDS = (
 )
 
 
-@cache
+# "a/b" factors are divided in this context, whatever context the caller runs in (exact code raises
+# its precision): a factor is one number everywhere, to 28 significant digits (Python's default).
+_FACTOR_CONTEXT = Context(prec=28)
+
+
 def parse_factor(value: Any) -> Decimal:
-    """A conversion factor as an exact Decimal; "a/b" strings are divided at high precision."""
+    """A conversion factor as a Decimal: exact, or an "a/b" string divided to 28 significant digits."""
     if isinstance(value, str):
         try:
             if "/" in value:
                 num, den = value.split("/", 1)
-                return Decimal(num.strip()) / Decimal(den.strip())
+                return _FACTOR_CONTEXT.divide(Decimal(num.strip()), Decimal(den.strip()))
             return Decimal(value.strip())
         except (InvalidOperation, ZeroDivisionError) as exc:
             raise ValueError(f"factor {value!r} is not a number or a ratio a/b") from exc
     if isinstance(value, Fraction):  # pragma: no cover - YAML gives no Fractions
-        return Decimal(value.numerator) / Decimal(value.denominator)
+        return _FACTOR_CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator))
     return Decimal(repr(value))
 
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
-from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.loading import criteria, on_reload, per_load
 from mas_screen.kernel.inputs.parsing import NotANumber, ParsedNumber, echo_with_unit, format_number, read_number  # noqa: F401
 
 if TYPE_CHECKING:
@@ -23,9 +22,30 @@ if TYPE_CHECKING:
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 
 
-@lru_cache(maxsize=1024)  # bounded: what users type as a unit is not kept without limit
 def unit_key(text: str) -> str:
-    """Canonical spelling for alias matching: lower case, no spaces, µ/μ → u, 10*9 / x10^9 → 10^9."""
+    """Canonical spelling for alias matching: lower case, no spaces, µ/μ → u, 10*9 / x10^9 → 10^9.
+
+    The spellings the criteria list (what the form offers and most files carry) are looked up; any
+    other text is worked out each time, never remembered: what one user typed is not kept."""
+    known = _known_unit_keys().get(text)
+    return known if known is not None else _canonical_unit(text)
+
+
+@per_load
+def _known_unit_keys() -> dict[str, str]:
+    """Each unit spelling analytes.yaml lists (accepted and refused), as written there → its key."""
+    keys: dict[str, str] = {}
+    for spec in criteria().analytes.analytes.values():
+        for u in spec.units:
+            for alias in (u.unit, u.ucum, *u.aliases):
+                keys[alias] = _canonical_unit(alias)
+        for r in spec.refused_units:
+            for alias in (r.unit, *r.aliases):
+                keys[alias] = _canonical_unit(alias)
+    return keys
+
+
+def _canonical_unit(text: str) -> str:
     s = text.strip().translate(_SUPERSCRIPTS).lower()
     s = s.replace("µ", "u").replace("μ", "u").replace(" ", "")
     s = re.sub(r"^(x|×)", "", s)
@@ -40,14 +60,14 @@ class UnitIndex:
     refused: dict[str, RefusedUnit]
 
 
-@cache
+@per_load
 def unit_index(analyte: str) -> UnitIndex:
     spec = criteria().analytes.analytes[analyte]
     accepted: dict[str, UnitSpec] = {}
     for u in spec.units:
         for alias in [u.unit, u.ucum, *u.aliases]:
-            accepted[unit_key(alias)] = u
-    refused = {unit_key(a): r for r in spec.refused_units for a in [r.unit, *r.aliases]}
+            accepted[_canonical_unit(alias)] = u
+    refused = {_canonical_unit(a): r for r in spec.refused_units for a in [r.unit, *r.aliases]}
     for key in accepted:
         refused.pop(key, None)
     return UnitIndex(accepted, refused)
@@ -108,7 +128,8 @@ def plausible_canonical(spec: AnalyteSpec) -> tuple[Decimal, Decimal]:
     return Decimal(repr(spec.plausible.min)), Decimal(repr(spec.plausible.max))
 
 
-_BOUNDS: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+_BOUNDS: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}  # (analyte, unit) from the criteria
+on_reload(_BOUNDS.clear)
 
 
 def plausible_in(unit: UnitSpec, spec: AnalyteSpec) -> tuple[Decimal, Decimal]:

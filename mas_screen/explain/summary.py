@@ -54,8 +54,8 @@ def screen_caveats(facts: Facts, statuses: Mapping[str, str]) -> tuple[list[str]
         else:
             applies = True
         which.append(applies)
-    found = remember(_screen_caveat_texts(), tuple(which), lambda: _caveat_texts(which))
-    return list(found[0]), list(found[1])
+    texts, refs = _caveat_texts(which)
+    return list(texts), list(refs)
 
 
 def _caveat_texts(which: list[bool]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -104,12 +104,6 @@ def phlh_alert(a: Assessment) -> bool:
     score: children; for an adult it stays an indicative, secondary line)."""
     r = a.criteria.get(signals.phlh_instrument())
     return a.summary.phlh_signal == "favours_phlh" and r is not None and r.population != "outside"
-
-
-@per_criteria
-def _screen_caveat_texts() -> dict:
-    """Which screen caveats apply → their texts and citations (at most 2 ** the number of caveats)."""
-    return {}
 
 
 # ------------------------------------------------------------------------------- the rule itself
@@ -188,19 +182,9 @@ def tier_id(key: str) -> str:
 # ---------------------------------------------------------------------------------------- words
 
 
-@per_criteria
-def _sentence_labels() -> dict[str, str]:
-    """key → its sentence label, worked out once per loaded criteria."""
-    return {}
-
-
 def sentence_label(key: str) -> str:
     """An input's name inside a sentence: its label without the parenthesis, lower-case unless an
     acronym ("ferritin", "platelet count", "AST", "D-dimer", "soluble CD25")."""
-    return remember(_sentence_labels(), key, lambda: _sentence_label(key))
-
-
-def _sentence_label(key: str) -> str:
     special = policy().sentence_labels.get(key)
     if special:
         return special
@@ -248,18 +232,8 @@ def _population_words(iid: str) -> str:
     return text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
 
 
-@per_criteria
-def _phrased() -> dict:
-    """The tests phrase of each list of keys met (a list recurs across patients)."""
-    return {}
-
-
 def _tests_by_tier(keys: list[str]) -> str:
     """'enter ferritin and AST; record fever' — grouped by tier, each with its verb."""
-    return remember(_phrased(), tuple(keys), lambda: _phrase_tests(keys))
-
-
-def _phrase_tests(keys: list[str]) -> str:
     parts = []
     for tier in policy().next_test_tiers:
         chosen = sentence_labels(k for k in keys if k in tier.keys)
@@ -304,29 +278,10 @@ def _failed_gates(r: CriterionResult) -> tuple[str, ...]:
     )
 
 
-@per_criteria
-def _evidence_seen() -> dict:
-    """The evidence sentences of each result already phrased (what they read recurs: counts, whole
-    scores)."""
-    return {}
-
-
 def evidence(r: CriterionResult) -> tuple[str | None, str | None]:
-    """(supporting, against) sentence for one decided instrument, from its YAML `evidence`, or None."""
-    prob = r.probability
-    failed = _failed_gates(r) if r.status == "not_met" else ()
-    key = (
-        r.id,
-        r.status,
-        repr(r.score),  # not the number: -0.0 and 0.0 (equal keys) read differently at 2 dp
-        None if r.score_range is None else tuple(r.score_range),
-        r.count_met,
-        r.count_assessable,
-        None if prob is None else prob.label,
-        None if r.score_bounds is None else tuple(r.score_bounds),
-        failed,
-    )  # everything _evidence reads that can differ between two results of one instrument
-    return remember(_evidence_seen(), key, lambda: _evidence(r, failed))
+    """(supporting, against) sentence for one decided instrument, from its YAML `evidence`, or None.
+    Phrased anew for each result, never remembered: the sentences hold the patient's own values."""
+    return _evidence(r, _failed_gates(r) if r.status == "not_met" else ())
 
 
 def _evidence(r: CriterionResult, failed: tuple[str, ...]) -> tuple[str | None, str | None]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.loading import criteria, per_load
 from mas_screen.criteria.provenance import SCHEMA_VERSION, fingerprint, tool_version, utc_now
 from mas_screen.criteria.references import full_citation, link
 from mas_screen.domain.models import Assessment, CriterionResult, PatientInput, Provenance, ReferenceOut
@@ -61,7 +59,7 @@ def _provenance(patient: PatientInput) -> Provenance:
     )
 
 
-@cache
+@per_load
 def _reference(key: str) -> ReferenceOut:
     """A reference as the output shows it, made once per process (frozen, shared)."""
     return ReferenceOut(citation=full_citation(key), doi=criteria().references[key].doi, url=link(key))

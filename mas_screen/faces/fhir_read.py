@@ -8,10 +8,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
-from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.loading import criteria, per_load
 from mas_screen.domain.models import PatientInput
 from mas_screen.domain.units import unit_index, unit_key
 from mas_screen.kernel.inputs.parsing import (
@@ -67,7 +66,7 @@ class FhirImport:
         return len(self.patient.labs) if self.patient is not None else 0
 
 
-@cache
+@per_load
 def loinc_map() -> dict[str, str]:
     """LOINC code → lab key (criteria/analytes.yaml)."""
     out: dict[str, str] = {}

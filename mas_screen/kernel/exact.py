@@ -14,11 +14,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
-from functools import cache
 from typing import Literal
 
 import numpy as np
 
+from mas_screen.criteria.loading import per_load
 from mas_screen.kernel.inputs.facts import unit_spec
 from mas_screen.kernel.logic import Interval, compare, holds
 from mas_screen.kernel.ops import MET, NOT_MET, select
@@ -51,7 +51,6 @@ def round_half_up(value: float | Decimal, places: int) -> float:
     return float(d.quantize(_quantum(places), rounding=ROUND_HALF_UP, context=ctx))
 
 
-@cache
 def _quantum(places: int) -> Decimal:
     return Decimal(1).scaleb(-places)
 
@@ -98,7 +97,7 @@ def digits(d: Decimal) -> int:
     return len(d.normalize().as_tuple().digits)
 
 
-@cache
+@per_load
 def conversion(analyte: str, source: str, target: str) -> Conversion:
     s, t = unit_spec(analyte, source), unit_spec(analyte, target)
     fs, ft = s.factor_decimal, t.factor_decimal
@@ -224,7 +223,6 @@ class PatientExact:
         return score if math.isfinite(score) else None
 
 
-@cache
 def _step(places: int) -> float:
     """One unit in the last rounded place (0.01 for 2 places)."""
     return float(Decimal(1).scaleb(-places))

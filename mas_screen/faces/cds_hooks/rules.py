@@ -5,12 +5,11 @@ a malformed file raises CriteriaDataError naming the field, as for every criteri
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mas_screen.criteria.loading import _read_yaml, criteria, criteria_dir
+from mas_screen.criteria.loading import _read_yaml, criteria, criteria_dir, per_load
 from mas_screen.criteria.schema import CriteriaDataError
 from mas_screen.criteria.validation import _validate
 
@@ -155,7 +154,7 @@ def _cross_check(data: CdsHooksData, name: str) -> None:
         fail("card_rules", "rule ids must be unique")
 
 
-@cache
+@per_load
 def cds_data() -> CdsHooksData:
     """criteria/cds_hooks.yaml (or MAS_SCREEN_CRITERIA_DIR's copy), validated; loaded once."""
     path = criteria_dir() / "cds_hooks.yaml"

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.loading import criteria, per_load
 from mas_screen.domain.fields import VALUE_KEPT_CODES
 from mas_screen.domain.units import as_float, convert, unit_index, unit_key
 from mas_screen.faces.cohort.plan import _MAX_DIGITS, OPS, analyte_needs, unit_bounds
@@ -285,7 +284,7 @@ def _cells_with_units(texts, kind, op, x, numbers, other, unit, problem, col: Co
     return kind, op, x, numbers, other
 
 
-@cache
+@per_load
 def unit_index_of(analyte: str) -> dict[str, str]:
     """unit_key(spelling) → accepted unit name."""
     spec = criteria().analytes.analytes[analyte]
@@ -300,7 +299,7 @@ def _unit_position(analyte: str, unit: str) -> int:
     return [u.unit for u in criteria().analytes.analytes[analyte].units].index(unit)
 
 
-@cache
+@per_load
 def needs_mantissa(analyte: str, unit: str) -> bool:
     """Whether values typed in `unit` need their exact decimal (exact conversions, MS score, ratio)."""
     needs = analyte_needs()[analyte]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import TYPE_CHECKING
 
-from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.loading import criteria, per_load
 from mas_screen.domain.units import plausible_in
 from mas_screen.faces.cohort.reading import BatchError
 from mas_screen.kernel.exact import MAX_DIGITS, digits
@@ -53,7 +52,7 @@ class AnalyteNeeds:
     float_sensitive: set[str] = field(default_factory=set)  # units whose censored bounds enter sums
 
 
-@cache
+@per_load
 def analyte_needs() -> dict[str, AnalyteNeeds]:
     """For each analyte: the units the items read it in and the numbers values are compared with."""
     data = criteria()
@@ -92,7 +91,7 @@ class Bound:
     exact: bool  # the decimal bound has at most 15 significant digits: float comparison is exact
 
 
-@cache
+@per_load
 def unit_bounds(analyte: str, unit: str) -> tuple[Bound, Bound]:
     spec = criteria().analytes.analytes[analyte]
     lo, hi = plausible_in(spec.unit(unit), spec)

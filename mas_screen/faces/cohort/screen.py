@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -333,7 +333,7 @@ def screen_with_plan(df: pd.DataFrame, plan: BatchPlan, threads: int | None = No
     return result
 
 
-@cache
+@lru_cache(maxsize=64)  # bounded: keyed by the column names of the files screened
 def _plan(names: tuple[str, ...], unknown: str, require_id: bool, explain: bool, decimal_comma: bool) -> BatchPlan:
     return plan_columns(names, unknown=unknown, require_id=require_id, explain=explain, decimal_comma=decimal_comma)
 

@@ -21,10 +21,9 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.loading import criteria, per_load
 from mas_screen.domain.fields import (
     BOOLEAN_FIELDS,
     CONTEXT_FIELDS,
@@ -117,7 +116,7 @@ def suffix_key(text: str) -> str:
     return "".join(t for t in re.split(r"[_\s^]+", s) if t)
 
 
-@cache
+@per_load
 def _unit_suffixes(analyte: str) -> dict[str, tuple[str, bool]]:
     """Column suffix key → (unit text to send, accepted?) for one analyte."""
     spec = criteria().analytes.analytes[analyte]

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from mas_screen.criteria.loading import criteria
+from mas_screen.criteria.loading import criteria, per_load
 from mas_screen.domain.fields import BOOLEAN_FIELDS, NUMERIC_CONTEXT_FIELDS
 from mas_screen.domain.units import (
     NotANumber,
@@ -122,12 +121,12 @@ def _trim(value: Decimal) -> Decimal:
     return round(value, max(0, 3 - value.adjusted()))
 
 
-@cache
+@per_load
 def unit_spec(analyte: str, unit: str) -> UnitSpec:
     return criteria().analytes.analytes[analyte].unit(unit)
 
 
-@cache
+@per_load
 def plausible_interval(analyte: str, unit: str) -> Interval:
     spec = criteria().analytes.analytes[analyte]
     target = spec.unit(unit)
@@ -136,13 +135,12 @@ def plausible_interval(analyte: str, unit: str) -> Interval:
     return Interval(lo, hi)
 
 
-@cache
+@per_load
 def context_plausible(name: str) -> Interval:
     p = criteria().analytes.context_numbers[name].plausible
     return Interval(float(p.min), float(p.max))
 
 
-@cache
 def fever_cut(unit: str) -> float:
     """The project's fever convention (38.0 °C) in a temperature unit."""
     conv = criteria().analytes.fever_convention
@@ -192,19 +190,14 @@ class Facts:
         return Facts(labs, flags, numbers, self.disease, self.biologic)
 
 
-@lru_cache(maxsize=256)
 def _candidate_lab(key: str, text: str) -> LabFact:
-    """A lab entered as `text` in its default unit, shared between patients: the engine tries the
-    same plausible ends for every patient, and a shared fact keeps its converted intervals.
-    Keyed by the text, not the float, so that 0.0 and -0.0 stay distinct."""
+    """A lab entered as `text` in its default unit (a plausible end tried by next tests; the text,
+    not the float, so that 0.0 and -0.0 stay distinct)."""
     spec = criteria().analytes.analytes[key]
     return LabFact(key, ParsedNumber(Decimal(text)), spec.unit(spec.default_unit), {})
 
 
 # ------------------------------------------------------------------------------------- normalise
-
-# A few unit spellings recur in every panel; their canonical form (three regular expressions) once.
-_unit_key = lru_cache(maxsize=512)(unit_key)
 
 
 def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
@@ -221,7 +214,7 @@ def normalise(patient: PatientInput) -> tuple[Facts, list[InputWarning]]:
         unit_text = typed_unit if typed_unit not in (None, "") else spec.default_unit
         echo = {"value": raw, "unit": unit_text}
         index = unit_index(key)
-        ukey = _unit_key(unit_text) if len(unit_text) <= MAX_UNIT_CHARS else ""
+        ukey = unit_key(unit_text) if len(unit_text) <= MAX_UNIT_CHARS else ""
         unit = index.accepted.get(ukey)
         if unit is None:
             shown = format_typed(raw, unit_text)  # as typed, for messages only (formatted when needed)

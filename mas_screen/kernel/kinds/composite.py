@@ -15,7 +15,8 @@ class Composite(Item):
 
     def __init__(self, spec):
         super().__init__(spec)
-        self._holders: dict[str, int | None] = {}  # key → _holder(key), fixed by the spec
+        # key → the one sub-item that reads it when it reads nothing else (next tests), fixed by the spec
+        self.holders: dict[str, int | None] = {key: self._holder(key) for key in self.keys}
 
     def evaluate(self, v):
         parts = [part.evaluate(v) for part in self.parts]
@@ -28,20 +29,14 @@ class Composite(Item):
         raise NotImplementedError
 
     def _holder(self, key: str) -> int | None:
-        """The one sub-item that reads `key`, when it reads nothing else (found once per key: next
-        tests ask it for every patient)."""
-        found = self._holders.get(key, -1)
-        if found == -1:
-            holders = [i for i, part in enumerate(self.parts) if key in part.keys]
-            found = holders[0] if len(holders) == 1 and self.parts[holders[0]].keys == {key} else None
-            self._holders[key] = found
-        return found
+        holders = [i for i, part in enumerate(self.parts) if key in part.keys]
+        return holders[0] if len(holders) == 1 and self.parts[holders[0]].keys == {key} else None
 
     def knowable(self, key: str) -> bool:
-        return self.keys == {key} or self._holder(key) is not None
+        return self.keys == {key} or self.holders.get(key) is not None
 
     def extremes(self, ops, out, key: str):
-        i = None if len(self.keys) == 1 and key in self.keys else self._holder(key)
+        i = None if len(self.keys) == 1 and key in self.keys else self.holders.get(key)
         if i is None:
             return ends(ops, out)
         parts = out.parts
