@@ -120,9 +120,15 @@ def tool_version() -> str:
         return __version__
 
 
+_clock: list = [None, ""]  # [whole second, its text]: formatted once per second
+
+
 def utc_now() -> str:
     """The current UTC time as ISO 8601 with a Z, to the second."""
-    return datetime.fromtimestamp(int(time.time()), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    second = int(time.time())
+    if second != _clock[0]:
+        _clock[:] = [second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
+    return _clock[1]
 
 
 def stamp(generated_at: str | None = None) -> dict[str, Any]:

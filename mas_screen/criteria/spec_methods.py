@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Context, Decimal, InvalidOperation
 from fractions import Fraction
+from functools import cache
 from typing import Any
 
 # contract.md "Output": these criterion ids are always present (more may be added as YAML files).
@@ -42,6 +43,7 @@ BOOLEAN_FIELDS = (
 _FACTOR_CONTEXT = Context(prec=28)
 
 
+@cache  # keyed by the factor as written in analytes.yaml: one number per text, never stale
 def parse_factor(value: Any) -> Decimal:
     """A conversion factor as a Decimal: exact, or an "a/b" string divided to 28 significant digits."""
     if isinstance(value, str):

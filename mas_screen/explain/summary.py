@@ -54,7 +54,7 @@ def screen_caveats(facts: Facts, statuses: Mapping[str, str]) -> tuple[list[str]
         else:
             applies = True
         which.append(applies)
-    texts, refs = _caveat_texts(which)
+    texts, refs = remember(_screen_caveat_texts(), tuple(which), lambda: _caveat_texts(which))
     return list(texts), list(refs)
 
 
@@ -96,6 +96,12 @@ def syndrome_label(a: Assessment) -> str:
     "MAS" for a rheumatic disease, "HLH/MAS" otherwise or when the disease is not known."""
     inp = a.provenance.input if a.provenance is not None else None
     return _headline_group((inp.context.underlying_disease if inp is not None else None) or "unknown").label
+
+
+@per_criteria
+def _screen_caveat_texts() -> dict:
+    """Which screen caveats apply (a tuple of flags) → their texts and citations."""
+    return {}
 
 
 def phlh_alert(a: Assessment) -> bool:
@@ -182,9 +188,20 @@ def tier_id(key: str) -> str:
 # ---------------------------------------------------------------------------------------- words
 
 
+@per_criteria
+def _sentence_labels() -> dict[str, str]:
+    """input key → its sentence label (next-test sentences name ~10 inputs per patient seen early:
+    about 3% of assess() on the unknown mix of bench_assess)."""
+    return {}
+
+
 def sentence_label(key: str) -> str:
     """An input's name inside a sentence: its label without the parenthesis, lower-case unless an
     acronym ("ferritin", "platelet count", "AST", "D-dimer", "soluble CD25")."""
+    return remember(_sentence_labels(), key, lambda: _sentence_label(key))
+
+
+def _sentence_label(key: str) -> str:
     special = policy().sentence_labels.get(key)
     if special:
         return special
@@ -232,8 +249,18 @@ def _population_words(iid: str) -> str:
     return text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
 
 
+@per_criteria
+def _phrased() -> dict:
+    """A list of input keys → its tests phrase (a list recurs across patients)."""
+    return {}
+
+
 def _tests_by_tier(keys: list[str]) -> str:
     """'enter ferritin and AST; record fever' — grouped by tier, each with its verb."""
+    return remember(_phrased(), tuple(keys), lambda: _phrase_tests(keys))
+
+
+def _phrase_tests(keys: list[str]) -> str:
     parts = []
     for tier in policy().next_test_tiers:
         chosen = sentence_labels(k for k in keys if k in tier.keys)

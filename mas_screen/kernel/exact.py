@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from functools import cache
 from typing import Literal
 
 import numpy as np
@@ -51,6 +52,7 @@ def round_half_up(value: float | Decimal, places: int) -> float:
     return float(d.quantize(_quantum(places), rounding=ROUND_HALF_UP, context=ctx))
 
 
+@cache  # a few places (the MS score's 4, the ratio's 2): never stale
 def _quantum(places: int) -> Decimal:
     return Decimal(1).scaleb(-places)
 
@@ -223,6 +225,7 @@ class PatientExact:
         return score if math.isfinite(score) else None
 
 
+@cache
 def _step(places: int) -> float:
     """One unit in the last rounded place (0.01 for 2 places)."""
     return float(Decimal(1).scaleb(-places))

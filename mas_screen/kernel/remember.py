@@ -1,6 +1,6 @@
 """One way to remember what recurs between patients: a bounded table per thing remembered.
 
-Next-test answers, cards, chosen caveats and summary signals repeat across patients (a few tallies,
+Next-test answers, cards, chosen caveats, summary signals and phrases repeat across patients (a few tallies,
 outcomes and flags recur); each is kept in a table that is cleared when it holds `LIMIT` entries,
 so memory stays bounded whatever the inputs. Keys are outcomes, tallies, flags and criteria ids,
 never a patient's own values or text (docs/architecture.md "Caches").

@@ -190,9 +190,11 @@ class Facts:
         return Facts(labs, flags, numbers, self.disease, self.biologic)
 
 
+@per_load
 def _candidate_lab(key: str, text: str) -> LabFact:
-    """A lab entered as `text` in its default unit (a plausible end tried by next tests; the text,
-    not the float, so that 0.0 and -0.0 stay distinct)."""
+    """A lab entered as `text` in its default unit: a plausible end tried by next tests, the same for
+    every patient, so made once and shared (it keeps its converted intervals). Keyed by the text,
+    not the float, so that 0.0 and -0.0 stay distinct; only the ends from analytes.yaml reach it."""
     spec = criteria().analytes.analytes[key]
     return LabFact(key, ParsedNumber(Decimal(text)), spec.unit(spec.default_unit), {})
 
