@@ -371,6 +371,9 @@ def test_explorer_value_change_flips_a_criterion(page: Page, server, artifacts):
     section = page.locator(".st-key-xp_distance")
     expect(section.get_by_text("does not hold").first).to_be_visible()
     expect(section.locator('[data-testid="stPlotlyChart"]')).to_have_count(0)
+    # the instruments table fits the screen (no sideways scroll, nothing past its edge)
+    table = page.locator(".st-key-xp_results table").first.bounding_box()
+    assert table["x"] >= 0 and table["x"] + table["width"] <= 390, table
     page.set_viewport_size({"width": 1440, "height": 1000})
     wait_ready(page)
     expect(section.locator('[data-testid="stPlotlyChart"]')).to_have_count(1)

@@ -76,7 +76,10 @@ SOURCES = {"case": "A teaching case", "bedside": "The bedside panel (Assess page
 # (tablet, projector at low resolution): controls and results stack, as on the Assess page.
 LAYOUT_CSS = """
 <style>
-.st-key-xp_results table { display: block; overflow-x: auto; max-width: 100%; }  /* a phone scrolls it sideways */
+@media (max-width: 640px) {  /* a phone: the table fits the screen, its words wrap (no sideways scroll) */
+  .st-key-xp_results table { width: 100%; font-size: 0.8rem; }
+  .st-key-xp_results th, .st-key-xp_results td { padding: 0.25rem 0.3rem; }
+}
 @media (min-width: 1100px) {
   [data-testid="stLayoutWrapper"]:has(> .st-key-xp_results) {
     position: sticky; top: 3.75rem; z-index: 2; align-self: flex-start; background: var(--background-color, #fff);
