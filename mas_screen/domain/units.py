@@ -34,15 +34,19 @@ def unit_key(text: str) -> str:
 @per_load
 def _known_unit_keys() -> dict[str, str]:
     """Each unit spelling analytes.yaml lists (accepted and refused), as written there → its key."""
-    keys: dict[str, str] = {}
-    for spec in criteria().analytes.analytes.values():
-        for u in spec.units:
-            for alias in (u.unit, u.ucum, *u.aliases):
-                keys[alias] = _canonical_unit(alias)
-        for r in spec.refused_units:
-            for alias in (r.unit, *r.aliases):
-                keys[alias] = _canonical_unit(alias)
-    return keys
+    return {
+        alias: _canonical_unit(alias)
+        for spec in criteria().analytes.analytes.values()
+        for spellings in _spellings(spec)
+        for alias, _unit in spellings
+    }
+
+
+def _spellings(spec: AnalyteSpec) -> tuple[list[tuple[str, UnitSpec]], list[tuple[str, RefusedUnit]]]:
+    """Every spelling analytes.yaml lists for an analyte's units: (accepted, refused), each with its unit."""
+    accepted = [(alias, u) for u in spec.units for alias in (u.unit, u.ucum, *u.aliases)]
+    refused = [(alias, r) for r in spec.refused_units for alias in (r.unit, *r.aliases)]
+    return accepted, refused
 
 
 def _canonical_unit(text: str) -> str:
@@ -62,12 +66,9 @@ class UnitIndex:
 
 @per_load
 def unit_index(analyte: str) -> UnitIndex:
-    spec = criteria().analytes.analytes[analyte]
-    accepted: dict[str, UnitSpec] = {}
-    for u in spec.units:
-        for alias in [u.unit, u.ucum, *u.aliases]:
-            accepted[_canonical_unit(alias)] = u
-    refused = {_canonical_unit(a): r for r in spec.refused_units for a in [r.unit, *r.aliases]}
+    spellings, refused_spellings = _spellings(criteria().analytes.analytes[analyte])
+    accepted = {_canonical_unit(alias): u for alias, u in spellings}
+    refused = {_canonical_unit(alias): r for alias, r in refused_spellings}
     for key in accepted:
         refused.pop(key, None)
     return UnitIndex(accepted, refused)

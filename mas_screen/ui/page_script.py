@@ -1,5 +1,6 @@
 """The bedside page's small browser script (a Streamlit v2 component, no iframe, no network); the
-Trends page mounts it too, for the width only (no `focus`, no form: the rest does nothing there).
+Trends and Explore pages mount it for the width only (`measured_width`: no focus, no form, so the
+rest does nothing there).
 
 What Streamlit widgets cannot say in Python, set in the page after each render:
 - the first field has focus when the page opens (nothing else focused yet);
@@ -144,6 +145,12 @@ def page_script(*, focus: str, numbers: tuple[str, ...], measure: str, key: str 
         on_width_change=lambda: None,
     )
     return _width(getattr(result, "width", None))
+
+
+def measured_width(container: str, *, key: str) -> int | None:
+    """The width (rounded to 20 px) the container keyed `container` is drawn at, once the page has
+    reported it (None before, and in AppTest): for a page that wants only that from the script."""
+    return page_script(focus="", numbers=(), measure=css_key(container), key=key)
 
 
 def _width(value: object) -> int | None:

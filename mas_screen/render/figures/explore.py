@@ -213,6 +213,12 @@ def distance_figure(
     they started, and rows whose rule flipped are highlighted and marked ⇄.
     `instruments`: only these instrument ids (default: every instrument with a row)."""
     rows = distance_rows(distances, baseline=baseline, instruments=instruments, cap_percent=cap_percent)
+    return rows_figure(rows, cap_percent=cap_percent, width=width)
+
+
+def rows_figure(rows: Sequence[DistanceRow], *, cap_percent: float = CAP_PERCENT, width: int = WIDTH) -> go.Figure:
+    """`distance_figure` of rows already made (`distance_rows` with the same `cap_percent`): a face
+    that first asks whether they fit (`distance_fits`) draws them without making them again."""
     if not rows:
         return _empty_figure(EMPTY_DISTANCES, width=width)
 
@@ -461,4 +467,13 @@ def distance_figure(
     return fig
 
 
-__all__ = ["CAP_PERCENT", "EMPTY_DISTANCES", "DistanceRow", "distance_figure", "distance_rows", "row_key"]
+__all__ = [
+    "CAP_PERCENT",
+    "EMPTY_DISTANCES",
+    "DistanceRow",
+    "distance_figure",
+    "distance_fits",
+    "distance_rows",
+    "row_key",
+    "rows_figure",
+]

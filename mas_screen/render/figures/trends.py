@@ -144,9 +144,7 @@ def _panel(
             crossings.append(
                 Crossing(obs[j].time, line.mark.x, " · ".join(labels), obs[i].time, obs[j].time, into, values[j])
             )
-    label_lines = [len(line.mark.label.split(" · ")) for line in lines]
-    height = max(panel_px, sum(label_lines) * LINE_PX + 2 * len(lines) + 8)
-    return LabPanel(analyte, obs, shown, values, lines, axis, crossings, height, label_lines)
+    return LabPanel(analyte, obs, shown, values, lines, axis, crossings, panel_px)
 
 
 def _title(panel: LabPanel, with_time: bool, narrow: bool = False) -> str:
@@ -228,14 +226,12 @@ def trend_small_multiples(
     narrow = width < NARROW_PX
     right = int(min(max(label_px + LEADER_PX + 14, 40), width * (NARROW_LANE_SHARE if narrow else LANE_SHARE)))
     plot_px = width - LEFT_PX - right
-    # Each threshold label's lines, wrapped to the lane when it is narrower than the longest label.
+    # Each threshold label's lines, wrapped to the lane when it is narrower than the longest label;
+    # a panel is never shorter than its labels need.
     lane_chars = max(8, int((right - LEADER_PX - 14) / CHAR_PX))
-    label_texts: list[list[list[str]]] = []
     for p in panels:
-        texts = [_label_lines(line.mark.label, lane_chars) for line in p.lines]
-        p.label_lines = [len(t) for t in texts]
-        p.height = max(p.height, sum(p.label_lines) * LINE_PX + 2 * len(p.lines) + 8)
-        label_texts.append(texts)
+        p.labels = [_label_lines(line.mark.label, lane_chars) for line in p.lines]
+        p.height = max(p.height, sum(map(len, p.labels)) * LINE_PX + 2 * len(p.lines) + 8)
     title_px = TITLE_PX + (20 if narrow else 0)
     taxis = _time_axis(all_times, plot_px)
     tick_px = TICK2_PX if taxis.two_lines else TICK_PX
@@ -265,7 +261,7 @@ def trend_small_multiples(
     seen: set[str] = set()
     rings_seen: set[str] = set()
     cursor = plot_h
-    for index, (p, texts) in enumerate(zip(panels, label_texts, strict=True), start=1):
+    for index, p in enumerate(panels, start=1):
         suffix = "" if index == 1 else str(index)
         xref, yref = f"x{suffix}", f"y{suffix}"
         cursor -= title_px
@@ -318,9 +314,9 @@ def trend_small_multiples(
         )
         # Threshold lines across the panel, their labels in the lane on the right.
         wanted = [(p.axis.pos(line.mark.x) - p.axis.lo) / (p.axis.hi - p.axis.lo) * p.height for line in p.lines]
-        heights = [n * LINE_PX for n in p.label_lines]
+        heights = [len(label) * LINE_PX for label in p.labels]
         placed = place_labels(wanted, heights, -6, p.height + 6)
-        for line, want, at, lines_text in zip(p.lines, wanted, placed, texts, strict=True):
+        for line, want, at, lines_text in zip(p.lines, wanted, placed, p.labels, strict=True):
             m = line.mark
             if line.alert:
                 colour, dash, width_px = ALERT_COLOUR, ALERT_DASH, 2.5

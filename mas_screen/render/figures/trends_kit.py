@@ -548,4 +548,4 @@ class LabPanel:
     axis: Axis
     crossings: list[Crossing]
     height: int = PANEL_PX
-    label_lines: list[int] = field(default_factory=list)
+    labels: list[list[str]] = field(default_factory=list)  # each line's label as drawn, one string per row of text

@@ -28,7 +28,7 @@ from mas_screen.domain.models import (
 from mas_screen.domain.units import format_number, pretty_unit
 from mas_screen.faces.explore import distances, smallest_flip
 from mas_screen.faces.teaching.grading import own_instruments
-from mas_screen.render.figures.explore import DistanceRow, distance_figure, distance_fits, distance_rows
+from mas_screen.render.figures.explore import DistanceRow, distance_figure, distance_fits, distance_rows, rows_figure
 from mas_screen.render.figures.kit import used_analytes
 from mas_screen.ui import cards
 from mas_screen.ui.case_library import find, library
@@ -50,7 +50,7 @@ from mas_screen.ui.explore_state import (
     slider_key,
     working_patient,
 )
-from mas_screen.ui.page_script import css_key, page_script
+from mas_screen.ui.page_script import measured_width
 from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.stage import CHART_PX, enter_stage, on_stage, stage_chart, stage_frame
 from mas_screen.ui.state import (
@@ -353,7 +353,7 @@ def flips_section(patient: PatientInput, now: Assessment) -> None:
 
 
 def distance_chart(start_patient: PatientInput, patient: PatientInput, start: Assessment, now: Assessment) -> None:
-    measured = page_script(focus="", numbers=(), measure=css_key(DISTANCE_KEY), key="explore_page_script")
+    measured = measured_width(DISTANCE_KEY, key="explore_page_script")
     with st.container(key=DISTANCE_KEY):
         distance_section(start_patient, patient, start, now, measured)
 
@@ -370,15 +370,14 @@ def distance_section(
         key="xp_chart_instruments",
         persist_state="session",
     )
-    now_d, start_d = distances(patient, now), distances(start_patient, start)
     # Drawn for the width the page measures; where the rules' words would not fit beside the bars
     # (a phone, a tablet), the same rows as a list.
     width = min(CHART_WIDTH_PX, measured) if measured else CHART_WIDTH_PX
-    rows = distance_rows(now_d, baseline=start_d, instruments=chosen)
+    rows = distance_rows(distances(patient, now), baseline=distances(start_patient, start), instruments=chosen)
     if not distance_fits(rows, width):
         distance_list(rows)
         return
-    fig = distance_figure(now_d, baseline=start_d, instruments=chosen, width=width)
+    fig = rows_figure(rows, width=width)
     st.plotly_chart(fig, key="xp_distance_chart", width="content", theme=None, config={"displaylogo": False})
 
 

@@ -25,7 +25,7 @@ from mas_screen.kernel.inputs.facts import unit_spec
 from mas_screen.kernel.inputs.parsing import NotANumber, format_number, read_number, shorten
 from mas_screen.kernel.inputs.safe_csv import neutralise
 from mas_screen.ui import cards
-from mas_screen.ui.page_script import css_key, page_script
+from mas_screen.ui.page_script import measured_width
 from mas_screen.ui.print_details import browser_now
 from mas_screen.ui.safe_text import plain_markdown
 from mas_screen.ui.series_state import (
@@ -390,7 +390,7 @@ def render() -> None:
     levels = alert_levels()
     # The charts are laid out for the width they are shown at (labels, time ticks and margins in
     # pixels): a figure drawn for a desktop and squeezed onto a phone leaves its plot a sliver.
-    measured = page_script(focus="", numbers=(), measure=css_key(CHARTS_KEY), key="trends_page_script")
+    measured = measured_width(CHARTS_KEY, key="trends_page_script")
     chart_px = min(CHART_WIDTH_PX, measured) if measured else CHART_WIDTH_PX
     with st.container(key=CHARTS_KEY):
         st.markdown("#### Labs over time")
